@@ -1,0 +1,184 @@
+// Configuration: berth.yml, then BERTH_* environment overrides, validated against one schema.
+// Every leaf setting has an override named BERTH_ + its path in upper case joined by '_'
+// (http.port -> BERTH_HTTP_PORT, database.url -> BERTH_DATABASE_URL).
+import { readFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { parse as parseYaml } from 'yaml'
+import { BerthError } from '../lib/errors.js'
+
+const Url = Type.String({ pattern: '^(https?://[^\\s/]+(/[^\\s]*)?)?$', description: 'an http(s) URL' })
+
+export const ConfigSchema = Type.Object(
+  {
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address to listen on' }),
+        port: Type.Integer({ default: 5000, minimum: 0, maximum: 65535, description: 'port to listen on' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    external_url: Type.String({ ...Url, default: '', description: 'public base URL of this registry; empty: relative URLs' }),
+    data_dir: Type.String({ default: './data', minLength: 1, description: 'node-local folder for the SQLite file and local storage' }),
+    database: Type.Object(
+      {
+        url: Type.String({ default: '', description: 'SQLite file path or postgres:// URL; empty: <data_dir>/berth.db' }),
+        pool_size: Type.Integer({ default: 10, minimum: 1, maximum: 1000, description: 'max PostgreSQL connections of this process' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    storage: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('filesystem')], { default: 'filesystem', description: 'storage driver' }),
+        root: Type.String({ default: '', description: 'filesystem driver root; empty: <data_dir>/storage' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    registry: Type.Object(
+      {
+        max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),
+        upload_ttl_hours: Type.Number({ default: 24, exclusiveMinimum: 0, description: 'idle upload sessions are purged after this many hours' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    admin: Type.Object(
+      {
+        password: Type.String({ default: '', description: 'initial password of the admin user (used on first start)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'log level' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export type Config = Static<typeof ConfigSchema>
+
+const SECRET_KEYS = new Set(['admin.password'])
+
+function configError(key: string, message: string): BerthError {
+  return new BerthError('CONFIG_INVALID', `config key ${key}: ${message}`, { key })
+}
+
+/** Leaf settings of the schema, with their dotted path. */
+function leaves(schema: TSchema, path: string[] = []): { path: string[]; schema: TSchema }[] {
+  if (schema[Kind] === 'Object') {
+    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, s]) => leaves(s, [...path, k]))
+  }
+  return [{ path, schema }]
+}
+
+export function envName(path: string[]): string {
+  return `BERTH_${path.join('_').toUpperCase()}`
+}
+
+function fromEnv(raw: string, schema: TSchema, key: string): unknown {
+  const type = schema[Kind]
+  if (type === 'Integer' || type === 'Number') {
+    if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw configError(key, `expected a number, got ${JSON.stringify(raw)}`)
+    return Number(raw)
+  }
+  if (type === 'Boolean') {
+    if (!/^(true|false|1|0)$/i.test(raw)) throw configError(key, `expected true or false, got ${JSON.stringify(raw)}`)
+    return /^(true|1)$/i.test(raw)
+  }
+  return raw
+}
+
+function describe(schema: TSchema): string {
+  if (schema[Kind] === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`
+  const bits: string[] = [schema.description ?? schema[Kind]]
+  if (schema.minimum !== undefined) bits.push(`>= ${schema.minimum}`)
+  if (schema.exclusiveMinimum !== undefined) bits.push(`> ${schema.exclusiveMinimum}`)
+  if (schema.maximum !== undefined) bits.push(`<= ${schema.maximum}`)
+  if (schema[Kind] === 'Integer') bits.push('(an integer)')
+  return bits.join(' ')
+}
+
+/**
+ * Loads the effective configuration: defaults, then the YAML file (if any), then BERTH_* variables.
+ * Throws CONFIG_INVALID naming the first bad key and what it expects.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | undefined = env.BERTH_CONFIG): Config {
+  let doc: Record<string, unknown> = {}
+  if (file !== undefined && file !== '') {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new BerthError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`)
+    }
+    let parsed: unknown
+    try {
+      parsed = parseYaml(text)
+    } catch (err) {
+      throw new BerthError('CONFIG_INVALID', `config file ${file} is not valid YAML: ${(err as Error).message}`)
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new BerthError('CONFIG_INVALID', `config file ${file} must be a YAML mapping`)
+      doc = parsed as Record<string, unknown>
+    }
+  }
+  for (const leaf of leaves(ConfigSchema)) {
+    const raw = env[envName(leaf.path)]
+    if (raw === undefined) continue
+    const key = leaf.path.join('.')
+    let node = doc
+    for (const p of leaf.path.slice(0, -1)) {
+      if (typeof node[p] !== 'object' || node[p] === null) node[p] = {}
+      node = node[p] as Record<string, unknown>
+    }
+    node[leaf.path[leaf.path.length - 1]!] = fromEnv(raw, leaf.schema, key)
+  }
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(doc))
+  const first = Value.Errors(ConfigSchema, withDefaults).First()
+  if (first !== undefined) {
+    const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)'
+    const leaf = leaves(ConfigSchema).find((l) => l.path.join('.') === key)
+    if (leaf === undefined && first.message.includes('additional')) {
+      throw configError(key, `is not a known setting`)
+    }
+    const unknown = unknownKey(withDefaults as Record<string, unknown>)
+    if (unknown !== undefined) throw configError(unknown, 'is not a known setting')
+    throw configError(key, `expected ${leaf ? describe(leaf.schema) : first.message}, got ${JSON.stringify(first.value)}`)
+  }
+  const config = withDefaults as Config
+  if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')
+  return config
+}
+
+function unknownKey(doc: Record<string, unknown>, schema: TSchema = ConfigSchema, path: string[] = []): string | undefined {
+  if (schema[Kind] !== 'Object' || typeof doc !== 'object' || doc === null) return undefined
+  const props = schema.properties as Record<string, TSchema>
+  for (const [k, v] of Object.entries(doc)) {
+    if (!(k in props)) return [...path, k].join('.')
+    const inner = unknownKey(v as Record<string, unknown>, props[k]!, [...path, k])
+    if (inner !== undefined) return inner
+  }
+  return undefined
+}
+
+/** Paths derived from data_dir where a setting was left empty. */
+export function resolvedPaths(config: Config): { dataDir: string; databaseUrl: string; storageRoot: string } {
+  const dataDir = resolve(config.data_dir)
+  const databaseUrl = config.database.url !== '' ? config.database.url : join(dataDir, 'berth.db')
+  const storageRoot = config.storage.root !== '' ? (isAbsolute(config.storage.root) ? config.storage.root : resolve(config.storage.root)) : join(dataDir, 'storage')
+  return { dataDir, databaseUrl, storageRoot }
+}
+
+/** The configuration with secrets masked, for printing. */
+export function maskedConfig(config: Config): Config {
+  const copy = Value.Clone(config) as Record<string, any>
+  for (const key of SECRET_KEYS) {
+    const [a, b] = key.split('.') as [string, string]
+    if (copy[a]?.[b]) copy[a][b] = '********'
+  }
+  if (/\/\/[^/@]*:[^/@]*@/.test(copy.database.url)) copy.database.url = copy.database.url.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:********@')
+  return copy as Config
+}

@@ -1,0 +1,295 @@
+// The /v2/ API: the OCI distribution spec v1.1 over the registry services.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BerthError, isBerthError } from '../../lib/errors.js'
+import { readCapped } from '../../lib/streams.js'
+import { parseDigest, type Digest } from '../../oci/digest.js'
+import { MediaType } from '../../oci/media-types.js'
+import { parseReference, parseRepoName, isTag, type RepoName } from '../../oci/names.js'
+import type { BlobService } from '../../services/blob-service.js'
+import type { ManifestService, Listing } from '../../services/manifest-service.js'
+import { readAll, type CanRead } from '../../services/registry-context.js'
+import { sendOciError } from '../errors.js'
+import { acceptedTypes, isAcceptable, parseContentLength, parseContentRange, parseRange } from './headers.js'
+
+export interface OciRoutesOptions {
+  blobs: BlobService
+  manifests: ManifestService
+  /** Prefix of URLs handed out (external_url); '' for paths relative to the request's host. */
+  baseUrl: string
+  maxManifestBytes: number
+  canRead?: CanRead
+}
+
+/** Cap on `n` for tags and the catalog; a larger n gets this many and a Link to the rest. */
+export const MAX_PAGE = 10_000
+const DEFAULT_CATALOG_PAGE = 1_000
+
+type Handler = (req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray) => Promise<unknown>
+interface Route {
+  pattern: RegExp
+  methods: Partial<Record<string, Handler>>
+}
+
+export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Promise<void> {
+  const { blobs, manifests } = o
+  const canRead = o.canRead ?? readAll
+  const url = (path: string) => `${o.baseUrl}${path}`
+  const uploadUrl = (name: string, id: string) => url(`/v2/${name}/blobs/uploads/${id}`)
+
+  // Bodies are streamed by the handlers themselves: never buffered or parsed by fastify.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null))
+
+  const sendUploadState = (reply: FastifyReply, name: string, id: string, offset: number, status: number) =>
+    reply
+      .code(status)
+      .header('location', uploadUrl(name, id))
+      .header('range', `0-${Math.max(0, offset - 1)}`)
+      .header('docker-upload-uuid', id)
+      .header('content-length', '0')
+      .send()
+
+  const sendBlobCreated = (reply: FastifyReply, name: string, digest: Digest) =>
+    reply.code(201).header('location', url(`/v2/${name}/blobs/${digest}`)).header('docker-content-digest', digest).header('content-length', '0').send()
+
+  const hasBody = (req: FastifyRequest) => {
+    const len = req.headers['content-length']
+    return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0')
+  }
+
+  const signalOf = (req: FastifyRequest) => {
+    const ac = new AbortController()
+    req.raw.once('close', () => {
+      if (!req.raw.complete) ac.abort()
+    })
+    return ac.signal
+  }
+
+  const routes: Route[] = [
+    {
+      pattern: /^_catalog$/,
+      methods: {
+        GET: async (req, reply) => {
+          const q = req.query as Record<string, string | undefined>
+          const { limit, last } = pageOf(q, DEFAULT_CATALOG_PAGE)
+          const page = await manifests.catalog(limit, last)
+          const visible = []
+          for (const r of page.items) if (await canRead(r as RepoName)) visible.push(r)
+          linkNext(reply, '/v2/_catalog', limit, page, url)
+          return reply.send({ repositories: visible })
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/tags\/list$/,
+      methods: {
+        GET: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const q = req.query as Record<string, string | undefined>
+          const { limit, last } = pageOf(q, MAX_PAGE)
+          if (last !== undefined && !isTag(last)) throw new BerthError('BAD_REQUEST', 'last must be a tag')
+          const page = await manifests.listTags(name, limit, last)
+          linkNext(reply, `/v2/${name}/tags/list`, limit, page, url)
+          return reply.send({ name, tags: page.items })
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/manifests\/([^/]+)$/,
+      methods: {
+        GET: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, true),
+        HEAD: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, false),
+        PUT: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const ref = parseReference(m[2]!)
+          const declared = parseContentLength(req.headers['content-length'])
+          if (declared !== undefined && declared > o.maxManifestBytes) {
+            throw new BerthError('MANIFEST_TOO_LARGE', `manifest is larger than ${o.maxManifestBytes} bytes`, { limit: o.maxManifestBytes })
+          }
+          const body = await readCapped(req.raw, o.maxManifestBytes, 'MANIFEST_TOO_LARGE')
+          const pushed = await manifests.put(name, ref, body, req.headers['content-type'])
+          reply.code(201).header('location', url(`/v2/${name}/manifests/${pushed.digest}`)).header('docker-content-digest', pushed.digest)
+          if (pushed.subject !== undefined) reply.header('oci-subject', pushed.subject)
+          return reply.header('content-length', '0').send()
+        },
+        DELETE: async (_req, reply, m) => {
+          await manifests.delete(repo(m[1]!), parseReference(m[2]!))
+          return reply.code(202).header('content-length', '0').send()
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/blobs\/uploads\/?$/,
+      methods: {
+        POST: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const q = req.query as Record<string, string | undefined>
+          if (q.mount !== undefined) {
+            const digest = parseDigest(q.mount, 'mount')
+            const from = q.from === undefined || q.from === '' ? undefined : repo(q.from)
+            const mounted = await blobs.mount(name, digest, from, canRead)
+            if (mounted !== null) return sendBlobCreated(reply, name, mounted.digest)
+            // Not mountable: fall back to a new upload session, as the spec asks (202).
+          } else if (q.digest !== undefined) {
+            const digest = parseDigest(q.digest)
+            const info = await blobs.push(name, digest, req.raw, {
+              contentLength: parseContentLength(req.headers['content-length']),
+              signal: signalOf(req),
+            })
+            return sendBlobCreated(reply, name, info.digest)
+          }
+          const id = await blobs.startUpload(name)
+          return sendUploadState(reply, name, id, 0, 202)
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
+      methods: {
+        GET: async (_req, reply, m) => {
+          const name = repo(m[1]!)
+          const offset = await blobs.uploadOffset(name, m[2]!)
+          return sendUploadState(reply, name, m[2]!, offset, 204)
+        },
+        PATCH: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const id = m[2]!
+          try {
+            const offset = await blobs.appendChunk(name, id, req.raw, {
+              range: parseContentRange(req.headers['content-range'] as string | undefined),
+              contentLength: parseContentLength(req.headers['content-length']),
+              signal: signalOf(req),
+            })
+            return sendUploadState(reply, name, id, offset, 202)
+          } catch (err) {
+            if (isBerthError(err, 'CHUNK_OUT_OF_ORDER')) {
+              const offset = await blobs.uploadOffset(name, id).catch(() => undefined)
+              if (offset !== undefined) reply.header('location', uploadUrl(name, id)).header('range', `0-${Math.max(0, offset - 1)}`)
+            }
+            throw err
+          }
+        },
+        PUT: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const digest = parseDigest((req.query as Record<string, string | undefined>).digest)
+          const info = await blobs.completeUpload(name, m[2]!, digest, hasBody(req) ? req.raw : null, {
+            range: parseContentRange(req.headers['content-range'] as string | undefined),
+            contentLength: parseContentLength(req.headers['content-length']),
+            signal: signalOf(req),
+          })
+          return sendBlobCreated(reply, name, info.digest)
+        },
+        DELETE: async (_req, reply, m) => {
+          await blobs.cancelUpload(repo(m[1]!), m[2]!)
+          return reply.code(204).send()
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/blobs\/([^/]+)$/,
+      methods: {
+        GET: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true),
+        HEAD: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), false),
+        DELETE: async (_req, reply, m) => {
+          await blobs.delete(repo(m[1]!), parseDigest(m[2]!))
+          return reply.code(202).header('content-length', '0').send()
+        },
+      },
+    },
+    {
+      pattern: /^(.+)\/referrers\/([^/]+)$/,
+      methods: {
+        GET: async (req, reply, m) => {
+          const name = repo(m[1]!)
+          const digest = parseDigest(m[2]!)
+          const artifactType = (req.query as Record<string, string | undefined>).artifactType
+          const list = await manifests.referrers(name, digest, artifactType === '' ? undefined : artifactType)
+          if (artifactType !== undefined && artifactType !== '') reply.header('oci-filters-applied', 'artifactType')
+          return reply
+            .type(MediaType.ociIndex)
+            .send(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: list }))
+        },
+      },
+    },
+  ]
+
+  async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean) {
+    const ref = parseReference(reference)
+    const accepted = acceptedTypes(req.headers.accept)
+    const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
+    if (!isAcceptable(m.mediaType, accepted)) {
+      throw new BerthError('MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not allow`, { mediaType: m.mediaType })
+    }
+    reply
+      .header('content-type', m.mediaType)
+      .header('docker-content-digest', m.digest)
+      .header('etag', `"${m.digest}"`)
+      .header('content-length', String(m.size))
+    return reply.send('body' in m ? m.body : undefined)
+  }
+
+  async function sendBlob(req: FastifyRequest, reply: FastifyReply, name: RepoName, digest: Digest, withBody: boolean) {
+    const { size } = await blobs.stat(name, digest)
+    reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).header('accept-ranges', 'bytes').type('application/octet-stream')
+    let range: { offset: number; length: number } | undefined
+    try {
+      range = parseRange(req.headers.range, size)
+    } catch (err) {
+      reply.header('content-range', `bytes */${size}`)
+      throw err
+    }
+    if (range !== undefined) {
+      reply.code(206).header('content-range', `bytes ${range.offset}-${range.offset + range.length - 1}/${size}`)
+    }
+    reply.header('content-length', String(range?.length ?? size))
+    if (!withBody) return reply.send()
+    return reply.send(await blobs.open(name, digest, range))
+  }
+
+  async function dispatch(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    reply.header('docker-distribution-api-version', 'registry/2.0')
+    const path = (req.params as { '*'?: string })['*'] ?? ''
+    try {
+      if (path === '') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
+        return reply.type('application/json').send('{}')
+      }
+      for (const route of routes) {
+        const m = route.pattern.exec(path)
+        if (m === null) continue
+        const handler = route.methods[req.method]
+        if (handler === undefined) {
+          reply.header('allow', Object.keys(route.methods).join(', '))
+          throw new BerthError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`)
+        }
+        return await handler(req, reply, m)
+      }
+      throw new BerthError('NOT_FOUND', 'no such endpoint')
+    } catch (err) {
+      return sendOciError(err, req, reply)
+    }
+  }
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler: dispatch })
+  app.route({ method: ['GET', 'HEAD'], url: '/v2', handler: dispatch })
+}
+
+function repo(raw: string): RepoName {
+  return parseRepoName(raw)
+}
+
+function pageOf(q: Record<string, string | undefined>, defaultLimit: number): { limit: number; last?: string } {
+  let limit = defaultLimit
+  if (q.n !== undefined) {
+    if (!/^\d{1,9}$/.test(q.n)) throw new BerthError('BAD_REQUEST', 'n must be a non-negative integer')
+    limit = Math.min(Number(q.n), MAX_PAGE)
+  }
+  const last = q.last === undefined || q.last === '' ? undefined : q.last
+  return last === undefined ? { limit } : { limit, last }
+}
+
+function linkNext(reply: FastifyReply, path: string, limit: number, page: Listing, url: (p: string) => string): void {
+  const last = page.items[page.items.length - 1]
+  if (!page.more || last === undefined) return
+  reply.header('link', `<${url(path)}?n=${limit}&last=${encodeURIComponent(last)}>; rel="next"`)
+}

@@ -1,0 +1,179 @@
+// Artifacts (stored manifests), their references, tags and referrers.
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+import type { Page } from './repository-store.js'
+import { nowIso } from './stores.js'
+
+export interface ArtifactRow {
+  id: number
+  digest: string
+  mediaType: string
+  size: number
+}
+
+export interface NewArtifact {
+  digest: string
+  mediaType: string
+  artifactType: string | null
+  size: number
+  subjectDigest: string | null
+  annotations: Record<string, string> | null
+  blobs: string[]
+  manifests: string[]
+}
+
+export interface Referrer {
+  digest: string
+  mediaType: string
+  size: number
+  artifactType: string | null
+  annotations: Record<string, string> | null
+}
+
+export class ArtifactStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private base(repository: string) {
+    return this.db
+      .selectFrom('artifacts as a')
+      .innerJoin('repositories as r', 'r.id', 'a.repository_id')
+      .select(['a.id', 'a.digest', 'a.media_type', 'a.size'])
+      .where('r.name', '=', repository)
+  }
+
+  async getByDigest(repository: string, digest: string): Promise<ArtifactRow | null> {
+    return toRow(await this.base(repository).where('a.digest', '=', digest).executeTakeFirst())
+  }
+
+  async getByTag(repository: string, tag: string): Promise<ArtifactRow | null> {
+    const row = await this.base(repository)
+      .innerJoin('tags as t', 't.artifact_id', 'a.id')
+      .where('t.name', '=', tag)
+      .executeTakeFirst()
+    return toRow(row)
+  }
+
+  /** Inserts the artifact and its references (idempotent on repository + digest); returns its id. */
+  async put(repositoryId: number, a: NewArtifact): Promise<number> {
+    const inserted = await this.db
+      .insertInto('artifacts')
+      .values({
+        repository_id: repositoryId,
+        digest: a.digest,
+        media_type: a.mediaType,
+        artifact_type: a.artifactType,
+        size: a.size,
+        subject_digest: a.subjectDigest,
+        annotations: a.annotations === null ? null : JSON.stringify(a.annotations),
+        created_at: nowIso(),
+      })
+      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+      .returning('id')
+      .executeTakeFirst()
+    if (inserted === undefined) {
+      const row = await this.db
+        .selectFrom('artifacts')
+        .select('id')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', a.digest)
+        .executeTakeFirstOrThrow()
+      return row.id
+    }
+    const refs = [
+      ...[...new Set(a.blobs)].map((digest) => ({ artifact_id: inserted.id, digest, kind: 'blob' as const })),
+      ...[...new Set(a.manifests)].map((digest) => ({ artifact_id: inserted.id, digest, kind: 'manifest' as const })),
+    ]
+    for (let i = 0; i < refs.length; i += 300) {
+      await this.db.insertInto('artifact_references').values(refs.slice(i, i + 300)).execute()
+    }
+    return inserted.id
+  }
+
+  /** Points a tag at an artifact, creating or moving it. */
+  async tag(repositoryId: number, artifactId: number, name: string): Promise<void> {
+    const now = nowIso()
+    await this.db
+      .insertInto('tags')
+      .values({ repository_id: repositoryId, artifact_id: artifactId, name, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ artifact_id: artifactId, updated_at: now }))
+      .execute()
+  }
+
+  async untag(repositoryId: number, name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).where('name', '=', name).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  /** Deletes an artifact with its tags and references. */
+  async delete(repositoryId: number, digest: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('repository_id', '=', repositoryId)
+      .where('digest', '=', digest)
+      .executeTakeFirst()
+    if (row === undefined) return false
+    await this.db.deleteFrom('tags').where('artifact_id', '=', row.id).execute()
+    await this.db.deleteFrom('artifact_references').where('artifact_id', '=', row.id).execute()
+    await this.db.deleteFrom('artifacts').where('id', '=', row.id).execute()
+    return true
+  }
+
+  /** Of the given manifest digests, those not stored in the repository. */
+  async missing(repositoryId: number, digests: string[]): Promise<string[]> {
+    const unique = [...new Set(digests)]
+    if (unique.length === 0) return []
+    const found = new Set<string>()
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('artifacts')
+        .select('digest')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', 'in', unique.slice(i, i + 500))
+        .execute()
+      for (const r of rows) found.add(r.digest)
+    }
+    return unique.filter((d) => !found.has(d))
+  }
+
+  /** A manifest in the repository that references `digest` (as a blob or a child), if any. */
+  async referencedBy(repositoryId: number, digest: string, kind: 'blob' | 'manifest'): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('artifact_references as ar')
+      .innerJoin('artifacts as a', 'a.id', 'ar.artifact_id')
+      .select('a.digest')
+      .where('a.repository_id', '=', repositoryId)
+      .where('ar.digest', '=', digest)
+      .where('ar.kind', '=', kind)
+      .executeTakeFirst()
+    return row?.digest ?? null
+  }
+
+  async listTags(repositoryId: number, page: Page): Promise<string[]> {
+    let q = this.db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).orderBy('name').limit(page.limit)
+    if (page.after !== undefined) q = q.where('name', '>', page.after)
+    return (await q.execute()).map((r) => r.name)
+  }
+
+  /** Manifests in the repository whose subject is `digest`, optionally of one artifactType. */
+  async referrers(repositoryId: number, digest: string, artifactType?: string): Promise<Referrer[]> {
+    let q = this.db
+      .selectFrom('artifacts')
+      .select(['digest', 'media_type', 'size', 'artifact_type', 'annotations'])
+      .where('repository_id', '=', repositoryId)
+      .where('subject_digest', '=', digest)
+      .orderBy('id')
+    if (artifactType !== undefined) q = q.where('artifact_type', '=', artifactType)
+    return (await q.execute()).map((r) => ({
+      digest: r.digest,
+      mediaType: r.media_type,
+      size: Number(r.size),
+      artifactType: r.artifact_type,
+      annotations: r.annotations === null ? null : (JSON.parse(r.annotations) as Record<string, string>),
+    }))
+  }
+}
+
+function toRow(row: { id: number; digest: string; media_type: string; size: number } | undefined): ArtifactRow | null {
+  return row === undefined ? null : { id: row.id, digest: row.digest, mediaType: row.media_type, size: Number(row.size) }
+}

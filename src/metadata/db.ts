@@ -1,0 +1,62 @@
+// Opens the metadata database: SQLite (a file path, the default) or PostgreSQL (a postgres:// URL).
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely'
+import { BerthError } from '../lib/errors.js'
+import type { Database, Db, Dialect } from './schema.js'
+import * as m001 from './migrations/001-registry.js'
+
+export interface DbOptions {
+  /** Maximum PostgreSQL connections of this process. */
+  poolSize?: number
+}
+
+export function dialectOf(url: string): Dialect {
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite'
+}
+
+export async function openDb(url: string, o: DbOptions = {}): Promise<Db> {
+  const dialect = dialectOf(url)
+  if (dialect === 'postgres') {
+    const pg = (await import('pg')).default
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: o.poolSize ?? 10,
+      // bigint (int8) columns hold sizes and ids well below 2^53: read them as numbers.
+      types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } as any,
+    })
+    pool.on('error', () => {}) // an idle client dropped by the server is replaced on next use
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return { kysely, dialect, close: () => kysely.destroy() }
+  }
+  const Sqlite = (await import('better-sqlite3')).default
+  const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const database = new Sqlite(path)
+  database.pragma('journal_mode = WAL')
+  database.pragma('synchronous = FULL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  return { kysely, dialect, close: () => kysely.destroy() }
+}
+
+/** Versioned migrations, in order. Each is expand/contract so two versions can serve side by side. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '001-registry': { up: (db) => m001.up(db, dialect) },
+  }
+}
+
+/** Applies pending migrations (Kysely's migrator takes a lock, so concurrent starts do not race). */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: async () => migrations(db.dialect) },
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error !== undefined) {
+    throw new BerthError('INTERNAL', 'database migration failed', undefined, { cause: error })
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

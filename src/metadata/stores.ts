@@ -1,0 +1,35 @@
+// The metadata stores, built over one executor: the database itself or a transaction.
+import type { Kysely } from 'kysely'
+import type { Database, Db } from './schema.js'
+import { ProjectStore } from './project-store.js'
+import { RepositoryStore } from './repository-store.js'
+import { BlobLinkStore } from './blob-link-store.js'
+import { ArtifactStore } from './artifact-store.js'
+import { UploadStore } from './upload-store.js'
+
+export interface Stores {
+  projects: ProjectStore
+  repositories: RepositoryStore
+  blobLinks: BlobLinkStore
+  artifacts: ArtifactStore
+  uploads: UploadStore
+}
+
+export function storesOver(executor: Kysely<Database>): Stores {
+  return {
+    projects: new ProjectStore(executor),
+    repositories: new RepositoryStore(executor),
+    blobLinks: new BlobLinkStore(executor),
+    artifacts: new ArtifactStore(executor),
+    uploads: new UploadStore(executor),
+  }
+}
+
+/** Runs `fn` in one transaction with stores bound to it. */
+export function inTransaction<T>(db: Db, fn: (stores: Stores) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute((trx) => fn(storesOver(trx)))
+}
+
+export function nowIso(date: Date = new Date()): string {
+  return date.toISOString()
+}

@@ -1,0 +1,40 @@
+// Upload sessions: a row per session, so any node can find and continue it.
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+import { nowIso } from './stores.js'
+
+export interface UploadRow {
+  id: string
+  repository: string
+  createdAt: string
+  updatedAt: string
+}
+
+export class UploadStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(id: string, repository: string): Promise<void> {
+    const now = nowIso()
+    await this.db.insertInto('uploads').values({ id, repository, created_at: now, updated_at: now }).execute()
+  }
+
+  async get(id: string): Promise<UploadRow | null> {
+    const r = await this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst()
+    return r === undefined ? null : { id: r.id, repository: r.repository, createdAt: r.created_at, updatedAt: r.updated_at }
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.db.updateTable('uploads').set({ updated_at: nowIso() }).where('id', '=', id).execute()
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('uploads').where('id', '=', id).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  /** Sessions untouched since `before` (ISO time), oldest first. */
+  async listIdle(before: string, limit: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('uploads').select('id').where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute()
+    return rows.map((r) => r.id)
+  }
+}

@@ -1,0 +1,201 @@
+// Registry use cases for blobs: pull, delete, upload sessions, monolithic push and mounts.
+import type { Readable } from 'node:stream'
+import { BerthError, isBerthError } from '../lib/errors.js'
+import { newId, isId } from '../lib/ids.js'
+import type { IoOptions } from '../storage/driver.js'
+import type { BlobInfo } from '../storage/blob-store.js'
+import { digestAlgorithm, type Digest } from '../oci/digest.js'
+import type { RepoName } from '../oci/names.js'
+import { inTransaction } from '../metadata/stores.js'
+import type { CanRead, RegistryContext } from './registry-context.js'
+
+/** An inclusive byte range the client sent with a chunk (Content-Range "start-end"). */
+export interface ChunkRange {
+  start: number
+  end: number
+}
+
+export interface ChunkOptions extends IoOptions {
+  range?: ChunkRange
+  contentLength?: number
+}
+
+/** Upload sessions idle this long are purged. */
+export const DEFAULT_UPLOAD_TTL_MS = 24 * 3600 * 1000
+
+export class BlobService {
+  constructor(private readonly ctx: RegistryContext) {}
+
+  private get blobs() {
+    return this.ctx.deps.blobs
+  }
+
+  /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
+  async stat(repository: RepoName, digest: Digest): Promise<BlobInfo> {
+    const linked = await this.ctx.stores.blobLinks.get(repository, digest)
+    if (linked === null) throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+    return { digest, size: linked.size }
+  }
+
+  /** Opens a blob's bytes, whole or one range (already validated against its size). */
+  async open(repository: RepoName, digest: Digest, range?: { offset: number; length: number }, o?: IoOptions): Promise<Readable> {
+    try {
+      return await this.blobs.open(digest, { ...o, ...range })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.ctx.deps.log.error({ repository, digest }, 'blob linked in metadata is missing from storage')
+        throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+      }
+      throw err
+    }
+  }
+
+  /** Unlinks a blob from a repository; the bytes go when garbage collection finds them unused. */
+  async delete(repository: RepoName, digest: Digest): Promise<void> {
+    await inTransaction(this.ctx.deps.db, async (s) => {
+      const repo = await s.repositories.get(repository)
+      if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+      const user = await s.artifacts.referencedBy(repo.id, digest, 'blob')
+      if (user !== null) {
+        throw new BerthError('UNSUPPORTED', `blob is referenced by manifest ${user}; delete the manifest first`, { digest, manifest: user })
+      }
+      if (!(await s.blobLinks.unlink(repo.id, digest))) {
+        throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+      }
+    })
+  }
+
+  /** Opens an upload session. */
+  async startUpload(repository: RepoName, o?: IoOptions): Promise<string> {
+    await this.ctx.requireProject(repository)
+    const id = newId()
+    await this.blobs.createUpload(id, o)
+    await this.ctx.stores.uploads.create(id, repository)
+    return id
+  }
+
+  /** The current size of an upload session of this repository. */
+  async uploadOffset(repository: RepoName, id: string, o?: IoOptions): Promise<number> {
+    await this.requireUpload(repository, id)
+    const size = await this.blobs.uploadSize(id, o)
+    if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { uuid: id })
+    return size
+  }
+
+  /** Appends one chunk; returns the new size. An out-of-order chunk is CHUNK_OUT_OF_ORDER (416). */
+  async appendChunk(repository: RepoName, id: string, body: Readable, o: ChunkOptions = {}): Promise<number> {
+    await this.requireUpload(repository, id)
+    const expectedLength = chunkLength(o)
+    const size = await this.blobs.append(id, body, {
+      signal: o.signal,
+      expectedOffset: o.range?.start,
+      expectedLength,
+    })
+    await this.ctx.stores.uploads.touch(id)
+    return size
+  }
+
+  /**
+   * Closes an upload session with the whole blob's digest, after appending an optional final
+   * chunk. A digest mismatch cancels the session: its bytes can never become that blob.
+   */
+  async completeUpload(repository: RepoName, id: string, digest: Digest, body: Readable | null, o: ChunkOptions = {}): Promise<BlobInfo> {
+    await this.requireUpload(repository, id)
+    if (body !== null) {
+      await this.blobs.append(id, body, {
+        signal: o.signal,
+        expectedOffset: o.range?.start,
+        expectedLength: chunkLength(o),
+        algorithm: digestAlgorithm(digest),
+      })
+    }
+    let info: BlobInfo
+    try {
+      info = await this.blobs.commit(id, digest, o)
+    } catch (err) {
+      if (isBerthError(err, 'DIGEST_INVALID')) await this.cancelUpload(repository, id, o)
+      throw err
+    }
+    await this.publish(repository, info, id)
+    return info
+  }
+
+  /** Monolithic push: the whole blob in one request, verified against `digest`. */
+  async push(repository: RepoName, digest: Digest, body: Readable, o: ChunkOptions = {}): Promise<BlobInfo> {
+    const id = await this.startUpload(repository, o)
+    try {
+      await this.blobs.append(id, body, { signal: o.signal, expectedLength: o.contentLength, algorithm: digestAlgorithm(digest) })
+      const info = await this.blobs.commit(id, digest, o)
+      await this.publish(repository, info, id)
+      return info
+    } catch (err) {
+      await this.cancelUpload(repository, id, o).catch(() => {})
+      throw err
+    }
+  }
+
+  /** Cancels a session; BLOB_UPLOAD_UNKNOWN if there is none. */
+  async cancelUpload(repository: RepoName, id: string, o?: IoOptions): Promise<void> {
+    await this.requireUpload(repository, id)
+    await this.ctx.stores.uploads.delete(id)
+    await this.blobs.cancel(id, o)
+  }
+
+  /**
+   * Links a blob that already exists into `repository`, from `from` or, without it, from any
+   * repository that has it. Only a repository the caller can read may lend the blob.
+   * Returns null when nothing could be mounted (the caller then opens an upload instead).
+   */
+  async mount(repository: RepoName, digest: Digest, from: RepoName | undefined, canRead: CanRead): Promise<BlobInfo | null> {
+    const project = await this.ctx.requireProject(repository)
+    const candidates = from !== undefined ? [from] : await this.ctx.stores.blobLinks.repositoriesWith(digest, 50)
+    for (const source of candidates) {
+      if (!(await canRead(source as RepoName))) continue
+      const linked = await this.ctx.stores.blobLinks.get(source, digest)
+      if (linked === null) continue
+      await inTransaction(this.ctx.deps.db, async (s) => {
+        const repo = await s.repositories.ensure(project.id, repository)
+        await s.blobLinks.link(repo.id, digest)
+      })
+      return { digest, size: linked.size }
+    }
+    return null
+  }
+
+  /** Removes upload sessions idle since before `cutoff`, bytes and rows. Returns how many. */
+  async purgeIdleUploads(cutoff: Date, o?: IoOptions): Promise<number> {
+    const ids = await this.ctx.stores.uploads.listIdle(cutoff.toISOString(), 1000)
+    for (const id of ids) {
+      await this.ctx.stores.uploads.delete(id)
+      await this.blobs.cancel(id, o)
+    }
+    return ids.length
+  }
+
+  /** Records a verified blob and links it into the repository, closing the session. */
+  private async publish(repository: RepoName, info: BlobInfo, uploadId: string): Promise<void> {
+    await inTransaction(this.ctx.deps.db, async (s) => {
+      const project = await this.ctx.requireProject(repository, s)
+      const repo = await s.repositories.ensure(project.id, repository)
+      await s.blobLinks.record(info.digest, info.size)
+      await s.blobLinks.link(repo.id, info.digest)
+      await s.uploads.delete(uploadId)
+    })
+  }
+
+  private async requireUpload(repository: RepoName, id: string): Promise<void> {
+    const row = isId(id) ? await this.ctx.stores.uploads.get(id) : null
+    if (row === null || row.repository !== repository) {
+      throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { uuid: id.slice(0, 100) })
+    }
+  }
+}
+
+/** The byte count a chunk must have, from its Content-Range and Content-Length, which must agree. */
+function chunkLength(o: ChunkOptions): number | undefined {
+  const fromRange = o.range === undefined ? undefined : o.range.end - o.range.start + 1
+  if (fromRange !== undefined && o.contentLength !== undefined && fromRange !== o.contentLength) {
+    throw new BerthError('SIZE_INVALID', `Content-Length ${o.contentLength} does not match Content-Range ${o.range!.start}-${o.range!.end}`)
+  }
+  return fromRange ?? o.contentLength
+}

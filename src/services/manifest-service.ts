@@ -1,0 +1,159 @@
+// Registry use cases for manifests: push, pull, delete, tags, catalog and referrers.
+import { BerthError } from '../lib/errors.js'
+import { LruCache } from '../cache/lru-cache.js'
+import { digestAlgorithm, digestOf, type Digest } from '../oci/digest.js'
+import { parseManifest, type Descriptor } from '../oci/manifest.js'
+import { MediaType } from '../oci/media-types.js'
+import type { RepoName, Reference } from '../oci/names.js'
+import type { ArtifactRow } from '../metadata/artifact-store.js'
+import { inTransaction } from '../metadata/stores.js'
+import type { RegistryContext } from './registry-context.js'
+
+export interface ManifestInfo {
+  digest: Digest
+  mediaType: string
+  size: number
+}
+
+export interface PushedManifest {
+  digest: Digest
+  subject?: Digest
+}
+
+/** One page of a listing, and whether more follow. */
+export interface Listing {
+  items: string[]
+  more: boolean
+}
+
+export class ManifestService {
+  /** Manifest bytes by digest: content-addressed, so never stale. */
+  private readonly bytes = new LruCache<Buffer>(64 << 20, (b) => b.length + 64)
+
+  constructor(private readonly ctx: RegistryContext) {}
+
+  /**
+   * Stores a manifest exactly as sent, after checking that everything it references is in the
+   * repository (the subject need not be). Bytes first, then metadata in one transaction.
+   */
+  async put(repository: RepoName, ref: Reference, body: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    const digest = digestOf(body, ref.kind === 'digest' ? digestAlgorithm(ref.digest) : 'sha256')
+    if (ref.kind === 'digest' && ref.digest !== digest) {
+      throw new BerthError('DIGEST_INVALID', 'manifest digest does not match the reference', { expected: ref.digest, actual: digest })
+    }
+    const m = parseManifest(body, contentType)
+    const project = await this.ctx.requireProject(repository)
+    await this.ctx.deps.blobs.putBytes(digest, body)
+    await inTransaction(this.ctx.deps.db, async (s) => {
+      const repo = await s.repositories.ensure(project.id, repository)
+      const missing = [
+        ...(await s.blobLinks.missing(repo.id, m.blobs.map((d) => d.digest))),
+        ...(await s.artifacts.missing(repo.id, m.manifests.map((d) => d.digest))),
+      ]
+      if (missing.length > 0) {
+        throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, { missing: missing.slice(0, 20) })
+      }
+      await s.blobLinks.record(digest, body.length)
+      const artifactId = await s.artifacts.put(repo.id, {
+        digest,
+        mediaType: m.mediaType,
+        artifactType: m.artifactType ?? null,
+        size: body.length,
+        subjectDigest: m.subject?.digest ?? null,
+        annotations: m.annotations ?? null,
+        blobs: m.blobs.map((d) => d.digest),
+        manifests: m.manifests.map((d) => d.digest),
+      })
+      if (ref.kind === 'tag') await s.artifacts.tag(repo.id, artifactId, ref.tag)
+      await s.repositories.touch(repo.id)
+    })
+    this.bytes.set(digest, body)
+    return m.subject === undefined ? { digest } : { digest, subject: m.subject.digest }
+  }
+
+  /** Metadata of a manifest by tag or digest; MANIFEST_UNKNOWN (or NAME_UNKNOWN) when absent. */
+  async stat(repository: RepoName, ref: Reference): Promise<ManifestInfo> {
+    const row =
+      ref.kind === 'tag'
+        ? await this.ctx.stores.artifacts.getByTag(repository, ref.tag)
+        : await this.ctx.stores.artifacts.getByDigest(repository, ref.digest)
+    if (row === null) throw await this.unknown(repository, ref)
+    return info(row)
+  }
+
+  /** A manifest with its exact bytes. */
+  async get(repository: RepoName, ref: Reference): Promise<ManifestInfo & { body: Buffer }> {
+    const m = await this.stat(repository, ref)
+    let body = this.bytes.get(m.digest)
+    if (body === undefined) {
+      const chunks: Buffer[] = []
+      for await (const c of await this.ctx.deps.blobs.open(m.digest)) chunks.push(c as Buffer)
+      body = Buffer.concat(chunks)
+      this.bytes.set(m.digest, body)
+    }
+    return { ...m, body }
+  }
+
+  /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
+  async delete(repository: RepoName, ref: Reference): Promise<void> {
+    await inTransaction(this.ctx.deps.db, async (s) => {
+      const repo = await s.repositories.get(repository)
+      if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+      if (ref.kind === 'tag') {
+        if (!(await s.artifacts.untag(repo.id, ref.tag))) {
+          throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
+        }
+        return
+      }
+      const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
+      if (parent !== null) {
+        throw new BerthError('UNSUPPORTED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
+      }
+      if (!(await s.artifacts.delete(repo.id, ref.digest))) {
+        throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
+      }
+    })
+  }
+
+  /** Tags in byte order, `limit` at most, after `last`. NAME_UNKNOWN for an unknown repository. */
+  async listTags(repository: RepoName, limit: number, last?: string): Promise<Listing> {
+    const repo = await this.ctx.stores.repositories.get(repository)
+    if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+    if (limit === 0) return { items: [], more: false }
+    const rows = await this.ctx.stores.artifacts.listTags(repo.id, { limit: limit + 1, after: last })
+    return { items: rows.slice(0, limit), more: rows.length > limit }
+  }
+
+  /** Repository names in byte order, `limit` at most, after `last`. */
+  async catalog(limit: number, last?: string): Promise<Listing> {
+    if (limit === 0) return { items: [], more: false }
+    const rows = await this.ctx.stores.repositories.list({ limit: limit + 1, after: last })
+    return { items: rows.slice(0, limit), more: rows.length > limit }
+  }
+
+  /** The referrers of `digest` as descriptors; empty (never an error) when there are none. */
+  async referrers(repository: RepoName, digest: Digest, artifactType?: string): Promise<Descriptor[]> {
+    const repo = await this.ctx.stores.repositories.get(repository)
+    if (repo === null) return []
+    const rows = await this.ctx.stores.artifacts.referrers(repo.id, digest, artifactType)
+    return rows.map((r) => {
+      const d: Descriptor = { mediaType: r.mediaType, digest: r.digest as Digest, size: r.size }
+      if (r.artifactType !== null) d.artifactType = r.artifactType
+      if (r.annotations !== null) d.annotations = r.annotations
+      return d
+    })
+  }
+
+  private async unknown(repository: RepoName, ref: Reference): Promise<BerthError> {
+    if ((await this.ctx.stores.repositories.get(repository)) === null) {
+      return new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+    }
+    return new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest })
+  }
+}
+
+function info(row: ArtifactRow): ManifestInfo {
+  return { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size }
+}
+
+export const REFERRERS_MEDIA_TYPE = MediaType.ociIndex

@@ -1,0 +1,34 @@
+// What the registry use cases share: the database, the blob store, and project checks.
+import { BerthError } from '../lib/errors.js'
+import type { Logger } from '../lib/logger.js'
+import { projectOf, type RepoName } from '../oci/names.js'
+import type { Db } from '../metadata/schema.js'
+import { storesOver, type Stores } from '../metadata/stores.js'
+import type { Project } from '../metadata/project-store.js'
+import type { BlobStore } from '../storage/blob-store.js'
+
+export interface RegistryDeps {
+  db: Db
+  blobs: BlobStore
+  log: Logger
+}
+
+/** Whether the caller may read a repository; the identity layer supplies the real check. */
+export type CanRead = (repository: RepoName) => boolean | Promise<boolean>
+
+export const readAll: CanRead = () => true
+
+export class RegistryContext {
+  readonly stores: Stores
+  constructor(readonly deps: RegistryDeps) {
+    this.stores = storesOver(deps.db.kysely)
+  }
+
+  /** The project a repository name belongs to; NAME_UNKNOWN when it does not exist. */
+  async requireProject(repository: RepoName, stores: Stores = this.stores): Promise<Project> {
+    const name = projectOf(repository)
+    const project = await stores.projects.get(name)
+    if (project === null) throw new BerthError('NAME_UNKNOWN', `project ${name} does not exist`, { project: name })
+    return project
+  }
+}

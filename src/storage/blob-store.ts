@@ -1,0 +1,181 @@
+// Content-addressed blobs and resumable uploads over any StorageDriver.
+//
+// A blob becomes visible only by an atomic move of an upload whose size and digest were verified
+// and whose bytes were made durable. Each appended chunk is all-or-nothing: a chunk that fails or
+// is cut short is undone, so an upload's size is always the sum of acknowledged chunks.
+// Hashing happens while bytes stream; the running hash lives in this process, and a process that
+// continues another's upload (or one restarted) re-hashes the bytes already stored.
+import { pipeline } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
+import type { Hash } from 'node:crypto'
+import { BerthError } from '../lib/errors.js'
+import { HashingStream, newHash, type HashAlgorithm } from '../lib/hash-stream.js'
+import { digestAlgorithm, type Digest } from '../oci/digest.js'
+import type { IoOptions, StorageDriver } from './driver.js'
+import { blobPath, uploadDataPath, uploadDir } from './layout.js'
+
+export interface BlobInfo {
+  digest: Digest
+  size: number
+}
+
+export interface AppendOptions extends IoOptions {
+  /** The offset the client believes the upload is at; a mismatch is CHUNK_OUT_OF_ORDER. */
+  expectedOffset?: number
+  /** The exact number of bytes the chunk must have; fewer or more is SIZE_INVALID. */
+  expectedLength?: number
+  /** The algorithm of the digest that will close the upload, when already known. */
+  algorithm?: HashAlgorithm
+}
+
+interface HashState {
+  offset: number
+  algorithm: HashAlgorithm
+  hash: Hash
+}
+
+export interface BlobReader {
+  stat(digest: Digest, o?: IoOptions): Promise<BlobInfo | null>
+  open(digest: Digest, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable>
+}
+
+export class BlobStore implements BlobReader {
+  private readonly hashes = new Map<string, HashState>()
+  private readonly locks = new Map<string, Promise<unknown>>()
+
+  constructor(readonly driver: StorageDriver) {}
+
+  async stat(digest: Digest, o?: IoOptions): Promise<BlobInfo | null> {
+    const info = await this.driver.stat(blobPath(digest), o)
+    return info === null ? null : { digest, size: info.size }
+  }
+
+  open(digest: Digest, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable> {
+    return this.driver.read(blobPath(digest), o)
+  }
+
+  /** Stores small content already in memory (a manifest), verified against its digest. */
+  async putBytes(digest: Digest, bytes: Buffer, o?: IoOptions): Promise<BlobInfo> {
+    const existing = await this.stat(digest, o)
+    if (existing !== null) return existing
+    const id = `put-${crypto.randomUUID()}`
+    const w = await this.driver.write(uploadDataPath(id), o)
+    try {
+      w.stream.write(bytes)
+      await w.commit()
+      await this.driver.move(uploadDataPath(id), blobPath(digest), o)
+    } catch (err) {
+      await w.cancel()
+      throw err
+    } finally {
+      await this.driver.delete(uploadDir(id))
+    }
+    return { digest, size: bytes.length }
+  }
+
+  /** Creates the (empty) storage of a new upload session. */
+  async createUpload(id: string, o?: IoOptions): Promise<void> {
+    const w = await this.driver.write(uploadDataPath(id), o)
+    await w.commit()
+    this.hashes.set(id, { offset: 0, algorithm: 'sha256', hash: newHash('sha256') })
+  }
+
+  /** The upload's current size, or null if it does not exist. */
+  async uploadSize(id: string, o?: IoOptions): Promise<number | null> {
+    return (await this.driver.stat(uploadDataPath(id), o))?.size ?? null
+  }
+
+  /** Appends one chunk, atomically; returns the upload's new size. */
+  append(id: string, body: Readable, o: AppendOptions = {}): Promise<number> {
+    return this.exclusive(id, async () => {
+      const size = await this.uploadSize(id, o)
+      if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'upload unknown')
+      if (o.expectedOffset !== undefined && o.expectedOffset !== size) {
+        body.resume()
+        throw new BerthError('CHUNK_OUT_OF_ORDER', `chunk must start at offset ${size}`, { offset: size })
+      }
+      const state = await this.hashState(id, size, o.algorithm ?? 'sha256', o)
+      const w = await this.driver.write(uploadDataPath(id), { ...o, append: true })
+      const hasher = new HashingStream(state.hash.copy())
+      try {
+        await pipeline(body, hasher, w.stream, { signal: o.signal })
+        if (o.expectedLength !== undefined && hasher.bytes !== o.expectedLength) {
+          throw new BerthError('SIZE_INVALID', `chunk has ${hasher.bytes} bytes, expected ${o.expectedLength}`)
+        }
+        const newSize = await w.commit()
+        this.hashes.set(id, { offset: newSize, algorithm: state.algorithm, hash: hasher.hash })
+        return newSize
+      } catch (err) {
+        await w.cancel()
+        throw err
+      }
+    })
+  }
+
+  /**
+   * Verifies the upload against `expected` and publishes it as a blob. On a digest mismatch the
+   * upload is left untouched and DIGEST_INVALID is thrown; the caller decides whether to cancel it.
+   */
+  commit(id: string, expected: Digest, o: IoOptions & { expectedSize?: number } = {}): Promise<BlobInfo> {
+    return this.exclusive(id, async () => {
+      const size = await this.uploadSize(id, o)
+      if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'upload unknown')
+      if (o.expectedSize !== undefined && o.expectedSize !== size) {
+        throw new BerthError('SIZE_INVALID', `upload has ${size} bytes, expected ${o.expectedSize}`)
+      }
+      const state = await this.hashState(id, size, digestAlgorithm(expected), o)
+      const actual = `${state.algorithm}:${state.hash.copy().digest('hex')}`
+      if (actual !== expected) {
+        throw new BerthError('DIGEST_INVALID', 'provided digest does not match uploaded content', { expected, actual })
+      }
+      if ((await this.stat(expected, o)) === null) {
+        await this.driver.move(uploadDataPath(id), blobPath(expected), o)
+      }
+      await this.driver.delete(uploadDir(id), o)
+      this.hashes.delete(id)
+      return { digest: expected, size }
+    })
+  }
+
+  /** Removes an upload's bytes. Idempotent. */
+  async cancel(id: string, o?: IoOptions): Promise<void> {
+    await this.exclusive(id, async () => {
+      this.hashes.delete(id)
+      await this.driver.delete(uploadDir(id), o)
+    })
+  }
+
+  /** Deletes blob bytes (garbage collection only: metadata must no longer reference them). */
+  async deleteBlob(digest: Digest, o?: IoOptions): Promise<void> {
+    await this.driver.delete(blobPath(digest), o)
+  }
+
+  /** The running hash for an upload at `size`, re-hashing stored bytes when this process lacks it. */
+  private async hashState(id: string, size: number, algorithm: HashAlgorithm, o: IoOptions): Promise<HashState> {
+    const cached = this.hashes.get(id)
+    if (cached !== undefined && cached.offset === size && cached.algorithm === algorithm) return cached
+    const hash = newHash(algorithm)
+    if (size > 0) {
+      const hasher = new HashingStream(hash)
+      await pipeline(await this.driver.read(uploadDataPath(id), { ...o, length: size }), hasher, async function* (src) {
+        for await (const _ of src) void _
+      })
+    }
+    const state = { offset: size, algorithm, hash }
+    this.hashes.set(id, state)
+    return state
+  }
+
+  /** Serialises work on one upload within this process. */
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve()
+    const run = previous.then(fn, fn)
+    const tail = run.catch(() => {})
+    this.locks.set(id, tail)
+    try {
+      return await run
+    } finally {
+      if (this.locks.get(id) === tail) this.locks.delete(id)
+    }
+  }
+}

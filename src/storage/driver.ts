@@ -1,0 +1,46 @@
+// The storage driver contract: a small, path-based interface that every backend implements.
+import type { Readable, Writable } from 'node:stream'
+
+export type IoOptions = { signal?: AbortSignal }
+
+export interface FileInfo {
+  path: string
+  size: number
+  modTime: Date
+}
+
+/**
+ * An open write. Bytes go to `stream`; `commit()` makes them durable (flush and fsync, or
+ * complete the part) and returns the file's total size; `cancel()` undoes this write: a new
+ * file is removed, an appended file is cut back to the size it had when the write began.
+ */
+export interface FileWriter {
+  readonly stream: Writable
+  /** Size of the file when this write began (0 for a new file). */
+  readonly startSize: number
+  commit(): Promise<number>
+  cancel(): Promise<void>
+}
+
+export interface StorageDriver {
+  readonly name: string
+  stat(path: string, o?: IoOptions): Promise<FileInfo | null>
+  read(path: string, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable>
+  write(path: string, o?: IoOptions & { append?: boolean }): Promise<FileWriter>
+  list(prefix: string, o?: IoOptions): AsyncIterable<string>
+  /** Atomically publishes `from` at `to` (replacing `to`), durably. */
+  move(from: string, to: string, o?: IoOptions): Promise<void>
+  /** Deletes a file or a whole prefix; missing paths are not an error. */
+  delete(path: string, o?: IoOptions): Promise<void>
+  redirectUrl?(path: string, method: 'GET' | 'HEAD'): Promise<string | null>
+}
+
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/
+
+/** Driver paths are '/'-joined segments of safe characters; nothing can climb out of the root. */
+export function assertStoragePath(path: string): void {
+  if (path.length === 0 || path.length > 1024) throw new Error(`invalid storage path length: ${path.length}`)
+  for (const segment of path.split('/')) {
+    if (!SEGMENT.test(segment) || segment === '..') throw new Error(`invalid storage path: ${JSON.stringify(path)}`)
+  }
+}

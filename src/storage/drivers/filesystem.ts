@@ -1,0 +1,144 @@
+// The filesystem storage driver: a local folder or a shared mount (NFS, CephFS).
+// Durability: commit() fsyncs the file; move() renames and then fsyncs the target directory.
+import { constants } from 'node:fs'
+import { mkdir, open, opendir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { Writable, type Readable } from 'node:stream'
+import { assertStoragePath, type FileInfo, type FileWriter, type IoOptions, type StorageDriver } from '../driver.js'
+
+const CHUNK = 1 << 20
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = 'filesystem'
+  constructor(private readonly root: string) {}
+
+  private full(path: string): string {
+    assertStoragePath(path)
+    return join(this.root, path)
+  }
+
+  async stat(path: string): Promise<FileInfo | null> {
+    try {
+      const s = await stat(this.full(path))
+      if (!s.isFile()) return null
+      return { path, size: s.size, modTime: s.mtime }
+    } catch (err) {
+      if (isNotFound(err)) return null
+      throw err
+    }
+  }
+
+  async read(path: string, o: IoOptions & { offset?: number; length?: number } = {}): Promise<Readable> {
+    const fh = await open(this.full(path), constants.O_RDONLY)
+    const start = o.offset ?? 0
+    const end = o.length === undefined ? undefined : start + o.length - 1
+    return fh.createReadStream({ start, end, highWaterMark: CHUNK, autoClose: true })
+  }
+
+  async write(path: string, o: IoOptions & { append?: boolean } = {}): Promise<FileWriter> {
+    const full = this.full(path)
+    await mkdir(dirname(full), { recursive: true })
+    const fh = await open(full, o.append ? 'a' : 'w')
+    const startSize = o.append ? (await fh.stat()).size : 0
+    const stream = fileStream(fh)
+    let done = false
+    return {
+      stream,
+      startSize,
+      commit: async () => {
+        if (done) throw new Error('writer already closed')
+        done = true
+        try {
+          if (!stream.writableFinished) await new Promise<void>((res, rej) => stream.once('error', rej).end(res))
+          await fh.sync()
+          return (await fh.stat()).size
+        } finally {
+          await fh.close()
+        }
+      },
+      cancel: async () => {
+        if (done) return
+        done = true
+        stream.destroy()
+        await fh.close().catch(() => {})
+        if (o.append) await truncate(full, startSize).catch(() => {})
+        else await rm(full, { force: true })
+      },
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const base = this.full(prefix)
+    let dir
+    try {
+      dir = await opendir(base)
+    } catch (err) {
+      if (isNotFound(err)) return
+      throw err
+    }
+    for await (const entry of dir) {
+      const child = `${prefix}/${entry.name}`
+      if (entry.isDirectory()) yield* this.list(child)
+      else if (entry.isFile()) yield child
+    }
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const target = this.full(to)
+    const dir = dirname(target)
+    await mkdir(dir, { recursive: true })
+    await rename(this.full(from), target)
+    await fsyncDir(dir)
+  }
+
+  async delete(path: string): Promise<void> {
+    await rm(this.full(path), { recursive: true, force: true })
+  }
+}
+
+/**
+ * A Writable over an open FileHandle that leaves the handle open when it finishes, so the
+ * writer can fsync before closing (fs.WriteStream with autoClose: false never emits 'close',
+ * which stalls stream.finished and pipeline).
+ */
+function fileStream(fh: FileHandle): Writable {
+  return new Writable({
+    highWaterMark: CHUNK,
+    write(chunk: Buffer, _enc, cb) {
+      writeAll(fh, [chunk]).then(() => cb(), cb)
+    },
+    writev(chunks, cb) {
+      writeAll(fh, chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb)
+    },
+  })
+}
+
+/** Writes every byte of `buffers`, continuing after short writes. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest)
+    const next: Buffer[] = []
+    for (const b of rest) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length
+      else {
+        next.push(bytesWritten > 0 ? b.subarray(bytesWritten) : b)
+        bytesWritten = 0
+      }
+    }
+    rest = next
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ENOENT'
+}

@@ -1,0 +1,23 @@
+// The storage layout: the one place that says where bytes live under a driver's root.
+//
+//   blobs/<algorithm>/<first two hex chars>/<hex>      content-addressed bytes (layers, configs, manifests)
+//   uploads/<upload id>/data                           bytes of an upload session in progress
+//
+// Blob paths are written once (by an atomic move of a verified upload) and never modified.
+// Uploads are plain files addressed by a random id, so any process that can reach the same
+// storage can continue an upload begun by another.
+import type { Digest } from '../oci/digest.js'
+
+export function blobPath(digest: Digest): string {
+  const i = digest.indexOf(':')
+  const hex = digest.slice(i + 1)
+  return `blobs/${digest.slice(0, i)}/${hex.slice(0, 2)}/${hex}`
+}
+
+export function uploadDir(id: string): string {
+  return `uploads/${id}`
+}
+
+export function uploadDataPath(id: string): string {
+  return `uploads/${id}/data`
+}
