@@ -8,7 +8,7 @@ import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { BerthError } from '../lib/errors.js'
 
-const Url = Type.String({ pattern: '^(https?://[^\\s/]+(/[^\\s]*)?)?$', description: 'an http(s) URL' })
+const Url = Type.String({ pattern: '^(https?://[^\\s/]+(/[^\\s]*)?)?$', expected: 'an http(s) URL such as https://registry.example.com, or empty' })
 
 export const ConfigSchema = Type.Object(
   {
@@ -93,6 +93,7 @@ function fromEnv(raw: string, schema: TSchema, key: string): unknown {
 
 function describe(schema: TSchema): string {
   if (schema[Kind] === 'Union') return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`
+  if (typeof schema.expected === 'string') return schema.expected
   const bits: string[] = [schema.description ?? schema[Kind]]
   if (schema.minimum !== undefined) bits.push(`>= ${schema.minimum}`)
   if (schema.exclusiveMinimum !== undefined) bits.push(`> ${schema.exclusiveMinimum}`)

@@ -1,0 +1,80 @@
+// Configuration: defaults, YAML, BERTH_* overrides, and errors that name the bad key.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { loadConfig, maskedConfig, resolvedPaths } from './config.js'
+import { isBerthError } from '../lib/errors.js'
+
+describe('config', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-config-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  const file = async (text: string) => {
+    const p = join(dir, `c${Math.random()}.yml`)
+    await writeFile(p, text)
+    return p
+  }
+  const badKey = (key: string, detail?: RegExp) => (e: unknown) =>
+    isBerthError(e, 'CONFIG_INVALID') && e.message.includes(`config key ${key}`) && (detail === undefined || detail.test(e.message))
+
+  it('defaults: 127.0.0.1:5000, SQLite and storage in ./data', () => {
+    const c = loadConfig({})
+    assert.equal(c.http.host, '127.0.0.1')
+    assert.equal(c.http.port, 5000)
+    const p = resolvedPaths(c)
+    assert.ok(p.databaseUrl.endsWith('/data/berth.db'))
+    assert.ok(p.storageRoot.endsWith('/data/storage'))
+    assert.equal(c.registry.max_manifest_bytes, 4 << 20)
+  })
+
+  it('environment overrides the file, which overrides defaults', async () => {
+    const f = await file('http:\n  port: 6000\n  host: 0.0.0.0\nexternal_url: https://reg.example.com/\n')
+    const c = loadConfig({ BERTH_HTTP_PORT: '7000', BERTH_DATA_DIR: '/srv/berth', BERTH_DATABASE_URL: 'postgres://u:secret@db/berth', BERTH_ADMIN_PASSWORD: 'pw' }, f)
+    assert.equal(c.http.port, 7000)
+    assert.equal(c.http.host, '0.0.0.0')
+    assert.equal(c.external_url, 'https://reg.example.com')
+    assert.equal(resolvedPaths(c).storageRoot, '/srv/berth/storage')
+    assert.equal(c.database.url, 'postgres://u:secret@db/berth')
+    const masked = maskedConfig(c)
+    assert.equal(masked.admin.password, '********')
+    assert.equal(masked.database.url, 'postgres://u:********@db/berth')
+  })
+
+  it('BERTH_CONFIG names the file', async () => {
+    const f = await file('log:\n  level: warn\n')
+    assert.equal(loadConfig({ BERTH_CONFIG: f }).log.level, 'warn')
+  })
+
+  it('bad values stop with a message naming the key and what it expects', async () => {
+    assert.throws(() => loadConfig({ BERTH_HTTP_PORT: 'eighty' }), badKey('http.port', /expected a number/))
+    assert.throws(() => loadConfig({ BERTH_HTTP_PORT: '70000' }), badKey('http.port', /<= 65535/))
+    assert.throws(() => loadConfig({ BERTH_EXTERNAL_URL: 'ftp://x' }), badKey('external_url', /http\(s\) URL/))
+    const f1 = await file('log:\n  level: loud\n')
+    assert.throws(() => loadConfig({}, f1), badKey('log.level', /one of/))
+    const f2 = await file('http:\n  prot: 1\n')
+    assert.throws(() => loadConfig({}, f2), badKey('http.prot', /not a known setting/))
+    const f3 = await file('storage:\n  driver: floppy\n')
+    assert.throws(() => loadConfig({}, f3), badKey('storage.driver'))
+    const f4 = await file('registry:\n  max_manifest_bytes: 1.5\n')
+    assert.throws(() => loadConfig({}, f4), badKey('registry.max_manifest_bytes', /integer/))
+    const f5 = await file('http: [1, 2\n')
+    assert.throws(() => loadConfig({}, f5), (e) => isBerthError(e, 'CONFIG_INVALID') && /not valid YAML/.test(e.message))
+    assert.throws(() => loadConfig({}, join(dir, 'missing.yml')), (e) => isBerthError(e, 'CONFIG_INVALID') && /cannot read/.test(e.message))
+  })
+
+  it('the annotated example config is valid and documents every setting', async () => {
+    const example = join(process.cwd(), 'berth.example.yml')
+    const c = loadConfig({}, example)
+    assert.equal(c.http.port, 5000)
+    const doc = parse(await readFile(example, 'utf8')) as Record<string, unknown>
+    const keys = (o: Record<string, unknown>, p = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v !== null ? keys(v as Record<string, unknown>, `${p}${k}.`) : [`${p}${k}`]))
+    assert.deepEqual(keys(doc).sort(), keys(c as unknown as Record<string, unknown>).sort())
+  })
+})

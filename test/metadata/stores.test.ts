@@ -1,0 +1,164 @@
+// The metadata conformance suite: every store behaves the same on SQLite and PostgreSQL.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { openDb, migrate } from '../../src/metadata/db.js'
+import { inTransaction, storesOver, type Stores } from '../../src/metadata/stores.js'
+import type { Db } from '../../src/metadata/schema.js'
+import { DIALECTS, createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
+
+const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
+
+for (const dialect of DIALECTS) {
+  describe(`metadata stores on ${dialect}`, await dialectSkip(dialect), () => {
+    let database: TestDatabase
+    let db: Db
+    let s: Stores
+    let projectId: number
+
+    before(async () => {
+      database = await createTestDatabase(dialect)
+      db = await openDb(database.url)
+      assert.deepEqual(await migrate(db), ['001-registry'])
+      s = storesOver(db.kysely)
+      projectId = (await s.projects.ensure('library', true)).id
+    })
+    after(async () => {
+      await db?.close()
+      await database?.drop()
+    })
+
+    it('migrations are idempotent', async () => {
+      assert.deepEqual(await migrate(db), [])
+    })
+
+    it('projects: ensure creates once and keeps the first settings', async () => {
+      const again = await s.projects.ensure('library', false)
+      assert.equal(again.id, projectId)
+      assert.equal(again.public, true)
+      assert.equal(await s.projects.get('missing'), null)
+    })
+
+    it('repositories: ensure is idempotent and the catalog pages in byte order', async () => {
+      const names = ['library/b', 'library/a', 'library/B', 'library/a-b', 'library/a/c']
+      const ids = new Set<number>()
+      for (const n of names) ids.add((await s.repositories.ensure(projectId, n)).id)
+      assert.equal((await s.repositories.ensure(projectId, 'library/a')).id, (await s.repositories.get('library/a'))!.id)
+      assert.equal(ids.size, names.length)
+      const sorted = [...names].sort()
+      assert.deepEqual(await s.repositories.list({ limit: 100 }), sorted)
+      assert.deepEqual(await s.repositories.list({ limit: 2, after: sorted[1] }), sorted.slice(2, 4))
+    })
+
+    it('blob links: record, link, get, missing, unlink', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/blobs')
+      await s.blobLinks.record(d(1), 2 ** 40)
+      await s.blobLinks.record(d(1), 2 ** 40)
+      await s.blobLinks.link(repo.id, d(1))
+      await s.blobLinks.link(repo.id, d(1))
+      assert.deepEqual(await s.blobLinks.get('library/blobs', d(1)), { size: 2 ** 40 })
+      assert.equal(await s.blobLinks.get('library/a', d(1)), null)
+      assert.deepEqual(await s.blobLinks.missing(repo.id, [d(1), d(2), d(2)]), [d(2)])
+      assert.deepEqual(await s.blobLinks.repositoriesWith(d(1), 10), ['library/blobs'])
+      assert.equal(await s.blobLinks.unlink(repo.id, d(1)), true)
+      assert.equal(await s.blobLinks.unlink(repo.id, d(1)), false)
+      assert.equal(await s.blobLinks.get('library/blobs', d(1)), null)
+    })
+
+    it('missing() handles more digests than one query takes', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/many')
+      const digests = Array.from({ length: 1200 }, (_, i) => d(10_000 + i))
+      for (const x of digests.slice(0, 700)) await s.blobLinks.record(x, 1)
+      await inTransaction(db, async (t) => {
+        for (const x of digests.slice(0, 700)) await t.blobLinks.link(repo.id, x)
+      })
+      assert.deepEqual(await s.blobLinks.missing(repo.id, digests), digests.slice(700))
+    })
+
+    it('artifacts: put is idempotent, tags move, delete removes tags and references', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/art')
+      const a = {
+        digest: d(100),
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/x.test',
+        size: 123,
+        subjectDigest: null,
+        annotations: { k: 'v' },
+        blobs: [d(1), d(2), d(1)],
+        manifests: [],
+      }
+      const id = await s.artifacts.put(repo.id, a)
+      assert.equal(await s.artifacts.put(repo.id, a), id)
+      await s.artifacts.tag(repo.id, id, 'v1')
+      await s.artifacts.tag(repo.id, id, 'latest')
+      assert.deepEqual(await s.artifacts.getByTag('library/art', 'v1'), { id, digest: d(100), mediaType: a.mediaType, size: 123 })
+      assert.equal((await s.artifacts.getByDigest('library/art', d(100)))?.id, id)
+      assert.equal(await s.artifacts.referencedBy(repo.id, d(2), 'blob'), d(100))
+      assert.equal(await s.artifacts.referencedBy(repo.id, d(2), 'manifest'), null)
+
+      const other = await s.artifacts.put(repo.id, { ...a, digest: d(101), blobs: [] })
+      await s.artifacts.tag(repo.id, other, 'v1')
+      assert.equal((await s.artifacts.getByTag('library/art', 'v1'))?.digest, d(101))
+      assert.deepEqual(await s.artifacts.listTags(repo.id, { limit: 10 }), ['latest', 'v1'])
+
+      assert.equal(await s.artifacts.untag(repo.id, 'latest'), true)
+      assert.equal(await s.artifacts.untag(repo.id, 'latest'), false)
+      assert.equal(await s.artifacts.delete(repo.id, d(101)), true)
+      assert.equal(await s.artifacts.getByTag('library/art', 'v1'), null)
+      assert.equal(await s.artifacts.delete(repo.id, d(101)), false)
+      assert.equal(await s.artifacts.delete(repo.id, d(100)), true)
+      assert.equal(await s.artifacts.referencedBy(repo.id, d(2), 'blob'), null)
+      assert.deepEqual(await s.artifacts.missing(repo.id, [d(100)]), [d(100)])
+    })
+
+    it('tags list in byte order with paging', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/tags')
+      const id = await s.artifacts.put(repo.id, {
+        digest: d(200), mediaType: 'm', artifactType: null, size: 1, subjectDigest: null, annotations: null, blobs: [], manifests: [],
+      })
+      const tags = ['b', 'A', 'a', '_x', '1.0', 'B', 'a-1', 'a.1']
+      for (const t of tags) await s.artifacts.tag(repo.id, id, t)
+      const sorted = [...tags].sort()
+      assert.deepEqual(await s.artifacts.listTags(repo.id, { limit: 100 }), sorted)
+      assert.deepEqual(await s.artifacts.listTags(repo.id, { limit: 3, after: sorted[2] }), sorted.slice(3, 6))
+    })
+
+    it('referrers by subject, filtered by artifactType, with annotations', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/ref')
+      const base = { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, blobs: [], manifests: [] }
+      await s.artifacts.put(repo.id, { ...base, digest: d(301), artifactType: 'x/sbom', subjectDigest: d(300), annotations: { a: '1' } })
+      await s.artifacts.put(repo.id, { ...base, digest: d(302), artifactType: 'x/sig', subjectDigest: d(300), annotations: null })
+      await s.artifacts.put(repo.id, { ...base, digest: d(303), artifactType: 'x/sig', subjectDigest: d(999), annotations: null })
+      const all = await s.artifacts.referrers(repo.id, d(300))
+      assert.deepEqual(all.map((r) => r.digest), [d(301), d(302)])
+      assert.deepEqual(all[0]!.annotations, { a: '1' })
+      assert.deepEqual((await s.artifacts.referrers(repo.id, d(300), 'x/sig')).map((r) => r.digest), [d(302)])
+      assert.deepEqual(await s.artifacts.referrers(repo.id, d(300), 'x/none'), [])
+    })
+
+    it('uploads: create, get, touch, list idle, delete', async () => {
+      const id = '0b7e4e4c-1f34-4b8e-9d6a-3f1f2c9b8a10'
+      await s.uploads.create(id, 'library/up')
+      const row = await s.uploads.get(id)
+      assert.equal(row?.repository, 'library/up')
+      assert.deepEqual(await s.uploads.listIdle(new Date(Date.now() + 60_000).toISOString(), 10), [id])
+      assert.deepEqual(await s.uploads.listIdle(new Date(Date.now() - 60_000).toISOString(), 10), [])
+      assert.equal(await s.uploads.delete(id), true)
+      assert.equal(await s.uploads.get(id), null)
+      await assert.rejects(async () => {
+        await s.uploads.create('dup', 'library/up')
+        await s.uploads.create('dup', 'library/up')
+      })
+    })
+
+    it('a failed transaction leaves nothing behind', async () => {
+      await assert.rejects(
+        inTransaction(db, async (t) => {
+          await t.repositories.ensure(projectId, 'library/rolled-back')
+          throw new Error('boom')
+        }),
+        /boom/,
+      )
+      assert.equal(await s.repositories.get('library/rolled-back'), null)
+    })
+  })
+}

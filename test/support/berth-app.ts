@@ -1,0 +1,42 @@
+// An in-process Berth on a fresh database and storage folder, for HTTP tests through app.inject().
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigSchema, type Config } from '../../src/app/config.js'
+import { createBerth, type Berth } from '../../src/app/server.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import type { Dialect } from '../../src/metadata/schema.js'
+import { createTestDatabase } from './databases.js'
+
+export interface TestBerth extends Berth {
+  config: Config
+  dataDir: string
+  /** Closes the server and removes its database and folder. */
+  destroy(): Promise<void>
+}
+
+export type ConfigPatch = { [K in keyof Config]?: Partial<Config[K]> | Config[K] }
+
+export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {}): Promise<TestBerth> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'berth-app-'))
+  const database = await createTestDatabase(dialect)
+  const base = Value.Default(ConfigSchema, {}) as Config
+  const config: Config = { ...base, data_dir: dataDir, log: { level: 'silent' } }
+  for (const [k, v] of Object.entries(patch)) {
+    const current = (config as Record<string, unknown>)[k]
+    ;(config as Record<string, unknown>)[k] = typeof v === 'object' && v !== null ? { ...(current as object), ...v } : v
+  }
+  config.database = { ...config.database, url: database.url }
+  const berth = await createBerth(config, { log: silentLogger() })
+  return {
+    ...berth,
+    config,
+    dataDir,
+    destroy: async () => {
+      await berth.close()
+      await database.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
