@@ -62,6 +62,8 @@ export interface TagTable {
 export interface UploadTable {
   id: string
   repository: string
+  /** Bytes acknowledged to the client: the upload's offset. */
+  size: Generated<number>
   created_at: string
   updated_at: string
 }

@@ -6,6 +6,7 @@ import { nowIso } from './stores.js'
 export interface UploadRow {
   id: string
   repository: string
+  size: number
   createdAt: string
   updatedAt: string
 }
@@ -20,11 +21,18 @@ export class UploadStore {
 
   async get(id: string): Promise<UploadRow | null> {
     const r = await this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst()
-    return r === undefined ? null : { id: r.id, repository: r.repository, createdAt: r.created_at, updatedAt: r.updated_at }
+    return r === undefined ? null : { id: r.id, repository: r.repository, size: Number(r.size), createdAt: r.created_at, updatedAt: r.updated_at }
   }
 
-  async touch(id: string): Promise<void> {
-    await this.db.updateTable('uploads').set({ updated_at: nowIso() }).where('id', '=', id).execute()
+  /** Records a chunk: the new acknowledged size, only if the size is still `from`. */
+  async advance(id: string, from: number, to: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('uploads')
+      .set({ size: to, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('size', '=', from)
+      .executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
   }
 
   async delete(id: string): Promise<boolean> {

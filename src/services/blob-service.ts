@@ -2,6 +2,8 @@
 import type { Readable } from 'node:stream'
 import { BerthError, isBerthError } from '../lib/errors.js'
 import { newId, isId } from '../lib/ids.js'
+import { KeyedMutex } from '../lib/keyed-mutex.js'
+import type { UploadRow } from '../metadata/upload-store.js'
 import type { IoOptions } from '../storage/driver.js'
 import type { BlobInfo } from '../storage/blob-store.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
@@ -24,6 +26,9 @@ export interface ChunkOptions extends IoOptions {
 export const DEFAULT_UPLOAD_TTL_MS = 24 * 3600 * 1000
 
 export class BlobService {
+  /** One chunk at a time per upload session in this process. */
+  private readonly sessions = new KeyedMutex()
+
   constructor(private readonly ctx: RegistryContext) {}
 
   private get blobs() {
@@ -74,58 +79,63 @@ export class BlobService {
     return id
   }
 
-  /** The current size of an upload session of this repository. */
-  async uploadOffset(repository: RepoName, id: string, o?: IoOptions): Promise<number> {
-    await this.requireUpload(repository, id)
-    const size = await this.blobs.uploadSize(id, o)
-    if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { uuid: id })
-    return size
+  /** The acknowledged size of an upload session of this repository. */
+  async uploadOffset(repository: RepoName, id: string): Promise<number> {
+    return (await this.requireUpload(repository, id)).size
   }
 
   /** Appends one chunk; returns the new size. An out-of-order chunk is CHUNK_OUT_OF_ORDER (416). */
-  async appendChunk(repository: RepoName, id: string, body: Readable, o: ChunkOptions = {}): Promise<number> {
-    await this.requireUpload(repository, id)
+  appendChunk(repository: RepoName, id: string, body: Readable, o: ChunkOptions = {}): Promise<number> {
     const expectedLength = chunkLength(o)
-    const size = await this.blobs.append(id, body, {
-      signal: o.signal,
-      expectedOffset: o.range?.start,
-      expectedLength,
+    return this.sessions.run(id, async () => {
+      const { size } = await this.requireUpload(repository, id)
+      return this.acknowledge(id, size, () =>
+        this.blobs.append(id, body, { size, signal: o.signal, expectedOffset: o.range?.start, expectedLength }),
+      )
     })
-    await this.ctx.stores.uploads.touch(id)
-    return size
   }
 
   /**
    * Closes an upload session with the whole blob's digest, after appending an optional final
    * chunk. A digest mismatch cancels the session: its bytes can never become that blob.
    */
-  async completeUpload(repository: RepoName, id: string, digest: Digest, body: Readable | null, o: ChunkOptions = {}): Promise<BlobInfo> {
-    await this.requireUpload(repository, id)
-    if (body !== null) {
-      await this.blobs.append(id, body, {
-        signal: o.signal,
-        expectedOffset: o.range?.start,
-        expectedLength: chunkLength(o),
-        algorithm: digestAlgorithm(digest),
-      })
+  completeUpload(repository: RepoName, id: string, digest: Digest, body: Readable | null, o: ChunkOptions = {}): Promise<BlobInfo> {
+    const expectedLength = body === null ? undefined : chunkLength(o)
+    return this.sessions.run(id, async () => {
+      let { size } = await this.requireUpload(repository, id)
+      if (body !== null) {
+        const from = size
+        size = await this.acknowledge(id, from, () =>
+          this.blobs.append(id, body, { size: from, signal: o.signal, expectedOffset: o.range?.start, expectedLength, algorithm: digestAlgorithm(digest) }),
+        )
+      }
+      let info: BlobInfo
+      try {
+        info = await this.blobs.commit(id, digest, { size, signal: o.signal })
+      } catch (err) {
+        if (isBerthError(err, 'DIGEST_INVALID')) await this.cancelUpload(repository, id, o)
+        throw err
+      }
+      await this.publish(repository, info, id)
+      return info
+    })
+  }
+
+  /** Runs a chunk write and records its new size; a session that moved meanwhile is a conflict. */
+  private async acknowledge(id: string, from: number, write: () => Promise<number>): Promise<number> {
+    const size = await write()
+    if (!(await this.ctx.stores.uploads.advance(id, from, size))) {
+      throw new BerthError('BLOB_UPLOAD_INVALID', 'the upload session was changed by another request; check its offset and retry', { uuid: id })
     }
-    let info: BlobInfo
-    try {
-      info = await this.blobs.commit(id, digest, o)
-    } catch (err) {
-      if (isBerthError(err, 'DIGEST_INVALID')) await this.cancelUpload(repository, id, o)
-      throw err
-    }
-    await this.publish(repository, info, id)
-    return info
+    return size
   }
 
   /** Monolithic push: the whole blob in one request, verified against `digest`. */
   async push(repository: RepoName, digest: Digest, body: Readable, o: ChunkOptions = {}): Promise<BlobInfo> {
     const id = await this.startUpload(repository, o)
     try {
-      await this.blobs.append(id, body, { signal: o.signal, expectedLength: o.contentLength, algorithm: digestAlgorithm(digest) })
-      const info = await this.blobs.commit(id, digest, o)
+      const size = await this.blobs.append(id, body, { size: 0, signal: o.signal, expectedLength: o.contentLength, algorithm: digestAlgorithm(digest) })
+      const info = await this.blobs.commit(id, digest, { size, signal: o.signal })
       await this.publish(repository, info, id)
       return info
     } catch (err) {
@@ -183,11 +193,12 @@ export class BlobService {
     })
   }
 
-  private async requireUpload(repository: RepoName, id: string): Promise<void> {
+  private async requireUpload(repository: RepoName, id: string): Promise<UploadRow> {
     const row = isId(id) ? await this.ctx.stores.uploads.get(id) : null
     if (row === null || row.repository !== repository) {
       throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { uuid: id.slice(0, 100) })
     }
+    return row
   }
 }
 

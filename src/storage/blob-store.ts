@@ -1,14 +1,16 @@
 // Content-addressed blobs and resumable uploads over any StorageDriver.
 //
 // A blob becomes visible only by an atomic move of an upload whose size and digest were verified
-// and whose bytes were made durable. Each appended chunk is all-or-nothing: a chunk that fails or
-// is cut short is undone, so an upload's size is always the sum of acknowledged chunks.
+// and whose bytes were made durable. The caller keeps each upload's acknowledged size (in the
+// database) and passes it in: a chunk continues the file at that size, discarding bytes of any
+// chunk that was never acknowledged (a crash mid-chunk), and a chunk that fails is undone.
 // Hashing happens while bytes stream; the running hash lives in this process, and a process that
 // continues another's upload (or one restarted) re-hashes the bytes already stored.
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import type { Hash } from 'node:crypto'
 import { BerthError } from '../lib/errors.js'
+import { KeyedMutex } from '../lib/keyed-mutex.js'
 import { HashingStream, newHash, type HashAlgorithm } from '../lib/hash-stream.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { IoOptions, StorageDriver } from './driver.js'
@@ -20,6 +22,8 @@ export interface BlobInfo {
 }
 
 export interface AppendOptions extends IoOptions {
+  /** The upload's acknowledged size: where this chunk goes. */
+  size: number
   /** The offset the client believes the upload is at; a mismatch is CHUNK_OUT_OF_ORDER. */
   expectedOffset?: number
   /** The exact number of bytes the chunk must have; fewer or more is SIZE_INVALID. */
@@ -41,7 +45,7 @@ export interface BlobReader {
 
 export class BlobStore implements BlobReader {
   private readonly hashes = new Map<string, HashState>()
-  private readonly locks = new Map<string, Promise<unknown>>()
+  private readonly locks = new KeyedMutex()
 
   constructor(readonly driver: StorageDriver) {}
 
@@ -80,22 +84,21 @@ export class BlobStore implements BlobReader {
     this.hashes.set(id, { offset: 0, algorithm: 'sha256', hash: newHash('sha256') })
   }
 
-  /** The upload's current size, or null if it does not exist. */
-  async uploadSize(id: string, o?: IoOptions): Promise<number | null> {
+  /** Bytes stored for an upload (possibly more than acknowledged), or null if it does not exist. */
+  async uploadStoredSize(id: string, o?: IoOptions): Promise<number | null> {
     return (await this.driver.stat(uploadDataPath(id), o))?.size ?? null
   }
 
-  /** Appends one chunk, atomically; returns the upload's new size. */
-  append(id: string, body: Readable, o: AppendOptions = {}): Promise<number> {
+  /** Appends one chunk at `o.size`, atomically; returns the upload's new size. */
+  append(id: string, body: Readable, o: AppendOptions): Promise<number> {
     return this.exclusive(id, async () => {
-      const size = await this.uploadSize(id, o)
-      if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'upload unknown')
+      const size = o.size
       if (o.expectedOffset !== undefined && o.expectedOffset !== size) {
         body.resume()
         throw new BerthError('CHUNK_OUT_OF_ORDER', `chunk must start at offset ${size}`, { offset: size })
       }
       const state = await this.hashState(id, size, o.algorithm ?? 'sha256', o)
-      const w = await this.driver.write(uploadDataPath(id), { ...o, append: true })
+      const w = await this.writeAt(id, size, o)
       const hasher = new HashingStream(state.hash.copy())
       try {
         await pipeline(body, hasher, w.stream, { signal: o.signal })
@@ -116,19 +119,18 @@ export class BlobStore implements BlobReader {
    * Verifies the upload against `expected` and publishes it as a blob. On a digest mismatch the
    * upload is left untouched and DIGEST_INVALID is thrown; the caller decides whether to cancel it.
    */
-  commit(id: string, expected: Digest, o: IoOptions & { expectedSize?: number } = {}): Promise<BlobInfo> {
+  commit(id: string, expected: Digest, o: IoOptions & { size: number }): Promise<BlobInfo> {
     return this.exclusive(id, async () => {
-      const size = await this.uploadSize(id, o)
-      if (size === null) throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'upload unknown')
-      if (o.expectedSize !== undefined && o.expectedSize !== size) {
-        throw new BerthError('SIZE_INVALID', `upload has ${size} bytes, expected ${o.expectedSize}`)
-      }
+      const size = o.size
       const state = await this.hashState(id, size, digestAlgorithm(expected), o)
       const actual = `${state.algorithm}:${state.hash.copy().digest('hex')}`
       if (actual !== expected) {
         throw new BerthError('DIGEST_INVALID', 'provided digest does not match uploaded content', { expected, actual })
       }
       if ((await this.stat(expected, o)) === null) {
+        // Cut off unacknowledged bytes (the commit fsyncs), then publish.
+        const stored = await this.uploadStoredSize(id, o)
+        if (stored !== size) await (await this.writeAt(id, size, o)).commit()
         await this.driver.move(uploadDataPath(id), blobPath(expected), o)
       }
       await this.driver.delete(uploadDir(id), o)
@@ -150,6 +152,15 @@ export class BlobStore implements BlobReader {
     await this.driver.delete(blobPath(digest), o)
   }
 
+  private async writeAt(id: string, size: number, o: IoOptions) {
+    try {
+      return await this.driver.write(uploadDataPath(id), { ...o, offset: size })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BerthError('BLOB_UPLOAD_UNKNOWN', 'upload unknown')
+      throw err
+    }
+  }
+
   /** The running hash for an upload at `size`, re-hashing stored bytes when this process lacks it. */
   private async hashState(id: string, size: number, algorithm: HashAlgorithm, o: IoOptions): Promise<HashState> {
     const cached = this.hashes.get(id)
@@ -166,16 +177,7 @@ export class BlobStore implements BlobReader {
     return state
   }
 
-  /** Serialises work on one upload within this process. */
-  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve()
-    const run = previous.then(fn, fn)
-    const tail = run.catch(() => {})
-    this.locks.set(id, tail)
-    try {
-      return await run
-    } finally {
-      if (this.locks.get(id) === tail) this.locks.delete(id)
-    }
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn)
   }
 }

@@ -12,11 +12,11 @@ export interface FileInfo {
 /**
  * An open write. Bytes go to `stream`; `commit()` makes them durable (flush and fsync, or
  * complete the part) and returns the file's total size; `cancel()` undoes this write: a new
- * file is removed, an appended file is cut back to the size it had when the write began.
+ * file is removed, a continued file is cut back to the offset the write began at.
  */
 export interface FileWriter {
   readonly stream: Writable
-  /** Size of the file when this write began (0 for a new file). */
+  /** Where this write began: 0 for a new file, else the offset it continues at. */
   readonly startSize: number
   commit(): Promise<number>
   cancel(): Promise<void>
@@ -26,7 +26,11 @@ export interface StorageDriver {
   readonly name: string
   stat(path: string, o?: IoOptions): Promise<FileInfo | null>
   read(path: string, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable>
-  write(path: string, o?: IoOptions & { append?: boolean }): Promise<FileWriter>
+  /**
+   * Writes a new file, or with `offset` continues an existing one at that offset, discarding
+   * whatever lies beyond it (bytes of a write that was never committed).
+   */
+  write(path: string, o?: IoOptions & { offset?: number }): Promise<FileWriter>
   list(prefix: string, o?: IoOptions): AsyncIterable<string>
   /** Atomically publishes `from` at `to` (replacing `to`), durably. */
   move(from: string, to: string, o?: IoOptions): Promise<void>

@@ -11,8 +11,8 @@ async function readAll(s: Readable): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-async function put(driver: StorageDriver, path: string, bytes: Buffer, append = false): Promise<number> {
-  const w = await driver.write(path, { append })
+async function put(driver: StorageDriver, path: string, bytes: Buffer, offset?: number): Promise<number> {
+  const w = await driver.write(path, offset === undefined ? {} : { offset })
   await pipeline(Readable.from([bytes]), w.stream)
   return w.commit()
 }
@@ -42,15 +42,23 @@ export function storageDriverConformance(name: string, make: () => Promise<{ dri
       await assert.rejects(d.read('missing/file'))
     }))
 
-    it('append adds to the end; cancel of an append restores the old size', withDriver(async (d) => {
+    it('a write continues at an offset; cancel cuts back to it', withDriver(async (d) => {
       await put(d, 'up/data', Buffer.from('abc'))
-      assert.equal(await put(d, 'up/data', Buffer.from('def'), true), 6)
-      const w = await d.write('up/data', { append: true })
+      assert.equal(await put(d, 'up/data', Buffer.from('def'), 3), 6)
+      const w = await d.write('up/data', { offset: 6 })
       assert.equal(w.startSize, 6)
       await new Promise<void>((res) => w.stream.write(Buffer.from('ghi'), () => res()))
       await w.cancel()
       assert.equal((await d.stat('up/data'))?.size, 6)
       assert.equal((await readAll(await d.read('up/data'))).toString(), 'abcdef')
+    }))
+
+    it('continuing at an offset discards bytes beyond it; an offset past the end is refused', withDriver(async (d) => {
+      await put(d, 'up/data', Buffer.from('abcdef'))
+      assert.equal(await put(d, 'up/data', Buffer.from('XY'), 2), 4)
+      assert.equal((await readAll(await d.read('up/data'))).toString(), 'abXY')
+      await assert.rejects(d.write('up/data', { offset: 10 }))
+      await assert.rejects(d.write('missing/data', { offset: 0 }))
     }))
 
     it('cancel of a new write leaves no file', withDriver(async (d) => {

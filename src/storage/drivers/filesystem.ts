@@ -35,12 +35,21 @@ export class FilesystemDriver implements StorageDriver {
     return fh.createReadStream({ start, end, highWaterMark: CHUNK, autoClose: true })
   }
 
-  async write(path: string, o: IoOptions & { append?: boolean } = {}): Promise<FileWriter> {
+  async write(path: string, o: IoOptions & { offset?: number } = {}): Promise<FileWriter> {
     const full = this.full(path)
-    await mkdir(dirname(full), { recursive: true })
-    const fh = await open(full, o.append ? 'a' : 'w')
-    const startSize = o.append ? (await fh.stat()).size : 0
-    const stream = fileStream(fh)
+    const continuing = o.offset !== undefined
+    if (!continuing) await mkdir(dirname(full), { recursive: true })
+    const fh = await open(full, continuing ? 'r+' : 'w')
+    const startSize = o.offset ?? 0
+    if (continuing) {
+      const size = (await fh.stat()).size
+      if (size < startSize) {
+        await fh.close()
+        throw new Error(`cannot continue ${path} at ${startSize}: it has ${size} bytes`)
+      }
+      if (size > startSize) await fh.truncate(startSize)
+    }
+    const stream = fileStream(fh, startSize)
     let done = false
     return {
       stream,
@@ -61,7 +70,7 @@ export class FilesystemDriver implements StorageDriver {
         done = true
         stream.destroy()
         await fh.close().catch(() => {})
-        if (o.append) await truncate(full, startSize).catch(() => {})
+        if (continuing) await truncate(full, startSize).catch(() => {})
         else await rm(full, { force: true })
       },
     }
@@ -101,23 +110,30 @@ export class FilesystemDriver implements StorageDriver {
  * writer can fsync before closing (fs.WriteStream with autoClose: false never emits 'close',
  * which stalls stream.finished and pipeline).
  */
-function fileStream(fh: FileHandle): Writable {
+function fileStream(fh: FileHandle, start: number): Writable {
+  let position = start
+  const put = (buffers: Buffer[]) =>
+    writeAll(fh, buffers, position).then((n) => {
+      position += n
+    })
   return new Writable({
     highWaterMark: CHUNK,
     write(chunk: Buffer, _enc, cb) {
-      writeAll(fh, [chunk]).then(() => cb(), cb)
+      put([chunk]).then(() => cb(), cb)
     },
     writev(chunks, cb) {
-      writeAll(fh, chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb)
+      put(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb)
     },
   })
 }
 
-/** Writes every byte of `buffers`, continuing after short writes. */
-async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+/** Writes every byte of `buffers` at `position`, continuing after short writes; returns the count. */
+async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<number> {
   let rest = buffers
+  let total = 0
   while (rest.length > 0) {
-    let { bytesWritten } = await fh.writev(rest)
+    let { bytesWritten } = await fh.writev(rest, position + total)
+    total += bytesWritten
     const next: Buffer[] = []
     for (const b of rest) {
       if (bytesWritten >= b.length) bytesWritten -= b.length
@@ -128,6 +144,7 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
     }
     rest = next
   }
+  return total
 }
 
 async function fsyncDir(dir: string): Promise<void> {
