@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import type { Page } from './repository-store.js'
 import { nowIso } from './stores.js'
+import { PreparedQuery } from './prepared.js'
 
 export interface ArtifactRow {
   id: number
@@ -30,27 +31,30 @@ export interface Referrer {
   annotations: Record<string, string> | null
 }
 
+function artifactsOf(db: Kysely<Database>) {
+  return db
+    .selectFrom('artifacts as a')
+    .innerJoin('repositories as r', 'r.id', 'a.repository_id')
+    .select(['a.id', 'a.digest', 'a.media_type', 'a.size'])
+    .where('r.name', '=', '')
+}
+
 export class ArtifactStore {
+  private readonly byDigest = new PreparedQuery<RawArtifact, [repository: string, digest: string]>((db) =>
+    artifactsOf(db).where('a.digest', '=', ''),
+  )
+  private readonly byTag = new PreparedQuery<RawArtifact, [repository: string, tag: string]>((db) =>
+    artifactsOf(db).innerJoin('tags as t', 't.artifact_id', 'a.id').where('t.name', '=', ''),
+  )
+
   constructor(private readonly db: Kysely<Database>) {}
 
-  private base(repository: string) {
-    return this.db
-      .selectFrom('artifacts as a')
-      .innerJoin('repositories as r', 'r.id', 'a.repository_id')
-      .select(['a.id', 'a.digest', 'a.media_type', 'a.size'])
-      .where('r.name', '=', repository)
-  }
-
   async getByDigest(repository: string, digest: string): Promise<ArtifactRow | null> {
-    return toRow(await this.base(repository).where('a.digest', '=', digest).executeTakeFirst())
+    return toRow(await this.byDigest.first(this.db, repository, digest))
   }
 
   async getByTag(repository: string, tag: string): Promise<ArtifactRow | null> {
-    const row = await this.base(repository)
-      .innerJoin('tags as t', 't.artifact_id', 'a.id')
-      .where('t.name', '=', tag)
-      .executeTakeFirst()
-    return toRow(row)
+    return toRow(await this.byTag.first(this.db, repository, tag))
   }
 
   /** Inserts the artifact and its references (idempotent on repository + digest); returns its id. */
@@ -174,6 +178,8 @@ export class ArtifactStore {
   }
 }
 
-function toRow(row: { id: number; digest: string; media_type: string; size: number } | undefined): ArtifactRow | null {
+type RawArtifact = { id: number; digest: string; media_type: string; size: number }
+
+function toRow(row: RawArtifact | undefined): ArtifactRow | null {
   return row === undefined ? null : { id: row.id, digest: row.digest, mediaType: row.media_type, size: Number(row.size) }
 }

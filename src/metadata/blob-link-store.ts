@@ -2,8 +2,19 @@
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
+import { PreparedQuery } from './prepared.js'
 
 export class BlobLinkStore {
+  private readonly linked = new PreparedQuery<{ size: number }, [repository: string, digest: string]>((db) =>
+    db
+      .selectFrom('repository_blobs as rb')
+      .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+      .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+      .select('b.size')
+      .where('r.name', '=', '')
+      .where('rb.digest', '=', ''),
+  )
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records stored content (idempotent). */
@@ -26,14 +37,7 @@ export class BlobLinkStore {
 
   /** The size of a blob if it is linked into the named repository. */
   async get(repository: string, digest: string): Promise<{ size: number } | null> {
-    const row = await this.db
-      .selectFrom('repository_blobs as rb')
-      .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
-      .innerJoin('blobs as b', 'b.digest', 'rb.digest')
-      .select('b.size')
-      .where('r.name', '=', repository)
-      .where('rb.digest', '=', digest)
-      .executeTakeFirst()
+    const row = await this.linked.first(this.db, repository, digest)
     return row === undefined ? null : { size: Number(row.size) }
   }
 

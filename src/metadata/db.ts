@@ -1,7 +1,7 @@
 // Opens the metadata database: SQLite (a file path, the default) or PostgreSQL (a postgres:// URL).
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type SqliteDatabase } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database, Db, Dialect } from './schema.js'
 import * as m001 from './migrations/001-registry.js'
@@ -37,8 +37,28 @@ export async function openDb(url: string, o: DbOptions = {}): Promise<Db> {
   database.pragma('synchronous = FULL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   return { kysely, dialect, close: () => kysely.destroy() }
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew, which costs more than running it; Berth's
+ * queries have a few dozen shapes, so prepared statements are kept by their SQL text.
+ */
+function withStatementCache(database: import('better-sqlite3').Database): SqliteDatabase {
+  const statements = new Map<string, import('better-sqlite3').Statement>()
+  return {
+    close: () => database.close(),
+    prepare: (sql: string) => {
+      let statement = statements.get(sql)
+      if (statement === undefined) {
+        statement = database.prepare(sql)
+        if (statements.size >= 1000) statements.clear()
+        statements.set(sql, statement)
+      }
+      return statement
+    },
+  }
 }
 
 /** Versioned migrations, in order. Each is expand/contract so two versions can serve side by side. */

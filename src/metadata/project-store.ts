@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
+import { PreparedQuery } from './prepared.js'
 
 export interface Project {
   id: number
@@ -10,10 +11,14 @@ export interface Project {
 }
 
 export class ProjectStore {
+  private readonly byName = new PreparedQuery<{ id: number; name: string; public: number }, [name: string]>((db) =>
+    db.selectFrom('projects').select(['id', 'name', 'public']).where('name', '=', ''),
+  )
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(name: string): Promise<Project | null> {
-    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public']).where('name', '=', name).executeTakeFirst()
+    const row = await this.byName.first(this.db, name)
     return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
   }
 

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
+import { PreparedQuery } from './prepared.js'
 
 export interface Repository {
   id: number
@@ -17,10 +18,14 @@ export interface Page {
 }
 
 export class RepositoryStore {
+  private readonly byName = new PreparedQuery<{ id: number; project_id: number; name: string }, [name: string]>((db) =>
+    db.selectFrom('repositories').select(['id', 'project_id', 'name']).where('name', '=', ''),
+  )
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(name: string): Promise<Repository | null> {
-    const row = await this.db.selectFrom('repositories').select(['id', 'project_id', 'name']).where('name', '=', name).executeTakeFirst()
+    const row = await this.byName.first(this.db, name)
     return row === undefined ? null : { id: row.id, projectId: row.project_id, name: row.name }
   }
 

@@ -110,6 +110,8 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     throw invalid('unsupported manifest media type', { mediaType: mediaType ?? header ?? null, supported: [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList] })
   }
   if (doc.artifactType !== undefined && typeof doc.artifactType !== 'string') throw invalid('artifactType must be a string')
+  // The referrers API treats an empty artifactType as a missing one.
+  const artifactType = doc.artifactType === '' ? undefined : (doc.artifactType as string | undefined)
   const annotations = stringMap(doc.annotations, 'annotations')
   const subject = doc.subject === undefined ? undefined : descriptor(doc.subject, 'subject')
   const parsed: ParsedManifest = { mediaType, blobs: [], manifests: [] }
@@ -118,13 +120,13 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
 
   if (isIndexMediaType(mediaType)) {
     parsed.manifests = descriptors(doc.manifests, 'manifests')
-    if (doc.artifactType !== undefined) parsed.artifactType = doc.artifactType as string
+    if (artifactType !== undefined) parsed.artifactType = artifactType
   } else {
     const config = descriptor(doc.config, 'config')
     const layers = descriptors(doc.layers ?? [], 'layers')
     if (mediaType === MediaType.dockerManifest && doc.layers === undefined) throw invalid('layers is required')
     parsed.blobs = [config, ...layers.filter((l) => !(isNonDistributable(l.mediaType) && l.urls !== undefined))]
-    parsed.artifactType = (doc.artifactType as string | undefined) ?? config.mediaType
+    parsed.artifactType = artifactType ?? config.mediaType
   }
   return parsed
 }

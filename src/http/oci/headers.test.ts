@@ -29,7 +29,10 @@ describe('headers', () => {
   it('Accept: types without parameters, q=0 left out; */* accepts anything', () => {
     const a = acceptedTypes(['application/vnd.oci.image.manifest.v1+json; q=0.9', 'text/plain;q=0, application/json'])
     assert.deepEqual(a, ['application/vnd.oci.image.manifest.v1+json', 'application/json'])
-    assert.ok(isAcceptable('x/y', []))
+    assert.equal(acceptedTypes(undefined), null)
+    assert.deepEqual(acceptedTypes('x/y;q=0'), [])
+    assert.ok(isAcceptable('x/y', null))
+    assert.equal(isAcceptable('x/y', []), false)
     assert.ok(isAcceptable('x/y', ['*/*']))
     assert.ok(isAcceptable('x/y', ['x/y']))
     assert.equal(isAcceptable('x/y', ['x/z']), false)

@@ -45,9 +45,12 @@ export function parseRange(header: string | undefined, size: number): { offset: 
   return { offset: start, length: end - start + 1 }
 }
 
-/** Media types listed in Accept headers, without parameters; those with q=0 are left out. */
-export function acceptedTypes(header: string | string[] | undefined): string[] {
-  if (header === undefined) return []
+/**
+ * Media types listed in Accept headers, without parameters; those with q=0 are left out.
+ * Null when there is no Accept header at all (anything goes).
+ */
+export function acceptedTypes(header: string | string[] | undefined): string[] | null {
+  if (header === undefined || (Array.isArray(header) && header.length === 0)) return null
   const all = Array.isArray(header) ? header.join(',') : header
   const out: string[] = []
   for (const part of all.split(',')) {
@@ -59,6 +62,6 @@ export function acceptedTypes(header: string | string[] | undefined): string[] {
 }
 
 /** Whether a manifest of `mediaType` may be sent to a client that sent `accepted`. */
-export function isAcceptable(mediaType: string, accepted: string[]): boolean {
-  return accepted.length === 0 || accepted.includes(mediaType) || accepted.includes('*/*') || accepted.includes('application/*')
+export function isAcceptable(mediaType: string, accepted: string[] | null): boolean {
+  return accepted === null || accepted.includes(mediaType) || accepted.includes('*/*') || accepted.includes('application/*')
 }

@@ -205,9 +205,10 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           const artifactType = (req.query as Record<string, string | undefined>).artifactType
           const list = await manifests.referrers(name, digest, artifactType === '' ? undefined : artifactType)
           if (artifactType !== undefined && artifactType !== '') reply.header('oci-filters-applied', 'artifactType')
+          // A Buffer, so that fastify adds no charset parameter to the media type.
           return reply
             .type(MediaType.ociIndex)
-            .send(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: list }))
+            .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: list })))
         },
       },
     },

@@ -1,0 +1,241 @@
+// Starts a real Berth server as a child process on loopback for end-to-end suites, and guards on client tools.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants as fsConstants, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+
+export type BerthProcess = {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string
+  port: number
+  pid: number
+  dataDir: string
+  /** Everything the server wrote to stdout and stderr so far (the newest 4 MiB). */
+  logs(): string
+  /** SIGTERM, then SIGKILL after 5 s; removes the data dir if startBerth created it. Idempotent. */
+  stop(): Promise<void>
+}
+
+export type StartOptions = {
+  /** Extra environment for the server; wins over the defaults. */
+  env?: Record<string, string>
+  /** Use this data dir (kept on stop) instead of a fresh temp dir (removed on stop). */
+  dataDir?: string
+  /** How long to wait for GET /v2/ = 200; default 20 s. */
+  readyTimeoutMs?: number
+}
+
+// dist/test/support/berth-process.js -> repository root
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..')
+const maxLogBytes = 4 * 1024 * 1024
+const live = new Set<ChildProcess>()
+
+// A test process that dies (uncaught error, process.exit, Ctrl-C, the runner's SIGTERM) must not
+// leave servers behind. The signal is raised again once the servers are gone, so it still kills us.
+const killLive = () => {
+  for (const child of live) signalGroup(child, 'SIGKILL')
+}
+
+/** Signals the server's whole process group (it may fork workers), falling back to the process alone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    child.kill(signal)
+  }
+}
+process.once('exit', killLive)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killLive()
+    process.kill(process.pid, signal)
+  })
+}
+
+/**
+ * The server entry point. BERTH_E2E_CLI may point at another build (a JS file run with node),
+ * e.g. to run the suites against a released version.
+ */
+function cliPath(): string {
+  return resolve(repoRoot, process.env.BERTH_E2E_CLI ?? 'dist/src/app/cli.js')
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      if (addr === null || typeof addr === 'string') {
+        srv.close()
+        reject(new Error('no port from listen(0)'))
+        return
+      }
+      srv.close(() => resolvePort(addr.port))
+    })
+  })
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/**
+ * Starts `node dist/src/app/cli.js serve` on a free loopback port with its own data dir and waits
+ * until GET /v2/ answers 200. Retries (twice) when another process took the port in the meantime.
+ */
+export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess> {
+  const cli = cliPath()
+  if (!existsSync(cli)) throw new Error(`Berth is not built: ${cli} is missing (run npm run build)`)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(cli, await freePort(), opts)
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e
+    }
+  }
+}
+
+async function startOnce(cli: string, port: number, opts: StartOptions): Promise<BerthProcess> {
+  const ownDataDir = opts.dataDir === undefined
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-e2e-'))
+  const url = `http://127.0.0.1:${port}`
+
+  // Settings from the developer's shell (BERTH_DATABASE_URL, BERTH_CONFIG...) must not leak in.
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BERTH_')) env[k] = v
+  Object.assign(env, {
+    BERTH_HTTP_HOST: '127.0.0.1',
+    BERTH_HTTP_PORT: String(port),
+    BERTH_DATA_DIR: dataDir,
+    ...opts.env,
+  })
+
+  // detached: the server leads its own process group, so stop() reaches any workers it forks, and a
+  // Ctrl-C in the terminal reaches only the test process, whose handler then stops the server.
+  const child = spawn(process.execPath, [cli, 'serve'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  live.add(child)
+  let log = ''
+  const append = (b: Buffer) => {
+    log += b.toString('utf8')
+    if (log.length > maxLogBytes) log = log.slice(log.length - maxLogBytes)
+  }
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
+  const exitPromise = new Promise<void>((r) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal }
+      live.delete(child)
+      r()
+    })
+  })
+  let spawnError: Error | null = null
+  child.once('error', (e) => {
+    spawnError = e
+  })
+
+  let stopped = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    if (exited === null && child.exitCode === null && child.signalCode === null) {
+      signalGroup(child, 'SIGTERM')
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000)
+      await exitPromise
+      clearTimeout(timer)
+    }
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000
+  const deadline = Date.now() + readyTimeoutMs
+  let lastProblem = 'no answer yet'
+  for (;;) {
+    if (spawnError !== null || exited !== null) {
+      await stop()
+      const why = spawnError !== null ? `spawn failed: ${String(spawnError)}` : `exited early: ${JSON.stringify(exited)}`
+      throw new Error(`Berth ${why}\n--- server output ---\n${log}`)
+    }
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) })
+      await res.arrayBuffer()
+      if (res.status === 200) break
+      lastProblem = `GET /v2/ answered ${res.status}`
+    } catch (e) {
+      lastProblem = String(e)
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`Berth not ready after ${readyTimeoutMs} ms (${lastProblem})\n--- server output ---\n${log}`)
+    }
+    await sleep(100)
+  }
+
+  if (child.pid === undefined) throw new Error('Berth child has no pid')
+  return { url, port, pid: child.pid, dataDir, logs: () => log, stop }
+}
+
+/** Whether an executable named `name` is on PATH. */
+export function hasTool(name: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue
+    try {
+      accessSync(join(dir, name), fsConstants.X_OK)
+      return true
+    } catch {
+      // not in this directory
+    }
+  }
+  return false
+}
+
+/**
+ * For `describe(name, { skip: missingTools(['skopeo']) }, ...)`: false when every tool is on PATH,
+ * else a skip reason, printed loudly. In CI (CI=true) a missing tool is a failure: this throws.
+ */
+export function missingTools(names: readonly string[]): string | false {
+  const missing = names.filter((n) => !hasTool(n))
+  if (missing.length === 0) return false
+  const reason = `required tool(s) not on PATH: ${missing.join(', ')}`
+  if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: a missing tool is a failure)`)
+  console.error(`\n!!!!!!!! SKIPPING: ${reason} !!!!!!!!\n`)
+  return reason
+}
+
+/** In a test: true when `name` is on PATH; otherwise skips the test loudly (or throws in CI) and returns false. */
+export function requireTool(name: string, t: TestContext): boolean {
+  const reason = missingTools([name])
+  if (reason === false) return true
+  t.skip(reason)
+  return false
+}
+
+/**
+ * Wraps a test body so that, when it fails, the tail of the server's output is printed (stderr).
+ * `server` is a getter because suites start the server in a `before` hook.
+ */
+export function withServerLogs<C>(
+  server: () => BerthProcess | undefined,
+  body: (t: C) => Promise<void>,
+): (t: C) => Promise<void> {
+  return async (t: C) => {
+    try {
+      await body(t)
+    } catch (e) {
+      const logs = server()?.logs() ?? '(server not started)'
+      const tail = logs.split('\n').slice(-60).join('\n')
+      console.error(`--- test failed; last lines of Berth output ---\n${tail}\n--- end of Berth output ---`)
+      throw e
+    }
+  }
+}
