@@ -45,6 +45,8 @@ export function sendOciError(err: unknown, request: FastifyRequest, reply: Fasti
   const body: { code: string; message: string; detail?: unknown } = { code: r.oci ?? e.code, message: e.message }
   if (r.status >= 500) body.message = 'internal server error'
   else if (e.detail !== undefined) body.detail = e.detail
+  // A request body left unread cannot be followed by another request on this connection.
+  if (!request.raw.complete) reply.header('connection', 'close')
   return reply.code(r.status).type('application/json').send({ errors: [body] })
 }
 

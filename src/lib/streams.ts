@@ -6,16 +6,29 @@ import { BerthError, type ErrorCode } from './errors.js'
  * Reads a stream into one Buffer, refusing more than `max` bytes with `code`. For small bodies
  * only (manifests): blobs are never read this way.
  */
-export async function readCapped(stream: Readable, max: number, code: ErrorCode): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let total = 0
-  for await (const chunk of stream) {
-    total += (chunk as Buffer).length
-    if (total > max) {
-      stream.destroy()
-      throw new BerthError(code, `body is larger than ${max} bytes`, { limit: max })
+export function readCapped(stream: Readable, max: number, code: ErrorCode): Promise<Buffer> {
+  // Past the cap, reading stops but the stream is not destroyed: for an HTTP request that would
+  // close the socket before the error reply is written. The edge closes the connection instead.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const stop = (err?: Error) => {
+      stream.off('data', onData).off('end', onEnd).off('error', stop)
+      if (err !== undefined) reject(err)
     }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, total)
+    const onData = (chunk: Buffer) => {
+      total += chunk.length
+      if (total > max) {
+        stream.pause()
+        stop(new BerthError(code, `body is larger than ${max} bytes`, { limit: max }))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      stop()
+      resolve(Buffer.concat(chunks, total))
+    }
+    stream.on('data', onData).once('end', onEnd).once('error', stop)
+  })
 }

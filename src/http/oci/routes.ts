@@ -282,7 +282,7 @@ function repo(raw: string): RepoName {
 function pageOf(q: Record<string, string | undefined>, defaultLimit: number): { limit: number; last?: string } {
   let limit = defaultLimit
   if (q.n !== undefined) {
-    if (!/^\d{1,9}$/.test(q.n)) throw new BerthError('BAD_REQUEST', 'n must be a non-negative integer')
+    if (!/^\d{1,15}$/.test(q.n)) throw new BerthError('BAD_REQUEST', 'n must be a non-negative integer')
     limit = Math.min(Number(q.n), MAX_PAGE)
   }
   const last = q.last === undefined || q.last === '' ? undefined : q.last
