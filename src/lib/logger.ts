@@ -6,7 +6,7 @@ export type Logger = pino.Logger
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     { level, base: { service: 'berth' }, timestamp: pino.stdTimeFunctions.isoTime },
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    destination ?? pino.destination({ dest: 1, sync: false }),
   )
 }
 
