@@ -1,22 +1,20 @@
-// Hashing while streaming: a pass-through Transform that feeds every chunk to a hash.
-import { createHash, type Hash } from 'node:crypto'
+// Hashing while streaming: a pass-through Transform that feeds every chunk to a Hasher.
 import { Transform, type TransformCallback } from 'node:stream'
+import type { Hasher } from './hasher.js'
 
-export type HashAlgorithm = 'sha256' | 'sha512'
+export type { HashAlgorithm } from './hasher.js'
 
-/** Passes bytes through unchanged, counting and hashing them. */
+/** Passes bytes through unchanged, counting and hashing them; waits when the hasher is behind. */
 export class HashingStream extends Transform {
   bytes = 0
-  constructor(readonly hash: Hash) {
+  constructor(readonly hash: Hasher) {
     super({ highWaterMark: 1 << 20 })
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk)
     this.bytes += chunk.length
-    done(null, chunk)
+    this.push(chunk)
+    const wait = this.hash.update(chunk)
+    if (wait === undefined) done()
+    else wait.then(() => done(), done)
   }
-}
-
-export function newHash(algorithm: HashAlgorithm): Hash {
-  return createHash(algorithm)
 }

@@ -10,6 +10,7 @@ import { FilesystemDriver } from './drivers/filesystem.js'
 import { BlobStore } from './blob-store.js'
 import { isBerthError } from '../lib/errors.js'
 import type { Digest } from '../oci/digest.js'
+import { localHashers } from '../lib/hasher.js'
 
 const digest = (b: Buffer, alg: 'sha256' | 'sha512' = 'sha256') => `${alg}:${createHash(alg).update(b).digest('hex')}` as Digest
 const body = (s: string | Buffer) => Readable.from([Buffer.from(s)])
@@ -30,12 +31,14 @@ function brokenBody(bytes: Buffer): Readable {
   })
 }
 
+const hashers = localHashers
+
 describe('BlobStore', () => {
   let root: string
   let store: BlobStore
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'berth-blobs-'))
-    store = new BlobStore(new FilesystemDriver(root))
+    store = new BlobStore(new FilesystemDriver(root), hashers)
   })
   after(() => rm(root, { recursive: true, force: true }))
 
@@ -93,13 +96,13 @@ describe('BlobStore', () => {
     await store.createUpload('u9')
     const size = await store.append('u9', body('kept'), { size: 0 })
     await appendFile(join(root, 'uploads/u9/data'), 'garbage from a crashed chunk')
-    const fresh = new BlobStore(new FilesystemDriver(root))
+    const fresh = new BlobStore(new FilesystemDriver(root), hashers)
     const total = await fresh.append('u9', body('+more'), { size, expectedOffset: size })
     assert.equal((await fresh.commit('u9', digest(Buffer.from('kept+more')), { size: total })).size, 9)
     await store.createUpload('u10')
     const s10 = await store.append('u10', body('exact'), { size: 0 })
     await appendFile(join(root, 'uploads/u10/data'), 'junk')
-    const info = await new BlobStore(new FilesystemDriver(root)).commit('u10', digest(Buffer.from('exact')), { size: s10 })
+    const info = await new BlobStore(new FilesystemDriver(root), hashers).commit('u10', digest(Buffer.from('exact')), { size: s10 })
     assert.deepEqual(await readAll(await store.open(info.digest)), Buffer.from('exact'))
   })
 
@@ -114,7 +117,7 @@ describe('BlobStore', () => {
     const part2 = Buffer.alloc(1 << 20, 2)
     await store.createUpload('u7')
     const size = await store.append('u7', body(part1), { size: 0 })
-    const other = new BlobStore(new FilesystemDriver(root))
+    const other = new BlobStore(new FilesystemDriver(root), hashers)
     const total = await other.append('u7', body(part2), { size, expectedOffset: part1.length })
     assert.equal(total, part1.length + part2.length)
     const whole = Buffer.concat([part1, part2])

@@ -4,14 +4,15 @@
 // and whose bytes were made durable. The caller keeps each upload's acknowledged size (in the
 // database) and passes it in: a chunk continues the file at that size, discarding bytes of any
 // chunk that was never acknowledged (a crash mid-chunk), and a chunk that fails is undone.
-// Hashing happens while bytes stream; the running hash lives in this process, and a process that
-// continues another's upload (or one restarted) re-hashes the bytes already stored.
+// Hashing happens while bytes stream; the running
+// hash lives in this process, and a process that continues another's upload (or one restarted)
+// re-hashes the bytes already stored.
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
-import type { Hash } from 'node:crypto'
 import { BerthError } from '../lib/errors.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
-import { HashingStream, newHash, type HashAlgorithm } from '../lib/hash-stream.js'
+import { HashingStream } from '../lib/hash-stream.js'
+import { localHashers, type HashAlgorithm, type Hasher, type HasherFactory } from '../lib/hasher.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { IoOptions, StorageDriver } from './driver.js'
 import { blobPath, uploadDataPath, uploadDir } from './layout.js'
@@ -35,7 +36,7 @@ export interface AppendOptions extends IoOptions {
 interface HashState {
   offset: number
   algorithm: HashAlgorithm
-  hash: Hash
+  hash: Hasher
 }
 
 export interface BlobReader {
@@ -47,7 +48,10 @@ export class BlobStore implements BlobReader {
   private readonly hashes = new Map<string, HashState>()
   private readonly locks = new KeyedMutex()
 
-  constructor(readonly driver: StorageDriver) {}
+  constructor(
+    readonly driver: StorageDriver,
+    private readonly hashers: HasherFactory = localHashers,
+  ) {}
 
   async stat(digest: Digest, o?: IoOptions): Promise<BlobInfo | null> {
     const info = await this.driver.stat(blobPath(digest), o)
@@ -81,7 +85,7 @@ export class BlobStore implements BlobReader {
   async createUpload(id: string, o?: IoOptions): Promise<void> {
     const w = await this.driver.write(uploadDataPath(id), o)
     await w.commit()
-    this.hashes.set(id, { offset: 0, algorithm: 'sha256', hash: newHash('sha256') })
+    this.setState(id, { offset: 0, algorithm: 'sha256', hash: this.hashers('sha256') })
   }
 
   /** Bytes stored for an upload (possibly more than acknowledged), or null if it does not exist. */
@@ -106,9 +110,10 @@ export class BlobStore implements BlobReader {
           throw new BerthError('SIZE_INVALID', `chunk has ${hasher.bytes} bytes, expected ${o.expectedLength}`)
         }
         const newSize = await w.commit()
-        this.hashes.set(id, { offset: newSize, algorithm: state.algorithm, hash: hasher.hash })
+        this.setState(id, { offset: newSize, algorithm: state.algorithm, hash: hasher.hash })
         return newSize
       } catch (err) {
+        hasher.hash.dispose()
         await w.cancel()
         throw err
       }
@@ -123,7 +128,7 @@ export class BlobStore implements BlobReader {
     return this.exclusive(id, async () => {
       const size = o.size
       const state = await this.hashState(id, size, digestAlgorithm(expected), o)
-      const actual = `${state.algorithm}:${state.hash.copy().digest('hex')}`
+      const actual = `${state.algorithm}:${await state.hash.digest()}`
       if (actual !== expected) {
         throw new BerthError('DIGEST_INVALID', 'provided digest does not match uploaded content', { expected, actual })
       }
@@ -134,7 +139,7 @@ export class BlobStore implements BlobReader {
         await this.driver.move(uploadDataPath(id), blobPath(expected), o)
       }
       await this.driver.delete(uploadDir(id), o)
-      this.hashes.delete(id)
+      this.setState(id, undefined)
       return { digest: expected, size }
     })
   }
@@ -142,7 +147,7 @@ export class BlobStore implements BlobReader {
   /** Removes an upload's bytes. Idempotent. */
   async cancel(id: string, o?: IoOptions): Promise<void> {
     await this.exclusive(id, async () => {
-      this.hashes.delete(id)
+      this.setState(id, undefined)
       await this.driver.delete(uploadDir(id), o)
     })
   }
@@ -165,16 +170,28 @@ export class BlobStore implements BlobReader {
   private async hashState(id: string, size: number, algorithm: HashAlgorithm, o: IoOptions): Promise<HashState> {
     const cached = this.hashes.get(id)
     if (cached !== undefined && cached.offset === size && cached.algorithm === algorithm) return cached
-    const hash = newHash(algorithm)
-    if (size > 0) {
-      const hasher = new HashingStream(hash)
-      await pipeline(await this.driver.read(uploadDataPath(id), { ...o, length: size }), hasher, async function* (src) {
-        for await (const _ of src) void _
-      })
+    const hash = this.hashers(algorithm)
+    try {
+      if (size > 0) {
+        await pipeline(await this.driver.read(uploadDataPath(id), { ...o, length: size }), new HashingStream(hash), async function* (src) {
+          for await (const _ of src) void _
+        })
+      }
+    } catch (err) {
+      hash.dispose()
+      throw err
     }
     const state = { offset: size, algorithm, hash }
-    this.hashes.set(id, state)
+    this.setState(id, state)
     return state
+  }
+
+  /** Replaces an upload's running hash, freeing the one it had. */
+  private setState(id: string, state: HashState | undefined): void {
+    const old = this.hashes.get(id)
+    if (old !== undefined && old !== state) old.hash.dispose()
+    if (state === undefined) this.hashes.delete(id)
+    else this.hashes.set(id, state)
   }
 
   private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
