@@ -6,7 +6,14 @@ import { dirname, join } from 'node:path'
 import { Writable, type Readable } from 'node:stream'
 import { assertStoragePath, type FileInfo, type FileWriter, type IoOptions, type StorageDriver } from '../driver.js'
 
+/** Read size for blob streams. */
 const CHUNK = 1 << 20
+/**
+ * Bytes a write stream buffers while a write is in flight: larger buffers make fewer, larger
+ * writev calls (a 256 MiB push: 310-444 MB/s at 1 MiB, 500-580 MB/s at 8 MiB on the bench
+ * machine). It bounds memory per upload when the disk is slower than the network.
+ */
+const WRITE_BUFFER = 8 << 20
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem'
@@ -134,7 +141,7 @@ function fileStream(fh: FileHandle, start: number): Writable & { flushed(): Prom
       }
     })
   const stream = new Writable({
-    highWaterMark: CHUNK,
+    highWaterMark: WRITE_BUFFER,
     write(chunk: Buffer, _enc, cb) {
       put([chunk]).then(() => cb(), cb)
     },
