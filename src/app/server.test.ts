@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { Writable } from 'node:stream'
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, readdir } from 'node:fs/promises'
+import { mkdtemp, rm, readdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
@@ -68,6 +68,21 @@ for (const dialect of DIALECTS) {
       assert.equal(lines.filter((l) => l.reqId === 'trace-123').length, 1)
       const bad = await berth.app.inject({ method: 'GET', url: '/v2/', headers: { 'x-request-id': 'bad id with spaces' } })
       assert.match(bad.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/)
+    })
+
+    it('a refused manifest leaves no bytes in storage', async () => {
+      const missing = `sha256:${'e'.repeat(64)}`
+      const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: missing, size: 2 },
+        layers: [],
+      }))
+      const res = await berth.app.inject({ method: 'PUT', url: '/v2/library/refused/manifests/v1', payload: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })
+      assert.equal(res.statusCode, 400)
+      assert.equal(res.json().errors[0].code, 'MANIFEST_BLOB_UNKNOWN')
+      const hex = createHash('sha256').update(manifest).digest('hex')
+      await assert.rejects(stat(join(dataDir, 'storage', 'blobs', 'sha256', hex.slice(0, 2), hex)))
     })
 
     it('probes: /livez and /readyz answer 200 while the database is up', async () => {

@@ -34,7 +34,7 @@ const RENDER: Record<ErrorCode, Rendering> = {
   INTERNAL: { status: 500, oci: 'UNKNOWN' },
 }
 
-export function statusOf(code: ErrorCode): number {
+function statusOf(code: ErrorCode): number {
   return RENDER[code].status
 }
 

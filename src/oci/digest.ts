@@ -31,10 +31,6 @@ export function digestAlgorithm(d: Digest): HashAlgorithm {
   return d.slice(0, d.indexOf(':')) as HashAlgorithm
 }
 
-export function digestHex(d: Digest): string {
-  return d.slice(d.indexOf(':') + 1)
-}
-
 export function digestOf(bytes: Uint8Array, algorithm: HashAlgorithm = 'sha256'): Digest {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` as Digest
 }

@@ -2,6 +2,7 @@
 import { BerthError } from '../lib/errors.js'
 import { isDigest, type Digest } from './digest.js'
 import {
+  MANIFEST_MEDIA_TYPES,
   MediaType,
   bareMediaType,
   isIndexMediaType,
@@ -107,7 +108,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
     else if (doc.config !== undefined) mediaType = MediaType.ociManifest
   }
   if (mediaType === undefined || !isManifestMediaType(mediaType)) {
-    throw invalid('unsupported manifest media type', { mediaType: mediaType ?? header ?? null, supported: [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList] })
+    throw invalid('unsupported manifest media type', { mediaType: mediaType ?? header ?? null, supported: MANIFEST_MEDIA_TYPES })
   }
   if (doc.artifactType !== undefined && typeof doc.artifactType !== 'string') throw invalid('artifactType must be a string')
   // The referrers API treats an empty artifactType as a missing one.

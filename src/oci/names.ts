@@ -41,20 +41,9 @@ export function isTag(value: string): value is Tag {
   return TAG.test(value)
 }
 
-export function parseTag(value: string): Tag {
-  if (!isTag(value)) throw new BerthError('MANIFEST_INVALID', 'invalid tag', { tag: value.slice(0, 200) })
-  return value
-}
-
 /** A manifest reference: a digest if it contains ':', else a tag. */
 export function parseReference(value: string): Reference {
   if (value.includes(':')) return { kind: 'digest', digest: parseDigest(value, 'reference') }
   if (isTag(value)) return { kind: 'tag', tag: value }
   throw new BerthError('MANIFEST_INVALID', 'invalid reference: expected a tag or a digest', { reference: value.slice(0, 200) })
 }
-
-export function referenceString(ref: Reference): string {
-  return ref.kind === 'tag' ? ref.tag : ref.digest
-}
-
-export { isDigest }

@@ -22,9 +22,6 @@ export interface ChunkOptions extends IoOptions {
   contentLength?: number
 }
 
-/** Upload sessions idle this long are purged. */
-export const DEFAULT_UPLOAD_TTL_MS = 24 * 3600 * 1000
-
 export class BlobService {
   /** One chunk at a time per upload session in this process. */
   private readonly sessions = new KeyedMutex()

@@ -2,11 +2,10 @@
 import { BerthError } from '../lib/errors.js'
 import { LruCache } from '../cache/lru-cache.js'
 import { digestAlgorithm, digestOf, type Digest } from '../oci/digest.js'
-import { parseManifest, type Descriptor } from '../oci/manifest.js'
-import { MediaType } from '../oci/media-types.js'
+import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.js'
 import type { RepoName, Reference } from '../oci/names.js'
 import type { ArtifactRow } from '../metadata/artifact-store.js'
-import { inTransaction } from '../metadata/stores.js'
+import { inTransaction, type Stores } from '../metadata/stores.js'
 import type { RegistryContext } from './registry-context.js'
 
 export interface ManifestInfo {
@@ -43,16 +42,14 @@ export class ManifestService {
     }
     const m = parseManifest(body, contentType)
     const project = await this.ctx.requireProject(repository)
+    // Checked before the bytes are written, so a refused manifest leaves nothing behind, and
+    // again in the transaction, against a concurrent delete.
+    const existing = await this.ctx.stores.repositories.get(repository)
+    await assertReferencesExist(this.ctx.stores, existing?.id, m)
     await this.ctx.deps.blobs.putBytes(digest, body)
     await inTransaction(this.ctx.deps.db, async (s) => {
       const repo = await s.repositories.ensure(project.id, repository)
-      const missing = [
-        ...(await s.blobLinks.missing(repo.id, m.blobs.map((d) => d.digest))),
-        ...(await s.artifacts.missing(repo.id, m.manifests.map((d) => d.digest))),
-      ]
-      if (missing.length > 0) {
-        throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, { missing: missing.slice(0, 20) })
-      }
+      await assertReferencesExist(s, repo.id, m)
       await s.blobLinks.record(digest, body.length)
       const artifactId = await s.artifacts.put(repo.id, {
         digest,
@@ -152,8 +149,19 @@ export class ManifestService {
   }
 }
 
+/** MANIFEST_BLOB_UNKNOWN unless every blob and child manifest is in the repository (if any). */
+async function assertReferencesExist(stores: Stores, repositoryId: number | undefined, m: ParsedManifest): Promise<void> {
+  const blobs = m.blobs.map((d) => d.digest)
+  const manifests = m.manifests.map((d) => d.digest)
+  const missing =
+    repositoryId === undefined
+      ? [...new Set([...blobs, ...manifests])]
+      : [...(await stores.blobLinks.missing(repositoryId, blobs)), ...(await stores.artifacts.missing(repositoryId, manifests))]
+  if (missing.length > 0) {
+    throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, { missing: missing.slice(0, 20) })
+  }
+}
+
 function info(row: ArtifactRow): ManifestInfo {
   return { digest: row.digest as Digest, mediaType: row.mediaType, size: row.size }
 }
-
-export const REFERRERS_MEDIA_TYPE = MediaType.ociIndex

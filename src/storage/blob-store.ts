@@ -39,12 +39,7 @@ interface HashState {
   hash: Hasher
 }
 
-export interface BlobReader {
-  stat(digest: Digest, o?: IoOptions): Promise<BlobInfo | null>
-  open(digest: Digest, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable>
-}
-
-export class BlobStore implements BlobReader {
+export class BlobStore {
   private readonly hashes = new Map<string, HashState>()
   private readonly locks = new KeyedMutex()
 
@@ -150,11 +145,6 @@ export class BlobStore implements BlobReader {
       this.setState(id, undefined)
       await this.driver.delete(uploadDir(id), o)
     })
-  }
-
-  /** Deletes blob bytes (garbage collection only: metadata must no longer reference them). */
-  async deleteBlob(digest: Digest, o?: IoOptions): Promise<void> {
-    await this.driver.delete(blobPath(digest), o)
   }
 
   private async writeAt(id: string, size: number, o: IoOptions) {
