@@ -2,7 +2,6 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import type { Hasher } from './hasher.js'
 
-export type { HashAlgorithm } from './hasher.js'
 
 /** Passes bytes through unchanged, counting and hashing them; waits when the hasher is behind. */
 export class HashingStream extends Transform {

@@ -1,7 +1,7 @@
 // Content digests ("sha256:<hex>"): parsing, validation and computing.
 import { createHash } from 'node:crypto'
 import { BerthError } from '../lib/errors.js'
-import type { HashAlgorithm } from '../lib/hash-stream.js'
+import type { HashAlgorithm } from '../lib/hasher.js'
 
 /** A validated digest string, e.g. "sha256:9f86d0...". */
 export type Digest = string & { readonly __digest: unique symbol }
