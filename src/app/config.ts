@@ -21,6 +21,11 @@ export const ConfigSchema = Type.Object(
     ),
     external_url: Type.String({ ...Url, default: '', description: 'public base URL of this registry; empty: relative URLs' }),
     data_dir: Type.String({ default: './data', minLength: 1, description: 'node-local folder for the SQLite file and local storage' }),
+    secret_key: Type.String({
+      default: '',
+      pattern: '^(|.{32,})$',
+      expected: 'at least 32 characters (e.g. from `openssl rand -base64 32`), or empty to keep a generated key in data_dir',
+    }),
     database: Type.Object(
       {
         url: Type.String({ default: '', description: 'SQLite file path or postgres:// URL; empty: <data_dir>/berth.db' }),
@@ -60,7 +65,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>
 
-const SECRET_KEYS = new Set(['admin.password'])
+const SECRET_KEYS = new Set(['admin.password', 'secret_key'])
 
 function configError(key: string, message: string): BerthError {
   return new BerthError('CONFIG_INVALID', `config key ${key}: ${message}`, { key })
@@ -177,8 +182,9 @@ export function resolvedPaths(config: Config): { dataDir: string; databaseUrl: s
 export function maskedConfig(config: Config): Config {
   const copy = Value.Clone(config) as Record<string, any>
   for (const key of SECRET_KEYS) {
-    const [a, b] = key.split('.') as [string, string]
-    if (copy[a]?.[b]) copy[a][b] = '********'
+    const path = key.split('.')
+    const parent = path.slice(0, -1).reduce<Record<string, any>>((o, k) => o[k], copy)
+    if (parent[path[path.length - 1]!]) parent[path[path.length - 1]!] = '********'
   }
   if (/\/\/[^/@]*:[^/@]*@/.test(copy.database.url)) copy.database.url = copy.database.url.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:********@')
   return copy as Config

@@ -35,7 +35,7 @@ for (const dialect of DIALECTS) {
           cb()
         },
       })
-      berth = await createBerth(config, { log: pino({ level: 'info' }, sink) })
+      berth = await createBerth(config, { log: pino({ level: 'info' }, sink), showOnce: () => {} })
     })
     after(async () => {
       await berth?.close()
@@ -131,7 +131,7 @@ describe('berth command', () => {
     try {
       const first = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.equal(first.status, 0, first.stderr)
-      assert.match(first.stdout, /applied: 001-registry/)
+      assert.match(first.stdout, /applied: 001-registry, 002-users-secrets/)
       const second = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.match(second.stdout, /up to date/)
     } finally {

@@ -13,6 +13,9 @@ import { BlobService } from '../services/blob-service.js'
 import { ManifestService } from '../services/manifest-service.js'
 import { ociRoutes } from '../http/oci/routes.js'
 import { resolvedPaths, type Config } from './config.js'
+import { SecretBox } from '../auth/secret-box.js'
+import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
+import { ensureAdmin } from '../auth/admin-user.js'
 
 /** Storage drivers by name; config picks one. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (root: string) => StorageDriver> = {
@@ -31,14 +34,23 @@ export interface Berth {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds a ready-to-listen Berth: database migrated, `library` project present. */
-export async function createBerth(config: Config, o: { log?: Logger } = {}): Promise<Berth> {
+/** Prints the generated admin password once, outside the structured log. */
+function showOnce(password: string): void {
+  process.stderr.write(`\nberth: created user "admin" with the generated password: ${password}\nberth: it is shown only this once; change it after logging in.\n\n`)
+}
+
+export async function createBerth(config: Config, o: { log?: Logger; showOnce?: (password: string) => void } = {}): Promise<Berth> {
   const log = o.log ?? createLogger(config.log.level)
   const paths = resolvedPaths(config)
   const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
-    await storesOver(db.kysely).projects.ensure('library', true)
+    const stores = storesOver(db.kysely)
+    await stores.projects.ensure('library', true)
+    await checkSecretKey(stores, new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir)))
+    const generated = await ensureAdmin(stores, config.admin.password)
+    if (generated !== null) (o.showOnce ?? showOnce)(generated)
   } catch (err) {
     await db.close()
     throw err

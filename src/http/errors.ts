@@ -1,4 +1,5 @@
 // The one place that maps error codes to HTTP statuses and renders error bodies.
+import type { IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BerthError, type ErrorCode } from '../lib/errors.js'
 
@@ -38,15 +39,44 @@ function statusOf(code: ErrorCode): number {
   return RENDER[code].status
 }
 
+/** Unread request bytes an error answer waits for, so that a client still sending can read it. */
+const DRAIN_BYTES = 16 << 20
+const DRAIN_MS = 5_000
+
+/**
+ * Reads and discards the rest of a request body, up to DRAIN_BYTES and DRAIN_MS. Answering
+ * while the client still sends makes Node close the socket under it (a reset, not the answer).
+ */
+function drain(req: IncomingMessage): Promise<boolean> {
+  if (req.complete || req.readableEnded) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    let seen = 0
+    const done = (drained: boolean) => {
+      clearTimeout(timer)
+      req.off('data', onData).off('end', onEnd).off('close', onClose)
+      resolve(drained)
+    }
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length
+      if (seen > DRAIN_BYTES) done(false)
+    }
+    const onEnd = () => done(true)
+    const onClose = () => done(req.complete || req.readableEnded)
+    const timer = setTimeout(() => done(false), DRAIN_MS)
+    req.on('data', onData).once('end', onEnd).once('close', onClose)
+    req.resume()
+  })
+}
+
 /** Renders any error as the distribution spec's `{"errors":[...]}`. 5xx details are logged, not returned. */
-export function sendOciError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function sendOciError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const e = toBerthError(err, request)
   const r = RENDER[e.code]
   const body: { code: string; message: string; detail?: unknown } = { code: r.oci ?? e.code, message: e.message }
   if (r.status >= 500) body.message = 'internal server error'
   else if (e.detail !== undefined) body.detail = e.detail
-  // A request body left unread cannot be followed by another request on this connection.
-  if (!request.raw.complete) reply.header('connection', 'close')
+  // A body left unread (too large to drain) cannot be followed by another request here.
+  if (!(await drain(request.raw))) reply.header('connection', 'close')
   return reply.code(r.status).type('application/json').send({ errors: [body] })
 }
 

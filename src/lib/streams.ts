@@ -7,8 +7,8 @@ import { BerthError, type ErrorCode } from './errors.js'
  * only (manifests): blobs are never read this way.
  */
 export function readCapped(stream: Readable, max: number, code: ErrorCode): Promise<Buffer> {
-  // Past the cap, reading stops but the stream is not destroyed: for an HTTP request that would
-  // close the socket before the error reply is written. The edge closes the connection instead.
+  // Past the cap, reading stops without destroying the stream: for an HTTP request that would
+  // close the socket before the error reply is written. The edge drains or closes it.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let total = 0
@@ -19,7 +19,6 @@ export function readCapped(stream: Readable, max: number, code: ErrorCode): Prom
     const onData = (chunk: Buffer) => {
       total += chunk.length
       if (total > max) {
-        stream.pause()
         stop(new BerthError(code, `body is larger than ${max} bytes`, { limit: max }))
         return
       }

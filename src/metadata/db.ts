@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import { BerthError } from '../lib/errors.js'
 import type { Database, Db, Dialect } from './schema.js'
 import * as m001 from './migrations/001-registry.js'
+import * as m002 from './migrations/002-users-secrets.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -65,6 +66,7 @@ function withStatementCache(database: import('better-sqlite3').Database): Sqlite
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-registry': { up: (db) => m001.up(db, dialect) },
+    '002-users-secrets': { up: (db) => m002.up(db, dialect) },
   }
 }
 

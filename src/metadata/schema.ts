@@ -68,6 +68,25 @@ export interface UploadTable {
   updated_at: string
 }
 
+export interface UserTable {
+  id: Generated<number>
+  username: string
+  email: string | null
+  realname: Generated<string>
+  comment: Generated<string>
+  password_hash: string
+  sysadmin: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
+/** Secrets sealed with secret_key (see auth/secret-box.ts), created once and read by every node. */
+export interface SecretTable {
+  name: string
+  sealed: string
+  created_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   repositories: RepositoryTable
@@ -77,6 +96,8 @@ export interface Database {
   artifact_references: ArtifactReferenceTable
   tags: TagTable
   uploads: UploadTable
+  users: UserTable
+  secrets: SecretTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

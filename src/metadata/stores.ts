@@ -6,6 +6,8 @@ import { RepositoryStore } from './repository-store.js'
 import { BlobLinkStore } from './blob-link-store.js'
 import { ArtifactStore } from './artifact-store.js'
 import { UploadStore } from './upload-store.js'
+import { UserStore } from './user-store.js'
+import { SecretStore } from './secret-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -13,6 +15,8 @@ export interface Stores {
   blobLinks: BlobLinkStore
   artifacts: ArtifactStore
   uploads: UploadStore
+  users: UserStore
+  secrets: SecretStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -22,6 +26,8 @@ export function storesOver(executor: Kysely<Database>): Stores {
     blobLinks: new BlobLinkStore(executor),
     artifacts: new ArtifactStore(executor),
     uploads: new UploadStore(executor),
+    users: new UserStore(executor),
+    secrets: new SecretStore(executor),
   }
 }
 

@@ -18,7 +18,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -148,6 +148,22 @@ for (const dialect of DIALECTS) {
         await s.uploads.create('dup', 'library/up')
         await s.uploads.create('dup', 'library/up')
       })
+    })
+
+    it('users: create once, read back', async () => {
+      const u = { username: 'alice', email: 'a@example.com', realname: 'Alice', comment: '', passwordHash: 'scrypt$x', sysadmin: false }
+      assert.equal(await s.users.createIfAbsent(u), true)
+      assert.equal(await s.users.createIfAbsent({ ...u, sysadmin: true }), false)
+      const got = await s.users.get('alice')
+      assert.deepEqual({ ...got, id: 0 }, { ...u, id: 0 })
+      assert.equal(await s.users.get('bob'), null)
+    })
+
+    it('secrets: the first value stored under a name wins', async () => {
+      assert.equal(await s.secrets.get('k'), null)
+      const results = await Promise.all([s.secrets.putIfAbsent('k', 'one'), s.secrets.putIfAbsent('k', 'two')])
+      assert.equal(results[0], results[1])
+      assert.equal(await s.secrets.putIfAbsent('k', 'three'), results[0])
     })
 
     it('a failed transaction leaves nothing behind', async () => {

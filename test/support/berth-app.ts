@@ -28,7 +28,7 @@ export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {})
     ;(config as Record<string, unknown>)[k] = typeof v === 'object' && v !== null ? { ...(current as object), ...v } : v
   }
   config.database = { ...config.database, url: database.url }
-  const berth = await createBerth(config, { log: silentLogger() })
+  const berth = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
   return {
     ...berth,
     config,

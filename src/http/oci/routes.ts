@@ -267,7 +267,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       }
       throw new BerthError('NOT_FOUND', 'no such endpoint')
     } catch (err) {
-      return sendOciError(err, req, reply)
+      return await sendOciError(err, req, reply)
     }
   }
 

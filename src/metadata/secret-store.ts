@@ -1,0 +1,23 @@
+// Sealed secrets by name. The first writer wins, so nodes starting together agree on one value.
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+import { nowIso } from './stores.js'
+
+export class SecretStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(name: string): Promise<string | null> {
+    const r = await this.db.selectFrom('secrets').select('sealed').where('name', '=', name).executeTakeFirst()
+    return r?.sealed ?? null
+  }
+
+  /** Stores `sealed` under `name` unless a value is there already; returns the value that is. */
+  async putIfAbsent(name: string, sealed: string): Promise<string> {
+    await this.db
+      .insertInto('secrets')
+      .values({ name, sealed, created_at: nowIso() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute()
+    return (await this.get(name))!
+  }
+}
