@@ -9,7 +9,7 @@ import type { BlobInfo } from '../storage/blob-store.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { RepoName } from '../oci/names.js'
 import { inTransaction } from '../metadata/stores.js'
-import type { CanRead, RegistryContext } from './registry-context.js'
+import { blobUnknown, type CanRead, type RegistryContext } from './registry-context.js'
 
 /** An inclusive byte range the client sent with a chunk (Content-Range "start-end"). */
 export interface ChunkRange {
@@ -35,7 +35,7 @@ export class BlobService {
   /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
   async stat(repository: RepoName, digest: Digest): Promise<BlobInfo> {
     const linked = await this.ctx.stores.blobLinks.get(repository, digest)
-    if (linked === null) throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+    if (linked === null) throw blobUnknown(digest)
     return { digest, size: linked.size }
   }
 
@@ -46,7 +46,7 @@ export class BlobService {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.ctx.deps.log.error({ repository, digest }, 'blob linked in metadata is missing from storage')
-        throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+        throw blobUnknown(digest)
       }
       throw err
     }
@@ -55,15 +55,12 @@ export class BlobService {
   /** Unlinks a blob from a repository; the bytes go when garbage collection finds them unused. */
   async delete(repository: RepoName, digest: Digest): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s) => {
-      const repo = await s.repositories.get(repository)
-      if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+      const repo = await this.ctx.requireRepository(repository, s)
       const user = await s.artifacts.referencedBy(repo.id, digest, 'blob')
       if (user !== null) {
         throw new BerthError('UNSUPPORTED', `blob is referenced by manifest ${user}; delete the manifest first`, { digest, manifest: user })
       }
-      if (!(await s.blobLinks.unlink(repo.id, digest))) {
-        throw new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
-      }
+      if (!(await s.blobLinks.unlink(repo.id, digest))) throw blobUnknown(digest)
     })
   }
 

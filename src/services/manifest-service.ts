@@ -6,7 +6,7 @@ import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/mani
 import type { RepoName, Reference } from '../oci/names.js'
 import type { ArtifactRow } from '../metadata/artifact-store.js'
 import { inTransaction, type Stores } from '../metadata/stores.js'
-import type { RegistryContext } from './registry-context.js'
+import { nameUnknown, type RegistryContext } from './registry-context.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -94,8 +94,7 @@ export class ManifestService {
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s) => {
-      const repo = await s.repositories.get(repository)
-      if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+      const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
         if (!(await s.artifacts.untag(repo.id, ref.tag))) {
           throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
@@ -114,8 +113,7 @@ export class ManifestService {
 
   /** Tags in byte order, `limit` at most, after `last`. NAME_UNKNOWN for an unknown repository. */
   async listTags(repository: RepoName, limit: number, last?: string): Promise<Listing> {
-    const repo = await this.ctx.stores.repositories.get(repository)
-    if (repo === null) throw new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+    const repo = await this.ctx.requireRepository(repository)
     if (limit === 0) return { items: [], more: false }
     const rows = await this.ctx.stores.artifacts.listTags(repo.id, { limit: limit + 1, after: last })
     return { items: rows.slice(0, limit), more: rows.length > limit }
@@ -143,7 +141,7 @@ export class ManifestService {
 
   private async unknown(repository: RepoName, ref: Reference): Promise<BerthError> {
     if ((await this.ctx.stores.repositories.get(repository)) === null) {
-      return new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+      return nameUnknown(repository)
     }
     return new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest })
   }

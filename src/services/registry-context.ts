@@ -5,6 +5,8 @@ import { projectOf, type RepoName } from '../oci/names.js'
 import type { Db } from '../metadata/schema.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
 import type { Project } from '../metadata/project-store.js'
+import type { Repository } from '../metadata/repository-store.js'
+import type { Digest } from '../oci/digest.js'
 import type { BlobStore } from '../storage/blob-store.js'
 
 export interface RegistryDeps {
@@ -18,10 +20,25 @@ export type CanRead = (repository: RepoName) => boolean | Promise<boolean>
 
 export const readAll: CanRead = () => true
 
+export function nameUnknown(repository: string): BerthError {
+  return new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
+}
+
+export function blobUnknown(digest: Digest): BerthError {
+  return new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+}
+
 export class RegistryContext {
   readonly stores: Stores
   constructor(readonly deps: RegistryDeps) {
     this.stores = storesOver(deps.db.kysely)
+  }
+
+  /** A repository by name; NAME_UNKNOWN when it does not exist. */
+  async requireRepository(repository: RepoName, stores: Stores = this.stores): Promise<Repository> {
+    const repo = await stores.repositories.get(repository)
+    if (repo === null) throw nameUnknown(repository)
+    return repo
   }
 
   /** The project a repository name belongs to; NAME_UNKNOWN when it does not exist. */
