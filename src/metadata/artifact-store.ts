@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import type { Page } from './repository-store.js'
 import { nowIso } from './stores.js'
+import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
 
 export interface ArtifactRow {
@@ -124,20 +125,8 @@ export class ArtifactStore {
   }
 
   /** Of the given manifest digests, those not stored in the repository. */
-  async missing(repositoryId: number, digests: string[]): Promise<string[]> {
-    const unique = [...new Set(digests)]
-    if (unique.length === 0) return []
-    const found = new Set<string>()
-    for (let i = 0; i < unique.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('artifacts')
-        .select('digest')
-        .where('repository_id', '=', repositoryId)
-        .where('digest', 'in', unique.slice(i, i + 500))
-        .execute()
-      for (const r of rows) found.add(r.digest)
-    }
-    return unique.filter((d) => !found.has(d))
+  missing(repositoryId: number, digests: string[]): Promise<string[]> {
+    return missingDigests(this.db, 'artifacts', repositoryId, digests)
   }
 
   /** A manifest in the repository that references `digest` (as a blob or a child), if any. */

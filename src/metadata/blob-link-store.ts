@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
+import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
 
 export class BlobLinkStore {
@@ -64,19 +65,7 @@ export class BlobLinkStore {
   }
 
   /** Of the given digests, those not linked into the repository. */
-  async missing(repositoryId: number, digests: string[]): Promise<string[]> {
-    const unique = [...new Set(digests)]
-    if (unique.length === 0) return []
-    const found = new Set<string>()
-    for (let i = 0; i < unique.length; i += 500) {
-      const rows = await this.db
-        .selectFrom('repository_blobs')
-        .select('digest')
-        .where('repository_id', '=', repositoryId)
-        .where('digest', 'in', unique.slice(i, i + 500))
-        .execute()
-      for (const r of rows) found.add(r.digest)
-    }
-    return unique.filter((d) => !found.has(d))
+  missing(repositoryId: number, digests: string[]): Promise<string[]> {
+    return missingDigests(this.db, 'repository_blobs', repositoryId, digests)
   }
 }
