@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import { BerthError, isBerthError } from '../lib/errors.js'
 import { newId, isId } from '../lib/ids.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
+import type { HashAlgorithm } from '../lib/hasher.js'
 import type { UploadRow } from '../metadata/upload-store.js'
 import type { IoOptions } from '../storage/driver.js'
 import type { BlobInfo } from '../storage/blob-store.js'
@@ -83,9 +84,7 @@ export class BlobService {
     const expectedLength = chunkLength(o)
     return this.sessions.run(id, async () => {
       const { size } = await this.requireUpload(repository, id)
-      return this.acknowledge(id, size, () =>
-        this.blobs.append(id, body, { size, signal: o.signal, expectedOffset: o.range?.start, expectedLength }),
-      )
+      return this.appendAcknowledged(id, size, body, o, expectedLength)
     })
   }
 
@@ -97,12 +96,7 @@ export class BlobService {
     const expectedLength = body === null ? undefined : chunkLength(o)
     return this.sessions.run(id, async () => {
       let { size } = await this.requireUpload(repository, id)
-      if (body !== null) {
-        const from = size
-        size = await this.acknowledge(id, from, () =>
-          this.blobs.append(id, body, { size: from, signal: o.signal, expectedOffset: o.range?.start, expectedLength, algorithm: digestAlgorithm(digest) }),
-        )
-      }
+      if (body !== null) size = await this.appendAcknowledged(id, size, body, o, expectedLength, digestAlgorithm(digest))
       let info: BlobInfo
       try {
         info = await this.blobs.commit(id, digest, { size, signal: o.signal })
@@ -115,9 +109,16 @@ export class BlobService {
     })
   }
 
-  /** Runs a chunk write and records its new size; a session that moved meanwhile is a conflict. */
-  private async acknowledge(id: string, from: number, write: () => Promise<number>): Promise<number> {
-    const size = await write()
+  /** Appends a chunk at the acknowledged size and records the new one; a session that moved meanwhile is a conflict. */
+  private async appendAcknowledged(
+    id: string,
+    from: number,
+    body: Readable,
+    o: ChunkOptions,
+    expectedLength: number | undefined,
+    algorithm?: HashAlgorithm,
+  ): Promise<number> {
+    const size = await this.blobs.append(id, body, { size: from, signal: o.signal, expectedOffset: o.range?.start, expectedLength, algorithm })
     if (!(await this.ctx.stores.uploads.advance(id, from, size))) {
       throw new BerthError('BLOB_UPLOAD_INVALID', 'the upload session was changed by another request; check its offset and retry', { uuid: id })
     }

@@ -5,7 +5,7 @@ import { readCapped } from '../../lib/streams.js'
 import { parseDigest, type Digest } from '../../oci/digest.js'
 import { MediaType } from '../../oci/media-types.js'
 import { parseReference, parseRepoName, isTag, type RepoName } from '../../oci/names.js'
-import type { BlobService } from '../../services/blob-service.js'
+import type { BlobService, ChunkOptions } from '../../services/blob-service.js'
 import type { ManifestService, Listing } from '../../services/manifest-service.js'
 import { readAll, type CanRead } from '../../services/registry-context.js'
 import { sendOciError } from '../errors.js'
@@ -40,14 +40,12 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_req, _payload, done) => done(null))
 
+  /** Where an upload session is and how far it got: Location and Range. */
+  const uploadHeaders = (reply: FastifyReply, name: string, id: string, offset: number) =>
+    reply.header('location', uploadUrl(name, id)).header('range', `0-${Math.max(0, offset - 1)}`)
+
   const sendUploadState = (reply: FastifyReply, name: string, id: string, offset: number, status: number) =>
-    reply
-      .code(status)
-      .header('location', uploadUrl(name, id))
-      .header('range', `0-${Math.max(0, offset - 1)}`)
-      .header('docker-upload-uuid', id)
-      .header('content-length', '0')
-      .send()
+    uploadHeaders(reply, name, id, offset).code(status).header('docker-upload-uuid', id).header('content-length', '0').send()
 
   const sendBlobCreated = (reply: FastifyReply, name: string, digest: Digest) =>
     reply.code(201).header('location', url(`/v2/${name}/blobs/${digest}`)).header('docker-content-digest', digest).header('content-length', '0').send()
@@ -64,6 +62,13 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     })
     return ac.signal
   }
+
+  /** What a chunk's request says about it: its range and length, and its cancellation. */
+  const chunkOptions = (req: FastifyRequest): ChunkOptions => ({
+    range: parseContentRange(req.headers['content-range'] as string | undefined),
+    contentLength: parseContentLength(req.headers['content-length']),
+    signal: signalOf(req),
+  })
 
   const routes: Route[] = [
     {
@@ -155,16 +160,12 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           const name = repo(m[1]!)
           const id = m[2]!
           try {
-            const offset = await blobs.appendChunk(name, id, req.raw, {
-              range: parseContentRange(req.headers['content-range'] as string | undefined),
-              contentLength: parseContentLength(req.headers['content-length']),
-              signal: signalOf(req),
-            })
+            const offset = await blobs.appendChunk(name, id, req.raw, chunkOptions(req))
             return sendUploadState(reply, name, id, offset, 202)
           } catch (err) {
             if (isBerthError(err, 'CHUNK_OUT_OF_ORDER')) {
               const offset = await blobs.uploadOffset(name, id).catch(() => undefined)
-              if (offset !== undefined) reply.header('location', uploadUrl(name, id)).header('range', `0-${Math.max(0, offset - 1)}`)
+              if (offset !== undefined) uploadHeaders(reply, name, id, offset)
             }
             throw err
           }
@@ -172,11 +173,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
         PUT: async (req, reply, m) => {
           const name = repo(m[1]!)
           const digest = parseDigest((req.query as Record<string, string | undefined>).digest)
-          const info = await blobs.completeUpload(name, m[2]!, digest, hasBody(req) ? req.raw : null, {
-            range: parseContentRange(req.headers['content-range'] as string | undefined),
-            contentLength: parseContentLength(req.headers['content-length']),
-            signal: signalOf(req),
-          })
+          const info = await blobs.completeUpload(name, m[2]!, digest, hasBody(req) ? req.raw : null, chunkOptions(req))
           return sendBlobCreated(reply, name, info.digest)
         },
         DELETE: async (_req, reply, m) => {
