@@ -47,6 +47,37 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    auth: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('db_auth'), Type.Literal('ldap_auth')], { default: 'db_auth', description: 'where users are checked: the database or LDAP' }),
+        self_registration: Type.Boolean({ default: false, description: 'whether anyone may create an (unprivileged) account' }),
+        token_ttl_minutes: Type.Integer({ default: 30, minimum: 1, maximum: 1440, description: 'lifetime of registry tokens in minutes' }),
+        session_ttl_minutes: Type.Integer({ default: 60, minimum: 1, maximum: 10080, description: 'idle lifetime of console sessions in minutes' }),
+        max_failed_logins: Type.Integer({ default: 5, minimum: 1, maximum: 1000, description: 'failed logins of one user before a temporary lockout' }),
+        lockout_minutes: Type.Integer({ default: 15, minimum: 1, maximum: 1440, description: 'how long a locked-out user is refused' }),
+        ldap: Type.Object(
+          {
+            url: Type.String({ default: '', pattern: '^(ldaps?://\\S+)?$', expected: 'an ldap:// or ldaps:// URL, or empty' }),
+            search_dn: Type.String({ default: '', description: 'DN to bind as when searching' }),
+            search_password: Type.String({ default: '', description: 'password of search_dn' }),
+            base_dn: Type.String({ default: '', description: 'where users are searched' }),
+            filter: Type.String({ default: '', description: 'extra LDAP filter users must match, e.g. (objectClass=person)' }),
+            uid_attribute: Type.String({ default: 'uid', minLength: 1, description: 'attribute holding the login name' }),
+            scope: Type.Union([Type.Literal('base'), Type.Literal('one'), Type.Literal('sub')], { default: 'sub', description: 'search scope' }),
+            start_tls: Type.Boolean({ default: false, description: 'upgrade ldap:// connections with StartTLS' }),
+            tls_verify: Type.Boolean({ default: true, description: 'verify the LDAP server certificate' }),
+            ca_file: Type.String({ default: '', description: 'PEM file of the CA that signed the LDAP server certificate' }),
+            timeout_seconds: Type.Integer({ default: 5, minimum: 1, maximum: 300, description: 'LDAP connect and operation timeout' }),
+            group_base_dn: Type.String({ default: '', description: 'where groups are searched; empty: no groups' }),
+            group_filter: Type.String({ default: '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup))', description: 'LDAP filter for groups' }),
+            group_name_attribute: Type.String({ default: 'cn', minLength: 1, description: 'attribute holding a group name' }),
+            group_admin_dn: Type.String({ default: '', description: 'members of this group are system administrators' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     admin: Type.Object(
       {
         password: Type.String({ default: '', description: 'initial password of the admin user (used on first start)' }),
@@ -65,7 +96,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>
 
-const SECRET_KEYS = new Set(['admin.password', 'secret_key'])
+const SECRET_KEYS = new Set(['admin.password', 'secret_key', 'auth.ldap.search_password'])
 
 function configError(key: string, message: string): BerthError {
   return new BerthError('CONFIG_INVALID', `config key ${key}: ${message}`, { key })
@@ -155,6 +186,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
     throw configError(key, `expected ${leaf ? describe(leaf.schema) : first.message}, got ${JSON.stringify(first.value)}`)
   }
   const config = withDefaults as Config
+  if (config.auth.mode === 'ldap_auth') {
+    for (const key of ['url', 'base_dn'] as const) {
+      if (config.auth.ldap[key] === '') throw configError(`auth.ldap.${key}`, 'must be set when auth.mode is ldap_auth')
+    }
+  }
   if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')
   return config
 }

@@ -16,6 +16,23 @@ import { resolvedPaths, type Config } from './config.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
+import { TokenService } from '../auth/token-service.js'
+import { sharedSecret } from '../auth/shared-secrets.js'
+import { Sessions } from '../auth/sessions.js'
+import { LoginGuard } from '../auth/login-guard.js'
+import { Authenticator } from '../auth/authenticator.js'
+import { AccessController } from '../auth/access.js'
+import type { Directory } from '../auth/identity.js'
+import { AuditLog } from '../services/audit-log.js'
+import { RegistryGate } from '../http/oci/registry-gate.js'
+import { tokenRoutes } from '../http/token-routes.js'
+import { apiRoutes } from '../http/api/routes.js'
+import { UserService } from '../services/user-service.js'
+import { ProjectService } from '../services/project-service.js'
+import { RobotService } from '../services/robot-service.js'
+import type { Security } from '../http/security.js'
+import cookie from '@fastify/cookie'
+import { randomBytes } from 'node:crypto'
 
 /** Storage drivers by name; config picks one. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (root: string) => StorageDriver> = {
@@ -27,6 +44,7 @@ export interface Berth {
   db: Db
   blobService: BlobService
   manifestService: ManifestService
+  security: Security
   log: Logger
   close(): Promise<void>
 }
@@ -43,17 +61,46 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
   const log = o.log ?? createLogger(config.log.level)
   const paths = resolvedPaths(config)
   const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
+  const stores = storesOver(db.kysely)
+  let tokens: TokenService
+  let csrfKey: Buffer
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
-    const stores = storesOver(db.kysely)
     await stores.projects.ensure('library', true)
-    await checkSecretKey(stores, new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir)))
+    const box = new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir))
+    await checkSecretKey(stores, box)
     const generated = await ensureAdmin(stores, config.admin.password)
     if (generated !== null) (o.showOnce ?? showOnce)(generated)
+    tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
+    csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
   } catch (err) {
     await db.close()
     throw err
+  }
+  const audit = new AuditLog(db, log)
+  let directory: Directory | undefined
+  if (config.auth.mode === 'ldap_auth') {
+    const { LdapDirectory } = await import('../auth/ldap-directory.js')
+    directory = new LdapDirectory(config.auth.ldap, log)
+  }
+  const security: Security = {
+    authenticator: new Authenticator({
+      stores,
+      mode: config.auth.mode,
+      ...(directory !== undefined ? { directory } : {}),
+      guard: new LoginGuard({ maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
+      onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: 'user', resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
+    }),
+    tokens,
+    sessions: new Sessions({ stores, csrfKey, ttlMs: config.auth.session_ttl_minutes * 60_000, adminGroupDn: config.auth.ldap.group_admin_dn }),
+    access: new AccessController(stores),
+    stores,
+    audit,
+    externalUrl: config.external_url,
+    selfRegistration: config.auth.self_registration,
+    mode: config.auth.mode,
+    ...(directory !== undefined ? { directory } : {}),
   }
   const blobs = new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot))
   const ctx = new RegistryContext({ db, blobs, log })
@@ -67,6 +114,8 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
     bodyLimit: 1 << 20,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
+    // Unknown fields in a request body are an error, not silently dropped (mass assignment).
+    ajv: { customOptions: { removeAdditional: false } },
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId()
@@ -91,11 +140,23 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
       'request',
     )
   })
+  await app.register(cookie)
   await app.register(ociRoutes, {
     blobs: blobService,
     manifests: manifestService,
     baseUrl: config.external_url,
     maxManifestBytes: config.registry.max_manifest_bytes,
+    gate: new RegistryGate(security),
+    audit: (e) => audit.record(e),
+  })
+  await app.register(tokenRoutes, security)
+  const changed = () => security.authenticator.forget()
+  const projects = new ProjectService({ stores, access: security.access, audit, ...(directory !== undefined ? { directory } : {}), changed })
+  await app.register(apiRoutes, {
+    ...security,
+    users: new UserService({ stores, audit, selfRegistration: config.auth.self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
+    projects,
+    robots: new RobotService({ stores, access: security.access, projects, audit, changed }),
   })
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
@@ -121,10 +182,12 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
     db,
     blobService,
     manifestService,
+    security,
     log,
     close: async () => {
       clearInterval(purge)
       await app.close()
+      await audit.flush()
       await db.close()
     },
   }

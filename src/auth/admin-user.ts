@@ -25,5 +25,5 @@ export async function ensureAdmin(stores: Stores, configured: string): Promise<s
     passwordHash: await hashPassword(password),
     sysadmin: true,
   })
-  return created && configured === '' ? password : null
+  return created !== null && configured === '' ? password : null
 }

@@ -37,6 +37,11 @@ export class LruCache<V> {
     this.total -= entry.weight
   }
 
+  clear(): void {
+    this.map.clear()
+    this.total = 0
+  }
+
   get size(): number {
     return this.map.size
   }

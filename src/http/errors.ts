@@ -7,23 +7,25 @@ interface Rendering {
   status: number
   /** The code on the wire, for codes that are internal refinements of an OCI code. */
   oci?: string
+  /** The code in Harbor's API error body, where it differs from ours. */
+  harbor?: string
 }
 
 const RENDER: Record<ErrorCode, Rendering> = {
-  BLOB_UNKNOWN: { status: 404 },
+  BLOB_UNKNOWN: { status: 404, harbor: 'NOT_FOUND' },
   BLOB_UPLOAD_INVALID: { status: 400 },
-  BLOB_UPLOAD_UNKNOWN: { status: 404 },
+  BLOB_UPLOAD_UNKNOWN: { status: 404, harbor: 'NOT_FOUND' },
   DIGEST_INVALID: { status: 400 },
   MANIFEST_BLOB_UNKNOWN: { status: 400 },
   MANIFEST_INVALID: { status: 400 },
-  MANIFEST_UNKNOWN: { status: 404 },
-  NAME_INVALID: { status: 400 },
-  NAME_UNKNOWN: { status: 404 },
+  MANIFEST_UNKNOWN: { status: 404, harbor: 'NOT_FOUND' },
+  NAME_INVALID: { status: 400, harbor: 'BAD_REQUEST' },
+  NAME_UNKNOWN: { status: 404, harbor: 'NOT_FOUND' },
   SIZE_INVALID: { status: 400 },
   UNAUTHORIZED: { status: 401 },
-  DENIED: { status: 403 },
+  DENIED: { status: 403, harbor: 'FORBIDDEN' },
   UNSUPPORTED: { status: 400 },
-  TOOMANYREQUESTS: { status: 429 },
+  TOOMANYREQUESTS: { status: 429, harbor: 'TOO_MANY_REQUESTS' },
   CHUNK_OUT_OF_ORDER: { status: 416, oci: 'BLOB_UPLOAD_INVALID' },
   RANGE_NOT_SATISFIABLE: { status: 416, oci: 'SIZE_INVALID' },
   MANIFEST_TOO_LARGE: { status: 413, oci: 'MANIFEST_INVALID' },
@@ -31,8 +33,9 @@ const RENDER: Record<ErrorCode, Rendering> = {
   NOT_FOUND: { status: 404, oci: 'UNSUPPORTED' },
   METHOD_NOT_ALLOWED: { status: 405, oci: 'UNSUPPORTED' },
   CONFLICT: { status: 409, oci: 'DENIED' },
-  CONFIG_INVALID: { status: 500, oci: 'UNKNOWN' },
-  INTERNAL: { status: 500, oci: 'UNKNOWN' },
+  PRECONDITION: { status: 412, oci: 'DENIED' },
+  CONFIG_INVALID: { status: 500, oci: 'UNKNOWN', harbor: 'INTERNAL_SERVER_ERROR' },
+  INTERNAL: { status: 500, oci: 'UNKNOWN', harbor: 'INTERNAL_SERVER_ERROR' },
 }
 
 function statusOf(code: ErrorCode): number {
@@ -75,6 +78,21 @@ export async function sendOciError(err: unknown, request: FastifyRequest, reply:
   const body: { code: string; message: string; detail?: unknown } = { code: r.oci ?? e.code, message: e.message }
   if (r.status >= 500) body.message = 'internal server error'
   else if (e.detail !== undefined) body.detail = e.detail
+  return finish(e, request, reply, body)
+}
+
+/** Renders any error as Harbor's `{"errors":[{"code","message"}]}`, for /api/v2.0 and the token service. */
+export async function sendApiError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const e = toBerthError(err, request)
+  const r = RENDER[e.code]
+  const body = { code: r.harbor ?? e.code, message: r.status >= 500 ? 'internal server error' : e.message }
+  return finish(e, request, reply, body)
+}
+
+async function finish(e: BerthError, request: FastifyRequest, reply: FastifyReply, body: object): Promise<FastifyReply> {
+  const r = RENDER[e.code]
+  const retry = (e.detail as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
+  if (e.code === 'TOOMANYREQUESTS' && typeof retry === 'number') reply.header('retry-after', String(retry))
   // A body left unread (too large to drain) cannot be followed by another request here.
   if (!(await drain(request.raw))) reply.header('connection', 'close')
   return reply.code(r.status).type('application/json').send({ errors: [body] })
@@ -86,7 +104,8 @@ function toBerthError(err: unknown, request: FastifyRequest): BerthError {
     if (statusOf(err.code) >= 500) request.log.error({ err, cause: err.cause }, 'request failed')
     return err
   }
-  const fe = err as { statusCode?: number; code?: string; message?: string }
+  const fe = err as { statusCode?: number; code?: string; message?: string; validation?: unknown }
+  if (fe.validation !== undefined) return new BerthError('BAD_REQUEST', fe.message ?? 'invalid request')
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     if (fe.statusCode === 413) return new BerthError('MANIFEST_TOO_LARGE', fe.message ?? 'payload too large')
     return new BerthError('BAD_REQUEST', fe.message ?? 'bad request')

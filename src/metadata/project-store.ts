@@ -1,13 +1,34 @@
-// Projects: the first component of every repository name.
-import type { Kysely } from 'kysely'
-import type { Database } from './schema.js'
+// Projects: the first component of every repository name, with visibility and an owner.
+import { sql, type Kysely, type Selectable } from 'kysely'
+import type { Database, ProjectTable } from './schema.js'
 import { nowIso } from './stores.js'
 import { PreparedQuery } from './prepared.js'
+import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface Project {
   id: number
   name: string
   public: boolean
+}
+
+export interface ProjectDetail extends Project {
+  ownerId: number | null
+  ownerName: string | null
+  repoCount: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** Who is asking for a list: everything (sysadmin), or public projects plus those of a user's memberships. */
+export type ProjectScope = { all: true } | { all: false; userId?: number; groupIds?: number[] }
+
+export const PROJECT_FIELDS: Fields = {
+  name: { column: 'projects.name' },
+  project_id: { column: 'projects.id', type: 'int' },
+  public: { column: 'projects.public', type: 'bool' },
+  owner_id: { column: 'projects.owner_id', type: 'int', sortable: false },
+  creation_time: { column: 'projects.created_at', type: 'time' },
+  update_time: { column: 'projects.updated_at', type: 'time' },
 }
 
 export class ProjectStore {
@@ -22,14 +43,106 @@ export class ProjectStore {
     return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
   }
 
+  async getById(id: number): Promise<Project | null> {
+    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public']).where('id', '=', id).executeTakeFirst()
+    return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
+  }
+
   /** Creates the project if missing; an existing project is left as it is. */
-  async ensure(name: string, isPublic: boolean): Promise<Project> {
-    const now = nowIso()
-    await this.db
-      .insertInto('projects')
-      .values({ name, public: isPublic ? 1 : 0, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute()
+  async ensure(name: string, isPublic: boolean, ownerId: number | null = null): Promise<Project> {
+    await this.create(name, isPublic, ownerId)
     return (await this.get(name))!
+  }
+
+  /** Creates a project; null when the name is taken. */
+  async create(name: string, isPublic: boolean, ownerId: number | null): Promise<Project | null> {
+    const now = nowIso()
+    const r = await this.db
+      .insertInto('projects')
+      .values({ name, public: isPublic ? 1 : 0, owner_id: ownerId, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst()
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? this.get(name) : null
+  }
+
+  async setPublic(id: number, isPublic: boolean): Promise<void> {
+    await this.db.updateTable('projects').set({ public: isPublic ? 1 : 0, updated_at: nowIso() }).where('id', '=', id).execute()
+  }
+
+  /** Deletes a project that has no repositories; false when it has some (or is gone). */
+  async deleteIfEmpty(id: number): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('projects')
+      .where('id', '=', id)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('repositories').select('id').where('project_id', '=', id))))
+      .executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  async detail(ids: number[]): Promise<ProjectDetail[]> {
+    if (ids.length === 0) return []
+    const rows = await this.detailQuery().where('projects.id', 'in', ids).execute()
+    return rows.map(toDetail)
+  }
+
+  async list(q: ListQuery, scope: ProjectScope): Promise<Listed<ProjectDetail>> {
+    let base = this.detailQuery()
+    if (!scope.all) {
+      const { userId, groupIds = [] } = scope
+      base = base.where((eb) =>
+        eb.or([
+          eb('projects.public', '=', 1),
+          eb(
+            'projects.id',
+            'in',
+            eb
+              .selectFrom('project_members')
+              .select('project_id')
+              .where((m) =>
+                m.or([
+                  m.and([m('entity_type', '=', 'u'), m('entity_id', '=', userId ?? -1)]),
+                  ...(groupIds.length > 0 ? [m.and([m('entity_type', '=', 'g'), m('entity_id', 'in', groupIds)])] : []),
+                ]),
+              ),
+          ),
+        ]),
+      )
+    }
+    const page = await listPage(base, q, PROJECT_FIELDS, { column: 'projects.name', desc: false })
+    return { items: page.items.map(toDetail), total: page.total }
+  }
+
+  private detailQuery() {
+    return this.db
+      .selectFrom('projects')
+      .leftJoin('users', 'users.id', 'projects.owner_id')
+      .select([
+        'projects.id',
+        'projects.name',
+        'projects.public',
+        'projects.owner_id',
+        'projects.created_at',
+        'projects.updated_at',
+        'users.username as owner_name',
+        sql<number>`(select count(*) from repositories r where r.project_id = projects.id)`.as('repo_count'),
+      ])
+  }
+}
+
+type DetailRow = Pick<Selectable<ProjectTable>, 'id' | 'name' | 'public' | 'owner_id' | 'created_at' | 'updated_at'> & {
+  owner_name: string | null
+  repo_count: number
+}
+
+function toDetail(r: DetailRow): ProjectDetail {
+  return {
+    id: r.id,
+    name: r.name,
+    public: r.public === 1,
+    ownerId: r.owner_id,
+    ownerName: r.owner_name,
+    repoCount: Number(r.repo_count),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   }
 }

@@ -5,6 +5,7 @@ export interface ProjectTable {
   id: Generated<number>
   name: string
   public: number
+  owner_id: number | null
   created_at: string
   updated_at: string
 }
@@ -76,6 +77,8 @@ export interface UserTable {
   comment: Generated<string>
   password_hash: string
   sysadmin: Generated<number>
+  /** Set for users that came from LDAP; their password lives there. */
+  ldap_dn: string | null
   created_at: string
   updated_at: string
 }
@@ -85,6 +88,62 @@ export interface SecretTable {
   name: string
   sealed: string
   created_at: string
+}
+
+/** LDAP groups known to Berth (made project members). */
+export interface UserGroupTable {
+  id: Generated<number>
+  name: string
+  ldap_dn: string
+  created_at: string
+}
+
+export interface ProjectMemberTable {
+  id: Generated<number>
+  project_id: number
+  entity_type: 'u' | 'g'
+  entity_id: number
+  role_id: number
+  created_at: string
+  updated_at: string
+}
+
+export interface RobotTable {
+  id: Generated<number>
+  name: string
+  description: Generated<string>
+  level: 'system' | 'project'
+  project_id: number | null
+  secret_hash: string
+  /** JSON: RobotPermission[] */
+  permissions: string
+  disabled: Generated<number>
+  /** Days; -1 for never. */
+  duration: number
+  expires_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface SessionTable {
+  id_hash: string
+  user_id: number
+  /** JSON: LDAP group DNs of the user at login. */
+  groups: Generated<string>
+  expires_at: string
+  created_at: string
+}
+
+export interface AuditLogTable {
+  id: Generated<number>
+  project_id: number | null
+  username: string
+  operation: string
+  resource_type: string
+  resource: string
+  result: 'success' | 'failure'
+  client_ip: Generated<string>
+  op_time: string
 }
 
 export interface Database {
@@ -98,6 +157,11 @@ export interface Database {
   uploads: UploadTable
   users: UserTable
   secrets: SecretTable
+  user_groups: UserGroupTable
+  project_members: ProjectMemberTable
+  robots: RobotTable
+  sessions: SessionTable
+  audit_logs: AuditLogTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

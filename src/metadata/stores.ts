@@ -8,6 +8,11 @@ import { ArtifactStore } from './artifact-store.js'
 import { UploadStore } from './upload-store.js'
 import { UserStore } from './user-store.js'
 import { SecretStore } from './secret-store.js'
+import { MemberStore } from './member-store.js'
+import { GroupStore } from './group-store.js'
+import { RobotStore } from './robot-store.js'
+import { SessionStore } from './session-store.js'
+import { AuditStore } from './audit-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -17,6 +22,11 @@ export interface Stores {
   uploads: UploadStore
   users: UserStore
   secrets: SecretStore
+  members: MemberStore
+  groups: GroupStore
+  robots: RobotStore
+  sessions: SessionStore
+  audit: AuditStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -28,6 +38,11 @@ export function storesOver(executor: Kysely<Database>): Stores {
     uploads: new UploadStore(executor),
     users: new UserStore(executor),
     secrets: new SecretStore(executor),
+    members: new MemberStore(executor),
+    groups: new GroupStore(executor),
+    robots: new RobotStore(executor),
+    sessions: new SessionStore(executor),
+    audit: new AuditStore(executor),
   }
 }
 

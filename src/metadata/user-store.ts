@@ -1,7 +1,8 @@
-// Users of the database identity provider.
-import type { Kysely } from 'kysely'
-import type { Database } from './schema.js'
+// Users: database accounts, and LDAP accounts mirrored on first login (their password stays in LDAP).
+import type { Kysely, Selectable } from 'kysely'
+import type { Database, UserTable } from './schema.js'
 import { nowIso } from './stores.js'
+import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface User {
   id: number
@@ -11,29 +12,62 @@ export interface User {
   comment: string
   passwordHash: string
   sysadmin: boolean
+  ldapDn: string | null
+  createdAt: string
+  updatedAt: string
 }
 
-export type NewUser = Omit<User, 'id'>
+export type NewUser = Pick<User, 'username' | 'email' | 'realname' | 'comment' | 'passwordHash' | 'sysadmin'> & { ldapDn?: string | null }
+
+/** What a profile update may change; privileged fields have their own methods. */
+export type UserProfile = Partial<Pick<User, 'email' | 'realname' | 'comment'>>
+
+/** Keys of `q` and `sort` on user lists; the password hash is not among them. */
+export const USER_FIELDS: Fields = {
+  username: { column: 'username' },
+  email: { column: 'email' },
+  realname: { column: 'realname' },
+  user_id: { column: 'id', type: 'int' },
+  sysadmin_flag: { column: 'sysadmin', type: 'bool' },
+  creation_time: { column: 'created_at', type: 'time' },
+  update_time: { column: 'updated_at', type: 'time' },
+}
+
+function toUser(r: Selectable<UserTable>): User {
+  return {
+    id: r.id,
+    username: r.username,
+    email: r.email,
+    realname: r.realname,
+    comment: r.comment,
+    passwordHash: r.password_hash,
+    sysadmin: r.sysadmin === 1,
+    ldapDn: r.ldap_dn,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
 
 export class UserStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(username: string): Promise<User | null> {
     const r = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
-    if (r === undefined) return null
-    return {
-      id: r.id,
-      username: r.username,
-      email: r.email,
-      realname: r.realname,
-      comment: r.comment,
-      passwordHash: r.password_hash,
-      sysadmin: r.sysadmin === 1,
-    }
+    return r === undefined ? null : toUser(r)
   }
 
-  /** Creates a user unless the name is taken; returns whether it was created. */
-  async createIfAbsent(u: NewUser): Promise<boolean> {
+  async getById(id: number): Promise<User | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return r === undefined ? null : toUser(r)
+  }
+
+  async list(q: ListQuery): Promise<Listed<User>> {
+    const page = await listPage(this.db.selectFrom('users').selectAll(), q, USER_FIELDS, { column: 'id', desc: false })
+    return { items: page.items.map(toUser), total: page.total }
+  }
+
+  /** Creates a user unless the name is taken; returns the new user, or null when the name was taken. */
+  async createIfAbsent(u: NewUser): Promise<User | null> {
     const now = nowIso()
     const r = await this.db
       .insertInto('users')
@@ -44,11 +78,38 @@ export class UserStore {
         comment: u.comment,
         password_hash: u.passwordHash,
         sysadmin: u.sysadmin ? 1 : 0,
+        ldap_dn: u.ldapDn ?? null,
         created_at: now,
         updated_at: now,
       })
       .onConflict((oc) => oc.column('username').doNothing())
       .executeTakeFirst()
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? this.get(u.username) : null
+  }
+
+  /** Updates the profile fields given, and any of password hash, sysadmin flag and LDAP DN. */
+  async update(id: number, change: UserProfile & { passwordHash?: string; sysadmin?: boolean; ldapDn?: string | null }): Promise<boolean> {
+    const set: Record<string, unknown> = { updated_at: nowIso() }
+    if (change.email !== undefined) set.email = change.email
+    if (change.realname !== undefined) set.realname = change.realname
+    if (change.comment !== undefined) set.comment = change.comment
+    if (change.passwordHash !== undefined) set.password_hash = change.passwordHash
+    if (change.sysadmin !== undefined) set.sysadmin = change.sysadmin ? 1 : 0
+    if (change.ldapDn !== undefined) set.ldap_dn = change.ldapDn
+    const r = await this.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
+  }
+
+  /** Deletes a user with their memberships and sessions. */
+  async delete(id: number): Promise<boolean> {
+    await this.db.deleteFrom('project_members').where('entity_type', '=', 'u').where('entity_id', '=', id).execute()
+    await this.db.deleteFrom('sessions').where('user_id', '=', id).execute()
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  async emailTaken(email: string, exceptId = -1): Promise<boolean> {
+    const r = await this.db.selectFrom('users').select('id').where('email', '=', email).where('id', '!=', exceptId).executeTakeFirst()
+    return r !== undefined
   }
 }

@@ -152,11 +152,22 @@ for (const dialect of DIALECTS) {
 
     it('users: create once, read back', async () => {
       const u = { username: 'alice', email: 'a@example.com', realname: 'Alice', comment: '', passwordHash: 'scrypt$x', sysadmin: false }
-      assert.equal(await s.users.createIfAbsent(u), true)
-      assert.equal(await s.users.createIfAbsent({ ...u, sysadmin: true }), false)
+      const created = await s.users.createIfAbsent(u)
+      assert.notEqual(created, null)
+      assert.equal(await s.users.createIfAbsent({ ...u, sysadmin: true }), null)
       const got = await s.users.get('alice')
-      assert.deepEqual({ ...got, id: 0 }, { ...u, id: 0 })
+      assert.deepEqual({ ...got, id: 0, createdAt: '', updatedAt: '' }, { ...u, ldapDn: null, id: 0, createdAt: '', updatedAt: '' })
+      assert.equal((await s.users.getById(created!.id))?.username, 'alice')
       assert.equal(await s.users.get('bob'), null)
+      assert.equal(await s.users.update(created!.id, { email: 'new@example.com', sysadmin: true }), true)
+      assert.deepEqual(await s.users.get('alice').then((x) => [x?.email, x?.sysadmin]), ['new@example.com', true])
+      const listed = await s.users.list({ conditions: [{ key: 'username', op: 'fuzzy', value: 'lic' }], sort: [{ key: 'username', desc: true }], page: 1, pageSize: 10 })
+      assert.deepEqual([listed.total, listed.items.map((x) => x.username)], [1, ['alice']])
+      // LIKE wildcards in a fuzzy value are literal.
+      const none = await s.users.list({ conditions: [{ key: 'username', op: 'fuzzy', value: '%' }], sort: [], page: 1, pageSize: 10 })
+      assert.equal(none.total, 0)
+      assert.equal(await s.users.delete(created!.id), true)
+      assert.equal(await s.users.get('alice'), null)
     })
 
     it('secrets: the first value stored under a name wins', async () => {

@@ -16,13 +16,22 @@ export interface TestBerth extends Berth {
   destroy(): Promise<void>
 }
 
+/** The admin password every test Berth starts with. */
+export const TEST_ADMIN_PASSWORD = 'Test-Admin-Passw0rd'
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
+}
+
+export const ADMIN_AUTH = basicAuth('admin', TEST_ADMIN_PASSWORD)
+
 export type ConfigPatch = { [K in keyof Config]?: Partial<Config[K]> | Config[K] }
 
 export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {}): Promise<TestBerth> {
   const dataDir = await mkdtemp(join(tmpdir(), 'berth-app-'))
   const database = await createTestDatabase(dialect)
   const base = Value.Default(ConfigSchema, {}) as Config
-  const config: Config = { ...base, data_dir: dataDir, log: { level: 'silent' } }
+  const config: Config = { ...base, data_dir: dataDir, log: { level: 'silent' }, admin: { password: TEST_ADMIN_PASSWORD } }
   for (const [k, v] of Object.entries(patch)) {
     const current = (config as Record<string, unknown>)[k]
     ;(config as Record<string, unknown>)[k] = typeof v === 'object' && v !== null ? { ...(current as object), ...v } : v

@@ -13,18 +13,28 @@ export type BerthProcess = {
   port: number
   pid: number
   dataDir: string
+  /** The admin's credentials (BERTH_ADMIN_PASSWORD of a fresh data dir). */
+  username: string
+  password: string
+  /** `username:password`, as skopeo's --creds and podman's --creds take them. */
+  creds: string
+  /** The Authorization header value for the admin (Basic). */
+  authorization: string
   /** Everything the server wrote to stdout and stderr so far (the newest 4 MiB). */
   logs(): string
   /** SIGTERM, then SIGKILL after 5 s; removes the data dir if startBerth created it. Idempotent. */
   stop(): Promise<void>
 }
 
+/** The admin password of every server startBerth starts on a fresh data dir. */
+export const E2E_ADMIN_PASSWORD = 'E2e-Admin-Passw0rd'
+
 export type StartOptions = {
   /** Extra environment for the server; wins over the defaults. */
   env?: Record<string, string>
   /** Use this data dir (kept on stop) instead of a fresh temp dir (removed on stop). */
   dataDir?: string
-  /** How long to wait for GET /v2/ = 200; default 20 s. */
+  /** How long to wait for GET /v2/ (as admin) = 200; default 20 s. */
   readyTimeoutMs?: number
 }
 
@@ -86,7 +96,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Starts `node dist/src/app/cli.js serve` on a free loopback port with its own data dir and waits
- * until GET /v2/ answers 200. Retries (twice) when another process took the port in the meantime.
+ * until GET /v2/ answers 200 to the admin. Retries (twice) when another process took the port in the meantime.
  */
 export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess> {
   const cli = cliPath()
@@ -104,6 +114,8 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
   const ownDataDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-e2e-'))
   const url = `http://127.0.0.1:${port}`
+  const password = opts.env?.BERTH_ADMIN_PASSWORD ?? E2E_ADMIN_PASSWORD
+  const authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`
 
   // Settings from the developer's shell (BERTH_DATABASE_URL, BERTH_CONFIG...) must not leak in.
   const env: NodeJS.ProcessEnv = {}
@@ -112,6 +124,7 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
     BERTH_HTTP_HOST: '127.0.0.1',
     BERTH_HTTP_PORT: String(port),
     BERTH_DATA_DIR: dataDir,
+    BERTH_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
     ...opts.env,
   })
 
@@ -167,7 +180,7 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
       throw new Error(`Berth ${why}\n--- server output ---\n${log}`)
     }
     try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) })
+      const res = await fetch(`${url}/v2/`, { headers: { authorization }, signal: AbortSignal.timeout(2000) })
       await res.arrayBuffer()
       if (res.status === 200) break
       lastProblem = `GET /v2/ answered ${res.status}`
@@ -182,7 +195,7 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
   }
 
   if (child.pid === undefined) throw new Error('Berth child has no pid')
-  return { url, port, pid: child.pid, dataDir, logs: () => log, stop }
+  return { url, port, pid: child.pid, dataDir, username: 'admin', password, creds: `admin:${password}`, authorization, logs: () => log, stop }
 }
 
 /** Whether an executable named `name` is on PATH. */

@@ -133,7 +133,7 @@ for (const dialect of DIALECTS) {
     })
 
     describe('projects', () => {
-      it('a push to a project that does not exist is 404 NAME_UNKNOWN and creates nothing', async () => {
+      it('a push to a project that does not exist is 403 DENIED, even for an administrator, and creates nothing', async () => {
         const catalog = async () => {
           const res = await t.app.inject({ method: 'GET', url: '/v2/_catalog' })
           assertStatus(res, 200)
@@ -143,18 +143,18 @@ for (const dialect of DIALECTS) {
         const bytes = bytesOf('nope-project')
         const digest = sha256(bytes)
 
-        assertOciError(await t.app.inject({ method: 'POST', url: '/v2/nope/x/blobs/uploads/' }), 404, 'NAME_UNKNOWN')
+        assertOciError(await t.app.inject({ method: 'POST', url: '/v2/nope/x/blobs/uploads/' }), 403, 'DENIED')
         assertOciError(
           await t.app.inject({ method: 'POST', url: `/v2/nope/x/blobs/uploads/?digest=${digest}`, payload: bytes }),
-          404,
-          'NAME_UNKNOWN',
+          403,
+          'DENIED',
         )
         // The blob exists elsewhere: mounting it into the missing project must still fail.
         await pushBlob(t.app, 'library/nope-source', bytes)
         assertOciError(
           await t.app.inject({ method: 'POST', url: `/v2/nope/x/blobs/uploads/?mount=${digest}&from=library/nope-source` }),
-          404,
-          'NAME_UNKNOWN',
+          403,
+          'DENIED',
         )
         const manifest = manifestText({
           schemaVersion: 2,
@@ -162,14 +162,14 @@ for (const dialect of DIALECTS) {
           config: descriptorOf('application/vnd.oci.image.config.v1+json', bytes),
           layers: [],
         })
-        assertOciError(await putManifest(t.app, 'nope/x', 'latest', manifest, OCI_MANIFEST), 404, 'NAME_UNKNOWN')
-        assertOciError(await putManifest(t.app, 'nope/x', sha256(manifest), manifest, OCI_MANIFEST), 404, 'NAME_UNKNOWN')
+        assertOciError(await putManifest(t.app, 'nope/x', 'latest', manifest, OCI_MANIFEST), 403, 'DENIED')
+        assertOciError(await putManifest(t.app, 'nope/x', sha256(manifest), manifest, OCI_MANIFEST), 403, 'DENIED')
 
         const afterwards = await catalog()
         assert.deepEqual(afterwards.repositories, [...before.repositories, 'library/nope-source'].sort())
         assert.ok(!afterwards.repositories.some((r) => r.startsWith('nope/')))
-        assertOciError(await t.app.inject({ method: 'GET', url: '/v2/nope/x/tags/list' }), 404, 'NAME_UNKNOWN')
-        assertOciError(await t.app.inject({ method: 'GET', url: `/v2/nope/x/blobs/${digest}` }), 404, 'BLOB_UNKNOWN')
+        assertOciError(await t.app.inject({ method: 'GET', url: '/v2/nope/x/tags/list' }), 403, 'DENIED')
+        assertOciError(await t.app.inject({ method: 'GET', url: `/v2/nope/x/blobs/${digest}` }), 403, 'DENIED')
       })
     })
 

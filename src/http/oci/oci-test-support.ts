@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before } from 'node:test'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { createTestBerth, type ConfigPatch, type TestBerth } from '../../../test/support/berth-app.js'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { ADMIN_AUTH, createTestBerth, type ConfigPatch, type TestBerth } from '../../../test/support/berth-app.js'
 import type { Dialect } from '../../metadata/schema.js'
 
 export type App = FastifyInstance
@@ -19,8 +19,21 @@ export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip'
 export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json'
 export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 
-/** A Berth started before the suite's tests and destroyed after them; `app` is valid inside tests. */
-export function useBerth(dialect: Dialect, patch?: ConfigPatch): { readonly app: App; readonly berth: TestBerth } {
+/** The app with `authorization` added to every injected request that does not bring its own. */
+export function withAuthorization(app: App, authorization: string): App {
+  return new Proxy(app, {
+    get(target, prop, receiver) {
+      if (prop !== 'inject') return Reflect.get(target, prop, receiver)
+      return (opts: InjectOptions) => target.inject({ ...opts, headers: { authorization, ...(opts.headers ?? {}) } })
+    },
+  })
+}
+
+/**
+ * A Berth started before the suite's tests and destroyed after them; `app` (valid inside tests)
+ * sends the admin's credentials unless a request brings its own; `anonymous` sends none.
+ */
+export function useBerth(dialect: Dialect, patch?: ConfigPatch): { readonly app: App; readonly anonymous: App; readonly berth: TestBerth } {
   let berth: TestBerth | undefined
   before(async () => {
     berth = await createTestBerth(dialect, patch)
@@ -34,6 +47,9 @@ export function useBerth(dialect: Dialect, patch?: ConfigPatch): { readonly app:
   }
   return {
     get app() {
+      return withAuthorization(started().app, ADMIN_AUTH)
+    },
+    get anonymous() {
       return started().app
     },
     get berth() {

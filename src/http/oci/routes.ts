@@ -7,8 +7,11 @@ import { MediaType } from '../../oci/media-types.js'
 import { parseReference, parseRepoName, isTag, type RepoName } from '../../oci/names.js'
 import type { BlobService, ChunkOptions } from '../../services/blob-service.js'
 import type { ManifestService, Listing } from '../../services/manifest-service.js'
-import { readAll, type CanRead } from '../../services/registry-context.js'
+import type { CanRead } from '../../services/registry-context.js'
+import type { RegistryAction } from '../../auth/permissions.js'
+import type { AuditInput } from '../../services/audit-log.js'
 import { sendOciError } from '../errors.js'
+import { RegistryGate, type Grant, type Need } from './registry-gate.js'
 import { acceptedTypes, isAcceptable, parseContentLength, parseContentRange, parseRange } from './headers.js'
 
 export interface OciRoutesOptions {
@@ -17,22 +20,30 @@ export interface OciRoutesOptions {
   /** Prefix of URLs handed out (external_url); '' for paths relative to the request's host. */
   baseUrl: string
   maxManifestBytes: number
-  canRead?: CanRead
+  gate: RegistryGate
+  audit: (e: AuditInput) => void
 }
 
 /** Cap on `n` for tags and the catalog; a larger n gets this many and a Link to the rest. */
 export const MAX_PAGE = 10_000
 const DEFAULT_CATALOG_PAGE = 1_000
 
-type Handler = (req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray) => Promise<unknown>
+type Handler = (req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray, grant: Grant) => Promise<unknown>
+
+/** What a method needs (a registry action on the repository in the path, or the catalog) and how it is audited. */
+interface Method {
+  needs: RegistryAction | 'catalog'
+  audit?: { operation: 'pull' | 'create' | 'delete'; type: 'artifact' | 'blob' }
+  handle: Handler
+}
+
 interface Route {
   pattern: RegExp
-  methods: Partial<Record<string, Handler>>
+  methods: Partial<Record<string, Method>>
 }
 
 export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Promise<void> {
   const { blobs, manifests } = o
-  const canRead = o.canRead ?? readAll
   const url = (path: string) => `${o.baseUrl}${path}`
   const uploadUrl = (name: string, id: string) => url(`/v2/${name}/blobs/uploads/${id}`)
 
@@ -74,21 +85,26 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       pattern: /^_catalog$/,
       methods: {
-        GET: async (req, reply) => {
+        GET: {
+          needs: 'catalog',
+          handle: async (req, reply, _m, grant) => {
           const q = req.query as Record<string, string | undefined>
           const { limit, last } = pageOf(q, DEFAULT_CATALOG_PAGE)
           const page = await manifests.catalog(limit, last)
           const visible = []
-          for (const r of page.items) if (await canRead(r as RepoName)) visible.push(r)
+          for (const r of page.items) if (await grant.canRead(r as RepoName)) visible.push(r)
           linkNext(reply, '/v2/_catalog', limit, page, url)
           return reply.send({ repositories: visible })
+        },
         },
       },
     },
     {
       pattern: /^(.+)\/tags\/list$/,
       methods: {
-        GET: async (req, reply, m) => {
+        GET: {
+          needs: 'pull',
+          handle: async (req, reply, m) => {
           const name = repo(m[1]!)
           const q = req.query as Record<string, string | undefined>
           const { limit, last } = pageOf(q, MAX_PAGE)
@@ -97,14 +113,18 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           linkNext(reply, `/v2/${name}/tags/list`, limit, page, url)
           return reply.send({ name, tags: page.items })
         },
+        },
       },
     },
     {
       pattern: /^(.+)\/manifests\/([^/]+)$/,
       methods: {
-        GET: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, true),
-        HEAD: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, false),
-        PUT: async (req, reply, m) => {
+        GET: { needs: 'pull', audit: { operation: 'pull', type: 'artifact' }, handle: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, true) },
+        HEAD: { needs: 'pull', handle: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, false) },
+        PUT: {
+          needs: 'push',
+          audit: { operation: 'create', type: 'artifact' },
+          handle: async (req, reply, m) => {
           const name = repo(m[1]!)
           const ref = parseReference(m[2]!)
           const declared = parseContentLength(req.headers['content-length'])
@@ -117,22 +137,29 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           if (pushed.subject !== undefined) reply.header('oci-subject', pushed.subject)
           return reply.header('content-length', '0').send()
         },
-        DELETE: async (_req, reply, m) => {
-          await manifests.delete(repo(m[1]!), parseReference(m[2]!))
-          return reply.code(202).header('content-length', '0').send()
+        },
+        DELETE: {
+          needs: 'delete',
+          audit: { operation: 'delete', type: 'artifact' },
+          handle: async (_req, reply, m) => {
+            await manifests.delete(repo(m[1]!), parseReference(m[2]!))
+            return reply.code(202).header('content-length', '0').send()
+          },
         },
       },
     },
     {
       pattern: /^(.+)\/blobs\/uploads\/?$/,
       methods: {
-        POST: async (req, reply, m) => {
+        POST: {
+          needs: 'push',
+          handle: async (req, reply, m, grant) => {
           const name = repo(m[1]!)
           const q = req.query as Record<string, string | undefined>
           if (q.mount !== undefined) {
             const digest = parseDigest(q.mount, 'mount')
             const from = q.from === undefined || q.from === '' ? undefined : repo(q.from)
-            const mounted = await blobs.mount(name, digest, from, canRead)
+            const mounted = await blobs.mount(name, digest, from, grant.canRead)
             if (mounted !== null) return sendBlobCreated(reply, name, mounted.digest)
             // Not mountable: fall back to a new upload session, as the spec asks (202).
           } else if (q.digest !== undefined) {
@@ -146,17 +173,23 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           const id = await blobs.startUpload(name)
           return sendUploadState(reply, name, id, 0, 202)
         },
+        },
       },
     },
     {
       pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
       methods: {
-        GET: async (_req, reply, m) => {
-          const name = repo(m[1]!)
-          const offset = await blobs.uploadOffset(name, m[2]!)
-          return sendUploadState(reply, name, m[2]!, offset, 204)
+        GET: {
+          needs: 'push',
+          handle: async (_req, reply, m) => {
+            const name = repo(m[1]!)
+            const offset = await blobs.uploadOffset(name, m[2]!)
+            return sendUploadState(reply, name, m[2]!, offset, 204)
+          },
         },
-        PATCH: async (req, reply, m) => {
+        PATCH: {
+          needs: 'push',
+          handle: async (req, reply, m) => {
           const name = repo(m[1]!)
           const id = m[2]!
           try {
@@ -170,33 +203,46 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
             throw err
           }
         },
-        PUT: async (req, reply, m) => {
+        },
+        PUT: {
+          needs: 'push',
+          handle: async (req, reply, m) => {
           const name = repo(m[1]!)
           const digest = parseDigest((req.query as Record<string, string | undefined>).digest)
           const info = await blobs.completeUpload(name, m[2]!, digest, hasBody(req) ? req.raw : null, chunkOptions(req))
           return sendBlobCreated(reply, name, info.digest)
         },
-        DELETE: async (_req, reply, m) => {
-          await blobs.cancelUpload(repo(m[1]!), m[2]!)
-          return reply.code(204).send()
+        },
+        DELETE: {
+          needs: 'push',
+          handle: async (_req, reply, m) => {
+            await blobs.cancelUpload(repo(m[1]!), m[2]!)
+            return reply.code(204).send()
+          },
         },
       },
     },
     {
       pattern: /^(.+)\/blobs\/([^/]+)$/,
       methods: {
-        GET: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true),
-        HEAD: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), false),
-        DELETE: async (_req, reply, m) => {
-          await blobs.delete(repo(m[1]!), parseDigest(m[2]!))
-          return reply.code(202).header('content-length', '0').send()
+        GET: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true) },
+        HEAD: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), false) },
+        DELETE: {
+          needs: 'delete',
+          audit: { operation: 'delete', type: 'blob' },
+          handle: async (_req, reply, m) => {
+            await blobs.delete(repo(m[1]!), parseDigest(m[2]!))
+            return reply.code(202).header('content-length', '0').send()
+          },
         },
       },
     },
     {
       pattern: /^(.+)\/referrers\/([^/]+)$/,
       methods: {
-        GET: async (req, reply, m) => {
+        GET: {
+          needs: 'pull',
+          handle: async (req, reply, m) => {
           const name = repo(m[1]!)
           const digest = parseDigest(m[2]!)
           const artifactType = (req.query as Record<string, string | undefined>).artifactType
@@ -206,6 +252,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           return reply
             .type(MediaType.ociIndex)
             .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: list })))
+        },
         },
       },
     },
@@ -250,22 +297,52 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     try {
       if (path === '') {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
+        await o.gate.authorize(req, reply, { kind: 'base' })
         return reply.type('application/json').send('{}')
       }
       for (const route of routes) {
         const m = route.pattern.exec(path)
         if (m === null) continue
-        const handler = route.methods[req.method]
-        if (handler === undefined) {
+        const method = route.methods[req.method]
+        if (method === undefined) {
           reply.header('allow', Object.keys(route.methods).join(', '))
           throw new BerthError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`)
         }
-        return await handler(req, reply, m)
+        return await run(method, req, reply, m)
       }
       throw new BerthError('NOT_FOUND', 'no such endpoint')
     } catch (err) {
       return await sendOciError(err, req, reply)
     }
+  }
+
+  /** Authorizes, runs and audits one method of a route. */
+  async function run(method: Method, req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray): Promise<unknown> {
+    const need: Need = method.needs === 'catalog' ? { kind: 'catalog' } : { kind: 'repository', name: repo(m[1]!), action: method.needs }
+    let grant: Grant | undefined
+    try {
+      grant = await o.gate.authorize(req, reply, need)
+      const result = await method.handle(req, reply, m, grant)
+      if (method.audit !== undefined) audit(method, req, m, grant, 'success')
+      return result
+    } catch (err) {
+      // Refusals and failures of changes are audited; failed reads are not (clients probe a lot).
+      if (method.audit !== undefined && method.audit.operation !== 'pull' && (grant !== undefined || isBerthError(err, 'DENIED'))) audit(method, req, m, grant, 'failure')
+      throw err
+    }
+  }
+
+  function audit(method: Method, req: FastifyRequest, m: RegExpExecArray, grant: Grant | undefined, result: 'success' | 'failure'): void {
+    const reference = m[2]!
+    o.audit({
+      username: o.gate.nameOf(req),
+      operation: method.audit!.operation,
+      resourceType: method.audit!.type,
+      resource: `${m[1]}${reference.includes(':') ? '@' : ':'}${reference}`,
+      result,
+      clientIp: req.ip,
+      projectName: m[1]!.split('/')[0]!,
+    })
   }
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler: dispatch })

@@ -1,0 +1,79 @@
+// The access controller: what a caller may do in a project, derived from the role table in
+// permissions.ts, and what a registry token may grant. Denial is an answer, not an exception.
+import type { Stores } from '../metadata/stores.js'
+import type { Project } from '../metadata/project-store.js'
+import type { Caller, RobotPrincipal } from './identity.js'
+import {
+  PUBLIC_PERMISSIONS,
+  REGISTRY_ACTIONS,
+  ROLE_NAMES,
+  ROLE_PERMISSIONS,
+  permissionsOf,
+  type Permission,
+  type RegistryAction,
+} from './permissions.js'
+
+const ALL = new Set<Permission>(permissionsOf(ROLE_PERMISSIONS.projectAdmin))
+const PUBLIC = permissionsOf(PUBLIC_PERMISSIONS)
+const BY_ROLE = new Map<number, Permission[]>(Object.entries(ROLE_NAMES).map(([id, name]) => [Number(id), permissionsOf(ROLE_PERMISSIONS[name])]))
+
+export function isSysadmin(caller: Caller): boolean {
+  return caller.kind === 'user' && caller.sysadmin
+}
+
+/** A robot's permissions in one project: its entries for that project, and for '*' if it is a system robot. */
+export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, projectName: string): Permission[] {
+  const out: Permission[] = []
+  for (const p of robot.permissions) {
+    if (p.namespace !== projectName && !(p.namespace === '*' && robot.system)) continue
+    for (const a of p.access) {
+      const perm = `${a.resource}:${a.action}` as Permission
+      if (ALL.has(perm)) out.push(perm)
+    }
+  }
+  return out
+}
+
+export class AccessController {
+  constructor(private readonly stores: Stores) {}
+
+  /** Every permission the caller holds in the project. */
+  async permissions(caller: Caller, project: Project): Promise<Set<Permission>> {
+    if (isSysadmin(caller)) return ALL
+    const granted = new Set<Permission>(project.public ? PUBLIC : [])
+    if (caller.kind === 'robot') {
+      for (const p of robotPermissions(caller, project.name)) granted.add(p)
+    } else if (caller.kind === 'user') {
+      for (const role of await this.roles(caller, project)) for (const p of BY_ROLE.get(role) ?? []) granted.add(p)
+    }
+    return granted
+  }
+
+  async can(caller: Caller, project: Project, perm: Permission): Promise<boolean> {
+    return (await this.permissions(caller, project)).has(perm)
+  }
+
+  /** The caller's role ids in the project (users only; robots and anonymous have none). */
+  async roles(caller: Caller, project: Project): Promise<number[]> {
+    if (caller.kind !== 'user') return []
+    const groupIds = await this.stores.groups.idsOf(caller.groups)
+    return this.stores.members.rolesOf(project.id, caller.userId, groupIds)
+  }
+
+  /** Of the registry actions asked for on a project's repository, those the caller may do. */
+  async registryActions(caller: Caller, project: Project | null, wanted: readonly string[]): Promise<RegistryAction[]> {
+    if (project === null) return []
+    const perms = await this.permissions(caller, project)
+    const granted = new Set<RegistryAction>()
+    for (const w of wanted) {
+      const actions: RegistryAction[] = w === '*' ? ['pull', 'push', 'delete'] : Object.hasOwn(REGISTRY_ACTIONS, w) ? [w as RegistryAction] : []
+      for (const a of actions) if (perms.has(REGISTRY_ACTIONS[a])) granted.add(a)
+    }
+    return [...granted]
+  }
+
+  /** Group ids of a user's LDAP groups, for project listings. */
+  async groupIds(caller: Caller): Promise<number[]> {
+    return caller.kind === 'user' ? this.stores.groups.idsOf(caller.groups) : []
+  }
+}

@@ -1,0 +1,145 @@
+// Turns credentials into principals: database users, LDAP users and robot accounts, with the
+// failed-login lockout in front and a short cache of verified credentials behind (a password
+// hash costs ~100 ms by design; clients using Basic auth send it with every request).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { BerthError } from '../lib/errors.js'
+import { LruCache } from '../cache/lru-cache.js'
+import type { Stores } from '../metadata/stores.js'
+import type { User } from '../metadata/user-store.js'
+import type { Robot } from '../metadata/robot-store.js'
+import { normaliseDn, type Directory, type Principal, type RobotPrincipal, type UserPrincipal } from './identity.js'
+import { hashPassword, verifyPassword } from './password.js'
+import { LoginGuard } from './login-guard.js'
+import { ADMIN } from './admin-user.js'
+
+export type AuthMode = 'db_auth' | 'ldap_auth'
+
+export interface LoginEvent {
+  username: string
+  address: string
+  ok: boolean
+}
+
+export interface AuthenticatorOptions {
+  stores: Stores
+  mode: AuthMode
+  directory?: Directory
+  guard: LoginGuard
+  /** Called for every login attempt that reached a password check (for the audit log). */
+  onLogin?: (e: LoginEvent) => void
+  cacheMs?: number
+  now?: () => number
+}
+
+/** A robot secret: random, so a fast hash is enough to keep it out of the database. */
+export function newRobotSecret(): { secret: string; hash: string } {
+  const secret = randomBytes(24).toString('base64url')
+  return { secret, hash: robotSecretHash(secret) }
+}
+
+export function robotSecretHash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b, 'hex')
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y)
+}
+
+/** A hash no password matches, checked for unknown users so that they take as long as known ones. */
+let decoyHash: Promise<string> | undefined
+
+export function userPrincipal(u: Pick<User, 'id' | 'username' | 'sysadmin'>, groups: string[] = [], admin = false): UserPrincipal {
+  return { kind: 'user', userId: u.id, username: u.username, sysadmin: u.sysadmin || admin, groups }
+}
+
+export function inAdminGroup(groups: string[], adminGroupDn: string | undefined): boolean {
+  if (adminGroupDn === undefined || adminGroupDn === '') return false
+  const admin = normaliseDn(adminGroupDn)
+  return groups.some((g) => normaliseDn(g) === admin)
+}
+
+export function robotPrincipal(r: Robot): RobotPrincipal {
+  return { kind: 'robot', robotId: r.id, username: r.name, system: r.level === 'system', permissions: r.permissions }
+}
+
+/** Why a robot may not log in, or null when it may. */
+export function robotProblem(r: Robot, now: number): string | null {
+  if (r.disabled) return 'robot account is disabled'
+  if (r.expiresAt !== null && Date.parse(r.expiresAt) <= now) return 'robot account has expired'
+  return null
+}
+
+export class Authenticator {
+  private readonly cache = new LruCache<{ principal: Principal; until: number }>(10_000, () => 1)
+
+  constructor(private readonly o: AuthenticatorOptions) {}
+
+  private get now(): number {
+    return (this.o.now ?? Date.now)()
+  }
+
+  /**
+   * Checks a user name and password (or a robot name and secret). UNAUTHORIZED when they are
+   * wrong, TOOMANYREQUESTS while the name or address is locked out.
+   */
+  async login(username: string, password: string, address: string): Promise<Principal> {
+    const key = createHash('sha256').update(`${username}\0${password}`).digest('base64url')
+    const hit = this.cache.get(key)
+    if (hit !== undefined && hit.until > this.now) return hit.principal
+    const wait = this.o.guard.retryAfterMs(username, address)
+    if (wait > 0) {
+      throw new BerthError('TOOMANYREQUESTS', 'too many failed logins; try again later', { retryAfterSeconds: Math.ceil(wait / 1000) })
+    }
+    const principal = await this.check(username, password)
+    this.o.onLogin?.({ username, address, ok: principal !== null })
+    if (principal === null) {
+      this.o.guard.failed(username, address)
+      throw new BerthError('UNAUTHORIZED', 'invalid username or password')
+    }
+    this.o.guard.succeeded(username)
+    this.cache.set(key, { principal, until: this.now + (this.o.cacheMs ?? 30_000) })
+    return principal
+  }
+
+  /** Forgets cached credentials, after a password, role or robot change. */
+  forget(): void {
+    this.cache.clear()
+  }
+
+  private async check(username: string, password: string): Promise<Principal | null> {
+    if (username === '' || password === '' || username.length > 255 || password.length > 1024) return null
+    const robot = await this.o.stores.robots.getByName(username)
+    if (robot !== null) {
+      if (!sameHash(robotSecretHash(password), robot.secretHash) || robotProblem(robot, this.now) !== null) return null
+      return robotPrincipal(robot)
+    }
+    if (this.o.mode === 'ldap_auth' && username !== ADMIN) return this.checkLdap(username, password)
+    const user = await this.o.stores.users.get(username)
+    if (user === null || user.ldapDn !== null) {
+      decoyHash ??= hashPassword(randomBytes(16).toString('hex'))
+      await verifyPassword(password, await decoyHash)
+      return null
+    }
+    return (await verifyPassword(password, user.passwordHash)) ? userPrincipal(user) : null
+  }
+
+  /** LDAP users are mirrored into the users table on first login, so they can be members and own things. */
+  private async checkLdap(username: string, password: string): Promise<Principal | null> {
+    const directory = this.o.directory
+    if (directory === undefined) throw new BerthError('INTERNAL', 'ldap_auth is configured without a directory')
+    const found = await directory.authenticate(username, password)
+    if (found === null) return null
+    const profile = { email: found.email, realname: found.realname }
+    let user = await this.o.stores.users.get(found.username)
+    if (user === null) {
+      user = await this.o.stores.users.createIfAbsent({ username: found.username, ...profile, comment: 'from LDAP', passwordHash: '!ldap', sysadmin: false, ldapDn: found.dn })
+      user ??= await this.o.stores.users.get(found.username)
+    } else if (user.ldapDn !== found.dn || user.email !== found.email || user.realname !== found.realname) {
+      await this.o.stores.users.update(user.id, { ...profile, ldapDn: found.dn })
+    }
+    if (user === null) return null
+    return userPrincipal(user, found.groups, found.admin)
+  }
+}

@@ -1,0 +1,133 @@
+// Harbor's roles and what each may do in a project: the one table every check derives from.
+// docs/permissions.md is generated from it (a test keeps the two equal).
+
+export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot'] as const
+export type Resource = (typeof RESOURCES)[number]
+
+export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push'] as const
+export type Action = (typeof ACTIONS)[number]
+
+/** Role ids as Harbor numbers them in its member API. */
+export const ROLES = {
+  projectAdmin: 1,
+  developer: 2,
+  guest: 3,
+  maintainer: 4,
+  limitedGuest: 5,
+} as const
+export type RoleName = keyof typeof ROLES
+export type RoleId = (typeof ROLES)[RoleName]
+
+export const ROLE_NAMES: Record<number, RoleName> = Object.fromEntries(Object.entries(ROLES).map(([n, id]) => [id, n as RoleName]))
+
+export function isRoleId(n: number): n is RoleId {
+  return ROLE_NAMES[n] !== undefined
+}
+
+type Table = Record<Resource, readonly Action[]>
+
+const READ_ONLY = {
+  project: ['read'],
+  metadata: ['read'],
+  repository: ['list', 'read', 'pull'],
+  artifact: ['list', 'read'],
+  tag: ['list'],
+  label: ['list', 'read'],
+} as const
+
+/** Read access to a project's content, without its members, logs or robots. */
+const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [] }
+
+const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'] }
+
+const DEVELOPER: Table = {
+  ...GUEST,
+  repository: ['list', 'read', 'pull', 'push', 'update'],
+  artifact: ['list', 'read', 'create'],
+  tag: ['list', 'create'],
+}
+
+/** A developer who may also delete content and manage labels; not members, metadata or robots (CVE-2024-22278). */
+const MAINTAINER: Table = {
+  ...DEVELOPER,
+  repository: ['list', 'read', 'pull', 'push', 'update', 'delete'],
+  artifact: ['list', 'read', 'create', 'delete'],
+  tag: ['list', 'create', 'delete'],
+  label: ['list', 'read', 'create', 'update', 'delete'],
+}
+
+const PROJECT_ADMIN: Table = {
+  ...MAINTAINER,
+  project: ['read', 'update', 'delete'],
+  metadata: ['read', 'update'],
+  member: ['list', 'read', 'create', 'update', 'delete'],
+  robot: ['list', 'read', 'create', 'update', 'delete'],
+}
+
+export const ROLE_PERMISSIONS: Record<RoleName, Table> = {
+  projectAdmin: PROJECT_ADMIN,
+  maintainer: MAINTAINER,
+  developer: DEVELOPER,
+  guest: GUEST,
+  limitedGuest: LIMITED_GUEST,
+}
+
+/** What anyone, signed in or not, may do in a public project. */
+export const PUBLIC_PERMISSIONS: Table = LIMITED_GUEST
+
+export type Permission = `${Resource}:${Action}`
+
+export function permission(resource: Resource, action: Action): Permission {
+  return `${resource}:${action}`
+}
+
+/** Every permission a role grants, as 'resource:action' strings. */
+export function permissionsOf(table: Table): Permission[] {
+  return RESOURCES.flatMap((r) => table[r].map((a) => permission(r, a)))
+}
+
+/** Registry token actions and the permission each one needs. */
+export const REGISTRY_ACTIONS = { pull: permission('repository', 'pull'), push: permission('repository', 'push'), delete: permission('repository', 'delete') } as const
+export type RegistryAction = keyof typeof REGISTRY_ACTIONS
+
+/** The permissions a robot may be given, per project. */
+export const ROBOT_GRANTABLE: readonly Permission[] = [
+  'repository:pull',
+  'repository:push',
+  'repository:delete',
+  'repository:list',
+  'repository:read',
+  'artifact:read',
+  'artifact:list',
+  'artifact:create',
+  'artifact:delete',
+  'tag:list',
+  'tag:create',
+  'tag:delete',
+  'label:read',
+  'label:list',
+  'project:read',
+  'metadata:read',
+  'member:list',
+  'log:list',
+]
+
+/** The table as Markdown, for docs/permissions.md. */
+export function permissionsMarkdown(): string {
+  const roles: [string, Table][] = [
+    ['Project Admin', PROJECT_ADMIN],
+    ['Maintainer', MAINTAINER],
+    ['Developer', DEVELOPER],
+    ['Guest', GUEST],
+    ['Limited Guest', LIMITED_GUEST],
+    ['Anonymous (public project)', PUBLIC_PERMISSIONS],
+  ]
+  const lines = [`| resource | action | ${roles.map(([n]) => n).join(' | ')} |`, `|---|---|${roles.map(() => '---|').join('')}`]
+  for (const r of RESOURCES) {
+    for (const a of ACTIONS) {
+      if (!roles.some(([, t]) => t[r].includes(a))) continue
+      lines.push(`| ${r} | ${a} | ${roles.map(([, t]) => (t[r].includes(a) ? 'yes' : '')).join(' | ')} |`)
+    }
+  }
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,34 @@
+// Who calls the management API: Basic credentials, or a console session cookie. Session
+// callers must echo the CSRF token on every state-changing request; Basic callers are not
+// asked for it (a browser never adds Basic credentials to a forged request by itself).
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { BerthError } from '../../lib/errors.js'
+import { ANONYMOUS, type Caller } from '../../auth/identity.js'
+import { basicCaller, CSRF_HEADER, parseAuthorization, SESSION_COOKIE, type Security } from '../security.js'
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export async function apiCaller(sec: Security, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
+  const creds = parseAuthorization(req.headers.authorization)
+  if (creds !== null) return basicCaller(sec, req, creds)
+  const sid = req.cookies[SESSION_COOKIE]
+  if (sid === undefined || sid === '') return ANONYMOUS
+  const user = await sec.sessions.resolve(sid)
+  if (user === null) return ANONYMOUS
+  if (!SAFE_METHODS.has(req.method) && !sec.sessions.csrfMatches(sid, req.headers[CSRF_HEADER] as string | undefined)) {
+    throw new BerthError('DENIED', 'CSRF token is missing or invalid; send the X-Harbor-CSRF-Token header')
+  }
+  reply.header(CSRF_HEADER, sec.sessions.csrfToken(sid))
+  return user
+}
+
+/** A project reference from a path: a name, or an id when numeric (unless X-Is-Resource-Name says it is a name). */
+export function projectRefOf(req: FastifyRequest, raw: string): { name: string } | { id: number } {
+  if (req.headers['x-is-resource-name'] !== 'true' && /^\d{1,15}$/.test(raw)) return { id: Number(raw) }
+  return { name: raw }
+}
+
+export function idOf(raw: string, what: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw new BerthError('BAD_REQUEST', `${what} must be a positive integer`)
+  return Number(raw)
+}

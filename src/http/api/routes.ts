@@ -1,0 +1,232 @@
+// /api/v2.0 (identity part: users, projects, members, robots, audit logs) and the console's
+// login and logout (/c/login, /c/log_out), with Harbor's paths, fields and error bodies.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { BerthError } from '../../lib/errors.js'
+import type { Caller } from '../../auth/identity.js'
+import { isSysadmin } from '../../auth/access.js'
+import type { UserService } from '../../services/user-service.js'
+import type { ProjectService } from '../../services/project-service.js'
+import type { RobotService } from '../../services/robot-service.js'
+import { sendApiError } from '../errors.js'
+import { CSRF_HEADER, SESSION_COOKIE, type Security } from '../security.js'
+import { apiCaller, idOf, projectRefOf } from './context.js'
+import { listQueryOf, pagingHeaders } from './query.js'
+import * as S from './shapes.js'
+
+export interface ApiDeps extends Security {
+  users: UserService
+  projects: ProjectService
+  robots: RobotService
+}
+
+const API = '/api/v2.0'
+
+type Handler = (req: FastifyRequest, reply: FastifyReply, caller: Caller) => Promise<unknown>
+
+/** Harbor's q keys for robots (Level, ProjectID) are accepted beside Berth's own. */
+const ROBOT_ALIASES = { Level: 'level', ProjectID: 'project_id', Name: 'name' }
+
+export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const { users, projects, robots, audit } = deps
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 << 10 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+  app.setErrorHandler((err, req, reply) => sendApiError(err, req, reply))
+  app.setNotFoundHandler((req, reply) => sendApiError(new BerthError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply))
+
+  /** Registers a route whose handler gets the caller; `body` is validated against its schema. */
+  function route(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, o: { body?: TSchema; response?: TSchema }, handle: Handler) {
+    app.route({
+      method,
+      url: `${API}${url}`,
+      schema: { ...(o.body !== undefined ? { body: o.body } : {}), ...(o.response !== undefined ? { response: { 200: o.response, 201: o.response } } : {}) },
+      handler: async (req, reply) => handle(req, reply, await apiCaller(deps, req, reply)),
+    })
+  }
+
+  const params = (req: FastifyRequest) => req.params as Record<string, string>
+  const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
+
+  // --- console login -------------------------------------------------------------------
+  app.post('/c/login', async (req, reply) => {
+    const body = (req.body ?? {}) as Partial<Static<typeof S.LoginBody>>
+    if (typeof body.principal !== 'string' || typeof body.password !== 'string') throw new BerthError('BAD_REQUEST', 'principal and password are required')
+    const principal = await deps.authenticator.login(body.principal, body.password, req.ip)
+    if (principal.kind !== 'user') throw new BerthError('UNAUTHORIZED', 'robot accounts cannot sign in to the console')
+    const session = await deps.sessions.create(principal)
+    const secure = deps.externalUrl.startsWith('https://')
+    reply.setCookie(SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'lax', path: '/', secure })
+    reply.setCookie('__csrf', session.csrf, { httpOnly: false, sameSite: 'strict', path: '/', secure })
+    return reply.header(CSRF_HEADER, session.csrf).send()
+  })
+
+  app.get('/c/log_out', async (req, reply) => {
+    const sid = req.cookies[SESSION_COOKIE]
+    if (sid !== undefined && sid !== '') await deps.sessions.destroy(sid)
+    reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie('__csrf', { path: '/' })
+    return reply.send()
+  })
+
+  // --- users -----------------------------------------------------------------------------
+  route('GET', '/users', { response: Type.Array(S.UserJson) }, async (req, reply, caller) => {
+    const q = listQueryOf(req)
+    const page = await users.list(caller, q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map((u) => S.userJson(u))
+  })
+  route('GET', '/users/search', { response: Type.Array(S.UserSearchJson) }, async (req, reply, caller) => {
+    const q = listQueryOf(req)
+    const page = await users.search(caller, (req.query as Record<string, string | undefined>).username ?? '', q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map((u) => ({ user_id: u.id, username: u.username }))
+  })
+  route('GET', '/users/current', { response: S.UserJson }, async (_req, _reply, caller) => S.userJson(await users.current(caller), caller.kind === 'user' && caller.sysadmin))
+  route('POST', '/users', { body: S.UserCreationBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.UserCreationBody>
+    const user = await users.create(caller, b)
+    return created(reply, `/users/${user.id}`)
+  })
+  route('GET', '/users/:user_id', { response: S.UserJson }, async (req, _reply, caller) => S.userJson(await users.get(caller, idOf(params(req).user_id!, 'user_id'))))
+  route('PUT', '/users/:user_id', { body: S.UserProfileBody }, async (req, reply, caller) => {
+    await users.updateProfile(caller, idOf(params(req).user_id!, 'user_id'), req.body as Static<typeof S.UserProfileBody>)
+    return reply.send()
+  })
+  route('PUT', '/users/:user_id/password', { body: S.PasswordBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.PasswordBody>
+    await users.setPassword(caller, idOf(params(req).user_id!, 'user_id'), b.new_password, b.old_password)
+    return reply.send()
+  })
+  route('PUT', '/users/:user_id/sysadmin', { body: S.SysadminBody }, async (req, reply, caller) => {
+    await users.setSysadmin(caller, idOf(params(req).user_id!, 'user_id'), (req.body as Static<typeof S.SysadminBody>).sysadmin_flag)
+    return reply.send()
+  })
+  route('DELETE', '/users/:user_id', {}, async (req, reply, caller) => {
+    await users.delete(caller, idOf(params(req).user_id!, 'user_id'))
+    return reply.send()
+  })
+
+  // --- projects and members --------------------------------------------------------------
+  route('GET', '/projects', { response: Type.Array(S.ProjectJson) }, async (req, reply, caller) => {
+    const q = listQueryOf(req)
+    const query = req.query as Record<string, string | undefined>
+    // Harbor's separate filters, folded into q.
+    if (query.name !== undefined && query.name !== '') q.conditions.push({ key: 'name', op: 'fuzzy', value: query.name })
+    if (query.public !== undefined && query.public !== '') q.conditions.push({ key: 'public', op: 'eq', value: query.public })
+    const page = await projects.list(caller, q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map(S.projectJson)
+  })
+  route('POST', '/projects', { body: S.ProjectCreationBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.ProjectCreationBody>
+    const project = await projects.create(caller, b.project_name, S.flag(b.metadata?.public) ?? b.public ?? false)
+    return created(reply, `/projects/${project.id}`)
+  })
+  route('GET', '/projects/:project', { response: S.ProjectJson }, async (req, _reply, caller) =>
+    S.projectJson(await projects.get(caller, projectRefOf(req, params(req).project!))),
+  )
+  route('PUT', '/projects/:project', { body: S.ProjectUpdateBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.ProjectUpdateBody>
+    const change = S.flag(b.metadata?.public)
+    await projects.update(caller, projectRefOf(req, params(req).project!), change === undefined ? {} : { public: change })
+    return reply.send()
+  })
+  route('DELETE', '/projects/:project', {}, async (req, reply, caller) => {
+    await projects.delete(caller, projectRefOf(req, params(req).project!))
+    return reply.send()
+  })
+  route('GET', '/projects/:project/members', { response: Type.Array(S.MemberJson) }, async (req, reply, caller) => {
+    const q = listQueryOf(req)
+    const entity = (req.query as Record<string, string | undefined>).entityname
+    if (entity !== undefined && entity !== '') q.conditions.push({ key: 'entityname', op: 'fuzzy', value: entity })
+    const page = await projects.members(caller, projectRefOf(req, params(req).project!), q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map(S.memberJson)
+  })
+  route('POST', '/projects/:project/members', { body: S.MemberCreationBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.MemberCreationBody>
+    const ref = projectRefOf(req, params(req).project!)
+    const id = await projects.addMember(caller, ref, {
+      roleId: b.role_id,
+      ...(b.member_user !== undefined ? { user: { ...(b.member_user.username !== undefined ? { username: b.member_user.username } : {}), ...(b.member_user.user_id !== undefined ? { userId: b.member_user.user_id } : {}) } } : {}),
+      ...(b.member_group !== undefined ? { group: { ...(b.member_group.ldap_group_dn !== undefined ? { ldapGroupDn: b.member_group.ldap_group_dn } : {}), ...(b.member_group.group_name !== undefined ? { groupName: b.member_group.group_name } : {}) } } : {}),
+    })
+    return created(reply, `/projects/${params(req).project}/members/${id}`)
+  })
+  route('GET', '/projects/:project/members/:mid', { response: S.MemberJson }, async (req, _reply, caller) =>
+    S.memberJson(await projects.member(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'))),
+  )
+  route('PUT', '/projects/:project/members/:mid', { body: S.RoleBody }, async (req, reply, caller) => {
+    await projects.updateMember(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'), (req.body as Static<typeof S.RoleBody>).role_id)
+    return reply.send()
+  })
+  route('DELETE', '/projects/:project/members/:mid', {}, async (req, reply, caller) => {
+    await projects.deleteMember(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'))
+    return reply.send()
+  })
+  route('GET', '/projects/:project/logs', { response: Type.Array(S.AuditLogJson) }, async (req, reply, caller) => {
+    const project = await projects.require(caller, projectRefOf(req, params(req).project!), 'log:list')
+    const q = listQueryOf(req)
+    const page = await audit.list(q, [project.id])
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map(S.auditJson)
+  })
+
+  // --- robots ------------------------------------------------------------------------------
+  route('GET', '/robots', { response: Type.Array(S.RobotJson) }, async (req, reply, caller) => {
+    const q = listQueryOf(req, ROBOT_ALIASES)
+    const page = await robots.list(caller, q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map(S.robotJson)
+  })
+  route('POST', '/robots', { body: S.RobotCreationBody, response: S.RobotCreatedJson }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.RobotCreationBody>
+    const { robot, secret } = await robots.create(caller, {
+      name: b.name,
+      level: b.level as 'system' | 'project',
+      duration: b.duration,
+      permissions: b.permissions.map((p) => ({ kind: p.kind as 'project', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })),
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      ...(b.disable !== undefined ? { disable: b.disable } : {}),
+    })
+    return reply.code(201).header('location', `${API}/robots/${robot.id}`).send(S.robotCreatedJson(robot, secret))
+  })
+  route('GET', '/robots/:robot_id', { response: S.RobotJson }, async (req, _reply, caller) => S.robotJson(await robots.get(caller, idOf(params(req).robot_id!, 'robot_id'))))
+  route('PUT', '/robots/:robot_id', { body: S.RobotUpdateBody }, async (req, reply, caller) => {
+    const b = req.body as Static<typeof S.RobotUpdateBody>
+    await robots.update(caller, idOf(params(req).robot_id!, 'robot_id'), {
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      ...(b.disable !== undefined ? { disable: b.disable } : {}),
+      ...(b.duration !== undefined ? { duration: b.duration } : {}),
+      ...(b.permissions !== undefined
+        ? { permissions: b.permissions.map((p) => ({ kind: p.kind as 'project', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })) }
+        : {}),
+    })
+    return reply.send()
+  })
+  route('PATCH', '/robots/:robot_id', { body: S.RobotSecretBody }, async (req, reply, caller) => {
+    const secret = await robots.refreshSecret(caller, idOf(params(req).robot_id!, 'robot_id'), (req.body as Static<typeof S.RobotSecretBody> | undefined)?.secret)
+    return reply.send({ secret })
+  })
+  route('DELETE', '/robots/:robot_id', {}, async (req, reply, caller) => {
+    await robots.delete(caller, idOf(params(req).robot_id!, 'robot_id'))
+    return reply.send()
+  })
+
+  // --- audit logs ----------------------------------------------------------------------------
+  route('GET', '/audit-logs', { response: Type.Array(S.AuditLogJson) }, async (req, reply, caller) => {
+    if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+    const q = listQueryOf(req)
+    let projectIds: number[] | undefined
+    if (!isSysadmin(caller)) {
+      // Others see the entries of the projects whose logs they may list.
+      const visible = await projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 10_000 })
+      projectIds = []
+      for (const p of visible.items) if (await deps.access.can(caller, p, 'log:list')) projectIds.push(p.id)
+    }
+    const page = await audit.list(q, projectIds)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map(S.auditJson)
+  })
+}

@@ -1,0 +1,114 @@
+// Access to /v2/: who the caller is (bearer token, Basic credentials or nobody) and whether the
+// route's action is allowed; a refusal carries the Bearer challenge clients follow to /service/token.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { BerthError } from '../../lib/errors.js'
+import { projectOf, type RepoName } from '../../oci/names.js'
+import { ANONYMOUS, type Caller } from '../../auth/identity.js'
+import { tokenAllows, TOKEN_SERVICE, type VerifiedToken } from '../../auth/token-service.js'
+import { robotPrincipal, userPrincipal } from '../../auth/authenticator.js'
+import type { RegistryAction } from '../../auth/permissions.js'
+import type { CanRead } from '../../services/registry-context.js'
+import { baseUrlOf, basicCaller, parseAuthorization, type Security } from '../security.js'
+
+export type Need = { kind: 'base' } | { kind: 'catalog' } | { kind: 'repository'; name: RepoName; action: RegistryAction }
+
+/** What a request was allowed: who it is, and which other repositories it may read (for mounts and the catalog). */
+export interface Grant {
+  caller: Caller
+  canRead: CanRead
+}
+
+function scopeOf(need: Need): string | undefined {
+  if (need.kind === 'catalog') return 'registry:catalog:*'
+  if (need.kind === 'repository') return `repository:${need.name}:${need.action === 'push' ? 'pull,push' : need.action}`
+  return undefined
+}
+
+function challenge(sec: Security, req: FastifyRequest, reply: FastifyReply, need: Need, error?: string): void {
+  const scope = scopeOf(need)
+  const parts = [`realm="${baseUrlOf(req, sec.externalUrl)}/service/token"`, `service="${TOKEN_SERVICE}"`]
+  if (scope !== undefined) parts.push(`scope="${scope}"`)
+  if (error !== undefined) parts.push(`error="${error}"`)
+  reply.header('www-authenticate', `Bearer ${parts.join(',')}`)
+}
+
+const DENIED = 'requested access to the resource is denied'
+
+export class RegistryGate {
+  private readonly names = new WeakMap<FastifyRequest, string>()
+
+  constructor(private readonly sec: Security) {}
+
+  /** The name of whoever made the request, as far as it is known ('anonymous' otherwise). */
+  nameOf(req: FastifyRequest): string {
+    return this.names.get(req) ?? 'anonymous'
+  }
+
+  /** Allows the request or throws UNAUTHORIZED (with a challenge) or DENIED. */
+  async authorize(req: FastifyRequest, reply: FastifyReply, need: Need): Promise<Grant> {
+    let creds
+    try {
+      creds = parseAuthorization(req.headers.authorization)
+      if (creds?.scheme === 'bearer') {
+        const token = await this.sec.tokens.verify(creds.token)
+        this.names.set(req, token.subject.name || 'anonymous')
+        return await this.byToken(token, req, reply, need)
+      }
+      const caller = await basicCaller(this.sec, req, creds)
+      if (caller.kind !== 'anonymous') this.names.set(req, caller.username)
+      return await this.byCaller(caller, need)
+    } catch (err) {
+      if (err instanceof BerthError && err.code === 'UNAUTHORIZED') challenge(this.sec, req, reply, need, creds?.scheme === 'bearer' ? 'insufficient_scope' : undefined)
+      throw err
+    }
+  }
+
+  private async byToken(token: VerifiedToken, req: FastifyRequest, reply: FastifyReply, need: Need): Promise<Grant> {
+    const canRead: CanRead = (repo) => tokenAllows(token, 'repository', repo, 'pull')
+    if (need.kind === 'repository' && !tokenAllows(token, 'repository', need.name, need.action)) {
+      challenge(this.sec, req, reply, need, 'insufficient_scope')
+      throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant this access', [{ type: 'repository', name: need.name, action: need.action }])
+    }
+    if (need.kind !== 'catalog') return { caller: ANONYMOUS, canRead }
+    if (!tokenAllows(token, 'registry', 'catalog', '*')) {
+      challenge(this.sec, req, reply, need, 'insufficient_scope')
+      throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant the catalog')
+    }
+    // The catalog is filtered for the person the token was issued to, as they are now.
+    const caller = await this.subjectOf(token)
+    return { caller, canRead: this.readerFor(caller) }
+  }
+
+  private async subjectOf(token: VerifiedToken): Promise<Caller> {
+    const { kind, id, groups } = token.subject
+    if (kind === 'user') {
+      const user = await this.sec.stores.users.getById(id)
+      if (user !== null) return userPrincipal(user, groups)
+    } else if (kind === 'robot') {
+      const robot = await this.sec.stores.robots.get(id)
+      if (robot !== null) return robotPrincipal(robot)
+    }
+    return ANONYMOUS
+  }
+
+  private async byCaller(caller: Caller, need: Need): Promise<Grant> {
+    const grant = { caller, canRead: this.readerFor(caller) }
+    if (need.kind === 'base' || need.kind === 'catalog') {
+      if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+      return grant
+    }
+    const project = await this.sec.stores.projects.get(projectOf(need.name))
+    const granted = await this.sec.access.registryActions(caller, project, [need.action])
+    if (granted.length > 0) return grant
+    // The same answer whether the project is private or missing: nothing to enumerate.
+    if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required', [{ type: 'repository', name: need.name, action: need.action }])
+    throw new BerthError('DENIED', DENIED, [{ type: 'repository', name: need.name, action: need.action }])
+  }
+
+  private readerFor(caller: Caller): CanRead {
+    return async (repo) => {
+      const project = await this.sec.stores.projects.get(projectOf(repo))
+      return (await this.sec.access.registryActions(caller, project, ['pull'])).length > 0
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// The audit log writer. Entries are buffered and written in batches, so that recording every
+// pull costs the request nothing; a reader flushes first, so this node's entries are visible.
+import type { Logger } from '../lib/logger.js'
+import type { Db } from '../metadata/schema.js'
+import { storesOver, nowIso } from '../metadata/stores.js'
+import type { AuditEntry, AuditRecord } from '../metadata/audit-store.js'
+import type { ListQuery, Listed } from '../metadata/list-query.js'
+
+/** An entry to record; the project may be given by name, and is looked up when the entry is written. */
+export type AuditInput = Omit<AuditEntry, 'opTime' | 'clientIp' | 'projectId'> & { clientIp?: string; projectId?: number | null; projectName?: string }
+
+type Pending = AuditEntry & { projectName?: string }
+
+const FLUSH_MS = 200
+const MAX_BUFFER = 10_000
+
+export class AuditLog {
+  private buffer: Pending[] = []
+  private timer: NodeJS.Timeout | undefined
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {}
+
+  record(e: AuditInput): void {
+    if (this.buffer.length >= MAX_BUFFER) {
+      this.log.warn({ entry: e }, 'audit buffer full; entry dropped')
+      return
+    }
+    const { projectName, ...rest } = e
+    this.buffer.push({ ...rest, projectId: e.projectId ?? null, clientIp: e.clientIp ?? '', opTime: nowIso(), ...(projectName !== undefined ? { projectName } : {}) })
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS)
+  }
+
+  /** Writes what is buffered; resolves when it is in the database. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const batch = this.buffer
+    this.buffer = []
+    this.writing = this.writing.then(async () => {
+      const stores = storesOver(this.db.kysely)
+      const ids = new Map<string, number | null>()
+      for (let i = 0; i < batch.length; i += 500) {
+        try {
+          const entries: AuditEntry[] = []
+          for (const { projectName, ...entry } of batch.slice(i, i + 500)) {
+            if (projectName !== undefined && entry.projectId === null) {
+              if (!ids.has(projectName)) ids.set(projectName, (await stores.projects.get(projectName))?.id ?? null)
+              entry.projectId = ids.get(projectName)!
+            }
+            entries.push(entry)
+          }
+          await stores.audit.insert(entries)
+        } catch (err) {
+          this.log.error({ err, entries: batch.length }, 'writing audit entries failed')
+        }
+      }
+    })
+    return this.writing
+  }
+
+  async list(q: ListQuery, projectIds?: number[]): Promise<Listed<AuditRecord>> {
+    await this.flush()
+    return storesOver(this.db.kysely).audit.list(q, projectIds)
+  }
+}

@@ -1,0 +1,167 @@
+// Projects and their members. Every operation resolves the project first and checks the
+// caller's permission in that project; a member id is only ever looked up inside its project.
+import { BerthError } from '../lib/errors.js'
+import type { Stores } from '../metadata/stores.js'
+import type { Project, ProjectDetail } from '../metadata/project-store.js'
+import type { Member } from '../metadata/member-store.js'
+import type { ListQuery, Listed } from '../metadata/list-query.js'
+import type { Caller, Directory } from '../auth/identity.js'
+import { AccessController, isSysadmin } from '../auth/access.js'
+import { isRoleId, ROLES, type Permission } from '../auth/permissions.js'
+import type { AuditLog } from './audit-log.js'
+import { checkResourceName, requireUser } from './guards.js'
+
+export interface ProjectWithRoles extends ProjectDetail {
+  roleIds: number[]
+}
+
+export interface NewMember {
+  roleId: number
+  user?: { username?: string; userId?: number }
+  group?: { ldapGroupDn?: string; groupName?: string }
+}
+
+export interface ProjectServiceOptions {
+  stores: Stores
+  access: AccessController
+  audit: AuditLog
+  directory?: Directory
+  changed?: () => void
+}
+
+/** A project reference from a URL: its name, or its numeric id. */
+export type ProjectRef = { name: string } | { id: number }
+
+export class ProjectService {
+  constructor(private readonly o: ProjectServiceOptions) {}
+
+  private audit(caller: Caller, project: Project, operation: string, resourceType: string, resource: string): void {
+    this.o.audit.record({ username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, operation, resourceType, resource, result: 'success', projectId: project.id })
+  }
+
+  /**
+   * The project if the caller may see it. A project the caller cannot read answers exactly as a
+   * missing one does (401 to anonymous callers, 404 to others), so names cannot be probed.
+   */
+  async visible(caller: Caller, ref: ProjectRef): Promise<{ project: Project; perms: Set<Permission> }> {
+    const project = 'name' in ref ? await this.o.stores.projects.get(ref.name) : await this.o.stores.projects.getById(ref.id)
+    const perms = project === null ? new Set<Permission>() : await this.o.access.permissions(caller, project)
+    if (project === null || !perms.has('project:read')) {
+      if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+      throw new BerthError('NOT_FOUND', 'project not found')
+    }
+    return { project, perms }
+  }
+
+  /** The project, if the caller holds `perm` in it (DENIED when they can see it but not do this). */
+  async require(caller: Caller, ref: ProjectRef, perm: Permission): Promise<Project> {
+    const { project, perms } = await this.visible(caller, ref)
+    if (!perms.has(perm)) throw new BerthError('DENIED', `${perm.replace(':', ' ')} is not allowed in project ${project.name}`)
+    return project
+  }
+
+  async list(caller: Caller, q: ListQuery): Promise<Listed<ProjectWithRoles>> {
+    const scope = isSysadmin(caller) ? { all: true as const } : { all: false as const, ...(caller.kind === 'user' ? { userId: caller.userId } : {}), groupIds: await this.o.access.groupIds(caller) }
+    const page = await this.o.stores.projects.list(q, scope)
+    const items = []
+    for (const p of page.items) items.push({ ...p, roleIds: await this.o.access.roles(caller, p) })
+    return { items, total: page.total }
+  }
+
+  async get(caller: Caller, ref: ProjectRef): Promise<ProjectWithRoles> {
+    const { project } = await this.visible(caller, ref)
+    const [detail] = await this.o.stores.projects.detail([project.id])
+    return { ...detail!, roleIds: await this.o.access.roles(caller, project) }
+  }
+
+  /** Any signed-in user may create a project and becomes its Project Admin. */
+  async create(caller: Caller, name: string, isPublic: boolean): Promise<Project> {
+    const me = requireUser(caller)
+    checkResourceName('project name', name)
+    const project = await this.o.stores.projects.create(name, isPublic, me.userId)
+    if (project === null) throw new BerthError('CONFLICT', `project ${name} already exists`)
+    await this.o.stores.members.add(project.id, 'u', me.userId, ROLES.projectAdmin)
+    this.audit(caller, project, 'create', 'project', name)
+    return project
+  }
+
+  /** Changes project metadata (today: public). Project Admins and system admins only (CVE-2024-22278). */
+  async update(caller: Caller, ref: ProjectRef, change: { public?: boolean }): Promise<void> {
+    const project = await this.require(caller, ref, 'metadata:update')
+    if (change.public !== undefined) await this.o.stores.projects.setPublic(project.id, change.public)
+    this.audit(caller, project, 'update', 'project', project.name)
+  }
+
+  async delete(caller: Caller, ref: ProjectRef): Promise<void> {
+    const project = await this.require(caller, ref, 'project:delete')
+    if (!(await this.o.stores.projects.deleteIfEmpty(project.id))) {
+      throw new BerthError('PRECONDITION', `project ${project.name} still has repositories; delete them first`)
+    }
+    this.audit(caller, project, 'delete', 'project', project.name)
+  }
+
+  async members(caller: Caller, ref: ProjectRef, q: ListQuery): Promise<Listed<Member>> {
+    const project = await this.require(caller, ref, 'member:list')
+    return this.o.stores.members.list(project.id, q)
+  }
+
+  async member(caller: Caller, ref: ProjectRef, id: number): Promise<Member> {
+    const project = await this.require(caller, ref, 'member:read')
+    const m = await this.o.stores.members.get(project.id, id)
+    if (m === null) throw new BerthError('NOT_FOUND', 'member not found in this project')
+    return m
+  }
+
+  async addMember(caller: Caller, ref: ProjectRef, input: NewMember): Promise<number> {
+    const project = await this.require(caller, ref, 'member:create')
+    if (!isRoleId(input.roleId)) throw new BerthError('BAD_REQUEST', 'role_id must be 1 (Project Admin), 2 (Developer), 3 (Guest), 4 (Maintainer) or 5 (Limited Guest)')
+    if ((input.user === undefined) === (input.group === undefined)) throw new BerthError('BAD_REQUEST', 'give exactly one of member_user and member_group')
+    let entity: { type: 'u' | 'g'; id: number; name: string }
+    if (input.user !== undefined) {
+      const { username, userId } = input.user
+      const user = userId !== undefined ? await this.o.stores.users.getById(userId) : username !== undefined ? await this.o.stores.users.get(username) : null
+      if (user === null) throw new BerthError('NOT_FOUND', 'user not found')
+      entity = { type: 'u', id: user.id, name: user.username }
+    } else {
+      const dn = input.group!.ldapGroupDn
+      if (this.o.directory === undefined) throw new BerthError('PRECONDITION', 'group members need ldap_auth')
+      if (dn === undefined || dn === '') throw new BerthError('BAD_REQUEST', 'member_group.ldap_group_dn is required')
+      const found = await this.o.directory.findGroup(dn)
+      if (found === null) throw new BerthError('NOT_FOUND', 'LDAP group not found under the group base DN')
+      const group = await this.o.stores.groups.ensure(found.dn, input.group!.groupName || found.name)
+      entity = { type: 'g', id: group.id, name: group.name }
+    }
+    const id = await this.o.stores.members.add(project.id, entity.type, entity.id, input.roleId)
+    if (id === null) throw new BerthError('CONFLICT', `${entity.name} is already a member of ${project.name}`)
+    this.o.changed?.()
+    this.audit(caller, project, 'create', 'member', entity.name)
+    return id
+  }
+
+  async updateMember(caller: Caller, ref: ProjectRef, id: number, roleId: number): Promise<void> {
+    const project = await this.require(caller, ref, 'member:update')
+    if (!isRoleId(roleId)) throw new BerthError('BAD_REQUEST', 'role_id must be 1 to 5')
+    const m = await this.ownMemberCheck(caller, project, id)
+    await this.o.stores.members.setRole(project.id, id, roleId)
+    this.o.changed?.()
+    this.audit(caller, project, 'update', 'member', m.entityName)
+  }
+
+  async deleteMember(caller: Caller, ref: ProjectRef, id: number): Promise<void> {
+    const project = await this.require(caller, ref, 'member:delete')
+    const m = await this.ownMemberCheck(caller, project, id)
+    await this.o.stores.members.delete(project.id, id)
+    this.o.changed?.()
+    this.audit(caller, project, 'delete', 'member', m.entityName)
+  }
+
+  /** The member (of this project); nobody changes their own membership, so a project never loses its last admin by accident. */
+  private async ownMemberCheck(caller: Caller, project: Project, id: number): Promise<Member> {
+    const m = await this.o.stores.members.get(project.id, id)
+    if (m === null) throw new BerthError('NOT_FOUND', 'member not found in this project')
+    if (caller.kind === 'user' && m.entityType === 'u' && m.entityId === caller.userId && !isSysadmin(caller)) {
+      throw new BerthError('DENIED', 'you cannot change your own membership')
+    }
+    return m
+  }
+}

@@ -1,0 +1,175 @@
+// Robot accounts. System robots are created by system administrators only; a project robot
+// holds permissions in its own project only, and never more than its creator holds there
+// (Harbor's CVE-2019-16919 was a project admin minting a robot for someone else's project).
+import { BerthError } from '../lib/errors.js'
+import type { Stores } from '../metadata/stores.js'
+import type { Robot, RobotPermission } from '../metadata/robot-store.js'
+import type { ListQuery, Listed } from '../metadata/list-query.js'
+import type { Caller } from '../auth/identity.js'
+import { AccessController, isSysadmin } from '../auth/access.js'
+import { ROBOT_GRANTABLE, type Permission } from '../auth/permissions.js'
+import { newRobotSecret, robotSecretHash } from '../auth/authenticator.js'
+import { passwordProblem } from '../auth/password.js'
+import type { AuditLog } from './audit-log.js'
+import type { ProjectService } from './project-service.js'
+import { checkResourceName, requireSignedIn } from './guards.js'
+
+/** Robot names start with this; the level is stored separately and is what counts. */
+export const ROBOT_PREFIX = 'robot$'
+
+export interface NewRobotInput {
+  name: string
+  description?: string
+  level: 'system' | 'project'
+  duration: number
+  disable?: boolean
+  permissions: RobotPermission[]
+}
+
+export interface RobotServiceOptions {
+  stores: Stores
+  access: AccessController
+  projects: ProjectService
+  audit: AuditLog
+  changed?: () => void
+  now?: () => number
+}
+
+function notFound(): BerthError {
+  return new BerthError('NOT_FOUND', 'robot account not found')
+}
+
+function expiryOf(durationDays: number, from: number): string | null {
+  if (durationDays === -1) return null
+  if (!Number.isInteger(durationDays) || durationDays <= 0 || durationDays > 36_500) throw new BerthError('BAD_REQUEST', 'duration must be -1 (never expires) or 1 to 36500 days')
+  return new Date(from + durationDays * 86_400_000).toISOString()
+}
+
+export class RobotService {
+  constructor(private readonly o: RobotServiceOptions) {}
+
+  private get now(): number {
+    return (this.o.now ?? Date.now)()
+  }
+
+  private audit(caller: Caller, robot: Pick<Robot, 'name' | 'projectId'>, operation: string): void {
+    this.o.audit.record({ username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, operation, resourceType: 'robot', resource: robot.name, result: 'success', projectId: robot.projectId })
+  }
+
+  /** Checks permissions for a robot of `level` made by `caller`; returns the project of a project robot. */
+  private async checkPermissions(caller: Caller, level: 'system' | 'project', permissions: RobotPermission[]): Promise<number | null> {
+    if (permissions.length === 0) throw new BerthError('BAD_REQUEST', 'a robot needs at least one permission')
+    for (const p of permissions) {
+      if (p.kind !== 'project') throw new BerthError('BAD_REQUEST', `permission kind ${JSON.stringify(p.kind)} is not supported; use "project"`)
+      for (const a of p.access) {
+        if (!ROBOT_GRANTABLE.includes(`${a.resource}:${a.action}` as Permission)) throw new BerthError('BAD_REQUEST', `${a.resource}:${a.action} cannot be granted to a robot`)
+      }
+    }
+    if (level === 'system') {
+      if (!isSysadmin(caller)) throw new BerthError('DENIED', 'only system administrators can create system robot accounts')
+      for (const p of permissions) {
+        if (p.namespace !== '*' && (await this.o.stores.projects.get(p.namespace)) === null) throw new BerthError('NOT_FOUND', `project ${p.namespace} not found`)
+      }
+      return null
+    }
+    if (permissions.length !== 1 || permissions[0]!.namespace === '*') {
+      throw new BerthError('BAD_REQUEST', 'a project robot has permissions in exactly one named project')
+    }
+    const p = permissions[0]!
+    const project = await this.o.projects.require(caller, { name: p.namespace }, 'robot:create')
+    const held = await this.o.access.permissions(caller, project)
+    for (const a of p.access) {
+      if (!held.has(`${a.resource}:${a.action}` as Permission)) throw new BerthError('DENIED', `you cannot grant ${a.resource}:${a.action}, which you do not hold in ${project.name}`)
+    }
+    return project.id
+  }
+
+  async create(caller: Caller, input: NewRobotInput): Promise<{ robot: Robot; secret: string }> {
+    requireSignedIn(caller)
+    if (caller.kind === 'robot') throw new BerthError('DENIED', 'robot accounts cannot create robot accounts')
+    if (input.level !== 'system' && input.level !== 'project') throw new BerthError('BAD_REQUEST', 'level must be "system" or "project"')
+    checkResourceName('robot name', input.name, 128)
+    const projectId = await this.checkPermissions(caller, input.level, input.permissions)
+    const fullName = input.level === 'system' ? `${ROBOT_PREFIX}${input.name}` : `${ROBOT_PREFIX}${input.permissions[0]!.namespace}+${input.name}`
+    const { secret, hash } = newRobotSecret()
+    const robot = await this.o.stores.robots.create({
+      name: fullName,
+      description: input.description ?? '',
+      level: input.level,
+      projectId,
+      secretHash: hash,
+      permissions: input.permissions,
+      disabled: input.disable ?? false,
+      duration: input.duration,
+      expiresAt: expiryOf(input.duration, this.now),
+    })
+    if (robot === null) throw new BerthError('CONFLICT', `robot account ${fullName} already exists`)
+    this.audit(caller, robot, 'create')
+    return { robot, secret }
+  }
+
+  /** The robot, if the caller may manage it with `perm`; otherwise answered as not found. */
+  private async managed(caller: Caller, id: number, perm: Permission): Promise<Robot> {
+    requireSignedIn(caller)
+    const robot = await this.o.stores.robots.get(id)
+    if (robot === null) throw notFound()
+    if (isSysadmin(caller)) return robot
+    if (robot.level !== 'project' || robot.projectId === null) throw notFound()
+    const project = await this.o.stores.projects.getById(robot.projectId)
+    if (project === null || !(await this.o.access.can(caller, project, 'robot:read'))) throw notFound()
+    if (!(await this.o.access.can(caller, project, perm))) throw new BerthError('DENIED', `${perm.replace(':', ' ')} is not allowed in project ${project.name}`)
+    return robot
+  }
+
+  async get(caller: Caller, id: number): Promise<Robot> {
+    return this.managed(caller, id, 'robot:read')
+  }
+
+  /** System admins list every robot; others list the robots of one project they may see (q: project_id / ProjectID). */
+  async list(caller: Caller, q: ListQuery): Promise<Listed<Robot>> {
+    requireSignedIn(caller)
+    if (isSysadmin(caller)) return this.o.stores.robots.list(q)
+    const byProject = q.conditions.find((c) => c.key === 'project_id' && c.op === 'eq')
+    if (byProject === undefined || byProject.op !== 'eq') throw new BerthError('DENIED', 'only system administrators can list all robot accounts; filter by project_id')
+    const project = await this.o.projects.require(caller, { id: Number(byProject.value) }, 'robot:list')
+    return this.o.stores.robots.list(q, [project.id])
+  }
+
+  async update(caller: Caller, id: number, change: { description?: string; disable?: boolean; duration?: number; permissions?: RobotPermission[] }): Promise<void> {
+    const robot = await this.managed(caller, id, 'robot:update')
+    if (change.permissions !== undefined) {
+      const projectId = await this.checkPermissions(caller, robot.level, change.permissions)
+      if (robot.level === 'project' && projectId !== robot.projectId) throw new BerthError('BAD_REQUEST', 'a project robot cannot move to another project')
+    }
+    await this.o.stores.robots.update(id, {
+      ...(change.description !== undefined ? { description: change.description } : {}),
+      ...(change.disable !== undefined ? { disabled: change.disable } : {}),
+      ...(change.permissions !== undefined ? { permissions: change.permissions } : {}),
+      ...(change.duration !== undefined ? { duration: change.duration, expiresAt: expiryOf(change.duration, Date.parse(robot.createdAt)) } : {}),
+    })
+    this.o.changed?.()
+    this.audit(caller, robot, 'update')
+  }
+
+  /** Replaces the robot's secret with `secret` (which must meet the password policy) or a new random one. */
+  async refreshSecret(caller: Caller, id: number, secret?: string): Promise<string> {
+    const robot = await this.managed(caller, id, 'robot:update')
+    let next = newRobotSecret()
+    if (secret !== undefined) {
+      const problem = passwordProblem(secret)
+      if (problem !== null) throw new BerthError('BAD_REQUEST', `secret ${problem}`)
+      next = { secret, hash: robotSecretHash(secret) }
+    }
+    await this.o.stores.robots.update(id, { secretHash: next.hash })
+    this.o.changed?.()
+    this.audit(caller, robot, 'update')
+    return next.secret
+  }
+
+  async delete(caller: Caller, id: number): Promise<void> {
+    const robot = await this.managed(caller, id, 'robot:delete')
+    await this.o.stores.robots.delete(id)
+    this.o.changed?.()
+    this.audit(caller, robot, 'delete')
+  }
+}
