@@ -58,24 +58,26 @@ describe('crash safety (SIGKILL mid-upload)', () => {
 
   it('leaves no partial blob and resumes chunked uploads from the acknowledged offset', async () => {
     server = await startBerth({ dataDir })
+    // The admin's password is the same after the restart: it is set on the data dir's first start.
+    const auth = { authorization: server.authorization }
     const chunk1 = randomBytes(MiB)
     const chunk2 = randomBytes(MiB)
     const whole = Buffer.concat([chunk1, chunk2])
     const mono = randomBytes(4 * MiB)
 
     // A chunked upload with one acknowledged chunk.
-    const post = await fetch(`${server.url}/v2/library/crash/blobs/uploads/`, { method: 'POST' })
+    const post = await fetch(`${server.url}/v2/library/crash/blobs/uploads/`, { method: 'POST', headers: auth })
     assert.equal(post.status, 202)
     const uploadPath = post.headers.get('location')!
     let location = new URL(uploadPath, server.url).toString()
     const id = post.headers.get('docker-upload-uuid')!
-    const patch1 = await fetch(location, { method: 'PATCH', body: chunk1, headers: { 'content-range': `0-${MiB - 1}`, 'content-type': 'application/octet-stream' } })
+    const patch1 = await fetch(location, { method: 'PATCH', body: chunk1, headers: { ...auth, 'content-range': `0-${MiB - 1}`, 'content-type': 'application/octet-stream' } })
     assert.equal(patch1.status, 202)
 
     // The second chunk and a monolithic push are half sent when the server dies.
     const stalled = [
-      stalledUpload(location, 'PATCH', { 'content-range': `${MiB}-${2 * MiB - 1}` }, MiB, chunk2.subarray(0, MiB / 2)),
-      stalledUpload(`${server.url}/v2/library/crash/blobs/uploads/?digest=${sha256(mono)}`, 'POST', {}, mono.length, mono.subarray(0, 2 * MiB)),
+      stalledUpload(location, 'PATCH', { ...auth, 'content-range': `${MiB}-${2 * MiB - 1}` }, MiB, chunk2.subarray(0, MiB / 2)),
+      stalledUpload(`${server.url}/v2/library/crash/blobs/uploads/?digest=${sha256(mono)}`, 'POST', auth, mono.length, mono.subarray(0, 2 * MiB)),
     ]
     await waitFor('both partial uploads to reach storage', async () => {
       const files = await uploadFiles(dataDir)
@@ -88,21 +90,21 @@ describe('crash safety (SIGKILL mid-upload)', () => {
     server = await startBerth({ dataDir })
     location = new URL(uploadPath, server.url).toString()
     // The half-sent monolithic blob is not visible.
-    const head = await fetch(`${server.url}/v2/library/crash/blobs/${sha256(mono)}`, { method: 'HEAD' })
+    const head = await fetch(`${server.url}/v2/library/crash/blobs/${sha256(mono)}`, { method: 'HEAD', headers: auth })
     assert.equal(head.status, 404)
     const hex = sha256(mono).slice(7)
     await assert.rejects(stat(join(dataDir, 'storage', 'blobs', 'sha256', hex.slice(0, 2), hex)))
 
     // The chunked upload reports only its acknowledged chunk, and resumes from there.
-    const status = await fetch(location)
+    const status = await fetch(location, { headers: auth })
     assert.equal(status.status, 204)
     assert.equal(status.headers.get('range'), `0-${MiB - 1}`)
-    const patch2 = await fetch(location, { method: 'PATCH', body: chunk2, headers: { 'content-range': `${MiB}-${2 * MiB - 1}` } })
+    const patch2 = await fetch(location, { method: 'PATCH', body: chunk2, headers: { ...auth, 'content-range': `${MiB}-${2 * MiB - 1}` } })
     assert.equal(patch2.status, 202)
     assert.equal(patch2.headers.get('range'), `0-${2 * MiB - 1}`)
-    const put = await fetch(`${location}?digest=${sha256(whole)}`, { method: 'PUT' })
+    const put = await fetch(`${location}?digest=${sha256(whole)}`, { method: 'PUT', headers: auth })
     assert.equal(put.status, 201)
-    const got = Buffer.from(await (await fetch(`${server.url}/v2/library/crash/blobs/${sha256(whole)}`)).arrayBuffer())
+    const got = Buffer.from(await (await fetch(`${server.url}/v2/library/crash/blobs/${sha256(whole)}`, { headers: auth })).arrayBuffer())
     assert.equal(sha256(got), sha256(whole))
   })
 })

@@ -25,28 +25,30 @@ function chunkedRequest(url: string, method: string, headers: Record<string, str
 
 describe('HTTP edge over a real socket', () => {
   let server: BerthProcess
+  let auth: Record<string, string>
   before(async () => {
     server = await startBerth({ env: { BERTH_REGISTRY_MAX_MANIFEST_BYTES: '4096' } })
+    auth = { authorization: server.authorization }
   })
   after(() => server?.stop())
 
   it('a streamed manifest over the limit is answered 413, not a reset connection', async () => {
     const big = Buffer.from(JSON.stringify({ schemaVersion: 2, pad: 'x'.repeat(64 * 1024) }))
     const chunks = Array.from({ length: Math.ceil(big.length / 1024) }, (_, i) => big.subarray(i * 1024, (i + 1) * 1024))
-    const res = await chunkedRequest(`${server.url}/v2/library/edge/manifests/big`, 'PUT', { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, chunks)
+    const res = await chunkedRequest(`${server.url}/v2/library/edge/manifests/big`, 'PUT', { ...auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, chunks)
     assert.equal(res.status, 413)
     assert.equal(JSON.parse(res.body).errors[0].code, 'MANIFEST_INVALID')
-    const after = await fetch(`${server.url}/v2/library/edge/manifests/big`)
+    const after = await fetch(`${server.url}/v2/library/edge/manifests/big`, { headers: auth })
     assert.equal(after.status, 404)
   })
 
   it('a client that disconnects mid-chunk leaves the upload at its previous offset', async () => {
-    const post = await fetch(`${server.url}/v2/library/edge/blobs/uploads/`, { method: 'POST' })
+    const post = await fetch(`${server.url}/v2/library/edge/blobs/uploads/`, { method: 'POST', headers: auth })
     const location = new URL(post.headers.get('location')!, server.url).toString()
     const first = randomBytes(1000)
-    assert.equal((await fetch(location, { method: 'PATCH', body: first, headers: { 'content-range': '0-999' } })).status, 202)
+    assert.equal((await fetch(location, { method: 'PATCH', body: first, headers: { ...auth, 'content-range': '0-999' } })).status, 202)
     await new Promise<void>((resolve) => {
-      const req = request(location, { method: 'PATCH', headers: { 'content-range': '1000-1999999', 'content-length': '1999000' } })
+      const req = request(location, { method: 'PATCH', headers: { ...auth, 'content-range': '1000-1999999', 'content-length': '1999000' } })
       req.on('error', () => resolve())
       req.write(randomBytes(500_000), () => setTimeout(() => {
         req.destroy()
@@ -56,7 +58,7 @@ describe('HTTP edge over a real socket', () => {
     // The server notices the disconnect and undoes the partial chunk.
     let range: string | null = null
     for (let i = 0; i < 50; i++) {
-      const status = await fetch(location)
+      const status = await fetch(location, { headers: auth })
       assert.equal(status.status, 204)
       range = status.headers.get('range')
       if (range === '0-999') break
@@ -64,6 +66,6 @@ describe('HTTP edge over a real socket', () => {
     }
     assert.equal(range, '0-999')
     const rest = randomBytes(10)
-    assert.equal((await fetch(location, { method: 'PATCH', body: rest, headers: { 'content-range': '1000-1009' } })).status, 202)
+    assert.equal((await fetch(location, { method: 'PATCH', body: rest, headers: { ...auth, 'content-range': '1000-1009' } })).status, 202)
   })
 })

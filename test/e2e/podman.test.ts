@@ -1,7 +1,8 @@
 // End-to-end: podman (root, isolated store) pushes an image and a manifest list to a real Berth and pulls them back.
 //
 // Flags used in this sandbox (podman 4.3.1 as root, cgroup v1, no systemd, no journald, no network).
-// Strictly required: --tls-verify=false on push/pull (Berth serves plain HTTP on loopback). The rest
+// Strictly required: --tls-verify=false on push/pull (Berth serves plain HTTP on loopback) and
+// --creds <admin> on push (Berth requires authentication to write; pulls from it pass it too). The rest
 // isolate each test's podman from the host and from other tests; per invocation:
 //   --root <tmp>/root --runroot <tmp>/run   own image store instead of /var/lib/containers, /run/containers
 //                                          (podman refuses a runroot longer than 50 characters)
@@ -121,12 +122,14 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
       await podman.run(['tag', imageId, ref])
 
       const digestFile = join(work, 'pushed-digest')
-      await podman.run(['push', '--tls-verify=false', '--signature-policy', podman.policy, '--digestfile', digestFile, ref])
+      await podman.run(['push', '--tls-verify=false', '--creds', berth.creds, '--signature-policy', podman.policy, '--digestfile', digestFile, ref])
       const pushed = readFileSync(digestFile, 'utf8').trim()
       assert.match(pushed, /^sha256:[0-9a-f]{64}$/)
 
       // What Berth serves for the tag is exactly what podman pushed.
-      const res = await fetch(`${berth.url}/v2/library/e2e/podman/manifests/v1`, { headers: { Accept: manifestAccept } })
+      const res = await fetch(`${berth.url}/v2/library/e2e/podman/manifests/v1`, {
+        headers: { Authorization: berth.authorization, Accept: manifestAccept },
+      })
       const served = Buffer.from(await res.arrayBuffer())
       assert.equal(res.status, 200, served.toString('utf8'))
       assert.equal(sha256Digest(served), pushed, 'digest of the manifest Berth serves for the tag')
@@ -137,7 +140,7 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
       await podman.run(['rmi', '--all', '--force'])
       assert.equal((await podman.run(['images', '--quiet'])).stdout.trim(), '', 'local store is empty before the pull')
 
-      const pulled = await podman.run(['pull', '-q', '--tls-verify=false', '--signature-policy', podman.policy, ref])
+      const pulled = await podman.run(['pull', '-q', '--tls-verify=false', '--creds', berth.creds, '--signature-policy', podman.policy, ref])
       assert.equal(pulled.stdout.trim(), imageId, 'image ID after pulling by tag')
 
       const [info] = JSON.parse((await podman.run(['image', 'inspect', ref])).stdout) as PodmanImage[]
@@ -165,7 +168,16 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
 
       // A second, empty store pulls by digest.
       const fresh = isolatedPodman(join(work, 'p2'))
-      const byDigest = await fresh.run(['pull', '-q', '--tls-verify=false', '--signature-policy', fresh.policy, `${repo}@${pushed}`])
+      const byDigest = await fresh.run([
+        'pull',
+        '-q',
+        '--tls-verify=false',
+        '--creds',
+        berth.creds,
+        '--signature-policy',
+        fresh.policy,
+        `${repo}@${pushed}`,
+      ])
       assert.equal(byDigest.stdout.trim(), imageId, 'image ID after pulling by digest')
       const [again] = JSON.parse((await fresh.run(['image', 'inspect', `${repo}@${pushed}`])).stdout) as PodmanImage[]
       assert.equal(again?.Digest, pushed)
@@ -188,6 +200,8 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
         'push',
         '--all',
         '--tls-verify=false', // no --signature-policy: `manifest push` has no such flag in 4.3
+        '--creds',
+        berth.creds,
         '--digestfile',
         digestFile,
         'localhost/e2e-multi:v1',
@@ -196,7 +210,9 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
       const pushed = readFileSync(digestFile, 'utf8').trim()
 
       // podman 4.3 writes a Docker manifest list whose entries are the fixture's OCI manifests, unchanged.
-      const res = await fetch(`${berth.url}/v2/library/e2e/podman-multi/manifests/v1`, { headers: { Accept: manifestAccept } })
+      const res = await fetch(`${berth.url}/v2/library/e2e/podman-multi/manifests/v1`, {
+        headers: { Authorization: berth.authorization, Accept: manifestAccept },
+      })
       const served = Buffer.from(await res.arrayBuffer())
       assert.equal(res.status, 200, served.toString('utf8'))
       assert.equal(sha256Digest(served), pushed, 'digest of the list Berth serves for the tag')
@@ -216,6 +232,8 @@ describe('podman against Berth', { skip: missingTools(['podman']), timeout: 300_
           '--arch',
           arch,
           '--tls-verify=false',
+          '--creds',
+          berth.creds,
           '--signature-policy',
           fresh.policy,
           ref,

@@ -33,8 +33,9 @@ describe('a Berth process on PostgreSQL', { skip, timeout: 120_000 }, () => {
     const img = writeImage(src, { seed: 'pg-process', tag: 'v1' })
     const ref = `docker://${new URL(server!.url).host}/library/on-postgres:v1`
     const flags = ['--insecure-policy', '--command-timeout', '60s']
-    await runCommand('skopeo', [...flags, 'copy', '--dest-tls-verify=false', `oci:${src}:v1`, ref], { timeoutMs: 90_000 })
-    await runCommand('skopeo', [...flags, 'copy', '--src-tls-verify=false', ref, `oci:${back}:v1`], { timeoutMs: 90_000 })
+    const creds = server!.creds
+    await runCommand('skopeo', [...flags, 'copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:v1`, ref], { timeoutMs: 90_000 })
+    await runCommand('skopeo', [...flags, 'copy', '--src-tls-verify=false', '--src-creds', creds, ref, `oci:${back}:v1`], { timeoutMs: 90_000 })
     assert.equal(layoutManifestFor(back, 'v1')?.digest, img.manifest.digest)
 
     const client = new pg.Client({ connectionString: database.url })

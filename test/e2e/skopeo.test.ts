@@ -29,9 +29,9 @@ function skopeo(args: readonly string[], opts: { allowFailure?: boolean } = {}):
   return runCommand('skopeo', [...skopeoFlags, ...args], { timeoutMs: 90_000, ...opts })
 }
 
-/** The exact manifest bytes skopeo reads from the registry. */
-async function inspectRaw(ref: string): Promise<Buffer> {
-  const r = await runCommandRaw('skopeo', [...skopeoFlags, 'inspect', '--raw', '--tls-verify=false', ref], { timeoutMs: 90_000 })
+/** The exact manifest bytes skopeo reads from the registry (as `creds`). */
+async function inspectRaw(ref: string, creds: string): Promise<Buffer> {
+  const r = await runCommandRaw('skopeo', [...skopeoFlags, 'inspect', '--raw', '--tls-verify=false', '--creds', creds, ref], { timeoutMs: 90_000 })
   return r.stdout
 }
 
@@ -52,12 +52,18 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
   let berth: BerthProcess | undefined
   let work = ''
   let host = ''
+  /** The admin's `user:password`, for skopeo's --creds, --src-creds and --dest-creds. */
+  let creds = ''
+  /** The admin's Authorization header, for the suite's own requests. */
+  let auth: Record<string, string> = {}
   const server = () => berth
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'berth-e2e-skopeo-'))
     berth = await startBerth()
     host = `127.0.0.1:${berth.port}`
+    creds = berth.creds
+    auth = { Authorization: berth.authorization }
   })
 
   after(async () => {
@@ -66,7 +72,7 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
   })
 
   async function getManifest(repo: string, reference: string): Promise<Response> {
-    return await fetch(`${berth?.url}/v2/${repo}/manifests/${reference}`, { headers: { Accept: manifestAccept } })
+    return await fetch(`${berth?.url}/v2/${repo}/manifests/${reference}`, { headers: { ...auth, Accept: manifestAccept } })
   }
 
   it(
@@ -77,15 +83,15 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       const img = writeImage(src, { seed: 'skopeo-single', tag: 'v1' })
       const ref = `docker://${host}/library/single:v1`
 
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, ref])
+      await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:v1`, ref])
 
-      const raw = await inspectRaw(ref)
+      const raw = await inspectRaw(ref, creds)
       assert.equal(sha256Digest(raw), img.manifest.digest, 'manifest digest as served by tag')
       assert.ok(raw.equals(readLayoutBlob(src, img.manifest.digest)), 'manifest bytes as served by tag')
-      const byDigest = await inspectRaw(`docker://${host}/library/single@${img.manifest.digest}`)
+      const byDigest = await inspectRaw(`docker://${host}/library/single@${img.manifest.digest}`, creds)
       assert.ok(byDigest.equals(raw), 'manifest bytes as served by digest')
 
-      const inspected = JSON.parse((await skopeo(['inspect', '--tls-verify=false', ref])).stdout) as {
+      const inspected = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', creds, ref])).stdout) as {
         Digest: string
         Architecture: string
         Os: string
@@ -98,6 +104,7 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       assert.deepEqual(inspected.Layers, img.layers.map((l) => l.digest))
       assert.equal(inspected.Labels['org.example.berth.seed'], 'skopeo-single')
 
+      // No --src-creds: library is a public project, so anyone may pull from it.
       await skopeo(['copy', '--src-tls-verify=false', ref, `oci:${back}:v1`])
       assert.equal(layoutManifestFor(back, 'v1')?.digest, img.manifest.digest, 'manifest digest after the round trip')
       assertSameBlobs(src, back, [img.manifest, ...img.blobs])
@@ -112,9 +119,9 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       const idx = writeMultiArchIndex(src, { seed: 'skopeo-multi', tag: 'multi' })
       const ref = `docker://${host}/library/multi:v1`
 
-      await skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${src}:multi`, ref])
+      await skopeo(['copy', '--all', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:multi`, ref])
 
-      const raw = await inspectRaw(ref)
+      const raw = await inspectRaw(ref, creds)
       assert.equal(sha256Digest(raw), idx.index.digest, 'index digest as served by tag')
       const served = JSON.parse(raw.toString('utf8')) as { mediaType: string; manifests: Descriptor[] }
       assert.equal(served.mediaType, MediaType.imageIndex)
@@ -123,11 +130,11 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
         idx.images.map((i) => i.manifest.digest),
       )
       for (const image of idx.images) {
-        const child = await inspectRaw(`docker://${host}/library/multi@${image.manifest.digest}`)
+        const child = await inspectRaw(`docker://${host}/library/multi@${image.manifest.digest}`, creds)
         assert.equal(sha256Digest(child), image.manifest.digest, `child manifest ${image.platform.architecture}`)
       }
 
-      await skopeo(['copy', '--all', '--src-tls-verify=false', ref, `oci:${back}:multi`])
+      await skopeo(['copy', '--all', '--src-tls-verify=false', '--src-creds', creds, ref, `oci:${back}:multi`])
       assert.equal(layoutManifestFor(back, 'multi')?.digest, idx.index.digest, 'index digest after the round trip')
       assertSameBlobs(src, back, [idx.index, ...idx.images.flatMap((i) => [i.manifest, ...i.blobs])])
     }),
@@ -141,19 +148,21 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       const art = writeArtifact(src, { seed: 'skopeo-sbom', tag: 'sbom', subject: subject.manifest })
       const repo = 'library/referrers'
 
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${host}/${repo}:v1`])
+      await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:v1`, `docker://${host}/${repo}:v1`])
       // --preserve-digests: skopeo must not rewrite the manifest, or the digest we push by would not match.
       await skopeo([
         'copy',
         '--preserve-digests',
         '--dest-tls-verify=false',
+        '--dest-creds',
+        creds,
         `oci:${src}:sbom`,
         `docker://${host}/${repo}@${art.manifest.digest}`,
       ])
-      const rawArtifact = await inspectRaw(`docker://${host}/${repo}@${art.manifest.digest}`)
+      const rawArtifact = await inspectRaw(`docker://${host}/${repo}@${art.manifest.digest}`, creds)
       assert.ok(rawArtifact.equals(readLayoutBlob(src, art.manifest.digest)), 'artifact manifest bytes by digest')
 
-      const res = await fetch(`${berth?.url}/v2/${repo}/referrers/${subject.manifest.digest}`)
+      const res = await fetch(`${berth?.url}/v2/${repo}/referrers/${subject.manifest.digest}`, { headers: auth })
       const body = await res.text()
       assert.equal(res.status, 200, body)
       assert.match(res.headers.get('content-type') ?? '', /^application\/vnd\.oci\.image\.index\.v1\+json/)
@@ -171,6 +180,7 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
 
       const matching = await fetch(
         `${berth?.url}/v2/${repo}/referrers/${subject.manifest.digest}?artifactType=${encodeURIComponent(sbomArtifactType)}`,
+        { headers: auth },
       )
       const matchingBody = await matching.text()
       assert.equal(matching.status, 200, matchingBody)
@@ -179,21 +189,21 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
         [art.manifest.digest],
       )
 
-      const other = await fetch(`${berth?.url}/v2/${repo}/referrers/${subject.manifest.digest}?artifactType=other`)
+      const other = await fetch(`${berth?.url}/v2/${repo}/referrers/${subject.manifest.digest}?artifactType=other`, { headers: auth })
       const otherBody = await other.text()
       assert.equal(other.status, 200, otherBody)
       assert.equal(other.headers.get('oci-filters-applied'), 'artifactType')
       assert.deepEqual((JSON.parse(otherBody) as ReferrersIndex).manifests, [])
 
       // The artifact refers to the subject, not the other way round.
-      const ofArtifact = await fetch(`${berth?.url}/v2/${repo}/referrers/${art.manifest.digest}`)
+      const ofArtifact = await fetch(`${berth?.url}/v2/${repo}/referrers/${art.manifest.digest}`, { headers: auth })
       const ofArtifactBody = await ofArtifact.text()
       assert.equal(ofArtifact.status, 200, ofArtifactBody)
       assert.deepEqual((JSON.parse(ofArtifactBody) as ReferrersIndex).manifests, [])
 
       // A subject nobody refers to (or that does not exist) still answers 200 with an empty index.
       const unknown = sha256Digest(Buffer.from('no such subject'))
-      const none = await fetch(`${berth?.url}/v2/${repo}/referrers/${unknown}`)
+      const none = await fetch(`${berth?.url}/v2/${repo}/referrers/${unknown}`, { headers: auth })
       const noneBody = await none.text()
       assert.equal(none.status, 200, noneBody)
       assert.deepEqual((JSON.parse(noneBody) as ReferrersIndex).manifests, [])
@@ -207,12 +217,12 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       const kept = writeImage(src, { seed: 'skopeo-kept', tag: 'kept' })
       const doomed = writeImage(src, { seed: 'skopeo-doomed', tag: 'doomed' })
       const repo = `${host}/library/tags`
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${src}:kept`, `docker://${repo}:kept`])
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${src}:doomed`, `docker://${repo}:doomed-1`])
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${src}:doomed`, `docker://${repo}:doomed-2`])
+      await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:kept`, `docker://${repo}:kept`])
+      await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:doomed`, `docker://${repo}:doomed-1`])
+      await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${src}:doomed`, `docker://${repo}:doomed-2`])
 
       const listTags = async () => {
-        const out = JSON.parse((await skopeo(['list-tags', '--tls-verify=false', `docker://${repo}`])).stdout) as {
+        const out = JSON.parse((await skopeo(['list-tags', '--tls-verify=false', '--creds', creds, `docker://${repo}`])).stdout) as {
           Tags: string[]
         }
         return [...out.Tags].sort()
@@ -220,7 +230,7 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
       assert.deepEqual(await listTags(), ['doomed-1', 'doomed-2', 'kept'])
 
       assert.equal((await getManifest('library/tags', 'doomed-1')).status, 200)
-      await skopeo(['delete', '--tls-verify=false', `docker://${repo}@${doomed.manifest.digest}`])
+      await skopeo(['delete', '--tls-verify=false', '--creds', creds, `docker://${repo}@${doomed.manifest.digest}`])
 
       for (const reference of ['doomed-1', 'doomed-2', doomed.manifest.digest]) {
         const res = await getManifest('library/tags', reference)
@@ -232,7 +242,7 @@ describe('skopeo against Berth', { skip: missingTools(['skopeo']), timeout: 300_
           `GET manifests/${reference}: expected MANIFEST_UNKNOWN, got ${body}`,
         )
       }
-      const inspectGone = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${repo}:doomed-1`], {
+      const inspectGone = await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', creds, `docker://${repo}:doomed-1`], {
         allowFailure: true,
       })
       assert.notEqual(inspectGone.code, 0, 'skopeo inspect of a deleted tag must fail')
