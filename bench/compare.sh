@@ -9,7 +9,9 @@
 # Before each measurement it waits (up to QUIET_MAX=600 s) until other work on the machine
 # uses at most QUIET_PCT=25 % of a core; a step disturbed anyway runs again (RETRIES=3).
 # Everything it starts listens on 127.0.0.1 and is stopped (by PID) when it exits; its temp
-# dir (data dirs, the blob file) is removed.
+# dir (data dirs, the blob file) is removed. Berth requires authentication: it is started with a
+# random admin password (BERTH_ADMIN_PASSWORD) and benchmarked with Basic auth as admin; the
+# distribution registry runs without auth, as before.
 # KEEP_PROFILE=FILE keeps Berth's .cpuprofile (open it in Chrome DevTools or speedscope).
 set -euo pipefail
 
@@ -72,15 +74,16 @@ free_port() {
   node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
-wait_http() { # wait_http URL PID LOGFILE: until URL answers 200, at most 60 s
-  local url=$1 pid=$2 logfile=$3 i code
+wait_http() { # wait_http URL PID LOGFILE [USER:PASSWORD]: until URL answers 200 (with Basic auth if given), at most 60 s
+  local url=$1 pid=$2 logfile=$3 creds=${4:-} i code
   for i in $(seq 1 120); do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "compare.sh: the server exited; its log:" >&2
       tail -n 30 "$logfile" >&2 || true
       return 1
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+    # Credentials go to curl on stdin (-K -), not on its command line.
+    code=$(printf '%s\n' ${creds:+"user = \"$creds\""} | curl -K - -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
     [ "$code" = 200 ] && return 0
     sleep 0.5
   done
@@ -242,11 +245,19 @@ fi
 
 # --- Berth ------------------------------------------------------------------------------------------
 BERTH_CLI="$ROOT/dist/src/app/cli.js"
+# Berth's /v2/ requires authentication: every Berth started here gets this admin password (a fresh
+# data dir, so it is the one set on first start; the policy wants upper and lower case and a digit),
+# and the bench client sends it as Basic auth (--user admin, the password in BENCH_PASSWORD).
+BERTH_ADMIN_PW="Bench-1-$(openssl rand -hex 12)"
+BERTH_CREDS="admin:$BERTH_ADMIN_PW"
+bench_berth() { # bench_berth OUT.json ARGS...: bench as Berth's admin
+  BENCH_PASSWORD=$BERTH_ADMIN_PW bench "$@" --user admin
+}
 start_berth() { # start_berth DATA_DIR PORT LOGFILE [node flags...]; sets BERTH_PID
   local data=$1 port=$2 logfile=$3; shift 3 # BENCH_CPU_PROFILE passes through the environment
   mkdir -p "$data"
   BERTH_HTTP_HOST=127.0.0.1 BERTH_HTTP_PORT=$port BERTH_DATA_DIR=$data BERTH_LOG_LEVEL=$BERTH_LOG_LEVEL \
-    node "$@" "$BERTH_CLI" serve > "$logfile" 2>&1 &
+    BERTH_ADMIN_PASSWORD=$BERTH_ADMIN_PW node "$@" "$BERTH_CLI" serve > "$logfile" 2>&1 &
   BERTH_PID=$!
   STARTED+=("$BERTH_PID")
 }
@@ -256,8 +267,8 @@ if [ -f "$BERTH_CLI" ]; then
   settle Berth
   BERTH_PORT=$(free_port)
   start_berth "$WORK/berth-data" "$BERTH_PORT" "$WORK/berth.log"
-  if wait_http "http://127.0.0.1:$BERTH_PORT/v2/" "$BERTH_PID" "$WORK/berth.log"; then
-    bench "$WORK/berth.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" --blob-file "$BLOB" \
+  if wait_http "http://127.0.0.1:$BERTH_PORT/v2/" "$BERTH_PID" "$WORK/berth.log" "$BERTH_CREDS"; then
+    bench_berth "$WORK/berth.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" --blob-file "$BLOB" \
       || NOTES+=("Berth: the bench reported errors")
   else
     NOTES+=("Berth did not start: $(tail -n 5 "$WORK/berth.log" | cut -c1-300 | tr '\n' ' ')")
@@ -277,12 +288,12 @@ if [ -f "$BERTH_CLI" ]; then
     BERTH_PORT=$(free_port)
     BENCH_CPU_PROFILE="$WORK/berth.cpuprofile" start_berth "$WORK/berth-prof-data" "$BERTH_PORT" "$WORK/berth-prof.log" \
       --import "file://$ROOT/dist/bench/cpu-profiler.js"
-    if wait_http "http://127.0.0.1:$BERTH_PORT/v2/" "$BERTH_PID" "$WORK/berth-prof.log"; then
+    if wait_http "http://127.0.0.1:$BERTH_PORT/v2/" "$BERTH_PID" "$WORK/berth-prof.log" "$BERTH_CREDS"; then
       # Untimed: pushes the tiny image and warms the JIT; then the profiled step.
-      bench "$WORK/berth-prof-warm.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" \
+      bench_berth "$WORK/berth-prof-warm.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" \
         --steps manifest --concurrency "$TOP_C" --duration 2 --warmup 0 > /dev/null 2>&1 || true
       kill -USR2 "$BERTH_PID"
-      bench "$WORK/berth-prof.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" \
+      bench_berth "$WORK/berth-prof.json" --url "http://127.0.0.1:$BERTH_PORT" --pid "$BERTH_PID" \
         --steps manifest --concurrency "$TOP_C" --warmup 0 || true
       kill -USR2 "$BERTH_PID" 2>/dev/null || true
       for _ in $(seq 1 100); do kill -0 "$BERTH_PID" 2>/dev/null || break; sleep 0.1; done
