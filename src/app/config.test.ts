@@ -68,6 +68,19 @@ describe('config', () => {
     assert.throws(() => loadConfig({}, join(dir, 'missing.yml')), (e) => isBerthError(e, 'CONFIG_INVALID') && /cannot read/.test(e.message))
   })
 
+  it('auth settings: modes, LDAP requirements, nested overrides and masked secrets', () => {
+    assert.throws(() => loadConfig({ BERTH_AUTH_MODE: 'oidc' }), badKey('auth.mode', /db_auth/))
+    assert.throws(() => loadConfig({ BERTH_AUTH_MODE: 'ldap_auth' }), badKey('auth.ldap.url', /ldap_auth/))
+    assert.throws(() => loadConfig({ BERTH_AUTH_MODE: 'ldap_auth', BERTH_AUTH_LDAP_URL: 'ldap://x' }), badKey('auth.ldap.base_dn'))
+    assert.throws(() => loadConfig({ BERTH_AUTH_LDAP_URL: 'http://x' }), badKey('auth.ldap.url', /ldap:\/\//))
+    assert.throws(() => loadConfig({ BERTH_AUTH_SELF_REGISTRATION: 'maybe' }), badKey('auth.self_registration', /true or false/))
+    assert.throws(() => loadConfig({ BERTH_AUTH_TOKEN_TTL_MINUTES: '0' }), badKey('auth.token_ttl_minutes'))
+    const c = loadConfig({ BERTH_AUTH_MODE: 'ldap_auth', BERTH_AUTH_LDAP_URL: 'ldaps://dir:636', BERTH_AUTH_LDAP_BASE_DN: 'dc=x', BERTH_AUTH_LDAP_SEARCH_PASSWORD: 's3cret' })
+    assert.equal(c.auth.mode, 'ldap_auth')
+    assert.equal(c.auth.ldap.uid_attribute, 'uid')
+    assert.equal(maskedConfig(c).auth.ldap.search_password, '********')
+  })
+
   it('the annotated example config is valid and documents every setting', async () => {
     const example = join(process.cwd(), 'berth.example.yml')
     const c = loadConfig({}, example)

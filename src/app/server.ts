@@ -174,6 +174,7 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
       .purgeIdleUploads(new Date(Date.now() - ttlMs))
       .then((n) => n > 0 && log.info({ purged: n }, 'idle uploads purged'))
       .catch((err) => log.warn({ err }, 'purging idle uploads failed'))
+    stores.sessions.purgeExpired().catch((err) => log.warn({ err }, 'purging expired sessions failed'))
   }, Math.min(ttlMs, 3600_000))
   purge.unref()
 
