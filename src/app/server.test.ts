@@ -11,6 +11,8 @@ import { Value } from '@sinclair/typebox/value'
 import pino from 'pino'
 import { ConfigSchema, type Config } from './config.js'
 import { createBerth, type Berth } from './server.js'
+import { ADMIN_AUTH, TEST_ADMIN_PASSWORD } from '../../test/support/berth-app.js'
+import { withAuthorization } from '../http/oci/oci-test-support.js'
 import { DIALECTS, createTestDatabase, dialectSkip, type TestDatabase } from '../../test/support/databases.js'
 
 for (const dialect of DIALECTS) {
@@ -27,6 +29,7 @@ for (const dialect of DIALECTS) {
         ...(Value.Default(ConfigSchema, {}) as Config),
         data_dir: dataDir,
         external_url: 'https://registry.example.com',
+        admin: { password: TEST_ADMIN_PASSWORD },
       }
       config.database = { ...config.database, url: database.url }
       const sink = new Writable({
@@ -35,7 +38,8 @@ for (const dialect of DIALECTS) {
           cb()
         },
       })
-      berth = await createBerth(config, { log: pino({ level: 'info' }, sink), showOnce: () => {} })
+      const created = await createBerth(config, { log: pino({ level: 'info' }, sink), showOnce: () => {} })
+      berth = { ...created, app: withAuthorization(created.app, ADMIN_AUTH) }
     })
     after(async () => {
       await berth?.close()
@@ -131,7 +135,7 @@ describe('berth command', () => {
     try {
       const first = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.equal(first.status, 0, first.stderr)
-      assert.match(first.stdout, /applied: 001-registry, 002-users-secrets/)
+      assert.match(first.stdout, /applied: 001-registry, 002-users-secrets, 003-identity/)
       const second = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.match(second.stdout, /up to date/)
     } finally {
