@@ -170,6 +170,88 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.users.get('alice'), null)
     })
 
+    it('projects: create once, list by scope, delete only when empty', async () => {
+      const owner = (await s.users.createIfAbsent({ username: 'owner', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
+      const priv = (await s.projects.create('priv', false, owner.id))!
+      assert.equal(await s.projects.create('priv', true, null), null)
+      assert.deepEqual(await s.projects.getById(priv.id), { id: priv.id, name: 'priv', public: false })
+      const q = { conditions: [], sort: [], page: 1, pageSize: 50 }
+      const anon = await s.projects.list(q, { all: false })
+      assert.ok(anon.items.every((p) => p.public))
+      assert.ok(!anon.items.some((p) => p.name === 'priv'))
+      await s.members.add(priv.id, 'u', owner.id, 1)
+      const mine = await s.projects.list(q, { all: false, userId: owner.id })
+      assert.ok(mine.items.some((p) => p.name === 'priv' && p.ownerName === 'owner'))
+      await s.repositories.ensure(priv.id, 'priv/app')
+      assert.equal((await s.projects.detail([priv.id]))[0]!.repoCount, 1)
+      assert.equal(await s.projects.deleteIfEmpty(priv.id), false)
+      const empty = (await s.projects.create('empty', false, null))!
+      await s.projects.setPublic(empty.id, true)
+      assert.equal((await s.projects.get('empty'))!.public, true)
+      assert.equal(await s.projects.deleteIfEmpty(empty.id), true)
+      assert.equal(await s.projects.get('empty'), null)
+    })
+
+    it('members and groups: scoped by project, roles through groups', async () => {
+      const u = (await s.users.createIfAbsent({ username: 'member', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
+      const a = (await s.projects.create('ma', false, null))!
+      const b = (await s.projects.create('mb', false, null))!
+      const id = (await s.members.add(a.id, 'u', u.id, 2))!
+      assert.equal(await s.members.add(a.id, 'u', u.id, 3), null)
+      assert.equal((await s.members.get(a.id, id))!.entityName, 'member')
+      assert.equal(await s.members.get(b.id, id), null)
+      assert.equal(await s.members.setRole(b.id, id, 1), false)
+      assert.equal(await s.members.delete(b.id, id), false)
+      const g = await s.groups.ensure('cn=devs,dc=x', 'devs')
+      assert.deepEqual(await s.groups.ensure('cn=devs,dc=x', 'other'), g)
+      assert.deepEqual(await s.groups.idsOf(['cn=devs,dc=x', 'cn=none']), [g.id])
+      await s.members.add(a.id, 'g', g.id, 4)
+      assert.deepEqual((await s.members.rolesOf(a.id, u.id, [g.id])).sort(), [2, 4])
+      assert.deepEqual(await s.members.rolesOf(a.id, u.id, []), [2])
+      const listed = await s.members.list(a.id, { conditions: [{ key: 'entityname', op: 'fuzzy', value: 'dev' }], sort: [], page: 1, pageSize: 10 })
+      assert.deepEqual(listed.items.map((m) => [m.entityType, m.entityName]), [['g', 'devs']])
+      assert.equal(await s.members.setRole(a.id, id, 5), true)
+      assert.equal(await s.members.delete(a.id, id), true)
+    })
+
+    it('robots: unique names, JSON permissions, filters', async () => {
+      const perms = [{ kind: 'project' as const, namespace: 'library', access: [{ resource: 'repository', action: 'pull' }] }]
+      const base = { description: '', level: 'project' as const, projectId, secretHash: 'ab', permissions: perms, disabled: false, duration: -1, expiresAt: null }
+      const r = (await s.robots.create({ ...base, name: 'robot$library+a' }))!
+      assert.equal(await s.robots.create({ ...base, name: 'robot$library+a' }), null)
+      assert.deepEqual((await s.robots.getByName('robot$library+a'))!.permissions, perms)
+      assert.equal(await s.robots.update(r.id, { disabled: true, secretHash: 'cd' }), true)
+      const got = (await s.robots.get(r.id))!
+      assert.deepEqual([got.disabled, got.secretHash], [true, 'cd'])
+      const q = { conditions: [{ key: 'level', op: 'eq' as const, value: 'project' }], sort: [], page: 1, pageSize: 10 }
+      assert.equal((await s.robots.list(q, [projectId])).total, 1)
+      assert.equal((await s.robots.list(q, [])).total, 0)
+      assert.equal(await s.robots.delete(r.id), true)
+      assert.equal(await s.robots.get(r.id), null)
+    })
+
+    it('sessions: expire, extend, purge', async () => {
+      const u = (await s.users.createIfAbsent({ username: 'sess', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
+      const now = new Date('2030-01-01T00:00:00Z')
+      await s.sessions.create('h1', { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
+      assert.deepEqual(await s.sessions.get('h1', now), { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
+      assert.equal(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
+      await s.sessions.extend('h1', '2030-01-01T03:00:00.000Z')
+      assert.notEqual(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
+      assert.equal(await s.sessions.purgeExpired(new Date('2030-01-01T04:00:00Z')), 1)
+      assert.equal(await s.sessions.get('h1', now), null)
+    })
+
+    it('audit: newest first, filters and paging', async () => {
+      const e = (i: number, operation: string) => ({ projectId, username: `u${i}`, operation, resourceType: 'artifact', resource: `library/a:${i}`, result: 'success' as const, clientIp: '::1', opTime: `2030-01-0${i}T00:00:00.000Z` })
+      await s.audit.insert([e(1, 'pull'), e(2, 'create'), e(3, 'pull')])
+      const all = await s.audit.list({ conditions: [], sort: [], page: 1, pageSize: 2 })
+      assert.deepEqual([all.total, all.items.map((x) => x.username)], [3, ['u3', 'u2']])
+      const pulls = await s.audit.list({ conditions: [{ key: 'operation', op: 'eq', value: 'pull' }, { key: 'op_time', op: 'range', from: '2030-01-02' }], sort: [], page: 1, pageSize: 10 })
+      assert.deepEqual(pulls.items.map((x) => x.username), ['u3'])
+      assert.equal((await s.audit.list({ conditions: [], sort: [], page: 1, pageSize: 10 }, [-5])).total, 0)
+    })
+
     it('secrets: the first value stored under a name wins', async () => {
       assert.equal(await s.secrets.get('k'), null)
       const results = await Promise.all([s.secrets.putIfAbsent('k', 'one'), s.secrets.putIfAbsent('k', 'two')])
