@@ -1,10 +1,10 @@
 // The token service (/service/token): the Docker token protocol. Basic credentials (or none,
 // for anonymous pulls) in, a short-lived JWT carrying the granted subset of each scope out.
 import type { FastifyInstance } from 'fastify'
-import { BerthError } from '../lib/errors.js'
+import { BerthError, isBerthError } from '../lib/errors.js'
 import { parseRepoName, projectOf } from '../oci/names.js'
 import type { Caller } from '../auth/identity.js'
-import type { TokenAccess, TokenSubject } from '../auth/token-service.js'
+import { TOKEN_SERVICE, type TokenAccess, type TokenSubject } from '../auth/token-service.js'
 import { basicCaller, parseAuthorization, type Security } from './security.js'
 import { sendApiError } from './errors.js'
 
@@ -60,6 +60,7 @@ export async function tokenRoutes(app: FastifyInstance, sec: Security): Promise<
   app.get('/service/token', async (req, reply) => {
     try {
       const q = req.query as Record<string, string | string[] | undefined>
+      if (q.service !== undefined && q.service !== TOKEN_SERVICE) throw new BerthError('BAD_REQUEST', `unknown service ${JSON.stringify(q.service)}; this registry is ${TOKEN_SERVICE}`)
       const scopes = q.scope === undefined ? [] : Array.isArray(q.scope) ? q.scope : [q.scope]
       if (scopes.length > MAX_SCOPES) throw new BerthError('BAD_REQUEST', `at most ${MAX_SCOPES} scopes per token`)
       const caller = await basicCaller(sec, req, parseAuthorization(req.headers.authorization))
@@ -68,6 +69,7 @@ export async function tokenRoutes(app: FastifyInstance, sec: Security): Promise<
       reply.header('cache-control', 'no-store')
       return reply.send({ token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt })
     } catch (err) {
+      if (isBerthError(err, 'UNAUTHORIZED')) reply.header('www-authenticate', 'Basic realm="berth"')
       return sendApiError(err, req, reply)
     }
   })

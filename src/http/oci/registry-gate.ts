@@ -58,7 +58,10 @@ export class RegistryGate {
       if (caller.kind !== 'anonymous') this.names.set(req, caller.username)
       return await this.byCaller(caller, need)
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'UNAUTHORIZED') challenge(this.sec, req, reply, need, creds?.scheme === 'bearer' ? 'insufficient_scope' : undefined)
+      // A token that does not verify is invalid_token (RFC 6750); byToken has set insufficient_scope itself.
+      if (err instanceof BerthError && err.code === 'UNAUTHORIZED' && !reply.hasHeader('www-authenticate')) {
+        challenge(this.sec, req, reply, need, creds?.scheme === 'bearer' ? 'invalid_token' : undefined)
+      }
       throw err
     }
   }
