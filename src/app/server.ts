@@ -90,7 +90,7 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
       mode: config.auth.mode,
       ...(directory !== undefined ? { directory } : {}),
       guard: new LoginGuard({ maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
-      onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: 'user', resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
+      onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: e.kind, resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
     }),
     tokens,
     sessions: new Sessions({ stores, csrfKey, ttlMs: config.auth.session_ttl_minutes * 60_000, adminGroupDn: config.auth.ldap.group_admin_dn }),

@@ -15,6 +15,7 @@ import { ADMIN } from './admin-user.js'
 export type AuthMode = 'db_auth' | 'ldap_auth'
 
 export interface LoginEvent {
+  kind: 'user' | 'robot'
   username: string
   address: string
   ok: boolean
@@ -85,15 +86,17 @@ export class Authenticator {
    * wrong, TOOMANYREQUESTS while the name or address is locked out.
    */
   async login(username: string, password: string, address: string): Promise<Principal> {
-    const key = createHash('sha256').update(`${username}\0${password}`).digest('base64url')
-    const hit = this.cache.get(key)
-    if (hit !== undefined && hit.until > this.now) return hit.principal
+    // The lockout comes first: a remembered login must not get around it.
     const wait = this.o.guard.retryAfterMs(username, address)
     if (wait > 0) {
       throw new BerthError('TOOMANYREQUESTS', 'too many failed logins; try again later', { retryAfterSeconds: Math.ceil(wait / 1000) })
     }
+    const key = createHash('sha256').update(`${username}\0${password}`).digest('base64url')
+    const hit = this.cache.get(key)
+    if (hit !== undefined && hit.until > this.now) return hit.principal
     const principal = await this.check(username, password)
-    this.o.onLogin?.({ username, address, ok: principal !== null })
+    // For a failed attempt the kind is a label in the audit log only, never a permission.
+    this.o.onLogin?.({ kind: principal?.kind ?? (username.startsWith('robot$') ? 'robot' : 'user'), username, address, ok: principal !== null })
     if (principal === null) {
       this.o.guard.failed(username, address)
       throw new BerthError('UNAUTHORIZED', 'invalid username or password')

@@ -9,6 +9,8 @@ export interface UserPrincipal {
   sysadmin: boolean
   /** DNs of the LDAP groups the user belongs to (empty in db_auth). */
   groups: string[]
+  /** The client address of the request, for the audit log. */
+  address?: string
 }
 
 /** A robot account; `system` comes from its stored level, never from its name. */
@@ -19,10 +21,12 @@ export interface RobotPrincipal {
   username: string
   system: boolean
   permissions: RobotPermission[]
+  address?: string
 }
 
 export interface Anonymous {
   kind: 'anonymous'
+  address?: string
 }
 
 export type Principal = UserPrincipal | RobotPrincipal

@@ -44,7 +44,7 @@ export class ProjectStore {
   }
 
   async getById(id: number): Promise<Project | null> {
-    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public']).where('id', '=', id).executeTakeFirst()
+    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public']).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst()
     return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
   }
 
@@ -69,14 +69,23 @@ export class ProjectStore {
     await this.db.updateTable('projects').set({ public: isPublic ? 1 : 0, updated_at: nowIso() }).where('id', '=', id).execute()
   }
 
-  /** Deletes a project that has no repositories; false when it has some (or is gone). */
+  /**
+   * Deletes a project that has no repositories; false when it has some (or is gone). The row
+   * stays, renamed to `name#id` and marked deleted, so that its id is never given to another
+   * project (whose members would otherwise read its audit entries); its members and robots go.
+   */
   async deleteIfEmpty(id: number): Promise<boolean> {
     const r = await this.db
-      .deleteFrom('projects')
+      .updateTable('projects')
+      .set({ deleted: 1, public: 0, name: sql<string>`name || '#' || ${sql.ref('id')}`, updated_at: nowIso() })
       .where('id', '=', id)
+      .where('deleted', '=', 0)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('repositories').select('id').where('project_id', '=', id))))
       .executeTakeFirst()
-    return Number(r.numDeletedRows) > 0
+    if (Number(r.numUpdatedRows) === 0) return false
+    await this.db.deleteFrom('project_members').where('project_id', '=', id).execute()
+    await this.db.deleteFrom('robots').where('project_id', '=', id).execute()
+    return true
   }
 
   async detail(ids: number[]): Promise<ProjectDetail[]> {
@@ -115,6 +124,7 @@ export class ProjectStore {
   private detailQuery() {
     return this.db
       .selectFrom('projects')
+      .where('projects.deleted', '=', 0)
       .leftJoin('users', 'users.id', 'projects.owner_id')
       .select([
         'projects.id',

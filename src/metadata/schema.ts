@@ -6,6 +6,8 @@ export interface ProjectTable {
   name: string
   public: number
   owner_id: number | null
+  /** Deleted projects stay as renamed rows (`name#id`) so that their id is never reused. */
+  deleted: Generated<number>
   created_at: string
   updated_at: string
 }
@@ -79,6 +81,8 @@ export interface UserTable {
   sysadmin: Generated<number>
   /** Set for users that came from LDAP; their password lives there. */
   ldap_dn: string | null
+  /** Deleted users stay as renamed rows (`name#id`) so that their id is never reused. */
+  deleted: Generated<number>
   created_at: string
   updated_at: string
 }

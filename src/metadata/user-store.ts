@@ -1,5 +1,5 @@
 // Users: database accounts, and LDAP accounts mirrored on first login (their password stays in LDAP).
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, UserTable } from './schema.js'
 import { nowIso } from './stores.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
@@ -57,12 +57,12 @@ export class UserStore {
   }
 
   async getById(id: number): Promise<User | null> {
-    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).where('deleted', '=', 0).executeTakeFirst()
     return r === undefined ? null : toUser(r)
   }
 
   async list(q: ListQuery): Promise<Listed<User>> {
-    const page = await listPage(this.db.selectFrom('users').selectAll(), q, USER_FIELDS, { column: 'id', desc: false })
+    const page = await listPage(this.db.selectFrom('users').selectAll().where('deleted', '=', 0), q, USER_FIELDS, { column: 'id', desc: false })
     return { items: page.items.map(toUser), total: page.total }
   }
 
@@ -100,12 +100,22 @@ export class UserStore {
     return Number(r.numUpdatedRows) > 0
   }
 
-  /** Deletes a user with their memberships and sessions. */
+  /**
+   * Deletes a user: memberships and sessions go; the row stays, renamed to `name#id`, without
+   * e-mail or usable password and marked deleted, so that the id is never given to another
+   * user (who would otherwise inherit owned projects and audit entries). The name is free again.
+   */
   async delete(id: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ deleted: 1, username: sql<string>`username || '#' || ${sql.ref('id')}`, email: null, password_hash: '!deleted', ldap_dn: null, sysadmin: 0, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('deleted', '=', 0)
+      .executeTakeFirst()
+    if (Number(r.numUpdatedRows) === 0) return false
     await this.db.deleteFrom('project_members').where('entity_type', '=', 'u').where('entity_id', '=', id).execute()
     await this.db.deleteFrom('sessions').where('user_id', '=', id).execute()
-    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
-    return Number(r.numDeletedRows) > 0
+    return true
   }
 
   async emailTaken(email: string, exceptId = -1): Promise<boolean> {

@@ -4,6 +4,11 @@ import { BerthError } from '../lib/errors.js'
 import type { Caller, Principal, UserPrincipal } from '../auth/identity.js'
 import { isSysadmin } from '../auth/access.js'
 
+/** Who did it and from where, for an audit entry. */
+export function actorOf(caller: Caller): { username: string; clientIp: string } {
+  return { username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, clientIp: caller.address ?? '' }
+}
+
 export function requireSignedIn(caller: Caller): Principal {
   if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
   return caller

@@ -9,7 +9,7 @@ import type { Caller, Directory } from '../auth/identity.js'
 import { AccessController, isSysadmin } from '../auth/access.js'
 import { isRoleId, ROLES, type Permission } from '../auth/permissions.js'
 import type { AuditLog } from './audit-log.js'
-import { checkResourceName, requireUser } from './guards.js'
+import { actorOf, checkResourceName, requireUser } from './guards.js'
 
 export interface ProjectWithRoles extends ProjectDetail {
   roleIds: number[]
@@ -36,7 +36,7 @@ export class ProjectService {
   constructor(private readonly o: ProjectServiceOptions) {}
 
   private audit(caller: Caller, project: Project, operation: string, resourceType: string, resource: string): void {
-    this.o.audit.record({ username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, operation, resourceType, resource, result: 'success', projectId: project.id })
+    this.o.audit.record({ ...actorOf(caller), operation, resourceType, resource, result: 'success', projectId: project.id })
   }
 
   /**

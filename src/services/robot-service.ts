@@ -12,7 +12,7 @@ import { newRobotSecret, robotSecretHash } from '../auth/authenticator.js'
 import { passwordProblem } from '../auth/password.js'
 import type { AuditLog } from './audit-log.js'
 import type { ProjectService } from './project-service.js'
-import { checkResourceName, requireSignedIn } from './guards.js'
+import { actorOf, checkResourceName, requireSignedIn } from './guards.js'
 
 /** Robot names start with this; the level is stored separately and is what counts. */
 export const ROBOT_PREFIX = 'robot$'
@@ -23,6 +23,8 @@ export interface NewRobotInput {
   level: 'system' | 'project'
   duration: number
   disable?: boolean
+  /** A chosen secret (password policy applies); a random one when absent. */
+  secret?: string
   permissions: RobotPermission[]
 }
 
@@ -45,6 +47,13 @@ function expiryOf(durationDays: number, from: number): string | null {
   return new Date(from + durationDays * 86_400_000).toISOString()
 }
 
+function chosenOrNewSecret(secret: string | undefined): { secret: string; hash: string } {
+  if (secret === undefined) return newRobotSecret()
+  const problem = passwordProblem(secret)
+  if (problem !== null) throw new BerthError('BAD_REQUEST', `secret ${problem}`)
+  return { secret, hash: robotSecretHash(secret) }
+}
+
 export class RobotService {
   constructor(private readonly o: RobotServiceOptions) {}
 
@@ -53,7 +62,7 @@ export class RobotService {
   }
 
   private audit(caller: Caller, robot: Pick<Robot, 'name' | 'projectId'>, operation: string): void {
-    this.o.audit.record({ username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, operation, resourceType: 'robot', resource: robot.name, result: 'success', projectId: robot.projectId })
+    this.o.audit.record({ ...actorOf(caller), operation, resourceType: 'robot', resource: robot.name, result: 'success', projectId: robot.projectId })
   }
 
   /** Checks permissions for a robot of `level` made by `caller`; returns the project of a project robot. */
@@ -91,7 +100,7 @@ export class RobotService {
     checkResourceName('robot name', input.name, 128)
     const projectId = await this.checkPermissions(caller, input.level, input.permissions)
     const fullName = input.level === 'system' ? `${ROBOT_PREFIX}${input.name}` : `${ROBOT_PREFIX}${input.permissions[0]!.namespace}+${input.name}`
-    const { secret, hash } = newRobotSecret()
+    const { secret, hash } = chosenOrNewSecret(input.secret)
     const robot = await this.o.stores.robots.create({
       name: fullName,
       description: input.description ?? '',
@@ -154,12 +163,7 @@ export class RobotService {
   /** Replaces the robot's secret with `secret` (which must meet the password policy) or a new random one. */
   async refreshSecret(caller: Caller, id: number, secret?: string): Promise<string> {
     const robot = await this.managed(caller, id, 'robot:update')
-    let next = newRobotSecret()
-    if (secret !== undefined) {
-      const problem = passwordProblem(secret)
-      if (problem !== null) throw new BerthError('BAD_REQUEST', `secret ${problem}`)
-      next = { secret, hash: robotSecretHash(secret) }
-    }
+    const next = chosenOrNewSecret(secret)
     await this.o.stores.robots.update(id, { secretHash: next.hash })
     this.o.changed?.()
     this.audit(caller, robot, 'update')

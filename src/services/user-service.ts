@@ -8,7 +8,7 @@ import type { Caller } from '../auth/identity.js'
 import { isSysadmin } from '../auth/access.js'
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.js'
 import type { AuditLog } from './audit-log.js'
-import { checkUsername, requireSignedIn, requireSysadmin, requireUser } from './guards.js'
+import { actorOf, checkUsername, requireSignedIn, requireSysadmin, requireUser } from './guards.js'
 
 export interface NewUserInput {
   username: string
@@ -42,7 +42,7 @@ export class UserService {
   constructor(private readonly o: UserServiceOptions) {}
 
   private audit(caller: Caller, operation: string, username: string): void {
-    this.o.audit.record({ username: caller.kind === 'anonymous' ? 'anonymous' : caller.username, operation, resourceType: 'user', resource: username, result: 'success' })
+    this.o.audit.record({ ...actorOf(caller), operation, resourceType: 'user', resource: username, result: 'success' })
   }
 
   async list(caller: Caller, q: ListQuery): Promise<Listed<User>> {
@@ -98,7 +98,7 @@ export class UserService {
       sysadmin: false,
     })
     if (user === null) throw new BerthError('CONFLICT', 'username is already in use')
-    this.audit(selfRegistering ? { kind: 'user', userId: user.id, username: user.username, sysadmin: false, groups: [] } : caller, 'create', user.username)
+    this.audit(selfRegistering ? { kind: 'user', userId: user.id, username: user.username, sysadmin: false, groups: [], ...(caller.address !== undefined ? { address: caller.address } : {}) } : caller, 'create', user.username)
     return user
   }
 

@@ -8,7 +8,12 @@ import { basicCaller, CSRF_HEADER, parseAuthorization, SESSION_COOKIE, type Secu
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
+/** The caller of an API request, carrying the client address for the audit log. */
 export async function apiCaller(sec: Security, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
+  return { ...(await callerOf(sec, req, reply)), address: req.ip }
+}
+
+async function callerOf(sec: Security, req: FastifyRequest, reply: FastifyReply): Promise<Caller> {
   const creds = parseAuthorization(req.headers.authorization)
   if (creds !== null) return basicCaller(sec, req, creds)
   const sid = req.cookies[SESSION_COOKIE]

@@ -189,6 +189,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       permissions: b.permissions.map((p) => ({ kind: p.kind as 'project', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })),
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.disable !== undefined ? { disable: b.disable } : {}),
+      ...(b.secret !== undefined ? { secret: b.secret } : {}),
     })
     return reply.code(201).header('location', `${API}/robots/${robot.id}`).send(S.robotCreatedJson(robot, secret))
   })

@@ -135,8 +135,20 @@ export const RobotCreationBody = Type.Object(
   strict,
 )
 
+/**
+ * Harbor's clients (its UI, the Terraform provider) PUT back the whole robot as GET returned it;
+ * the read-only fields are accepted and ignored, anything else unknown is refused.
+ */
 export const RobotUpdateBody = Type.Object(
   {
+    id: Type.Optional(Type.Integer()),
+    editable: Type.Optional(Type.Boolean()),
+    expires_at: Type.Optional(Type.Integer()),
+    creation_time: Type.Optional(Type.String()),
+    update_time: Type.Optional(Type.String()),
+    creator_type: Type.Optional(Type.String()),
+    creator_ref: Type.Optional(Type.Integer()),
+    secret: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
     description: Type.Optional(Type.String({ maxLength: 1024 })),
     level: Type.Optional(Type.String()),
