@@ -1,5 +1,5 @@
 // The audit log: who did what to which resource, from where, and whether it worked.
-import type { Kysely, Selectable } from 'kysely'
+import { CompiledQuery, type Insertable, type Kysely, type Selectable } from 'kysely'
 import type { AuditLogTable, Database } from './schema.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
@@ -30,6 +30,18 @@ export const AUDIT_FIELDS: Fields = {
   id: { column: 'id', type: 'int' },
 }
 
+const CHUNK = 64
+const COLUMNS = ['project_id', 'username', 'operation', 'resource_type', 'resource', 'result', 'client_ip', 'op_time'] as const
+/** The INSERT for `rows` rows in this database's dialect; parameters go row by row in COLUMNS order. */
+function compileInsert(db: Kysely<Database>, rows: number): string {
+  const row = Object.fromEntries(COLUMNS.map((c) => [c, ''])) as unknown as Insertable<AuditLogTable>
+  return db.insertInto('audit_logs').values(Array.from({ length: rows }, () => row)).compile().sql
+}
+
+function rowOf(e: AuditEntry): unknown[] {
+  return [e.projectId, e.username, e.operation, e.resourceType, e.resource, e.result, e.clientIp, e.opTime]
+}
+
 function toRecord(r: Selectable<AuditLogTable>): AuditRecord {
   return {
     id: r.id,
@@ -45,25 +57,28 @@ function toRecord(r: Selectable<AuditLogTable>): AuditRecord {
 }
 
 export class AuditStore {
+  private readonly compiled = new Map<number, string>()
+
   constructor(private readonly db: Kysely<Database>) {}
 
+  private insertSql(rows: number): string {
+    let text = this.compiled.get(rows)
+    if (text === undefined) this.compiled.set(rows, (text = compileInsert(this.db, rows)))
+    return text
+  }
+
+  /**
+   * Writes entries in one transaction. Every pull is audited, so this is on a hot path: the
+   * INSERT is compiled once for CHUNK rows and once for one row, and re-run with new
+   * parameters (a statement per batch size would be compiled, and cached, anew each time).
+   */
   async insert(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return
-    await this.db
-      .insertInto('audit_logs')
-      .values(
-        entries.map((e) => ({
-          project_id: e.projectId,
-          username: e.username,
-          operation: e.operation,
-          resource_type: e.resourceType,
-          resource: e.resource,
-          result: e.result,
-          client_ip: e.clientIp,
-          op_time: e.opTime,
-        })),
-      )
-      .execute()
+    await this.db.transaction().execute(async (trx) => {
+      let i = 0
+      for (; i + CHUNK <= entries.length; i += CHUNK) await trx.executeQuery(CompiledQuery.raw(this.insertSql(CHUNK), entries.slice(i, i + CHUNK).flatMap(rowOf)))
+      for (; i < entries.length; i++) await trx.executeQuery(CompiledQuery.raw(this.insertSql(1), rowOf(entries[i]!)))
+    })
   }
 
   /** Entries matching `q`, newest first; `projectIds` limits them to those projects' entries. */

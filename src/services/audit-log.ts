@@ -2,7 +2,7 @@
 // pull costs the request nothing; a reader flushes first, so this node's entries are visible.
 import type { Logger } from '../lib/logger.js'
 import type { Db } from '../metadata/schema.js'
-import { storesOver, nowIso } from '../metadata/stores.js'
+import { storesOver, nowIso, type Stores } from '../metadata/stores.js'
 import type { AuditEntry, AuditRecord } from '../metadata/audit-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 
@@ -18,11 +18,14 @@ export class AuditLog {
   private buffer: Pending[] = []
   private timer: NodeJS.Timeout | undefined
   private writing: Promise<void> = Promise.resolve()
+  private readonly stores: Stores
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.stores = storesOver(db.kysely)
+  }
 
   record(e: AuditInput): void {
     if (this.buffer.length >= MAX_BUFFER) {
@@ -41,7 +44,7 @@ export class AuditLog {
     const batch = this.buffer
     this.buffer = []
     this.writing = this.writing.then(async () => {
-      const stores = storesOver(this.db.kysely)
+      const stores = this.stores
       const ids = new Map<string, number | null>()
       for (let i = 0; i < batch.length; i += 500) {
         try {
@@ -64,6 +67,6 @@ export class AuditLog {
 
   async list(q: ListQuery, projectIds?: number[]): Promise<Listed<AuditRecord>> {
     await this.flush()
-    return storesOver(this.db.kysely).audit.list(q, projectIds)
+    return this.stores.audit.list(q, projectIds)
   }
 }
