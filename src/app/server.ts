@@ -98,9 +98,6 @@ export async function createBerth(config: Config, o: { log?: Logger; showOnce?: 
     stores,
     audit,
     externalUrl: config.external_url,
-    selfRegistration: config.auth.self_registration,
-    mode: config.auth.mode,
-    ...(directory !== undefined ? { directory } : {}),
   }
   const blobs = new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot))
   const ctx = new RegistryContext({ db, blobs, log })

@@ -7,7 +7,7 @@ import type { Authenticator } from '../auth/authenticator.js'
 import type { TokenService } from '../auth/token-service.js'
 import type { Sessions } from '../auth/sessions.js'
 import type { AccessController } from '../auth/access.js'
-import { ANONYMOUS, type Caller, type Directory } from '../auth/identity.js'
+import { ANONYMOUS, type Caller } from '../auth/identity.js'
 import type { AuditLog } from '../services/audit-log.js'
 
 export interface Security {
@@ -19,9 +19,6 @@ export interface Security {
   audit: AuditLog
   /** external_url, or '' to derive URLs from the request. */
   externalUrl: string
-  selfRegistration: boolean
-  mode: 'db_auth' | 'ldap_auth'
-  directory?: Directory
 }
 
 export const SESSION_COOKIE = 'sid'

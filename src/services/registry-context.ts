@@ -15,10 +15,8 @@ export interface RegistryDeps {
   log: Logger
 }
 
-/** Whether the caller may read a repository; the identity layer supplies the real check. */
+/** Whether the caller may read a repository (for mounts and the catalog); the registry gate supplies it per request. */
 export type CanRead = (repository: RepoName) => boolean | Promise<boolean>
-
-export const readAll: CanRead = () => true
 
 export function nameUnknown(repository: string): BerthError {
   return new BerthError('NAME_UNKNOWN', 'repository name not known to registry', { name: repository })
