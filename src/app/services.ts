@@ -1,0 +1,129 @@
+// Composition of the use cases from configuration: database (migrated), secrets, identity,
+// storage and the services. The HTTP server and the admin CLI both start from here.
+import { randomBytes } from 'node:crypto'
+import { createLogger, type Logger } from '../lib/logger.js'
+import { openDb, migrate } from '../metadata/db.js'
+import type { Db } from '../metadata/schema.js'
+import { storesOver, type Stores } from '../metadata/stores.js'
+import { FilesystemDriver } from '../storage/drivers/filesystem.js'
+import type { StorageDriver } from '../storage/driver.js'
+import { BlobStore } from '../storage/blob-store.js'
+import { RegistryContext } from '../services/registry-context.js'
+import { BlobService } from '../services/blob-service.js'
+import { ManifestService } from '../services/manifest-service.js'
+import { AuditLog } from '../services/audit-log.js'
+import { UserService } from '../services/user-service.js'
+import { ProjectService } from '../services/project-service.js'
+import { RobotService } from '../services/robot-service.js'
+import { SecretBox } from '../auth/secret-box.js'
+import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
+import { ensureAdmin } from '../auth/admin-user.js'
+import { TokenService } from '../auth/token-service.js'
+import { sharedSecret } from '../auth/shared-secrets.js'
+import { Sessions } from '../auth/sessions.js'
+import { LoginGuard } from '../auth/login-guard.js'
+import { Authenticator } from '../auth/authenticator.js'
+import { AccessController } from '../auth/access.js'
+import type { Directory } from '../auth/identity.js'
+import type { Security } from '../http/security.js'
+import { resolvedPaths, type Config } from './config.js'
+
+/** Storage drivers by name; config picks one. */
+const STORAGE_DRIVERS: Record<Config['storage']['driver'], (root: string) => StorageDriver> = {
+  filesystem: (root) => new FilesystemDriver(root),
+}
+
+export interface Services {
+  config: Config
+  db: Db
+  stores: Stores
+  log: Logger
+  audit: AuditLog
+  security: Security
+  blobService: BlobService
+  manifestService: ManifestService
+  users: UserService
+  projects: ProjectService
+  robots: RobotService
+  directory?: Directory
+  /** Flushes the audit log and closes the database. */
+  close(): Promise<void>
+}
+
+export interface ServicesOptions {
+  log?: Logger
+  /** Shows the generated admin password; by default printed once on stderr. */
+  showOnce?: (password: string) => void
+}
+
+/** Prints the generated admin password once, outside the structured log. */
+function showOnce(password: string): void {
+  process.stderr.write(`\nberth: created user "admin" with the generated password: ${password}\nberth: it is shown only this once; change it after logging in.\n\n`)
+}
+
+export async function openServices(config: Config, o: ServicesOptions = {}): Promise<Services> {
+  const log = o.log ?? createLogger(config.log.level)
+  const paths = resolvedPaths(config)
+  const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
+  const stores = storesOver(db.kysely)
+  let tokens: TokenService
+  let csrfKey: Buffer
+  try {
+    const applied = await migrate(db)
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+    await stores.projects.ensure('library', true)
+    const box = new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir))
+    await checkSecretKey(stores, box)
+    const generated = await ensureAdmin(stores, config.admin.password)
+    if (generated !== null) (o.showOnce ?? showOnce)(generated)
+    tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
+    csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  const audit = new AuditLog(db, log)
+  let directory: Directory | undefined
+  if (config.auth.mode === 'ldap_auth') {
+    const { LdapDirectory } = await import('../auth/ldap-directory.js')
+    directory = new LdapDirectory(config.auth.ldap, log)
+  }
+  const access = new AccessController(stores)
+  const authenticator = new Authenticator({
+    stores,
+    mode: config.auth.mode,
+    ...(directory !== undefined ? { directory } : {}),
+    guard: new LoginGuard({ maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
+    onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: e.kind, resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
+  })
+  const security: Security = {
+    authenticator,
+    tokens,
+    sessions: new Sessions({ stores, csrfKey, ttlMs: config.auth.session_ttl_minutes * 60_000, adminGroupDn: config.auth.ldap.group_admin_dn }),
+    access,
+    stores,
+    audit,
+    externalUrl: config.external_url,
+  }
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot)), log })
+  const changed = () => authenticator.forget()
+  const projects = new ProjectService({ stores, access, audit, ...(directory !== undefined ? { directory } : {}), changed })
+  return {
+    config,
+    db,
+    stores,
+    log,
+    audit,
+    security,
+    blobService: new BlobService(ctx),
+    manifestService: new ManifestService(ctx),
+    users: new UserService({ stores, audit, selfRegistration: config.auth.self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
+    projects,
+    robots: new RobotService({ stores, access, projects, audit, changed }),
+    ...(directory !== undefined ? { directory } : {}),
+    close: async () => {
+      await audit.flush()
+      await db.close()
+    },
+  }
+}
