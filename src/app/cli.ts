@@ -1,77 +1,170 @@
 #!/usr/bin/env node
-// The `berth` command: serve the registry, or apply migrations.
+// The `berth` command: serve the registry, apply migrations, and administer it (configuration,
+// users, projects, robot accounts). Each command lives in commands/; this file finds the
+// command in argv, parses its options, prints help, and maps failures to exit statuses:
+// 0 ok, 1 the operation failed, 2 usage error, 78 invalid configuration.
 import { parseArgs } from 'node:util'
 import { isBerthError } from '../lib/errors.js'
-import { createLogger } from '../lib/logger.js'
-import { openDb, migrate } from '../metadata/db.js'
-import { loadConfig, resolvedPaths, type Config } from './config.js'
-import { createBerth } from './server.js'
+import { columns, flag, GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type Command, type Group, type Invocation } from './commands/common.js'
+import { serveCommands } from './commands/server.js'
+import { configGroup } from './commands/config.js'
+import { adminGroup } from './commands/admin.js'
+import { usersGroup } from './commands/users.js'
+import { projectsGroup } from './commands/projects.js'
+import { robotsGroup } from './commands/robots.js'
+
+const GROUPS: Group[] = [configGroup, adminGroup, usersGroup, projectsGroup, robotsGroup]
 
 const HELP = `berth: an OCI container registry
 
 Usage:
-  berth serve [--config FILE]     run the registry (default command)
-  berth migrate [--config FILE]   apply database migrations and exit
-  berth help                      show this text
+${columns(
+  [],
+  [
+    ...serveCommands.map((c) => [`  berth ${c.usage}`, c.summary]),
+    ['  berth help [COMMAND]', 'show this text, or the help of a command'],
+  ],
+).trimEnd()}
+
+Administration (acts on the database of the configuration, as the user "cli"):
+${columns(
+  [],
+  GROUPS.flatMap((g) => g.commands.map((c) => [`  berth ${g.name} ${c.name}`, c.summary])),
+).trimEnd()}
+
+Run "berth <command> --help" for the options of a command.
 
 Configuration comes from berth.yml (--config or BERTH_CONFIG) and BERTH_* environment
 variables, e.g. BERTH_HTTP_PORT, BERTH_HTTP_HOST, BERTH_DATA_DIR, BERTH_DATABASE_URL,
 BERTH_EXTERNAL_URL, BERTH_ADMIN_PASSWORD. See berth.example.yml for every setting.
 `
 
-async function serve(config: Config): Promise<void> {
-  const log = createLogger(config.log.level)
-  const berth = await createBerth(config, { log })
-  const address = await berth.app.listen({ host: config.http.host, port: config.http.port })
-  log.info({ address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect }, 'listening')
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'shutting down')
-    berth
-      .close()
-      .then(() => {
-        log.flush()
-        process.exit(0)
-      })
-      .catch((err) => {
-        log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      })
+function groupHelp(g: Group): string {
+  return `Usage: berth ${g.name} <command> [options]
+
+Commands:
+${columns(
+  [],
+  g.commands.map((c) => [`  berth ${g.name} ${c.name}`, c.summary]),
+).trimEnd()}
+
+Run "berth ${g.name} <command> --help" for the options of a command.
+`
+}
+
+function commandHelp(prefix: string, c: Command): string {
+  return `Usage: berth ${prefix}${c.usage}
+
+${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+${c.details}
+
+${GLOBAL_HELP}
+`
+}
+
+/** Options that take a value and may come before the command (`berth -c berth.yml users list`). */
+const VALUE_OPTIONS = new Set(Object.entries(GLOBAL_OPTIONS).flatMap(([k, o]) => (o.type === 'string' ? [`--${k}`, ...(o.short ? [`-${o.short}`] : [])] : [])))
+
+/** Indexes in argv of the words that are not options (nor option values), up to `--`. */
+function words(argv: string[]): number[] {
+  const found: number[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--') break
+    if (VALUE_OPTIONS.has(a)) i++
+    else if (!a.startsWith('-') || a === '-') found.push(i)
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  return found
+}
+
+/** What argv asks for: a command (and the argv left for it), or a help text, or a usage error. */
+type Resolved = { command: Command; prefix: string; rest: string[] } | { help: string } | { error: string; help: string }
+
+function resolve(argv: string[]): Resolved {
+  const at = words(argv)
+  const word = (n: number) => (at[n] === undefined ? undefined : argv[at[n]!])
+  const without = (n: number) => argv.filter((_, i) => !at.slice(0, n).includes(i))
+  const first = word(0)
+  if (first === 'help') {
+    const target = resolve(at.slice(1).map((i) => argv[i]!).concat('--help'))
+    return 'command' in target ? { help: commandHelp(target.prefix, target.command) } : target
+  }
+  const wantsHelp = argv.slice(0, argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--')).some((a) => a === '--help' || a === '-h')
+  if (first === undefined) return wantsHelp ? { help: HELP } : { command: serveCommands[0]!, prefix: '', rest: argv }
+  const top = serveCommands.find((c) => c.name === first)
+  if (top !== undefined) return { command: top, prefix: '', rest: without(1) }
+  const group = GROUPS.find((g) => g.name === first)
+  if (group === undefined) return { error: `unknown command ${JSON.stringify(first)}`, help: HELP }
+  const second = word(1)
+  if (second === undefined) return wantsHelp ? { help: groupHelp(group) } : { error: `${group.name}: which command?`, help: groupHelp(group) }
+  const command = group.commands.find((c) => c.name === second)
+  if (command === undefined) return { error: `unknown command ${JSON.stringify(`${group.name} ${second}`)}`, help: groupHelp(group) }
+  return { command, prefix: `${group.name} `, rest: without(2) }
+}
+
+function parse(c: Command, prefix: string, rest: string[]): { values: Invocation['values']; positionals: string[] } {
+  let parsed
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...c.options }, allowPositionals: true, strict: true })
+  } catch (err) {
+    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(`${prefix}${c.name}: ${err.message}`)
+    throw err
+  }
+  const { values, positionals } = parsed
+  if (flag(values, 'help')) return { values, positionals }
+  const required = c.args.filter((a) => !a.endsWith('?'))
+  if (positionals.length < required.length) throw new UsageError(`${prefix}${c.name}: missing argument <${required[positionals.length]!}>`)
+  if (positionals.length > c.args.length) throw new UsageError(`${prefix}${c.name}: unexpected argument ${JSON.stringify(positionals[c.args.length])}`)
+  return { values, positionals }
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-  })
-  const command = positionals[0] ?? 'serve'
-  if (values.help || command === 'help') {
-    process.stdout.write(HELP)
+  const found = resolve(argv)
+  if ('error' in found) {
+    process.stderr.write(`berth: ${found.error}\n\n${found.help}`)
+    process.exitCode = 2
     return
   }
-  const config = loadConfig(process.env, values.config ?? process.env.BERTH_CONFIG)
-  switch (command) {
-    case 'serve':
-      return serve(config)
-    case 'migrate': {
-      const db = await openDb(resolvedPaths(config).databaseUrl)
-      try {
-        const applied = await migrate(db)
-        process.stdout.write(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n')
-      } finally {
-        await db.close()
-      }
+  if ('help' in found) {
+    process.stdout.write(found.help)
+    return
+  }
+  const { command, prefix } = found
+  let inv: Invocation
+  try {
+    const { values, positionals } = parse(command, prefix, found.rest)
+    if (flag(values, 'help')) {
+      process.stdout.write(commandHelp(prefix, command))
       return
     }
-    default:
-      process.stderr.write(`berth: unknown command ${JSON.stringify(command)}\n\n${HELP}`)
+    inv = {
+      values,
+      positionals,
+      env: process.env,
+      stdin: process.stdin,
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`berth: ${err.message}\nusage: berth ${prefix}${command.usage}\nRun "berth ${prefix}${command.name} --help" for more.\n`)
+    process.exitCode = 2
+    return
+  }
+  if (prefix === '') return command.run(inv)
+  // Administration commands: a failed operation is one line on stderr, without a stack.
+  try {
+    await command.run(inv)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`berth: ${err.message}\nusage: berth ${prefix}${command.usage}\n`)
       process.exitCode = 2
+    } else if (isBerthError(err) && err.code !== 'CONFIG_INVALID' && err.code !== 'INTERNAL') {
+      process.stderr.write(`berth: ${err.message}\n`)
+      process.exitCode = 1
+    } else {
+      throw err
+    }
   }
 }
 

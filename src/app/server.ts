@@ -1,11 +1,14 @@
 // The composition root: builds the services from configuration and serves them over HTTP.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import cookie from '@fastify/cookie'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import { newId } from '../lib/ids.js'
 import { ociRoutes } from '../http/oci/routes.js'
 import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
+import { API } from '../http/api/router.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 
@@ -53,6 +56,20 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     )
   })
   await app.register(cookie)
+  // The OpenAPI document is built from the schemas the /api/v2.0 routes are declared with.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Berth management API', version: '2.0', description: "Harbor's /api/v2.0 paths and fields, served by Berth." },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      security: [{ basic: [] }],
+    },
+    transform: ({ schema, url }) => ({
+      schema: { ...(schema ?? {}), hide: (schema as { hide?: boolean } | undefined)?.hide === true || !url.startsWith(`${API}/`) || url.startsWith(`${API}/docs`) } as typeof schema,
+      url,
+    }),
+  })
+  await app.register(swaggerUi, { routePrefix: `${API}/docs` })
+  app.get(`${API}/openapi.json`, { schema: { hide: true } }, async () => app.swagger())
   await app.register(ociRoutes, {
     blobs: blobService,
     manifests: manifestService,

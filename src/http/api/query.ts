@@ -7,8 +7,9 @@ import type { Condition, ListQuery } from '../../metadata/list-query.js'
 export const MAX_PAGE_SIZE = 100
 const DEFAULT_PAGE_SIZE = 10
 
-function positive(raw: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (raw === undefined || raw === '') return fallback
+function positive(given: string | number | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (given === undefined || given === '') return fallback
+  const raw = String(given)
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new BerthError('BAD_REQUEST', `${name} must be a positive integer`)
   return Math.min(Number(raw), max)
 }
@@ -68,10 +69,10 @@ export function parseSort(raw: string | undefined, aliases: Record<string, strin
 }
 
 export function listQueryOf(req: FastifyRequest, aliases: Record<string, string> = {}): ListQuery {
-  const q = req.query as Record<string, string | undefined>
+  const q = req.query as Record<string, string | number | undefined>
   return {
-    conditions: parseQ(q.q, aliases),
-    sort: parseSort(q.sort, aliases),
+    conditions: parseQ(q.q as string | undefined, aliases),
+    sort: parseSort(q.sort as string | undefined, aliases),
     page: positive(q.page, 'page', 1),
     pageSize: positive(q.page_size, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
   }

@@ -1,7 +1,7 @@
 // /api/v2.0 (identity part: users, projects, members, robots, audit logs) and the console's
 // login and logout (/c/login, /c/log_out), with Harbor's paths, fields and error bodies.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { BerthError } from '../../lib/errors.js'
 import type { Caller } from '../../auth/identity.js'
 import { isSysadmin } from '../../auth/access.js'
@@ -10,8 +10,9 @@ import type { ProjectService } from '../../services/project-service.js'
 import type { RobotService } from '../../services/robot-service.js'
 import { sendApiError } from '../errors.js'
 import { CSRF_HEADER, SESSION_COOKIE, type Security } from '../security.js'
-import { apiCaller, idOf, projectRefOf } from './context.js'
+import { idOf, projectRefOf } from './context.js'
 import { listQueryOf, pagingHeaders } from './query.js'
+import { API, apiRouter, Empty, ListQueryParams } from './router.js'
 import * as S from './shapes.js'
 
 export interface ApiDeps extends Security {
@@ -19,10 +20,6 @@ export interface ApiDeps extends Security {
   projects: ProjectService
   robots: RobotService
 }
-
-const API = '/api/v2.0'
-
-type Handler = (req: FastifyRequest, reply: FastifyReply, caller: Caller) => Promise<unknown>
 
 /** Harbor's q keys for robots (Level, ProjectID) are accepted beside Berth's own. */
 const ROBOT_ALIASES = { Level: 'level', ProjectID: 'project_id', Name: 'name' }
@@ -36,15 +33,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.setErrorHandler((err, req, reply) => sendApiError(err, req, reply))
   app.setNotFoundHandler((req, reply) => sendApiError(new BerthError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply))
 
-  /** Registers a route whose handler gets the caller; `body` is validated against its schema. */
-  function route(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, o: { body?: TSchema; response?: TSchema }, handle: Handler) {
-    app.route({
-      method,
-      url: `${API}${url}`,
-      schema: { ...(o.body !== undefined ? { body: o.body } : {}), ...(o.response !== undefined ? { response: { 200: o.response, 201: o.response } } : {}) },
-      handler: async (req, reply) => handle(req, reply, await apiCaller(deps, req, reply)),
-    })
-  }
+  const route = apiRouter(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
@@ -70,73 +59,73 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   })
 
   // --- users -----------------------------------------------------------------------------
-  route('GET', '/users', { response: Type.Array(S.UserJson) }, async (req, reply, caller) => {
+  route('GET', '/users', { summary: 'List users (administrators)', tag: 'user', querystring: Type.Object({ ...ListQueryParams }), response: { 200: Type.Array(S.UserJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
     const page = await users.list(caller, q)
     pagingHeaders(req, reply, q, page.total)
     return page.items.map((u) => S.userJson(u))
   })
-  route('GET', '/users/search', { response: Type.Array(S.UserSearchJson) }, async (req, reply, caller) => {
+  route('GET', '/users/search', { summary: 'Search users by name (ids and names only)', tag: 'user', querystring: Type.Object({ ...ListQueryParams, username: Type.String({ description: 'part of the user name' }) }), response: { 200: Type.Array(S.UserSearchJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
     const page = await users.search(caller, (req.query as Record<string, string | undefined>).username ?? '', q)
     pagingHeaders(req, reply, q, page.total)
     return page.items.map((u) => ({ user_id: u.id, username: u.username }))
   })
-  route('GET', '/users/current', { response: S.UserJson }, async (_req, _reply, caller) => S.userJson(await users.current(caller), caller.kind === 'user' && caller.sysadmin))
-  route('POST', '/users', { body: S.UserCreationBody }, async (req, reply, caller) => {
+  route('GET', '/users/current', { summary: 'The signed-in user', tag: 'user', response: { 200: S.UserJson } }, async (_req, _reply, caller) => S.userJson(await users.current(caller), caller.kind === 'user' && caller.sysadmin))
+  route('POST', '/users', { summary: 'Create a user (administrators; anyone with self-registration)', tag: 'user', body: S.UserCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.UserCreationBody>
     const user = await users.create(caller, b)
     return created(reply, `/users/${user.id}`)
   })
-  route('GET', '/users/:user_id', { response: S.UserJson }, async (req, _reply, caller) => S.userJson(await users.get(caller, idOf(params(req).user_id!, 'user_id'))))
-  route('PUT', '/users/:user_id', { body: S.UserProfileBody }, async (req, reply, caller) => {
+  route('GET', '/users/:user_id', { summary: 'Get a user (themself or administrators)', tag: 'user', params: S.UserIdParams, response: { 200: S.UserJson } }, async (req, _reply, caller) => S.userJson(await users.get(caller, idOf(params(req).user_id!, 'user_id'))))
+  route('PUT', '/users/:user_id', { summary: 'Update a user profile', tag: 'user', params: S.UserIdParams, body: S.UserProfileBody, response: { 200: Empty } }, async (req, reply, caller) => {
     await users.updateProfile(caller, idOf(params(req).user_id!, 'user_id'), req.body as Static<typeof S.UserProfileBody>)
     return reply.send()
   })
-  route('PUT', '/users/:user_id/password', { body: S.PasswordBody }, async (req, reply, caller) => {
+  route('PUT', '/users/:user_id/password', { summary: 'Change a password', tag: 'user', params: S.UserIdParams, body: S.PasswordBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.PasswordBody>
     await users.setPassword(caller, idOf(params(req).user_id!, 'user_id'), b.new_password, b.old_password)
     return reply.send()
   })
-  route('PUT', '/users/:user_id/sysadmin', { body: S.SysadminBody }, async (req, reply, caller) => {
+  route('PUT', '/users/:user_id/sysadmin', { summary: 'Grant or revoke the administrator flag', tag: 'user', params: S.UserIdParams, body: S.SysadminBody, response: { 200: Empty } }, async (req, reply, caller) => {
     await users.setSysadmin(caller, idOf(params(req).user_id!, 'user_id'), (req.body as Static<typeof S.SysadminBody>).sysadmin_flag)
     return reply.send()
   })
-  route('DELETE', '/users/:user_id', {}, async (req, reply, caller) => {
+  route('DELETE', '/users/:user_id', { summary: 'Delete a user', tag: 'user', params: S.UserIdParams, response: { 200: Empty } }, async (req, reply, caller) => {
     await users.delete(caller, idOf(params(req).user_id!, 'user_id'))
     return reply.send()
   })
 
   // --- projects and members --------------------------------------------------------------
-  route('GET', '/projects', { response: Type.Array(S.ProjectJson) }, async (req, reply, caller) => {
+  route('GET', '/projects', { summary: 'List the projects the caller can see', tag: 'project', querystring: Type.Object({ ...ListQueryParams, name: Type.Optional(Type.String()), public: Type.Optional(Type.Boolean()) }), response: { 200: Type.Array(S.ProjectJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
-    const query = req.query as Record<string, string | undefined>
+    const query = req.query as { name?: string; public?: boolean }
     // Harbor's separate filters, folded into q.
     if (query.name !== undefined && query.name !== '') q.conditions.push({ key: 'name', op: 'fuzzy', value: query.name })
-    if (query.public !== undefined && query.public !== '') q.conditions.push({ key: 'public', op: 'eq', value: query.public })
+    if (query.public !== undefined) q.conditions.push({ key: 'public', op: 'eq', value: String(query.public) })
     const page = await projects.list(caller, q)
     pagingHeaders(req, reply, q, page.total)
     return page.items.map(S.projectJson)
   })
-  route('POST', '/projects', { body: S.ProjectCreationBody }, async (req, reply, caller) => {
+  route('POST', '/projects', { summary: 'Create a project', tag: 'project', body: S.ProjectCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.ProjectCreationBody>
     const project = await projects.create(caller, b.project_name, S.flag(b.metadata?.public) ?? b.public ?? false)
     return created(reply, `/projects/${project.id}`)
   })
-  route('GET', '/projects/:project', { response: S.ProjectJson }, async (req, _reply, caller) =>
+  route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>
     S.projectJson(await projects.get(caller, projectRefOf(req, params(req).project!))),
   )
-  route('PUT', '/projects/:project', { body: S.ProjectUpdateBody }, async (req, reply, caller) => {
+  route('PUT', '/projects/:project', { summary: 'Update project metadata', tag: 'project', params: S.ProjectParams, body: S.ProjectUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.ProjectUpdateBody>
     const change = S.flag(b.metadata?.public)
     await projects.update(caller, projectRefOf(req, params(req).project!), change === undefined ? {} : { public: change })
     return reply.send()
   })
-  route('DELETE', '/projects/:project', {}, async (req, reply, caller) => {
+  route('DELETE', '/projects/:project', { summary: 'Delete an empty project', tag: 'project', params: S.ProjectParams, response: { 200: Empty } }, async (req, reply, caller) => {
     await projects.delete(caller, projectRefOf(req, params(req).project!))
     return reply.send()
   })
-  route('GET', '/projects/:project/members', { response: Type.Array(S.MemberJson) }, async (req, reply, caller) => {
+  route('GET', '/projects/:project/members', { summary: 'List project members', tag: 'member', params: S.ProjectParams, querystring: Type.Object({ ...ListQueryParams, entityname: Type.Optional(Type.String()) }), response: { 200: Type.Array(S.MemberJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
     const entity = (req.query as Record<string, string | undefined>).entityname
     if (entity !== undefined && entity !== '') q.conditions.push({ key: 'entityname', op: 'fuzzy', value: entity })
@@ -144,7 +133,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     pagingHeaders(req, reply, q, page.total)
     return page.items.map(S.memberJson)
   })
-  route('POST', '/projects/:project/members', { body: S.MemberCreationBody }, async (req, reply, caller) => {
+  route('POST', '/projects/:project/members', { summary: 'Add a user or LDAP group to a project', tag: 'member', params: S.ProjectParams, body: S.MemberCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.MemberCreationBody>
     const ref = projectRefOf(req, params(req).project!)
     const id = await projects.addMember(caller, ref, {
@@ -154,18 +143,18 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     })
     return created(reply, `/projects/${params(req).project}/members/${id}`)
   })
-  route('GET', '/projects/:project/members/:mid', { response: S.MemberJson }, async (req, _reply, caller) =>
+  route('GET', '/projects/:project/members/:mid', { summary: 'Get a project member', tag: 'member', params: S.MemberParams, response: { 200: S.MemberJson } }, async (req, _reply, caller) =>
     S.memberJson(await projects.member(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'))),
   )
-  route('PUT', '/projects/:project/members/:mid', { body: S.RoleBody }, async (req, reply, caller) => {
+  route('PUT', '/projects/:project/members/:mid', { summary: "Change a member's role", tag: 'member', params: S.MemberParams, body: S.RoleBody, response: { 200: Empty } }, async (req, reply, caller) => {
     await projects.updateMember(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'), (req.body as Static<typeof S.RoleBody>).role_id)
     return reply.send()
   })
-  route('DELETE', '/projects/:project/members/:mid', {}, async (req, reply, caller) => {
+  route('DELETE', '/projects/:project/members/:mid', { summary: 'Remove a member', tag: 'member', params: S.MemberParams, response: { 200: Empty } }, async (req, reply, caller) => {
     await projects.deleteMember(caller, projectRefOf(req, params(req).project!), idOf(params(req).mid!, 'mid'))
     return reply.send()
   })
-  route('GET', '/projects/:project/logs', { response: Type.Array(S.AuditLogJson) }, async (req, reply, caller) => {
+  route('GET', '/projects/:project/logs', { summary: "A project's audit log", tag: 'auditlog', params: S.ProjectParams, querystring: Type.Object({ ...ListQueryParams }), response: { 200: Type.Array(S.AuditLogJson) } }, async (req, reply, caller) => {
     const project = await projects.require(caller, projectRefOf(req, params(req).project!), 'log:list')
     const q = listQueryOf(req)
     const page = await audit.list(q, [project.id])
@@ -174,13 +163,13 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   })
 
   // --- robots ------------------------------------------------------------------------------
-  route('GET', '/robots', { response: Type.Array(S.RobotJson) }, async (req, reply, caller) => {
+  route('GET', '/robots', { summary: 'List robot accounts', tag: 'robot', querystring: Type.Object({ ...ListQueryParams }), response: { 200: Type.Array(S.RobotJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req, ROBOT_ALIASES)
     const page = await robots.list(caller, q)
     pagingHeaders(req, reply, q, page.total)
     return page.items.map(S.robotJson)
   })
-  route('POST', '/robots', { body: S.RobotCreationBody, response: S.RobotCreatedJson }, async (req, reply, caller) => {
+  route('POST', '/robots', { summary: 'Create a robot account (the secret is shown once)', tag: 'robot', body: S.RobotCreationBody, response: { 201: S.RobotCreatedJson } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.RobotCreationBody>
     const { robot, secret } = await robots.create(caller, {
       name: b.name,
@@ -193,8 +182,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     })
     return reply.code(201).header('location', `${API}/robots/${robot.id}`).send(S.robotCreatedJson(robot, secret))
   })
-  route('GET', '/robots/:robot_id', { response: S.RobotJson }, async (req, _reply, caller) => S.robotJson(await robots.get(caller, idOf(params(req).robot_id!, 'robot_id'))))
-  route('PUT', '/robots/:robot_id', { body: S.RobotUpdateBody }, async (req, reply, caller) => {
+  route('GET', '/robots/:robot_id', { summary: 'Get a robot account', tag: 'robot', params: S.RobotIdParams, response: { 200: S.RobotJson } }, async (req, _reply, caller) => S.robotJson(await robots.get(caller, idOf(params(req).robot_id!, 'robot_id'))))
+  route('PUT', '/robots/:robot_id', { summary: 'Update a robot account', tag: 'robot', params: S.RobotIdParams, body: S.RobotUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.RobotUpdateBody>
     await robots.update(caller, idOf(params(req).robot_id!, 'robot_id'), {
       ...(b.description !== undefined ? { description: b.description } : {}),
@@ -206,17 +195,17 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     })
     return reply.send()
   })
-  route('PATCH', '/robots/:robot_id', { body: S.RobotSecretBody }, async (req, reply, caller) => {
+  route('PATCH', '/robots/:robot_id', { summary: "Refresh or set a robot's secret", tag: 'robot', params: S.RobotIdParams, body: S.RobotSecretBody, response: { 200: S.RobotSecretJson } }, async (req, reply, caller) => {
     const secret = await robots.refreshSecret(caller, idOf(params(req).robot_id!, 'robot_id'), (req.body as Static<typeof S.RobotSecretBody> | undefined)?.secret)
     return reply.send({ secret })
   })
-  route('DELETE', '/robots/:robot_id', {}, async (req, reply, caller) => {
+  route('DELETE', '/robots/:robot_id', { summary: 'Delete a robot account', tag: 'robot', params: S.RobotIdParams, response: { 200: Empty } }, async (req, reply, caller) => {
     await robots.delete(caller, idOf(params(req).robot_id!, 'robot_id'))
     return reply.send()
   })
 
   // --- audit logs ----------------------------------------------------------------------------
-  route('GET', '/audit-logs', { response: Type.Array(S.AuditLogJson) }, async (req, reply, caller) => {
+  route('GET', '/audit-logs', { summary: 'The audit log', tag: 'auditlog', querystring: Type.Object({ ...ListQueryParams }), response: { 200: Type.Array(S.AuditLogJson) } }, async (req, reply, caller) => {
     if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
     const q = listQueryOf(req)
     let projectIds: number[] | undefined

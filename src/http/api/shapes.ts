@@ -269,3 +269,11 @@ export function auditJson(a: AuditRecord): Static<typeof AuditLogJson> {
     operation_result: a.result === 'success',
   }
 }
+
+const Id = Type.String({ pattern: '^[0-9]{1,15}$', description: 'a numeric id' })
+export const UserIdParams = Type.Object({ user_id: Id })
+export const RobotIdParams = Type.Object({ robot_id: Id })
+/** A project name, or its id when numeric (send X-Is-Resource-Name: true for a numeric name). */
+export const ProjectParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 255, description: 'project name or id' }) })
+export const MemberParams = Type.Object({ project: ProjectParams.properties.project, mid: Id })
+export const RobotSecretJson = Type.Object({ secret: Type.String() })
