@@ -56,6 +56,7 @@ function commandHelp(prefix: string, c: Command): string {
   return `Usage: berth ${prefix}${c.usage}
 
 ${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+
 ${c.details}
 
 ${GLOBAL_HELP}

@@ -15,6 +15,8 @@ import { AuditLog } from '../services/audit-log.js'
 import { UserService } from '../services/user-service.js'
 import { ProjectService } from '../services/project-service.js'
 import { RobotService } from '../services/robot-service.js'
+import { ContentService } from '../services/content-service.js'
+import { LabelService } from '../services/label-service.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -45,6 +47,8 @@ export interface Services {
   users: UserService
   projects: ProjectService
   robots: RobotService
+  content: ContentService
+  labels: LabelService
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -108,6 +112,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const ctx = new RegistryContext({ db, blobs: new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot)), log })
   const changed = () => authenticator.forget()
   const projects = new ProjectService({ stores, access, audit, ...(directory !== undefined ? { directory } : {}), changed })
+  const manifestService = new ManifestService(ctx)
   return {
     config,
     db,
@@ -116,10 +121,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     audit,
     security,
     blobService: new BlobService(ctx),
-    manifestService: new ManifestService(ctx),
+    manifestService,
     users: new UserService({ stores, audit, selfRegistration: config.auth.self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, changed }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit }),
+    labels: new LabelService({ stores, projects, audit }),
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await audit.flush()

@@ -16,6 +16,8 @@ export interface RepositoryTable {
   id: Generated<number>
   project_id: number
   name: string
+  description: Generated<string>
+  pull_count: Generated<number>
   created_at: string
   updated_at: string
 }
@@ -150,6 +152,23 @@ export interface AuditLogTable {
   op_time: string
 }
 
+export interface LabelTable {
+  id: Generated<number>
+  name: string
+  description: Generated<string>
+  color: Generated<string>
+  scope: 'g' | 'p'
+  project_id: number | null
+  created_at: string
+  updated_at: string
+}
+
+export interface ArtifactLabelTable {
+  artifact_id: number
+  label_id: number
+  created_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   repositories: RepositoryTable
@@ -166,6 +185,8 @@ export interface Database {
   robots: RobotTable
   sessions: SessionTable
   audit_logs: AuditLogTable
+  labels: LabelTable
+  artifact_labels: ArtifactLabelTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -13,6 +13,8 @@ import { GroupStore } from './group-store.js'
 import { RobotStore } from './robot-store.js'
 import { SessionStore } from './session-store.js'
 import { AuditStore } from './audit-store.js'
+import { CatalogStore } from './catalog-store.js'
+import { LabelStore } from './label-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -27,6 +29,8 @@ export interface Stores {
   robots: RobotStore
   sessions: SessionStore
   audit: AuditStore
+  catalog: CatalogStore
+  labels: LabelStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -43,6 +47,8 @@ export function storesOver(executor: Kysely<Database>): Stores {
     robots: new RobotStore(executor),
     sessions: new SessionStore(executor),
     audit: new AuditStore(executor),
+    catalog: new CatalogStore(executor),
+    labels: new LabelStore(executor),
   }
 }
 

@@ -1,15 +1,15 @@
 // What every admin command shares: how a command is described (for dispatch and help), usage
 // errors, opening the services as the `cli` principal, reading a secret from stdin, and output.
+// Heavy modules (configuration schema, services, database drivers) are imported when a command
+// runs, so that help and usage errors answer at once.
 import type { ParseArgsConfig } from 'node:util'
-import pino from 'pino'
 import { BerthError } from '../../lib/errors.js'
-import { createLogger, silentLogger } from '../../lib/logger.js'
 import type { UserPrincipal } from '../../auth/identity.js'
 import { ADMIN } from '../../auth/admin-user.js'
 import { generatePassword, passwordProblem } from '../../auth/password.js'
-import { NO_QUERY, type ListQuery, type Listed } from '../../metadata/list-query.js'
-import { loadConfig, type Config } from '../config.js'
-import { openServices, type Services } from '../services.js'
+import type { ListQuery, Listed } from '../../metadata/list-query.js'
+import type { Config } from '../config.js'
+import type { Services } from '../services.js'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>
@@ -71,7 +71,8 @@ export function flag(values: Values, key: string): boolean {
 }
 
 /** The configuration as `serve` loads it: the file of --config or BERTH_CONFIG, then BERTH_* variables. */
-export function configOf(inv: Invocation): Config {
+export async function configOf(inv: Invocation): Promise<Config> {
+  const { loadConfig } = await import('../config.js')
   return loadConfig(inv.env, str(inv.values, 'config') ?? inv.env.BERTH_CONFIG)
 }
 
@@ -87,7 +88,8 @@ export async function cliCaller(services: Services): Promise<UserPrincipal> {
 
 /** Opens the services (migrating the database), runs `fn` as the `cli` principal, and always closes them. */
 export async function withServices<T>(inv: Invocation, fn: (services: Services, caller: UserPrincipal) => Promise<T>): Promise<T> {
-  const config = configOf(inv)
+  const config = await configOf(inv)
+  const [{ openServices }, { createLogger, silentLogger }, { default: pino }] = await Promise.all([import('../services.js'), import('../../lib/logger.js'), import('pino')])
   const log = flag(inv.values, 'verbose') ? createLogger(config.log.level, pino.destination({ dest: 2, sync: true })) : silentLogger()
   const services = await openServices(config, { log })
   try {
@@ -121,11 +123,14 @@ export async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
   })
 }
 
+/** The JSON shapes of /api/v2.0 (loaded when needed: they pull in the schema library). */
+export const apiShapes = () => import('../../http/api/shapes.js')
+
 /** Every item of a paged list. */
 export async function listAll<T>(page: (q: ListQuery) => Promise<Listed<T>>, q: Partial<ListQuery> = {}): Promise<T[]> {
   const items: T[] = []
   for (let n = 1; ; n++) {
-    const got = await page({ ...NO_QUERY, ...q, page: n })
+    const got = await page({ conditions: [], sort: [], pageSize: 100, ...q, page: n })
     items.push(...got.items)
     if (got.items.length === 0 || items.length >= got.total) return items
   }

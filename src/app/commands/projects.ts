@@ -1,10 +1,10 @@
 // berth projects list|create|delete: projects through ProjectService, as `cli` (projects it
 // creates are owned by admin, who becomes their Project Admin).
-import { projectJson } from '../../http/api/shapes.js'
-import { flag, JSON_OPTION, listAll, printList, withServices, type Group, type Invocation } from './common.js'
+import { apiShapes, flag, JSON_OPTION, listAll, printList, withServices, type Group, type Invocation } from './common.js'
 
 async function list(inv: Invocation): Promise<void> {
   const projects = await withServices(inv, (s, caller) => listAll((q) => s.projects.list(caller, q)))
+  const { projectJson } = await apiShapes()
   printList(
     inv,
     projects,

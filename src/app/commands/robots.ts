@@ -3,9 +3,8 @@ import { BerthError } from '../../lib/errors.js'
 import { REGISTRY_ACTIONS, type RegistryAction } from '../../auth/permissions.js'
 import type { Robot, RobotAccess, RobotPermission } from '../../metadata/robot-store.js'
 import { ROBOT_PREFIX } from '../../services/robot-service.js'
-import { robotCreatedJson, robotJson } from '../../http/api/shapes.js'
 import type { Services } from '../services.js'
-import { commaList, flag, JSON_OPTION, listAll, printList, str, UsageError, withServices, type Group, type Invocation } from './common.js'
+import { apiShapes, commaList, flag, JSON_OPTION, listAll, printList, str, UsageError, withServices, type Group, type Invocation } from './common.js'
 
 /** Robots expire after this many days unless --duration says otherwise (Harbor's default). */
 export const DEFAULT_DURATION_DAYS = 30
@@ -45,6 +44,7 @@ async function list(inv: Invocation): Promise<void> {
     }
     return listAll((q) => s.robots.list(caller, q), { conditions })
   })
+  const { robotJson } = await apiShapes()
   printList(
     inv,
     robots,
@@ -79,6 +79,7 @@ async function create(inv: Invocation): Promise<void> {
     }),
   )
   if (flag(inv.values, 'json')) {
+    const { robotCreatedJson } = await apiShapes()
     inv.out(JSON.stringify(robotCreatedJson(robot, secret), null, 2) + '\n')
   } else {
     inv.out(`created robot account (id ${robot.id}, expires ${robot.expiresAt ?? 'never'})\nname: ${robot.name}\nsecret: ${secret}\n`)

@@ -1,11 +1,9 @@
 // berth serve and berth migrate: run the registry, or apply database migrations and exit.
-import { createLogger } from '../../lib/logger.js'
-import { openDb, migrate } from '../../metadata/db.js'
-import { resolvedPaths, type Config } from '../config.js'
-import { createBerth } from '../server.js'
+import type { Config } from '../config.js'
 import { configOf, type Command, type Invocation } from './common.js'
 
 async function serve(config: Config): Promise<void> {
+  const [{ createLogger }, { createBerth }, { resolvedPaths }] = await Promise.all([import('../../lib/logger.js'), import('../server.js'), import('../config.js')])
   const log = createLogger(config.log.level)
   const berth = await createBerth(config, { log })
   const address = await berth.app.listen({ host: config.http.host, port: config.http.port })
@@ -31,7 +29,9 @@ async function serve(config: Config): Promise<void> {
 }
 
 async function migrateCommand(inv: Invocation): Promise<void> {
-  const db = await openDb(resolvedPaths(configOf(inv)).databaseUrl)
+  const config = await configOf(inv)
+  const [{ openDb, migrate }, { resolvedPaths }] = await Promise.all([import('../../metadata/db.js'), import('../config.js')])
+  const db = await openDb(resolvedPaths(config).databaseUrl)
   try {
     const applied = await migrate(db)
     inv.out(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n')
@@ -48,7 +48,7 @@ export const serveCommands: Command[] = [
     details: `Runs the registry until SIGTERM or SIGINT. Logs are JSON lines on stdout.`,
     options: {},
     args: [],
-    run: (inv) => serve(configOf(inv)),
+    run: async (inv) => serve(await configOf(inv)),
   },
   {
     name: 'migrate',

@@ -2,9 +2,8 @@
 import { BerthError } from '../../lib/errors.js'
 import { ADMIN } from '../../auth/admin-user.js'
 import type { User } from '../../metadata/user-store.js'
-import { userJson } from '../../http/api/shapes.js'
 import type { Services } from '../services.js'
-import { chosenPassword, flag, JSON_OPTION, listAll, PASSWORD_STDIN_OPTION, printList, str, UsageError, withServices, type Group, type Invocation } from './common.js'
+import { apiShapes, chosenPassword, flag, JSON_OPTION, listAll, PASSWORD_STDIN_OPTION, printList, str, UsageError, withServices, type Group, type Invocation } from './common.js'
 
 async function userNamed(services: Services, username: string): Promise<User> {
   const user = await services.stores.users.get(username)
@@ -14,6 +13,7 @@ async function userNamed(services: Services, username: string): Promise<User> {
 
 async function list(inv: Invocation): Promise<void> {
   const users = await withServices(inv, (s, caller) => listAll((q) => s.users.list(caller, q)))
+  const { userJson } = await apiShapes()
   printList(
     inv,
     users,
@@ -73,7 +73,7 @@ export const usersGroup: Group = {
       name: 'create',
       summary: 'create a database user',
       usage: 'create <name> [--email E] [--realname R] [--admin] [--password-stdin]',
-      details: `Creates a database user (db_auth only).
+      details: `Only in db_auth mode: in ldap_auth, users come from LDAP.
   --email E           e-mail address
   --realname R        full name
   --admin             make the user a system administrator

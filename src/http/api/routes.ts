@@ -14,8 +14,9 @@ import { idOf, projectRefOf } from './context.js'
 import { listQueryOf, pagingHeaders } from './query.js'
 import { API, apiRouter, Empty, ListQueryParams } from './router.js'
 import * as S from './shapes.js'
+import { contentRoutes, type ContentDeps } from './content-routes.js'
 
-export interface ApiDeps extends Security {
+export interface ApiDeps extends ContentDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -34,6 +35,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   app.setNotFoundHandler((req, reply) => sendApiError(new BerthError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply))
 
   const route = apiRouter(app, deps)
+  await contentRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

@@ -1,0 +1,228 @@
+// What the management API lists of a project's content: repositories with counts, artifacts
+// with their tags, children and referrers. Listings are paged in SQL and counted separately,
+// so a page of 100 costs the same in a repository of 100 or of 100,000 artifacts.
+import { sql, type Kysely } from 'kysely'
+import { BerthError } from '../lib/errors.js'
+import type { Database } from './schema.js'
+import { nowIso } from './stores.js'
+import { applyQuery, type Fields, type ListQuery, type Listed } from './list-query.js'
+
+export interface RepositoryDetail {
+  id: number
+  projectId: number
+  name: string
+  description: string
+  artifactCount: number
+  pullCount: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ArtifactDetail {
+  id: number
+  repositoryId: number
+  digest: string
+  mediaType: string
+  artifactType: string | null
+  size: number
+  subjectDigest: string | null
+  annotations: Record<string, string> | null
+  createdAt: string
+}
+
+export interface TagDetail {
+  id: number
+  repositoryId: number
+  artifactId: number
+  name: string
+  createdAt: string
+  updatedAt: string
+}
+
+export const REPOSITORY_FIELDS: Fields = {
+  name: { column: 'r.name' },
+  id: { column: 'r.id', type: 'int' },
+  creation_time: { column: 'r.created_at', type: 'time' },
+  update_time: { column: 'r.updated_at', type: 'time' },
+  pull_count: { column: 'r.pull_count', type: 'int' },
+}
+
+export const ARTIFACT_FIELDS: Fields = {
+  digest: { column: 'a.digest' },
+  media_type: { column: 'a.media_type' },
+  artifact_type: { column: 'a.artifact_type' },
+  id: { column: 'a.id', type: 'int' },
+  size: { column: 'a.size', type: 'int' },
+  push_time: { column: 'a.created_at', type: 'time' },
+}
+
+export const TAG_FIELDS: Fields = {
+  name: { column: 't.name' },
+  id: { column: 't.id', type: 'int' },
+  push_time: { column: 't.updated_at', type: 'time' },
+}
+
+type RepoRow = { id: number; project_id: number; name: string; description: string; pull_count: number; created_at: string; updated_at: string; artifact_count: number }
+type ArtifactRowRaw = { id: number; repository_id: number; digest: string; media_type: string; artifact_type: string | null; size: number; subject_digest: string | null; annotations: string | null; created_at: string }
+
+function toRepository(r: RepoRow): RepositoryDetail {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    name: r.name,
+    description: r.description,
+    artifactCount: Number(r.artifact_count),
+    pullCount: Number(r.pull_count),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+function toArtifact(r: ArtifactRowRaw): ArtifactDetail {
+  return {
+    id: r.id,
+    repositoryId: r.repository_id,
+    digest: r.digest,
+    mediaType: r.media_type,
+    artifactType: r.artifact_type,
+    size: Number(r.size),
+    subjectDigest: r.subject_digest,
+    annotations: r.annotations === null ? null : (JSON.parse(r.annotations) as Record<string, string>),
+    createdAt: r.created_at,
+  }
+}
+
+async function count(q: { executeTakeFirst(): Promise<unknown> }): Promise<number> {
+  return Number(((await q.executeTakeFirst()) as { n?: number } | undefined)?.n ?? 0)
+}
+
+export class CatalogStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private repositories() {
+    return this.db
+      .selectFrom('repositories as r')
+      .select(['r.id', 'r.project_id', 'r.name', 'r.description', 'r.pull_count', 'r.created_at', 'r.updated_at'])
+      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.subject_digest is null)`.as('artifact_count'))
+  }
+
+  async listRepositories(projectId: number, q: ListQuery): Promise<Listed<RepositoryDetail>> {
+    const base = this.repositories().where('r.project_id', '=', projectId)
+    const total = await count(applyQuery(this.db.selectFrom('repositories as r').where('r.project_id', '=', projectId), { ...q, sort: [] }, REPOSITORY_FIELDS, { column: 'r.name', desc: false }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
+    const rows = await applyQuery(base, q, REPOSITORY_FIELDS, { column: 'r.name', desc: false }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
+    return { items: rows.map(toRepository), total }
+  }
+
+  async getRepository(name: string): Promise<RepositoryDetail | null> {
+    const r = await this.repositories().where('r.name', '=', name).executeTakeFirst()
+    return r === undefined ? null : toRepository(r)
+  }
+
+  async setDescription(repositoryId: number, description: string): Promise<void> {
+    await this.db.updateTable('repositories').set({ description, updated_at: nowIso() }).where('id', '=', repositoryId).execute()
+  }
+
+  async addPulls(repository: string, pulls: number): Promise<void> {
+    await this.db.updateTable('repositories').set({ pull_count: sql`pull_count + ${pulls}` }).where('name', '=', repository).execute()
+  }
+
+  /** Deletes a repository with its artifacts, tags and blob links (the blobs stay for GC). */
+  async deleteRepository(repositoryId: number): Promise<void> {
+    const artifactIds = this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repositoryId)
+    await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).execute()
+    await this.db.deleteFrom('artifact_labels').where('artifact_id', 'in', artifactIds).execute()
+    await this.db.deleteFrom('artifact_references').where('artifact_id', 'in', artifactIds).execute()
+    await this.db.deleteFrom('artifacts').where('repository_id', '=', repositoryId).execute()
+    await this.db.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).execute()
+    await this.db.deleteFrom('repositories').where('id', '=', repositoryId).execute()
+  }
+
+  /**
+   * The artifacts a listing shows: those that are neither a referrer (a signature, an SBOM: shown
+   * as accessories of their subject) nor a child of an index in the same repository (shown as
+   * the index's references), as Harbor lists them. `tag` filters by tag name (substring).
+   */
+  async listArtifacts(repositoryId: number, q: ListQuery): Promise<Listed<ArtifactDetail>> {
+    const tagCondition = q.conditions.find((c) => c.key === 'tags')
+    const rest = { ...q, conditions: q.conditions.filter((c) => c.key !== 'tags') }
+    let base = this.db
+      .selectFrom('artifacts as a')
+      .where('a.repository_id', '=', repositoryId)
+      .where('a.subject_digest', 'is', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('artifact_references as ar')
+              .innerJoin('artifacts as p', 'p.id', 'ar.artifact_id')
+              .select('ar.artifact_id')
+              .whereRef('ar.digest', '=', 'a.digest')
+              .where('ar.kind', '=', 'manifest')
+              .whereRef('p.repository_id', '=', 'a.repository_id'),
+          ),
+        ),
+      )
+    if (tagCondition !== undefined) {
+      const value = tagCondition.op === 'eq' || tagCondition.op === 'fuzzy' ? tagCondition.value : null
+      if (value === null) throw new BerthError('BAD_REQUEST', 'tags takes tags=name or tags=~part')
+      base = base.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('tags as t')
+            .select('t.id')
+            .whereRef('t.artifact_id', '=', 'a.id')
+            .where(tagCondition.op === 'eq' ? sql<boolean>`t.name = ${value}` : sql<boolean>`t.name like ${`%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`),
+        ),
+      )
+    }
+    const total = await count(applyQuery(base, { ...rest, sort: [] }, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
+    const rows = await applyQuery(base.selectAll('a'), rest, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
+    return { items: (rows as ArtifactRowRaw[]).map(toArtifact), total }
+  }
+
+  async getArtifact(repositoryId: number, digest: string): Promise<ArtifactDetail | null> {
+    const r = await this.db.selectFrom('artifacts as a').selectAll('a').where('a.repository_id', '=', repositoryId).where('a.digest', '=', digest).executeTakeFirst()
+    return r === undefined ? null : toArtifact(r as ArtifactRowRaw)
+  }
+
+  /** Tags of several artifacts, by artifact id, in name order. */
+  async tagsOf(artifactIds: number[]): Promise<Map<number, TagDetail[]>> {
+    const out = new Map<number, TagDetail[]>()
+    if (artifactIds.length === 0) return out
+    const rows = await this.db.selectFrom('tags').selectAll().where('artifact_id', 'in', artifactIds).orderBy('name').execute()
+    for (const r of rows) {
+      const list = out.get(r.artifact_id) ?? []
+      list.push({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })
+      out.set(r.artifact_id, list)
+    }
+    return out
+  }
+
+  async listTags(artifactId: number, q: ListQuery): Promise<Listed<TagDetail>> {
+    const base = this.db.selectFrom('tags as t').where('t.artifact_id', '=', artifactId)
+    const total = await count(applyQuery(base, { ...q, sort: [] }, TAG_FIELDS, { column: 't.name', desc: false }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
+    const rows = await applyQuery(base.selectAll('t'), q, TAG_FIELDS, { column: 't.name', desc: false }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
+    return {
+      items: rows.map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })),
+      total,
+    }
+  }
+
+  /** Referrers (signatures, SBOMs...) of several artifacts of one repository, by subject digest. */
+  async accessoriesOf(repositoryId: number, digests: string[]): Promise<Map<string, ArtifactDetail[]>> {
+    const out = new Map<string, ArtifactDetail[]>()
+    if (digests.length === 0) return out
+    const rows = await this.db.selectFrom('artifacts as a').selectAll('a').where('a.repository_id', '=', repositoryId).where('a.subject_digest', 'in', digests).orderBy('a.id').execute()
+    for (const r of rows as ArtifactRowRaw[]) {
+      const list = out.get(r.subject_digest!) ?? []
+      list.push(toArtifact(r))
+      out.set(r.subject_digest!, list)
+    }
+    return out
+  }
+
+  /** Ids of the artifacts with these digests in a repository (children of an index). */
+  async idsOf(repositoryId: number, digests: string[]): Promise<Map<string, number>> {
+    if (digests.length === 0) return new Map()
+    const rows = await this.db.selectFrom('artifacts').select(['id', 'digest']).where('repository_id', '=', repositoryId).where('digest', 'in', digests).execute()
+    return new Map(rows.map((r) => [r.digest, r.id]))
+  }
+}

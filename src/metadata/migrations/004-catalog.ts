@@ -1,0 +1,41 @@
+// Migration 004: what the management API shows of repositories and artifacts: repository
+// descriptions and pull counts, labels (global and per project) attached to artifacts, and the
+// indexes that keep big listings fast. Additive only.
+import type { Kysely } from 'kysely'
+import type { Dialect } from '../schema.js'
+
+export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const id = dialect === 'postgres' ? 'bigserial' : 'integer'
+  const ref = dialect === 'postgres' ? 'bigint' : 'integer'
+  const pk = (c: any) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey())
+
+  await db.schema.alterTable('repositories').addColumn('description', 'text', (c) => c.notNull().defaultTo('')).execute()
+  await db.schema.alterTable('repositories').addColumn('pull_count', 'bigint', (c) => c.notNull().defaultTo(0)).execute()
+  // Newest first within a repository, for artifact listings.
+  await db.schema.createIndex('artifacts_repository_id').on('artifacts').columns(['repository_id', 'id']).execute()
+
+  // scope 'g' (global, project_id null) or 'p' (project).
+  await db.schema
+    .createTable('labels')
+    .addColumn('id', id as 'integer', pk)
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('color', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('project_id', ref as 'integer', (c) => c.references('projects.id').onDelete('cascade'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute()
+  // One name per scope: global names unique among globals, project names unique in their project.
+  await db.schema.createIndex('labels_name').on('labels').columns(['scope', 'project_id', 'name']).unique().execute()
+  await db.schema.createIndex('labels_global_name').on('labels').column('name').unique().where('scope' as never, '=', 'g' as never).execute()
+
+  await db.schema
+    .createTable('artifact_labels')
+    .addColumn('artifact_id', ref as 'integer', (c) => c.notNull().references('artifacts.id').onDelete('cascade'))
+    .addColumn('label_id', ref as 'integer', (c) => c.notNull().references('labels.id').onDelete('cascade'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('artifact_labels_pk', ['artifact_id', 'label_id'])
+    .execute()
+  await db.schema.createIndex('artifact_labels_label').on('artifact_labels').column('label_id').execute()
+}
