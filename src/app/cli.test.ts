@@ -213,11 +213,11 @@ describe('berth admin CLI', { concurrency: true }, () => {
         listed.map((p) => [p.name, p.metadata.public]),
         [
           ['library', 'true'],
-          ['web', 'true'],
           ['scratch', 'false'],
+          ['web', 'true'],
         ],
       )
-      assert.equal(listed[1]!.owner_name, 'admin')
+      assert.equal(listed.find((p) => p.name === 'web')!.owner_name, 'admin')
       await stores(async (s) => void (await s.repositories.ensure((await s.projects.get('web'))!.id, 'web/app')))
       fails(await run(['projects', 'delete', 'web']), 1, /^berth: project web still has repositories; delete them first\n$/)
       ok(await run(['projects', 'delete', 'scratch']))

@@ -14,6 +14,8 @@ import { openServices, type Services, type ServicesOptions } from './services.js
 
 export interface Berth extends Services {
   app: FastifyInstance
+  /** Every route registered, as method and URL template (for the API documentation test). */
+  routes: { method: string; url: string }[]
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -35,6 +37,10 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId()
     },
+  })
+  const routes: Berth['routes'] = []
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url })
   })
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
@@ -103,6 +109,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   return {
     ...services,
     app,
+    routes,
     close: async () => {
       clearInterval(purge)
       await app.close()

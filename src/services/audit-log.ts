@@ -7,9 +7,15 @@ import type { AuditEntry, AuditRecord } from '../metadata/audit-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 
 /** An entry to record; the project may be given by name, and is looked up when the entry is written. */
-export type AuditInput = Omit<AuditEntry, 'opTime' | 'clientIp' | 'projectId'> & { clientIp?: string; projectId?: number | null; projectName?: string }
+export type AuditInput = Omit<AuditEntry, 'opTime' | 'clientIp' | 'projectId'> & {
+  clientIp?: string
+  projectId?: number | null
+  projectName?: string
+  /** For pulls: the repository, whose pull count goes up when the entry is written. */
+  repository?: string
+}
 
-type Pending = AuditEntry & { projectName?: string }
+type Pending = AuditEntry & { projectName?: string; repository?: string }
 
 const FLUSH_MS = 200
 const MAX_BUFFER = 10_000
@@ -32,8 +38,15 @@ export class AuditLog {
       this.log.warn({ entry: e }, 'audit buffer full; entry dropped')
       return
     }
-    const { projectName, ...rest } = e
-    this.buffer.push({ ...rest, projectId: e.projectId ?? null, clientIp: e.clientIp ?? '', opTime: nowIso(), ...(projectName !== undefined ? { projectName } : {}) })
+    const { projectName, repository, ...rest } = e
+    this.buffer.push({
+      ...rest,
+      projectId: e.projectId ?? null,
+      clientIp: e.clientIp ?? '',
+      opTime: nowIso(),
+      ...(projectName !== undefined ? { projectName } : {}),
+      ...(repository !== undefined ? { repository } : {}),
+    })
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS)
   }
 
@@ -49,7 +62,9 @@ export class AuditLog {
       for (let i = 0; i < batch.length; i += 500) {
         try {
           const entries: AuditEntry[] = []
-          for (const { projectName, ...entry } of batch.slice(i, i + 500)) {
+          const pulls = new Map<string, number>()
+          for (const { projectName, repository, ...entry } of batch.slice(i, i + 500)) {
+            if (repository !== undefined && entry.operation === 'pull' && entry.result === 'success') pulls.set(repository, (pulls.get(repository) ?? 0) + 1)
             if (projectName !== undefined && entry.projectId === null) {
               if (!ids.has(projectName)) ids.set(projectName, (await stores.projects.get(projectName))?.id ?? null)
               entry.projectId = ids.get(projectName)!
@@ -57,6 +72,7 @@ export class AuditLog {
             entries.push(entry)
           }
           await stores.audit.insert(entries)
+          for (const [repository, n] of pulls) await stores.catalog.addPulls(repository, n)
         } catch (err) {
           this.log.error({ err, entries: batch.length }, 'writing audit entries failed')
         }

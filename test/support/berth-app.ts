@@ -8,6 +8,7 @@ import { createBerth, type Berth } from '../../src/app/server.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import type { Dialect } from '../../src/metadata/schema.js'
 import { createTestDatabase } from './databases.js'
+import { enforceApiContract } from './api-contract.js'
 
 export interface TestBerth extends Berth {
   config: Config
@@ -38,6 +39,8 @@ export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {})
   }
   config.database = { ...config.database, url: database.url }
   const berth = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
+  // Every API answer of every in-process test is checked against the published OpenAPI document.
+  enforceApiContract(berth.app)
   return {
     ...berth,
     config,

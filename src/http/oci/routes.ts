@@ -342,6 +342,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       result,
       clientIp: req.ip,
       projectName: m[1]!.split('/')[0]!,
+      repository: m[1]!,
     })
   }
 
