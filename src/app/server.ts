@@ -85,7 +85,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     audit: (e) => audit.record(e),
   })
   await app.register(tokenRoutes, security)
-  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels })
+  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings })
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     try {

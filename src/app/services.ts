@@ -17,6 +17,8 @@ import { ProjectService } from '../services/project-service.js'
 import { RobotService } from '../services/robot-service.js'
 import { ContentService } from '../services/content-service.js'
 import { LabelService } from '../services/label-service.js'
+import { SettingsService } from '../services/settings-service.js'
+import { SystemService } from '../services/system-service.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -49,6 +51,8 @@ export interface Services {
   robots: RobotService
   content: ContentService
   labels: LabelService
+  settings: SettingsService
+  system: SystemService
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -87,6 +91,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     throw err
   }
   const audit = new AuditLog(db, log)
+  const settings = new SettingsService({ stores, config, audit })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
     const { LdapDirectory } = await import('../auth/ldap-directory.js')
@@ -108,10 +113,18 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     stores,
     audit,
     externalUrl: config.external_url,
+    tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
   const ctx = new RegistryContext({ db, blobs: new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot)), log })
   const changed = () => authenticator.forget()
-  const projects = new ProjectService({ stores, access, audit, ...(directory !== undefined ? { directory } : {}), changed })
+  const projects = new ProjectService({
+    stores,
+    access,
+    audit,
+    ...(directory !== undefined ? { directory } : {}),
+    changed,
+    creationRestriction: async () => (await settings.current()).project_creation_restriction,
+  })
   const manifestService = new ManifestService(ctx)
   return {
     config,
@@ -122,11 +135,13 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     security,
     blobService: new BlobService(ctx),
     manifestService,
-    users: new UserService({ stores, audit, selfRegistration: config.auth.self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
+    users: new UserService({ stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, changed }),
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit }),
     labels: new LabelService({ stores, projects, audit }),
+    settings,
+    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config }),
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await audit.flush()

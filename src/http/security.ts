@@ -19,6 +19,8 @@ export interface Security {
   audit: AuditLog
   /** external_url, or '' to derive URLs from the request. */
   externalUrl: string
+  /** Lifetime of new registry tokens (a run-time setting). */
+  tokenTtlSeconds: () => Promise<number>
 }
 
 export const SESSION_COOKIE = 'sid'

@@ -65,7 +65,7 @@ export async function tokenRoutes(app: FastifyInstance, sec: Security): Promise<
       if (scopes.length > MAX_SCOPES) throw new BerthError('BAD_REQUEST', `at most ${MAX_SCOPES} scopes per token`)
       const caller = await basicCaller(sec, req, parseAuthorization(req.headers.authorization))
       const access = await grant(caller, scopes)
-      const issued = await sec.tokens.issue(subjectOf(caller), access)
+      const issued = await sec.tokens.issue(subjectOf(caller), access, new Date(), await sec.tokenTtlSeconds())
       reply.header('cache-control', 'no-store')
       return reply.send({ token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt })
     } catch (err) {

@@ -169,6 +169,13 @@ export interface ArtifactLabelTable {
   created_at: string
 }
 
+export interface SettingTable {
+  key: string
+  /** JSON */
+  value: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   repositories: RepositoryTable
@@ -187,6 +194,7 @@ export interface Database {
   audit_logs: AuditLogTable
   labels: LabelTable
   artifact_labels: ArtifactLabelTable
+  settings: SettingTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

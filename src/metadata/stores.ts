@@ -15,6 +15,7 @@ import { SessionStore } from './session-store.js'
 import { AuditStore } from './audit-store.js'
 import { CatalogStore } from './catalog-store.js'
 import { LabelStore } from './label-store.js'
+import { SettingStore } from './setting-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -31,6 +32,7 @@ export interface Stores {
   audit: AuditStore
   catalog: CatalogStore
   labels: LabelStore
+  settings: SettingStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -49,6 +51,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     audit: new AuditStore(executor),
     catalog: new CatalogStore(executor),
     labels: new LabelStore(executor),
+    settings: new SettingStore(executor),
   }
 }
 

@@ -27,6 +27,8 @@ export interface ProjectServiceOptions {
   audit: AuditLog
   directory?: Directory
   changed?: () => void
+  /** Who may create projects now (a run-time setting); everyone signed in by default. */
+  creationRestriction?: () => Promise<'everyone' | 'adminonly'>
 }
 
 /** A project reference from a URL: its name, or its numeric id. */
@@ -74,9 +76,10 @@ export class ProjectService {
     return { ...detail!, roleIds: await this.o.access.roles(caller, project) }
   }
 
-  /** Any signed-in user may create a project and becomes its Project Admin. */
+  /** Any signed-in user (administrators only, with project_creation_restriction adminonly) may create a project, and becomes its Project Admin. */
   async create(caller: Caller, name: string, isPublic: boolean): Promise<Project> {
     const me = requireUser(caller)
+    if (!isSysadmin(me) && (await this.o.creationRestriction?.()) === 'adminonly') throw new BerthError('DENIED', 'only administrators can create projects here')
     checkResourceName('project name', name)
     const project = await this.o.stores.projects.create(name, isPublic, me.userId)
     if (project === null) throw new BerthError('CONFLICT', `project ${name} already exists`)

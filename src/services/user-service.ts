@@ -21,7 +21,8 @@ export interface NewUserInput {
 export interface UserServiceOptions {
   stores: Stores
   audit: AuditLog
-  selfRegistration: boolean
+  /** Whether self-registration is on now (a run-time setting). */
+  selfRegistration: () => Promise<boolean>
   /** Whether users live in LDAP (then only admins create local users and passwords are LDAP's). */
   ldap: boolean
   /** Called after any change that may alter what cached credentials grant. */
@@ -77,7 +78,7 @@ export class UserService {
   async create(caller: Caller, input: NewUserInput): Promise<User> {
     const selfRegistering = caller.kind === 'anonymous'
     if (selfRegistering) {
-      if (!this.o.selfRegistration || this.o.ldap) throw new BerthError('UNAUTHORIZED', 'self-registration is disabled')
+      if (!(await this.o.selfRegistration()) || this.o.ldap) throw new BerthError('UNAUTHORIZED', 'self-registration is disabled')
     } else {
       requireSysadmin(caller)
     }

@@ -64,6 +64,9 @@ export function enforceApiContract(app: FastifyInstance): ApiContract {
   let contract: ApiContract | undefined
   app.addHook('onSend', async (req, reply, payload) => {
     const url = req.routeOptions.url
+    // HEAD answers carry no body; non-JSON answers (ping's text) have no JSON schema to meet.
+    const type = String(reply.getHeader('content-type') ?? 'application/json')
+    if (req.method === 'HEAD' || !type.startsWith('application/json')) return payload
     if (url === undefined || !url.startsWith('/api/v2.0/') || url.startsWith('/api/v2.0/docs') || url === '/api/v2.0/openapi.json') return payload
     contract ??= new ApiContract(app.swagger() as never)
     const body = typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : Buffer.isBuffer(payload) ? payload.toString('utf8') : null

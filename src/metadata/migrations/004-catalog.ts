@@ -1,6 +1,7 @@
 // Migration 004: what the management API shows of repositories and artifacts: repository
-// descriptions and pull counts, labels (global and per project) attached to artifacts, and the
-// indexes that keep big listings fast. Additive only.
+// descriptions and pull counts, labels (global and per project) attached to artifacts, the
+// indexes that keep big listings fast, and the system settings changed through the API.
+// Additive only.
 import type { Kysely } from 'kysely'
 import type { Dialect } from '../schema.js'
 
@@ -38,4 +39,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addPrimaryKeyConstraint('artifact_labels_pk', ['artifact_id', 'label_id'])
     .execute()
   await db.schema.createIndex('artifact_labels_label').on('artifact_labels').column('label_id').execute()
+
+  // Settings changed at run time (PUT /configurations); they win over berth.yml. JSON values.
+  await db.schema
+    .createTable('settings')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute()
 }

@@ -1,0 +1,143 @@
+// /api/v2.0 system routes: ping, health, systeminfo, statistics, search, quotas, project
+// summaries, configurations and the caller's permissions, with Harbor's shapes.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type, type Static } from '@sinclair/typebox'
+import type { SystemService } from '../../services/system-service.js'
+import type { SettingsService } from '../../services/settings-service.js'
+import type { ProjectService } from '../../services/project-service.js'
+import { ROLES } from '../../auth/permissions.js'
+import { baseUrlOf, type Security } from '../security.js'
+import { idOf, projectRefOf } from './context.js'
+import { apiRouter, Empty } from './router.js'
+import { ProjectJson, ProjectParams, projectJson } from './shapes.js'
+import { BerthError } from '../../lib/errors.js'
+
+export interface SystemDeps extends Security {
+  system: SystemService
+  settings: SettingsService
+  projects: ProjectService
+}
+
+const HealthJson = Type.Object({ status: Type.String(), components: Type.Array(Type.Object({ name: Type.String(), status: Type.String(), error: Type.Optional(Type.String()) })) })
+const StatisticsJson = Type.Object({
+  private_project_count: Type.Integer(),
+  private_repo_count: Type.Integer(),
+  public_project_count: Type.Integer(),
+  public_repo_count: Type.Integer(),
+  total_project_count: Type.Integer(),
+  total_repo_count: Type.Integer(),
+  total_storage_consumption: Type.Optional(Type.Integer()),
+})
+const SearchJson = Type.Object({
+  project: Type.Array(ProjectJson),
+  repository: Type.Array(Type.Object({ project_id: Type.Integer(), project_name: Type.String(), project_public: Type.Boolean(), repository_name: Type.String(), pull_count: Type.Integer(), artifact_count: Type.Integer() })),
+})
+const Storage = Type.Object({ storage: Type.Integer() })
+const QuotaJson = Type.Object({
+  id: Type.Integer(),
+  ref: Type.Object({ id: Type.Integer(), name: Type.String(), owner_name: Type.String() }),
+  creation_time: Type.String(),
+  update_time: Type.String(),
+  hard: Storage,
+  used: Storage,
+})
+const SummaryJson = Type.Object({
+  repo_count: Type.Integer(),
+  project_admin_count: Type.Optional(Type.Integer()),
+  maintainer_count: Type.Optional(Type.Integer()),
+  developer_count: Type.Optional(Type.Integer()),
+  guest_count: Type.Optional(Type.Integer()),
+  limited_guest_count: Type.Optional(Type.Integer()),
+  quota: Type.Object({ hard: Storage, used: Storage }),
+})
+const ConfigItem = Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), editable: Type.Boolean() })
+const PermissionJson = Type.Object({ resource: Type.String(), action: Type.String() })
+/** Quota limits arrive with the quota work: -1 is Harbor's "no limit". */
+const UNLIMITED = -1
+
+export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Promise<void> {
+  const { system, settings } = deps
+  const route = apiRouter(app, deps)
+
+  route('GET', '/ping', { summary: 'Liveness of the API: answers Pong', tag: 'ping', response: { 200: Type.String() } }, async (_req, reply) => reply.type('text/plain').send('Pong'))
+
+  route('GET', '/health', { summary: 'Health of each component (no authentication needed)', tag: 'health', response: { 200: HealthJson } }, async () => {
+    const components = await system.health()
+    return { status: components.every((c) => c.status === 'healthy') ? 'healthy' : 'unhealthy', components }
+  })
+
+  route('GET', '/systeminfo', { summary: 'System information (less for anonymous callers)', tag: 'systeminfo', response: { 200: Type.Record(Type.String(), Type.Unknown()) } }, async (req, _reply, caller) =>
+    system.info(caller, baseUrlOf(req, deps.externalUrl)),
+  )
+
+  route('GET', '/statistics', { summary: 'Project and repository counts the caller can see', tag: 'statistic', response: { 200: StatisticsJson } }, async (_req, _reply, caller) => {
+    const s = await system.statistics(caller)
+    return {
+      private_project_count: s.privateProjects,
+      private_repo_count: s.privateRepositories,
+      public_project_count: s.publicProjects,
+      public_repo_count: s.publicRepositories,
+      total_project_count: s.privateProjects + s.publicProjects,
+      total_repo_count: s.privateRepositories + s.publicRepositories,
+      ...(s.totalStorage !== undefined ? { total_storage_consumption: s.totalStorage } : {}),
+    }
+  })
+
+  route('GET', '/search', { summary: 'Projects and repositories whose name contains q', tag: 'search', querystring: Type.Object({ q: Type.String({ maxLength: 255 }) }), response: { 200: SearchJson } }, async (req, _reply, caller) => {
+    const r = await system.search(caller, (req.query as { q: string }).q)
+    return {
+      project: r.projects.map((p) => projectJson({ ...p, roleIds: [] })),
+      repository: r.repositories.map((x) => ({ project_id: x.projectId, project_name: x.projectName, project_public: x.projectPublic, repository_name: x.name, pull_count: x.pullCount, artifact_count: x.artifactCount })),
+    }
+  })
+
+  const quotaJson = (q: Awaited<ReturnType<SystemService['quota']>>): Static<typeof QuotaJson> => ({
+    id: q.projectId,
+    ref: { id: q.projectId, name: q.projectName, owner_name: q.ownerName },
+    creation_time: q.createdAt,
+    update_time: q.updatedAt,
+    hard: { storage: UNLIMITED },
+    used: { storage: q.used },
+  })
+  route('GET', '/quotas', { summary: 'Quotas of all projects (administrators)', tag: 'quota', querystring: Type.Object({ reference: Type.Optional(Type.Literal('project')), reference_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }), response: { 200: Type.Array(QuotaJson) } }, async (req, reply, caller) => {
+    const q = req.query as { reference_id?: string }
+    const list = await system.quotas(caller, q.reference_id === undefined ? undefined : Number(q.reference_id))
+    reply.header('x-total-count', String(list.length))
+    return list.map(quotaJson)
+  })
+  route('GET', '/quotas/:id', { summary: 'The quota of one project (its id is the project id)', tag: 'quota', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }), response: { 200: QuotaJson } }, async (req, _reply, caller) =>
+    quotaJson(await system.quota(caller, idOf((req.params as { id: string }).id, 'id'))),
+  )
+
+  route('GET', '/projects/:project/summary', { summary: "A project's repository count, members by role and usage", tag: 'project', params: ProjectParams, response: { 200: SummaryJson } }, async (req, _reply, caller) => {
+    const s = await system.summary(caller, projectRefOf(req, (req.params as { project: string }).project))
+    const m = s.members
+    return {
+      repo_count: s.repoCount,
+      ...(m !== undefined
+        ? { project_admin_count: m[ROLES.projectAdmin]!, maintainer_count: m[ROLES.maintainer]!, developer_count: m[ROLES.developer]!, guest_count: m[ROLES.guest]!, limited_guest_count: m[ROLES.limitedGuest]! }
+        : {}),
+      quota: { hard: { storage: UNLIMITED }, used: { storage: s.used } },
+    }
+  })
+  route('GET', '/projects/:project/_deletable', { summary: 'Whether the project can be deleted now', tag: 'project', params: ProjectParams, response: { 200: Type.Object({ deletable: Type.Boolean(), message: Type.String() }) } }, async (req, _reply, caller) =>
+    system.deletable(caller, projectRefOf(req, (req.params as { project: string }).project)),
+  )
+
+  route('GET', '/configurations', { summary: 'System settings with whether each can change here (administrators)', tag: 'configure', response: { 200: Type.Record(Type.String(), ConfigItem) } }, async (_req, _reply, caller) => settings.list(caller))
+  route('PUT', '/configurations', { summary: 'Change run-time settings (self_registration, project_creation_restriction, token_expiration, banner_message)', tag: 'configure', body: Type.Record(Type.String(), Type.Unknown()), response: { 200: Empty } }, async (req, reply, caller) => {
+    await settings.update(caller, req.body as Record<string, unknown>)
+    return reply.send()
+  })
+
+  route('GET', '/users/current/permissions', { summary: "The caller's permissions in a scope (/ or /project/<id>)", tag: 'user', querystring: Type.Object({ scope: Type.Optional(Type.String({ maxLength: 64 })), relative: Type.Optional(Type.Boolean()) }), response: { 200: Type.Array(PermissionJson) } }, async (req, _reply, caller) =>
+    system.permissions(caller, (req.query as { scope?: string }).scope ?? '/'),
+  )
+
+  // Harbor's "does this project name exist" check, for signed-in callers: 200 or 404.
+  route('HEAD', '/projects', { summary: 'Whether a project name is taken (signed-in callers)', tag: 'project', querystring: Type.Object({ project_name: Type.String({ minLength: 1, maxLength: 255 }) }), response: { 200: Empty } }, async (req: FastifyRequest, reply, caller) => {
+    if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+    const exists = (await deps.stores.projects.get((req.query as { project_name: string }).project_name)) !== null
+    return reply.code(exists ? 200 : 404).send()
+  })
+}

@@ -1,0 +1,111 @@
+// System settings as Harbor's /configurations shows them: the ones that can change at run time
+// (stored in the database, so every node sees them, and winning over berth.yml) and the ones
+// that come from berth.yml only (shown read-only; the LDAP password is never shown).
+import { BerthError } from '../lib/errors.js'
+import type { Config } from '../app/config.js'
+import type { Stores } from '../metadata/stores.js'
+import type { Caller } from '../auth/identity.js'
+import type { AuditLog } from './audit-log.js'
+import { actorOf, requireSysadmin } from './guards.js'
+
+export type CreationRestriction = 'everyone' | 'adminonly'
+
+/** The settings that can change at run time, with their types and checks. */
+export interface RuntimeSettings {
+  self_registration: boolean
+  project_creation_restriction: CreationRestriction
+  /** Minutes a registry token lives (Harbor's name). */
+  token_expiration: number
+  banner_message: string
+}
+
+type Check = (v: unknown) => string | null
+const CHECKS: { [K in keyof RuntimeSettings]: Check } = {
+  self_registration: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
+  project_creation_restriction: (v) => (v === 'everyone' || v === 'adminonly' ? null : 'must be "everyone" or "adminonly"'),
+  token_expiration: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1440 ? null : 'must be whole minutes from 1 to 1440'),
+  banner_message: (v) => (typeof v === 'string' && v.length <= 4096 ? null : 'must be a string of at most 4096 characters'),
+}
+
+export interface ConfigItem {
+  value: string | number | boolean
+  editable: boolean
+}
+
+/** How long a node trusts its copy of the stored settings. */
+const CACHE_MS = 5_000
+
+export class SettingsService {
+  private cached: { at: number; value: RuntimeSettings } | undefined
+
+  constructor(
+    private readonly o: { stores: Stores; config: Config; audit: AuditLog; now?: () => number },
+  ) {}
+
+  private get now(): number {
+    return (this.o.now ?? Date.now)()
+  }
+
+  private defaults(): RuntimeSettings {
+    const c = this.o.config
+    return { self_registration: c.auth.self_registration, project_creation_restriction: 'everyone', token_expiration: c.auth.token_ttl_minutes, banner_message: '' }
+  }
+
+  /** The effective run-time settings: stored values over berth.yml's. */
+  async current(): Promise<RuntimeSettings> {
+    if (this.cached !== undefined && this.now - this.cached.at < CACHE_MS) return this.cached.value
+    const stored = await this.o.stores.settings.all()
+    const value = { ...this.defaults() } as Record<string, unknown>
+    for (const key of Object.keys(CHECKS)) if (key in stored && CHECKS[key as keyof RuntimeSettings](stored[key]) === null) value[key] = stored[key]
+    this.cached = { at: this.now, value: value as unknown as RuntimeSettings }
+    return this.cached.value
+  }
+
+  /** Every setting as Harbor shows it ({value, editable}); administrators only. */
+  async list(caller: Caller): Promise<Record<string, ConfigItem>> {
+    requireSysadmin(caller)
+    const rt = await this.current()
+    const c = this.o.config
+    const ldap = c.auth.ldap
+    const scope = { base: 0, one: 1, sub: 2 }[ldap.scope]
+    const fixed: Record<string, string | number | boolean> = {
+      auth_mode: c.auth.mode,
+      primary_auth_mode: false,
+      ldap_url: ldap.url,
+      ldap_search_dn: ldap.search_dn,
+      ldap_base_dn: ldap.base_dn,
+      ldap_filter: ldap.filter,
+      ldap_uid: ldap.uid_attribute,
+      ldap_scope: scope,
+      ldap_timeout: ldap.timeout_seconds,
+      ldap_verify_cert: ldap.tls_verify,
+      ldap_group_base_dn: ldap.group_base_dn,
+      ldap_group_search_filter: ldap.group_filter,
+      ldap_group_attribute_name: ldap.group_name_attribute,
+      ldap_group_admin_dn: ldap.group_admin_dn,
+      session_timeout: c.auth.session_ttl_minutes,
+      read_only: false,
+    }
+    const out: Record<string, ConfigItem> = {}
+    for (const [k, v] of Object.entries(fixed)) out[k] = { value: v, editable: false }
+    for (const [k, v] of Object.entries(rt)) out[k] = { value: v as string | number | boolean, editable: true }
+    return out
+  }
+
+  /** Changes run-time settings; a key that is not one of them is refused with what to do instead. */
+  async update(caller: Caller, changes: Record<string, unknown>): Promise<void> {
+    requireSysadmin(caller)
+    const fixed = await this.list(caller)
+    for (const [key, value] of Object.entries(changes)) {
+      const check = Object.hasOwn(CHECKS, key) ? CHECKS[key as keyof RuntimeSettings] : undefined
+      if (check === undefined) {
+        throw new BerthError('BAD_REQUEST', key in fixed ? `${key} is set in berth.yml and cannot be changed through the API` : `unknown setting ${JSON.stringify(key)}`)
+      }
+      const problem = check(value)
+      if (problem !== null) throw new BerthError('BAD_REQUEST', `${key} ${problem}`)
+    }
+    await this.o.stores.settings.put(changes)
+    this.cached = undefined
+    for (const key of Object.keys(changes)) this.o.audit.record({ ...actorOf(caller), operation: 'update', resourceType: 'configuration', resource: key, result: 'success' })
+  }
+}

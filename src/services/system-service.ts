@@ -1,0 +1,219 @@
+// The system-wide read views of the management API: health of each component, system
+// information, statistics, search, quotas (usage; limits come with the quota work) and
+// project summaries. Each answers only with what the caller may see.
+import { sql } from 'kysely'
+import { BerthError } from '../lib/errors.js'
+import type { Db } from '../metadata/schema.js'
+import type { Stores } from '../metadata/stores.js'
+import type { Project, ProjectDetail } from '../metadata/project-store.js'
+import type { Caller } from '../auth/identity.js'
+import { isSysadmin, type AccessController } from '../auth/access.js'
+import { ROLES } from '../auth/permissions.js'
+import type { BlobStore } from '../storage/blob-store.js'
+import type { Digest } from '../oci/digest.js'
+import type { Config } from '../app/config.js'
+import type { ProjectRef, ProjectService } from './project-service.js'
+import type { SettingsService } from './settings-service.js'
+import { requireSignedIn, requireSysadmin } from './guards.js'
+
+export const VERSION = '0.1.0'
+
+export interface ComponentHealth {
+  name: string
+  status: 'healthy' | 'unhealthy'
+  error?: string
+}
+
+export interface Statistics {
+  privateProjects: number
+  publicProjects: number
+  privateRepositories: number
+  publicRepositories: number
+  totalStorage?: number
+}
+
+export interface Quota {
+  projectId: number
+  projectName: string
+  ownerName: string
+  used: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface SearchResult {
+  projects: ProjectDetail[]
+  repositories: { projectId: number; projectName: string; projectPublic: boolean; name: string; pullCount: number; artifactCount: number }[]
+}
+
+export interface SystemServiceOptions {
+  db: Db
+  stores: Stores
+  blobs: BlobStore
+  access: AccessController
+  projects: ProjectService
+  settings: SettingsService
+  config: Config
+}
+
+/** A digest no blob has: looking it up proves storage answers without touching real data. */
+const PROBE = `sha256:${'0'.repeat(64)}` as Digest
+
+const SEARCH_LIMIT = 100
+
+export class SystemService {
+  constructor(private readonly o: SystemServiceOptions) {}
+
+  /** Each component: the database answers a query, storage answers a lookup. */
+  async health(): Promise<ComponentHealth[]> {
+    const probe = async (name: string, fn: () => Promise<unknown>): Promise<ComponentHealth> => {
+      try {
+        await fn()
+        return { name, status: 'healthy' }
+      } catch (err) {
+        return { name, status: 'unhealthy', error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable' }
+      }
+    }
+    return [
+      { name: 'core', status: 'healthy' },
+      await probe('database', () => this.o.db.kysely.selectFrom('projects').select('id').limit(1).execute()),
+      await probe('storage', () => this.o.blobs.stat(PROBE)),
+    ]
+  }
+
+  /** Harbor's systeminfo: anonymous callers get what a login page needs, signed-in callers more. */
+  async info(caller: Caller, baseUrl: string): Promise<Record<string, unknown>> {
+    const s = await this.o.settings.current()
+    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `berth-${VERSION}`, banner_message: s.banner_message, current_time: new Date().toISOString() }
+    if (caller.kind === 'anonymous') return open
+    const host = baseUrl.replace(/^https?:\/\//, '')
+    return {
+      ...open,
+      external_url: baseUrl,
+      registry_url: host,
+      project_creation_restriction: s.project_creation_restriction,
+      has_ca_root: false,
+      registry_storage_provider_name: this.o.config.storage.driver,
+      read_only: false,
+      notification_enable: false,
+      with_notary: false,
+    }
+  }
+
+  /** Project and repository counts over what the caller can see; storage use for administrators. */
+  async statistics(caller: Caller): Promise<Statistics> {
+    requireSignedIn(caller)
+    const db = this.o.db.kysely
+    let projects = db.selectFrom('projects as p').where('p.deleted', '=', 0)
+    if (!isSysadmin(caller)) {
+      const ids = await this.visibleIds(caller)
+      projects = projects.where('p.id', 'in', ids.length > 0 ? ids : [-1])
+    }
+    const rows = await projects
+      .leftJoin('repositories as r', 'r.project_id', 'p.id')
+      .select(['p.public'])
+      .select(sql<number>`count(distinct p.id)`.as('projects'))
+      .select(sql<number>`count(r.id)`.as('repositories'))
+      .groupBy('p.public')
+      .execute()
+    const of = (pub: number, k: 'projects' | 'repositories') => Number(rows.find((r) => r.public === pub)?.[k] ?? 0)
+    const out: Statistics = { privateProjects: of(0, 'projects'), publicProjects: of(1, 'projects'), privateRepositories: of(0, 'repositories'), publicRepositories: of(1, 'repositories') }
+    if (isSysadmin(caller)) {
+      const total = await db.selectFrom('blobs').select(sql<number>`coalesce(sum(size), 0)`.as('n')).executeTakeFirst()
+      out.totalStorage = Number(total?.n ?? 0)
+    }
+    return out
+  }
+
+  /** Ids of the projects a non-administrator can read (public ones and their memberships). */
+  private async visibleIds(caller: Caller): Promise<number[]> {
+    const list = await this.o.projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 1_000_000 })
+    return list.items.map((p) => p.id)
+  }
+
+  async search(caller: Caller, fragment: string): Promise<SearchResult> {
+    if (fragment.trim() === '') throw new BerthError('BAD_REQUEST', 'q is required')
+    const found = await this.o.projects.list(caller, { conditions: [{ key: 'name', op: 'fuzzy', value: fragment }], sort: [], page: 1, pageSize: SEARCH_LIMIT })
+    let repos = this.o.db.kysely
+      .selectFrom('repositories as r')
+      .innerJoin('projects as p', 'p.id', 'r.project_id')
+      .select(['r.name', 'r.pull_count', 'p.id as project_id', 'p.name as project_name', 'p.public'])
+      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.subject_digest is null)`.as('artifact_count'))
+      .where(sql<boolean>`r.name like ${`%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`)
+      .where('p.deleted', '=', 0)
+      .orderBy('r.name')
+      .limit(SEARCH_LIMIT)
+    if (!isSysadmin(caller)) {
+      const ids = caller.kind === 'anonymous' ? [] : await this.visibleIds(caller)
+      repos = repos.where((eb) => eb.or([eb('p.public', '=', 1), eb('p.id', 'in', ids.length > 0 ? ids : [-1])]))
+    }
+    const rows = await repos.execute()
+    return {
+      projects: found.items,
+      repositories: rows.map((r) => ({ projectId: r.project_id, projectName: r.project_name, projectPublic: r.public === 1, name: r.name, pullCount: Number(r.pull_count), artifactCount: Number(r.artifact_count) })),
+    }
+  }
+
+  /** Bytes a project's repositories reference: each blob and manifest counted once per project. */
+  private async used(projectId: number): Promise<number> {
+    const db = this.o.db.kysely
+    const blobs = await db
+      .selectFrom('blobs as b')
+      .where('b.digest', 'in', db.selectFrom('repository_blobs as rb').innerJoin('repositories as r', 'r.id', 'rb.repository_id').select('rb.digest').where('r.project_id', '=', projectId))
+      .select(sql<number>`coalesce(sum(b.size), 0)`.as('n'))
+      .executeTakeFirst()
+    const manifests = await db
+      .selectFrom((eb) => eb.selectFrom('artifacts as a').innerJoin('repositories as r', 'r.id', 'a.repository_id').where('r.project_id', '=', projectId).select(['a.digest', 'a.size']).distinct().as('m'))
+      .select(sql<number>`coalesce(sum(m.size), 0)`.as('n'))
+      .executeTakeFirst()
+    return Number(blobs?.n ?? 0) + Number(manifests?.n ?? 0)
+  }
+
+  /** Quotas (one per project; its id is the project's): administrators only, as in Harbor. */
+  async quotas(caller: Caller, projectId?: number): Promise<Quota[]> {
+    requireSysadmin(caller)
+    const list = await this.o.stores.projects.list({ conditions: projectId === undefined ? [] : [{ key: 'project_id', op: 'eq', value: String(projectId) }], sort: [], page: 1, pageSize: 1_000_000 }, { all: true })
+    const out: Quota[] = []
+    for (const p of list.items) out.push({ projectId: p.id, projectName: p.name, ownerName: p.ownerName ?? '', used: await this.used(p.id), createdAt: p.createdAt, updatedAt: p.updatedAt })
+    return out
+  }
+
+  async quota(caller: Caller, id: number): Promise<Quota> {
+    const [q] = await this.quotas(caller, id)
+    if (q === undefined) throw new BerthError('NOT_FOUND', 'quota not found')
+    return q
+  }
+
+  /** Harbor's project summary: repository count, members by role (for those who may list members), and usage. */
+  async summary(caller: Caller, ref: ProjectRef): Promise<{ repoCount: number; members?: Record<number, number>; used: number }> {
+    const { project, perms } = await this.o.projects.visible(caller, ref)
+    const [detail] = await this.o.stores.projects.detail([project.id])
+    const out: { repoCount: number; members?: Record<number, number>; used: number } = { repoCount: detail?.repoCount ?? 0, used: await this.used(project.id) }
+    if (perms.has('member:list')) {
+      const members = await this.o.stores.members.list(project.id, { conditions: [], sort: [], page: 1, pageSize: 1_000_000 })
+      const counts: Record<number, number> = Object.fromEntries(Object.values(ROLES).map((r) => [r, 0]))
+      for (const m of members.items) counts[m.roleId] = (counts[m.roleId] ?? 0) + 1
+      out.members = counts
+    }
+    return out
+  }
+
+  /** Whether the caller could delete the project now, and why not. */
+  async deletable(caller: Caller, ref: ProjectRef): Promise<{ deletable: boolean; message: string }> {
+    const project: Project = await this.o.projects.require(caller, ref, 'project:delete')
+    const [detail] = await this.o.stores.projects.detail([project.id])
+    return (detail?.repoCount ?? 0) > 0 ? { deletable: false, message: 'the project contains repositories' } : { deletable: true, message: '' }
+  }
+
+  /** The caller's permissions in a project (`/project/<id>`) or system-wide (`/`), as Harbor's UI asks. */
+  async permissions(caller: Caller, scope: string): Promise<{ resource: string; action: string }[]> {
+    requireSignedIn(caller)
+    const m = /^\/project\/(\d+)$/.exec(scope)
+    if (m !== null) {
+      const { perms } = await this.o.projects.visible(caller, { id: Number(m[1]) })
+      return [...perms].map((p) => ({ resource: p.split(':')[0]!, action: p.split(':')[1]! }))
+    }
+    if (scope !== '/' && scope !== '') throw new BerthError('BAD_REQUEST', 'scope must be / or /project/<id>')
+    return isSysadmin(caller) ? ['user', 'project', 'robot', 'audit-log', 'label', 'configuration', 'quota'].flatMap((resource) => ['create', 'read', 'update', 'delete', 'list'].map((action) => ({ resource, action }))) : [{ resource: 'project', action: 'create' }]
+  }
+}
