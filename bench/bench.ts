@@ -637,6 +637,10 @@ function locateServer(o: Options): { pids: number[] } | { reason: string } {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'listing') {
+    await import('./listing.js')
+    return
+  }
   const o = parseOptions(process.argv.slice(2))
   process.on('exit', cleanup)
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

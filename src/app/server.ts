@@ -1,6 +1,7 @@
 // The composition root: builds the services from configuration and serves them over HTTP.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import cookie from '@fastify/cookie'
+import { Ajv } from 'ajv'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { newId } from '../lib/ids.js'
@@ -31,13 +32,18 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     bodyLimit: 1 << 20,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
-    // Unknown fields in a request body are an error, not silently dropped (mass assignment).
-    ajv: { customOptions: { removeAdditional: false } },
+
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId()
     },
   })
+  // Request validation: unknown body fields are an error, not silently dropped (mass
+  // assignment), and body values keep their JSON types (42 is not the string "42"); query
+  // strings and path parameters are text, so there types are converted as the schema says.
+  const bodies = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strict: false })
+  const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
   const routes: Berth['routes'] = []
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url })

@@ -141,7 +141,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit }),
     labels: new LabelService({ stores, projects, audit }),
     settings,
-    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config }),
+    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log }),
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await audit.flush()

@@ -38,6 +38,21 @@ const RENDER: Record<ErrorCode, Rendering> = {
   INTERNAL: { status: 500, oci: 'UNKNOWN', harbor: 'INTERNAL_SERVER_ERROR' },
 }
 
+/** Harbor's code for a status, for codes (the OCI ones) that Harbor's API does not use. */
+const HARBOR_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  412: 'PRECONDITION',
+  413: 'BAD_REQUEST',
+  416: 'BAD_REQUEST',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL_SERVER_ERROR',
+}
+
 function statusOf(code: ErrorCode): number {
   return RENDER[code].status
 }
@@ -85,7 +100,7 @@ export async function sendOciError(err: unknown, request: FastifyRequest, reply:
 export async function sendApiError(err: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const e = toBerthError(err, request)
   const r = RENDER[e.code]
-  const body = { code: r.harbor ?? e.code, message: r.status >= 500 ? 'internal server error' : e.message }
+  const body = { code: r.harbor ?? HARBOR_BY_STATUS[r.status] ?? e.code, message: r.status >= 500 ? 'internal server error' : e.message }
   return finish(e, request, reply, body)
 }
 

@@ -70,6 +70,7 @@ export class ArtifactStore {
         size: a.size,
         subject_digest: a.subjectDigest,
         annotations: a.annotations === null ? null : JSON.stringify(a.annotations),
+        listed: a.subjectDigest === null ? 1 : 0,
         created_at: nowIso(),
       })
       .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
@@ -91,6 +92,8 @@ export class ArtifactStore {
     for (let i = 0; i < refs.length; i += 300) {
       await this.db.insertInto('artifact_references').values(refs.slice(i, i + 300)).execute()
     }
+    // The children of an index are listed under it from now on.
+    if (a.manifests.length > 0) await this.db.updateTable('artifacts').set({ listed: 0 }).where('repository_id', '=', repositoryId).where('digest', 'in', [...new Set(a.manifests)]).execute()
     return inserted.id
   }
 
@@ -109,8 +112,13 @@ export class ArtifactStore {
     return Number(r.numDeletedRows) > 0
   }
 
-  /** Deletes an artifact with its tags and references. */
+  /**
+   * Deletes an artifact with its tags and references, and its referrers in the repository
+   * (signatures, SBOMs: they describe nothing once it is gone), as Harbor does.
+   */
   async delete(repositoryId: number, digest: string): Promise<boolean> {
+    const referrers = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).where('subject_digest', '=', digest).execute()
+    for (const r of referrers) await this.delete(repositoryId, r.digest)
     const row = await this.db
       .selectFrom('artifacts')
       .select('id')
@@ -118,9 +126,16 @@ export class ArtifactStore {
       .where('digest', '=', digest)
       .executeTakeFirst()
     if (row === undefined) return false
+    const children = await this.db.selectFrom('artifact_references').select('digest').where('artifact_id', '=', row.id).where('kind', '=', 'manifest').execute()
     await this.db.deleteFrom('tags').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifacts').where('id', '=', row.id).execute()
+    // A child no other index of the repository holds is listed on its own again.
+    for (const { digest: child } of children) {
+      if ((await this.referencedBy(repositoryId, child, 'manifest')) === null) {
+        await this.db.updateTable('artifacts').set({ listed: 1 }).where('repository_id', '=', repositoryId).where('digest', '=', child).where('subject_digest', 'is', null).execute()
+      }
+    }
     return true
   }
 

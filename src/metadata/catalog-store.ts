@@ -103,7 +103,7 @@ export class CatalogStore {
     return this.db
       .selectFrom('repositories as r')
       .select(['r.id', 'r.project_id', 'r.name', 'r.description', 'r.pull_count', 'r.created_at', 'r.updated_at'])
-      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.subject_digest is null)`.as('artifact_count'))
+      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.listed = 1)`.as('artifact_count'))
   }
 
   async listRepositories(projectId: number, q: ListQuery): Promise<Listed<RepositoryDetail>> {
@@ -145,26 +145,13 @@ export class CatalogStore {
   async listArtifacts(repositoryId: number, q: ListQuery): Promise<Listed<ArtifactDetail>> {
     const tagCondition = q.conditions.find((c) => c.key === 'tags')
     const rest = { ...q, conditions: q.conditions.filter((c) => c.key !== 'tags') }
-    let base = this.db
-      .selectFrom('artifacts as a')
-      .where('a.repository_id', '=', repositoryId)
-      .where('a.subject_digest', 'is', null)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('artifact_references as ar')
-              .innerJoin('artifacts as p', 'p.id', 'ar.artifact_id')
-              .select('ar.artifact_id')
-              .whereRef('ar.digest', '=', 'a.digest')
-              .where('ar.kind', '=', 'manifest')
-              .whereRef('p.repository_id', '=', 'a.repository_id'),
-          ),
-        ),
-      )
+    let base = this.db.selectFrom('artifacts as a').where('a.repository_id', '=', repositoryId).where('a.listed', '=', 1)
     if (tagCondition !== undefined) {
       const value = tagCondition.op === 'eq' || tagCondition.op === 'fuzzy' ? tagCondition.value : null
-      if (value === null) throw new BerthError('BAD_REQUEST', 'tags takes tags=name or tags=~part')
-      base = base.where(({ exists, selectFrom }) =>
+      if (value === null) throw new BerthError('BAD_REQUEST', 'tags takes tags=name, tags=~part, tags=* (tagged) or tags=nil (untagged)')
+      if (tagCondition.op === 'eq' && value === '*') base = base.where((eb) => eb.exists(eb.selectFrom('tags as t').select('t.id').whereRef('t.artifact_id', '=', 'a.id')))
+      else if (tagCondition.op === 'eq' && value === 'nil') base = base.where((eb) => eb.not(eb.exists(eb.selectFrom('tags as t').select('t.id').whereRef('t.artifact_id', '=', 'a.id'))))
+      else base = base.where(({ exists, selectFrom }) =>
         exists(
           selectFrom('tags as t')
             .select('t.id')

@@ -45,6 +45,8 @@ export interface ArtifactTable {
   size: number
   subject_digest: string | null
   annotations: string | null
+  /** 0 when a listing shows it under another artifact (a referrer, a child of an index). */
+  listed: Generated<number>
   created_at: string
 }
 

@@ -12,6 +12,7 @@ import { ROLES } from '../auth/permissions.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { Digest } from '../oci/digest.js'
 import type { Config } from '../app/config.js'
+import type { Logger } from '../lib/logger.js'
 import type { ProjectRef, ProjectService } from './project-service.js'
 import type { SettingsService } from './settings-service.js'
 import { requireSignedIn, requireSysadmin } from './guards.js'
@@ -54,6 +55,7 @@ export interface SystemServiceOptions {
   projects: ProjectService
   settings: SettingsService
   config: Config
+  log: Logger
 }
 
 /** A digest no blob has: looking it up proves storage answers without touching real data. */
@@ -71,7 +73,9 @@ export class SystemService {
         await fn()
         return { name, status: 'healthy' }
       } catch (err) {
-        return { name, status: 'unhealthy', error: err instanceof Error ? err.message.slice(0, 200) : 'unavailable' }
+        // The cause (paths, hosts) is not for anonymous eyes; the server's own log has it.
+        this.o.log.warn({ err, component: name }, 'health check failed')
+        return { name, status: 'unhealthy', error: `${name} unavailable` }
       }
     }
     return [
@@ -138,7 +142,7 @@ export class SystemService {
       .selectFrom('repositories as r')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
       .select(['r.name', 'r.pull_count', 'p.id as project_id', 'p.name as project_name', 'p.public'])
-      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.subject_digest is null)`.as('artifact_count'))
+      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.listed = 1)`.as('artifact_count'))
       .where(sql<boolean>`r.name like ${`%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`)
       .where('p.deleted', '=', 0)
       .orderBy('r.name')
@@ -208,7 +212,7 @@ export class SystemService {
   /** The caller's permissions in a project (`/project/<id>`) or system-wide (`/`), as Harbor's UI asks. */
   async permissions(caller: Caller, scope: string): Promise<{ resource: string; action: string }[]> {
     requireSignedIn(caller)
-    const m = /^\/project\/(\d+)$/.exec(scope)
+    const m = /^\/project\/(\d{1,15})$/.exec(scope)
     if (m !== null) {
       const { perms } = await this.o.projects.visible(caller, { id: Number(m[1]) })
       return [...perms].map((p) => ({ resource: p.split(':')[0]!, action: p.split(':')[1]! }))

@@ -179,7 +179,6 @@ for (const dialect of DIALECTS) {
     let img3: PushedImage
     let sig: PushedImage
     let multi: Awaited<ReturnType<typeof pushIndex>>
-    let lstIndex: Awaited<ReturnType<typeof pushIndex>>
 
     before(async () => {
       const names = ['padm', 'dev', 'guest', 'maint', 'other']
@@ -214,7 +213,7 @@ for (const dialect of DIALECTS) {
       await pushImage(app, 'lst/alpha', 'v1', 'lst-alpha-1')
       await pushImage(app, 'lst/alpha', 'v2', 'lst-alpha-2')
       await pushImage(app, 'lst/beta', 'v1', 'lst-beta')
-      lstIndex = await pushIndex(app, 'lst/gamma', 'v1', 'lst-gamma')
+      await pushIndex(app, 'lst/gamma', 'v1', 'lst-gamma')
     })
 
     // ------------------------------------------------------------------------------------------
@@ -245,7 +244,7 @@ for (const dialect of DIALECTS) {
         )
       })
 
-      it('artifact_count counts what the artifact listing shows (index children and referrers excluded), as Harbor does', { todo: 'server bug: artifact_count counts the children of an index (lst/gamma: 3, its listing: 1)' }, async () => {
+      it('artifact_count counts what the artifact listing shows (index children and referrers excluded), as Harbor does', async () => {
         for (const [project, repo] of [
           ['lst', 'gamma'],
           ['team', 'app'],
@@ -534,7 +533,7 @@ for (const dialect of DIALECTS) {
         assertError(await api(u.guest!, 'GET', `/projects/team/repositories/app/artifacts?q=${q('tags=[a~b]')}`), 400, 'BAD_REQUEST')
       })
 
-      it('Harbor\'s q=tags=* (tagged only) and q=tags=nil (untagged only)', { todo: 'server gap: tags=* and tags=nil are taken as tag names (swagger documents them as tagged/untagged filters)' }, async () => {
+      it('Harbor\'s q=tags=* (tagged only) and q=tags=nil (untagged only)', async () => {
         await pushUntagged(t.app, 'lst/beta', 'lst-beta-untagged')
         const tagged = await api(ADMIN, 'GET', `/projects/lst/repositories/beta/artifacts?q=${q('tags=*')}`)
         assertStatus(tagged, 200)
@@ -629,7 +628,9 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(listed.json().map((a: Json) => [a.digest, a.tags.map((x: Json) => x.name)]), [[img1.digest, ['v1']]])
         assert.ok((await api(u.dev!, 'GET', '/projects/dest/repositories')).json().some((r: Json) => r.name === 'dest/copied'))
         // Within a project, into a nested repository.
-        assertStatus(await copy(u.dev!, 'team/repositories/copies%252Fapp', 'team/app:v2'), 201, 'nested target')
+        const nested = await copy(u.dev!, 'team/repositories/copies%252Fapp', 'team/app:v2')
+        assertStatus(nested, 201, 'nested target')
+        assert.equal(headerOf(nested, 'location'), `${API}/projects/team/repositories/copies%252Fapp/artifacts/${img2.digest}`)
         assert.equal(headerOf(await c.registry('GET', '/v2/team/copies/app/manifests/v2'), 'docker-content-digest'), img2.digest)
       })
 
@@ -727,7 +728,9 @@ for (const dialect of DIALECTS) {
         assert.equal(headerOf(m, 'docker-content-digest'), img1.digest)
         assert.deepEqual((await api(u.guest!, 'GET', `${tagsPath}/v1/tags`)).json().map((x: Json) => x.name), ['newtag', 'stable', 'v1'])
         // Through a tag reference and a nested repository as well.
-        assertStatus(await api(u.dev!, 'POST', '/projects/team/repositories/a%252Fb/artifacts/v1/tags', { name: 'nested-new' }), 201)
+        const nested = await api(u.dev!, 'POST', '/projects/team/repositories/a%252Fb/artifacts/v1/tags', { name: 'nested-new' })
+        assertStatus(nested, 201)
+        assert.equal(headerOf(nested, 'location'), `${API}/projects/team/repositories/a%252Fb/artifacts/v1/tags/nested-new`)
         assert.equal(headerOf(await c.registry('GET', '/v2/team/a/b/manifests/nested-new'), 'docker-content-digest'), (await api(ADMIN, 'GET', '/projects/team/repositories/a%2Fb/artifacts/v1')).json().digest)
       })
 
@@ -934,8 +937,8 @@ for (const dialect of DIALECTS) {
     })
 
     // ------------------------------------------------------------------------------------------
-    describe('request checking', () => {
-      it("a bad reference or from answers Harbor's BAD_REQUEST code, not an OCI one", { todo: 'server bug: /api/v2.0 answers MANIFEST_INVALID / DIGEST_INVALID as errors[0].code for a bad reference' }, async () => {
+    describe('Harbor conformance', () => {
+      it("a bad reference or from answers Harbor's BAD_REQUEST code, not an OCI one", async () => {
         const got: string[] = []
         for (const res of [
           await api(u.guest!, 'GET', '/projects/team/repositories/app/artifacts/bad!!'),
@@ -949,38 +952,38 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(got, ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST'])
       })
 
-      it('a body field of the wrong JSON type is 400, not coerced to a string', { todo: 'server bug: Fastify coerces body types: PUT repository {"description":42} is 200 and stores "42"; POST tags {"name":7} is 201 and creates tag "7"' }, async () => {
+      it('a body field of the wrong JSON type is 400, not coerced to a string', async () => {
         const put = await api(u.dev!, 'PUT', '/projects/team/repositories/multi', { description: 42 })
         const post = await api(u.dev!, 'POST', '/projects/team/repositories/app/artifacts/beta/tags', { name: 7 })
         if (post.statusCode === 201) await api(ADMIN, 'DELETE', '/projects/team/repositories/app/artifacts/beta/tags/7')
         assertError(put, 400, 'BAD_REQUEST', 'description: 42')
         assertError(post, 400, 'BAD_REQUEST', 'name: 7')
       })
-    })
 
-    describe('probe', () => {
-      it('probe', async () => {
-        const x = await pushImage(t.app, 'team/probe', 'p1', 'probe-1')
-        const s2 = await pushUntagged(t.app, 'team/probe', 'probe-1-sig', { subject: descriptorOf(OCI_MANIFEST, x.text), artifactType: COSIGN })
-        const cp = await api(u.dev!, 'POST', `/projects/dest/repositories/probecopy/artifacts?from=${q('team/probe:p1')}`)
-        console.log('COPY', cp.statusCode, (await api(ADMIN, 'GET', '/projects/dest/repositories/probecopy/artifacts/p1?with_accessory=true')).json().accessories)
-        console.log('DEL', (await api(ADMIN, 'DELETE', '/projects/team/repositories/probe/artifacts/p1')).statusCode)
-        const sg = await api(ADMIN, 'GET', `/projects/team/repositories/probe/artifacts/${s2.digest}`)
-        console.log('SIG AFTER', sg.statusCode, (await api(ADMIN, 'GET', '/projects/team/repositories/probe')).json(), (await c.registry('GET', `/v2/team/probe/manifests/${s2.digest}`)).statusCode)
-        const r = await api(u.guest!, 'GET', '/projects/team/repositories/app/artifacts/v1?page=1&page_size=10&with_sbom_overview=true&with_inherited_accessory=true&with_scan_overview=true&with_immutable_status=true')
-        console.log('EXTRA', r.statusCode)
-        const r2 = await api(u.guest!, 'GET', '/projects/team/repositories/app/artifacts?with_sbom_overview=true&with_inherited_accessory=true')
-        console.log('EXTRA2', r2.statusCode)
-        await pushImage(t.app, 'library/pub', 'v1', 'pub')
-        console.log('ANON', (await api(ANON, 'GET', '/projects/library/repositories')).statusCode, (await api(ANON, 'GET', '/projects/library/repositories/pub/artifacts/v1/tags')).statusCode, (await api(ANON, 'DELETE', '/projects/library/repositories/pub')).statusCode, (await api(ANON, 'GET', '/labels?scope=g')).statusCode)
-        console.log('PUT full', (await api(u.dev!, 'PUT', '/projects/team/repositories/probe', { description: 'x', artifact_count: 0, pull_count: 0 })).body)
-        console.log('self tag del', (await api(ADMIN, 'DELETE', '/projects/team/repositories/app/artifacts/beta/tags/beta')).statusCode, (await api(ADMIN, 'GET', `/projects/team/repositories/app/artifacts/${img3.digest}`)).json().tags)
-        console.log('copy self', (await api(ADMIN, 'POST', `/projects/team/repositories/app/artifacts?from=${q('team/app:v2')}`)).statusCode)
-        console.log('tag on child', (await api(ADMIN, 'POST', `/projects/team/repositories/multi/artifacts/${multi.children[0]}/tags`, { name: 'childtag' })).statusCode, (await api(ADMIN, 'GET', '/projects/team/repositories/multi/artifacts')).headers['x-total-count'])
-        const lbl = await api(ADMIN, 'GET', `/labels?scope=p&project_id=${pid.team}&page_size=100`)
-        console.log('labels page_size', lbl.statusCode)
-        console.log('repo 0 page', (await api(ADMIN, 'GET', '/projects/team/repositories?page_size=0')).statusCode)
-        console.log('count', (await api(ADMIN, 'GET', '/projects/team/repositories/probe')).json().artifact_count, (await api(ADMIN, 'GET', '/projects/team/repositories/probe/artifacts')).headers['x-total-count'])
+      it('PUT a repository as a generated Harbor client sends it (artifact_count and pull_count always present)', async () => {
+        assertStatus(await api(u.dev!, 'PUT', '/projects/team/repositories/multi', { description: 'from a client', artifact_count: 0, pull_count: 0 }), 200)
+        assert.equal((await api(u.dev!, 'GET', '/projects/team/repositories/multi')).json().description, 'from a client')
+      })
+
+      it('DELETE of an artifact deletes its signatures with it, as Harbor does', async () => {
+        const subject = await pushImage(t.app, 'team/signed', 's1', 'team-signed-1')
+        const signature = await pushUntagged(t.app, 'team/signed', 'team-signed-1-sig', { subject: descriptorOf(OCI_MANIFEST, subject.text), artifactType: COSIGN })
+        assertStatus(await api(u.maint!, 'DELETE', '/projects/team/repositories/signed/artifacts/s1'), 200)
+        assertError(await api(ADMIN, 'GET', `/projects/team/repositories/signed/artifacts/${signature.digest}`), 404, 'NOT_FOUND', 'signature by digest')
+        assertStatus(await c.registry('GET', `/v2/team/signed/manifests/${signature.digest}`), 404, '/v2 signature')
+      })
+
+      it('a copy carries the signatures of the artifact, as Harbor does', { todo: 'server gap: POST .../artifacts?from= copies the artifact without its accessories (cosign verify fails on the copy)' }, async () => {
+        assertStatus(await api(u.dev!, 'POST', `/projects/dest/repositories/signedcopy/artifacts?from=${q('team/app:v1')}`), 201)
+        const got = await api(u.dev!, 'GET', '/projects/dest/repositories/signedcopy/artifacts/v1?with_accessory=true')
+        assertStatus(got, 200)
+        assert.deepEqual(got.json().accessories.map((a: Json) => a.digest), [sig.digest])
+      })
+
+      it('a tagged child of an index is listed on its own, as Harbor lists it', { todo: 'server gap: children of an index are hidden from the listing even when tagged (Harbor hides only untagged ones)' }, async () => {
+        assertStatus(await api(u.dev!, 'POST', `/projects/team/repositories/multi/artifacts/${multi.children[0]}/tags`, { name: 'amd64-only' }), 201)
+        const res = await api(u.guest!, 'GET', '/projects/team/repositories/multi/artifacts')
+        assert.deepEqual(res.json().map((a: Json) => a.digest).sort(), [multi.digest, multi.children[0]].sort())
       })
     })
   })

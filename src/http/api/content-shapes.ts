@@ -18,7 +18,20 @@ export const RepositoryJson = Type.Object({
   update_time: Type.String(),
 })
 
-export const RepositoryUpdateBody = Type.Object({ description: Type.String({ maxLength: 4096 }), name: Type.Optional(Type.String()), id: Type.Optional(Type.Integer()), project_id: Type.Optional(Type.Integer()) }, strict)
+/** Clients generated from Harbor's swagger send the whole repository; its read-only fields are ignored. */
+export const RepositoryUpdateBody = Type.Object(
+  {
+    description: Type.String({ maxLength: 4096 }),
+    name: Type.Optional(Type.String()),
+    id: Type.Optional(Type.Integer()),
+    project_id: Type.Optional(Type.Integer()),
+    artifact_count: Type.Optional(Type.Integer()),
+    pull_count: Type.Optional(Type.Integer()),
+    creation_time: Type.Optional(Type.String()),
+    update_time: Type.Optional(Type.String()),
+  },
+  strict,
+)
 
 export const TagJson = Type.Object({
   id: Type.Integer(),

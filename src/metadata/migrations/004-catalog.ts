@@ -2,7 +2,7 @@
 // descriptions and pull counts, labels (global and per project) attached to artifacts, the
 // indexes that keep big listings fast, and the system settings changed through the API.
 // Additive only.
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Dialect } from '../schema.js'
 
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -12,8 +12,16 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema.alterTable('repositories').addColumn('description', 'text', (c) => c.notNull().defaultTo('')).execute()
   await db.schema.alterTable('repositories').addColumn('pull_count', 'bigint', (c) => c.notNull().defaultTo(0)).execute()
-  // Newest first within a repository, for artifact listings.
-  await db.schema.createIndex('artifacts_repository_id').on('artifacts').columns(['repository_id', 'id']).execute()
+  // `listed`: 0 for artifacts a listing shows under another one (a referrer under its subject, a
+  // child under its index), kept up to date on push and delete, so that a page of a big
+  // repository is an index range, not a subquery per row.
+  await db.schema.alterTable('artifacts').addColumn('listed', 'integer', (c) => c.notNull().defaultTo(1)).execute()
+  await sql`update artifacts set listed = 0 where subject_digest is not null or exists (
+    select 1 from artifact_references ar join artifacts p on p.id = ar.artifact_id
+    where ar.kind = 'manifest' and ar.digest = artifacts.digest and p.repository_id = artifacts.repository_id)`.execute(db)
+  await db.schema.createIndex('artifacts_listing').on('artifacts').columns(['repository_id', 'listed', 'id']).execute()
+  // Tags of one artifact in name order, for tag listings.
+  await db.schema.createIndex('tags_artifact_name').on('tags').columns(['artifact_id', 'name']).execute()
 
   // scope 'g' (global, project_id null) or 'p' (project).
   await db.schema
