@@ -26,7 +26,7 @@ const PASSWORD = 'Bench-Listing-Passw0rd'
 
 const { values } = parseArgs({
   args: process.argv.slice(3),
-  options: { requests: { type: 'string', default: '200' }, dialects: { type: 'string', default: 'sqlite,postgres' }, json: { type: 'boolean', default: false } },
+  options: { requests: { type: 'string', default: '200' }, dialects: { type: 'string', default: 'sqlite,postgres' }, json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
 })
 const REQUESTS = Number(values.requests)
 
@@ -52,6 +52,8 @@ async function seed(berth: Awaited<ReturnType<typeof createBerth>>): Promise<{ b
     artifacts.push({ repository_id: alias.id, digest: digestOf(0, 'alias'), media_type: 'application/vnd.oci.image.manifest.v1+json', artifact_type: 'application/vnd.oci.image.config.v1+json', size: 1234, subject_digest: null, annotations: null, created_at: now })
     await batch(artifacts, (c) => trx.insertInto('artifacts').values(c).execute())
   })
+  // The count pushes keep in step (see ArtifactStore), set once for the rows written directly.
+  await sql`update repositories set artifact_count = (select count(*) from artifacts a where a.repository_id = repositories.id and a.listed = 1)`.execute(db)
   const ids = await db.selectFrom('artifacts').select(['id', 'repository_id']).orderBy('id').execute()
   await db.transaction().execute(async (trx) => {
     const tags = ids.filter((r) => r.repository_id === big.id).map((r, i) => ({ repository_id: big.id, artifact_id: r.id, name: `v${String(i).padStart(6, '0')}`, created_at: now, updated_at: now }))
@@ -59,8 +61,9 @@ async function seed(berth: Awaited<ReturnType<typeof createBerth>>): Promise<{ b
     for (let i = 0; i < TAGS_ON_ONE; i++) tags.push({ repository_id: alias.id, artifact_id: one, name: `t${String(i).padStart(6, '0')}`, created_at: now, updated_at: now })
     await batch(tags, (c) => trx.insertInto('tags').values(c).execute())
   })
-  // Fresh statistics, as autovacuum would have gathered them on a registry that grew this big.
-  await sql`ANALYZE`.execute(db)
+  // Fresh statistics and visibility maps, as autovacuum would have left them on a registry
+  // that grew this big (PostgreSQL counts from the index alone only where pages are all-visible).
+  await (berth.db.dialect === 'postgres' ? sql`VACUUM ANALYZE` : sql`ANALYZE`).execute(db)
   return { bigDigest: digestOf(0, 'alias') }
 }
 
@@ -155,7 +158,8 @@ async function measure(dialect: Dialect): Promise<Row[]> {
   } finally {
     agent.destroy()
     await berth.close()
-    await database.drop()
+    if (values.keep) process.stderr.write(`listing: kept ${database.url}\n`)
+    else await database.drop()
     await rm(dataDir, { recursive: true, force: true })
   }
 }

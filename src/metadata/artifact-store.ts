@@ -1,5 +1,5 @@
 // Artifacts (stored manifests), their references, tags and referrers.
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import type { Page } from './repository-store.js'
 import { nowIso } from './stores.js'
@@ -92,8 +92,13 @@ export class ArtifactStore {
     for (let i = 0; i < refs.length; i += 300) {
       await this.db.insertInto('artifact_references').values(refs.slice(i, i + 300)).execute()
     }
+    let listedDelta = a.subjectDigest === null ? 1 : 0
     // The children of an index are listed under it from now on.
-    if (a.manifests.length > 0) await this.db.updateTable('artifacts').set({ listed: 0 }).where('repository_id', '=', repositoryId).where('digest', 'in', [...new Set(a.manifests)]).execute()
+    if (a.manifests.length > 0) {
+      const r = await this.db.updateTable('artifacts').set({ listed: 0 }).where('repository_id', '=', repositoryId).where('digest', 'in', [...new Set(a.manifests)]).where('listed', '=', 1).executeTakeFirst()
+      listedDelta -= Number(r.numUpdatedRows)
+    }
+    await this.countListed(repositoryId, listedDelta)
     return inserted.id
   }
 
@@ -121,11 +126,12 @@ export class ArtifactStore {
     for (const r of referrers) await this.delete(repositoryId, r.digest)
     const row = await this.db
       .selectFrom('artifacts')
-      .select('id')
+      .select(['id', 'listed'])
       .where('repository_id', '=', repositoryId)
       .where('digest', '=', digest)
       .executeTakeFirst()
     if (row === undefined) return false
+    let listedDelta = row.listed === 1 ? -1 : 0
     const children = await this.db.selectFrom('artifact_references').select('digest').where('artifact_id', '=', row.id).where('kind', '=', 'manifest').execute()
     await this.db.deleteFrom('tags').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', '=', row.id).execute()
@@ -133,10 +139,17 @@ export class ArtifactStore {
     // A child no other index of the repository holds is listed on its own again.
     for (const { digest: child } of children) {
       if ((await this.referencedBy(repositoryId, child, 'manifest')) === null) {
-        await this.db.updateTable('artifacts').set({ listed: 1 }).where('repository_id', '=', repositoryId).where('digest', '=', child).where('subject_digest', 'is', null).execute()
+        const r = await this.db.updateTable('artifacts').set({ listed: 1 }).where('repository_id', '=', repositoryId).where('digest', '=', child).where('subject_digest', 'is', null).where('listed', '=', 0).executeTakeFirst()
+        listedDelta += Number(r.numUpdatedRows)
       }
     }
+    await this.countListed(repositoryId, listedDelta)
     return true
+  }
+
+  /** Keeps repositories.artifact_count (listed artifacts) in step, so listings need not count. */
+  private async countListed(repositoryId: number, delta: number): Promise<void> {
+    if (delta !== 0) await this.db.updateTable('repositories').set({ artifact_count: sql`artifact_count + ${delta}` }).where('id', '=', repositoryId).execute()
   }
 
   /** Of the given manifest digests, those not stored in the repository. */

@@ -100,10 +100,14 @@ export class CatalogStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   private repositories() {
-    return this.db
-      .selectFrom('repositories as r')
-      .select(['r.id', 'r.project_id', 'r.name', 'r.description', 'r.pull_count', 'r.created_at', 'r.updated_at'])
-      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.listed = 1)`.as('artifact_count'))
+    return this.db.selectFrom('repositories as r').select(['r.id', 'r.project_id', 'r.name', 'r.description', 'r.pull_count', 'r.artifact_count', 'r.created_at', 'r.updated_at'])
+  }
+
+  /** Listed artifacts per repository (the kept count). */
+  async artifactCounts(repositoryIds: number[]): Promise<Map<number, number>> {
+    if (repositoryIds.length === 0) return new Map()
+    const rows = await this.db.selectFrom('repositories').select(['id', 'artifact_count']).where('id', 'in', repositoryIds).execute()
+    return new Map(rows.map((r) => [r.id, Number(r.artifact_count)]))
   }
 
   async listRepositories(projectId: number, q: ListQuery): Promise<Listed<RepositoryDetail>> {
@@ -160,9 +164,17 @@ export class CatalogStore {
         ),
       )
     }
-    const total = await count(applyQuery(base, { ...rest, sort: [] }, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
-    const rows = await applyQuery(base.selectAll('a'), rest, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
-    return { items: (rows as ArtifactRowRaw[]).map(toArtifact), total }
+    // Unfiltered, the total is the repository's kept count; filtered, it is counted.
+    const total =
+      q.conditions.length === 0
+        ? ((await this.artifactCounts([repositoryId])).get(repositoryId) ?? 0)
+        : await count(applyQuery(base, { ...rest, sort: [] }, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
+    // The page's ids first (an index-only walk past the offset), then those rows: fetching whole
+    // rows while skipping the offset would read every skipped row from the table.
+    const ids = (await applyQuery(base.select('a.id'), rest, ARTIFACT_FIELDS, { column: 'a.id', desc: true }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()).map((r) => r.id)
+    const rows = ids.length === 0 ? [] : ((await this.db.selectFrom('artifacts as a').selectAll('a').where('a.id', 'in', ids).execute()) as ArtifactRowRaw[])
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    return { items: ids.map((id) => toArtifact(byId.get(id)!)), total }
   }
 
   async getArtifact(repositoryId: number, digest: string): Promise<ArtifactDetail | null> {
@@ -186,9 +198,12 @@ export class CatalogStore {
   async listTags(artifactId: number, q: ListQuery): Promise<Listed<TagDetail>> {
     const base = this.db.selectFrom('tags as t').where('t.artifact_id', '=', artifactId)
     const total = await count(applyQuery(base, { ...q, sort: [] }, TAG_FIELDS, { column: 't.name', desc: false }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
-    const rows = await applyQuery(base.selectAll('t'), q, TAG_FIELDS, { column: 't.name', desc: false }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
+    // Names first, from the (artifact_id, name) index alone, then the page's rows (see listArtifacts).
+    const names = (await applyQuery(base.select('t.name'), q, TAG_FIELDS, { column: 't.name', desc: false }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()).map((r) => r.name)
+    const rows = names.length === 0 ? [] : await this.db.selectFrom('tags').selectAll().where('artifact_id', '=', artifactId).where('name', 'in', names).execute()
+    const byName = new Map(rows.map((r) => [r.name, r]))
     return {
-      items: rows.map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })),
+      items: names.map((n) => byName.get(n)!).map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })),
       total,
     }
   }

@@ -18,6 +18,8 @@ export interface RepositoryTable {
   name: string
   description: Generated<string>
   pull_count: Generated<number>
+  /** Listed artifacts (what the artifact listing shows), kept in step by the artifact store. */
+  artifact_count: Generated<number>
   created_at: string
   updated_at: string
 }

@@ -141,8 +141,7 @@ export class SystemService {
     let repos = this.o.db.kysely
       .selectFrom('repositories as r')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
-      .select(['r.name', 'r.pull_count', 'p.id as project_id', 'p.name as project_name', 'p.public'])
-      .select(sql<number>`(select count(*) from artifacts a where a.repository_id = r.id and a.listed = 1)`.as('artifact_count'))
+      .select(['r.id', 'r.name', 'r.pull_count', 'p.id as project_id', 'p.name as project_name', 'p.public'])
       .where(sql<boolean>`r.name like ${`%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`)
       .where('p.deleted', '=', 0)
       .orderBy('r.name')
@@ -152,9 +151,10 @@ export class SystemService {
       repos = repos.where((eb) => eb.or([eb('p.public', '=', 1), eb('p.id', 'in', ids.length > 0 ? ids : [-1])]))
     }
     const rows = await repos.execute()
+    const counts = await this.o.stores.catalog.artifactCounts(rows.map((r) => r.id))
     return {
       projects: found.items,
-      repositories: rows.map((r) => ({ projectId: r.project_id, projectName: r.project_name, projectPublic: r.public === 1, name: r.name, pullCount: Number(r.pull_count), artifactCount: Number(r.artifact_count) })),
+      repositories: rows.map((r) => ({ projectId: r.project_id, projectName: r.project_name, projectPublic: r.public === 1, name: r.name, pullCount: Number(r.pull_count), artifactCount: counts.get(r.id) ?? 0 })),
     }
   }
 

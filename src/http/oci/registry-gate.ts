@@ -108,10 +108,17 @@ export class RegistryGate {
     throw new BerthError('DENIED', DENIED, [{ type: 'repository', name: need.name, action: need.action }])
   }
 
+  /** Whether the caller may pull each repository asked about; one lookup per project, not per repository. */
   private readerFor(caller: Caller): CanRead {
-    return async (repo) => {
-      const project = await this.sec.stores.projects.get(projectOf(repo))
-      return (await this.sec.access.registryActions(caller, project, ['pull'])).length > 0
+    const byProject = new Map<string, Promise<boolean>>()
+    return (repo) => {
+      const name = projectOf(repo)
+      let allowed = byProject.get(name)
+      if (allowed === undefined) {
+        allowed = this.sec.stores.projects.get(name).then(async (project) => (await this.sec.access.registryActions(caller, project, ['pull'])).length > 0)
+        byProject.set(name, allowed)
+      }
+      return allowed
     }
   }
 }

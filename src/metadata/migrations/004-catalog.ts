@@ -20,6 +20,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     select 1 from artifact_references ar join artifacts p on p.id = ar.artifact_id
     where ar.kind = 'manifest' and ar.digest = artifacts.digest and p.repository_id = artifacts.repository_id)`.execute(db)
   await db.schema.createIndex('artifacts_listing').on('artifacts').columns(['repository_id', 'listed', 'id']).execute()
+  // Listed artifacts per repository, kept in step on push and delete: a listing's total without a count.
+  await db.schema.alterTable('repositories').addColumn('artifact_count', 'bigint', (c) => c.notNull().defaultTo(0)).execute()
+  await sql`update repositories set artifact_count = (select count(*) from artifacts a where a.repository_id = repositories.id and a.listed = 1)`.execute(db)
   // Tags of one artifact in name order, for tag listings.
   await db.schema.createIndex('tags_artifact_name').on('tags').columns(['artifact_id', 'name']).execute()
 
