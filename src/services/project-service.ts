@@ -58,7 +58,11 @@ export class ProjectService {
   /** The project, if the caller holds `perm` in it (DENIED when they can see it but not do this). */
   async require(caller: Caller, ref: ProjectRef, perm: Permission): Promise<Project> {
     const { project, perms } = await this.visible(caller, ref)
-    if (!perms.has(perm)) throw new BerthError('DENIED', `${perm.replace(':', ' ')} is not allowed in project ${project.name}`)
+    if (!perms.has(perm)) {
+      // Signing in might help an anonymous caller: 401, so that clients ask for credentials.
+      if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+      throw new BerthError('DENIED', `${perm.replace(':', ' ')} is not allowed in project ${project.name}`)
+    }
     return project
   }
 
