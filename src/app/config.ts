@@ -35,8 +35,27 @@ export const ConfigSchema = Type.Object(
     ),
     storage: Type.Object(
       {
-        driver: Type.Union([Type.Literal('filesystem')], { default: 'filesystem', description: 'storage driver' }),
+        driver: Type.Union([Type.Literal('filesystem'), Type.Literal('s3')], { default: 'filesystem', description: 'storage driver' }),
         root: Type.String({ default: '', description: 'filesystem driver root; empty: <data_dir>/storage' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    s3: Type.Object(
+      {
+        endpoint: Type.String({ default: '', description: 'S3 endpoint URL; empty: AWS for the region' }),
+        region: Type.String({ default: 'us-east-1', minLength: 1, description: 'S3 region' }),
+        bucket: Type.String({ default: '', description: 'bucket (required with storage.driver s3)' }),
+        prefix: Type.String({ default: '', pattern: '^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$', expected: 'a key prefix of /-separated safe segments, or empty' }),
+        access_key: Type.String({ default: '', description: 'access key id; empty: the SDK default chain' }),
+        secret_key: Type.String({ default: '', description: 'secret access key' }),
+        force_path_style: Type.Boolean({ default: false, description: 'path-style URLs (MinIO, Ceph RGW)' }),
+        redirect: Type.Boolean({ default: false, description: 'redirect blob GETs to presigned URLs' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    redis: Type.Object(
+      {
+        url: Type.String({ default: '', pattern: '^(rediss?://\\S+)?$', expected: 'a redis:// or rediss:// URL, or empty for in-process caches' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -96,7 +115,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>
 
-const SECRET_KEYS = new Set(['admin.password', 'secret_key', 'auth.ldap.search_password'])
+const SECRET_KEYS = new Set(['admin.password', 'secret_key', 'auth.ldap.search_password', 's3.secret_key'])
 
 function configError(key: string, message: string): BerthError {
   return new BerthError('CONFIG_INVALID', `config key ${key}: ${message}`, { key })
@@ -186,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
     throw configError(key, `expected ${leaf ? describe(leaf.schema) : first.message}, got ${JSON.stringify(first.value)}`)
   }
   const config = withDefaults as Config
+  if (config.storage.driver === 's3' && config.s3.bucket === '') throw configError('s3.bucket', 'must be set when storage.driver is s3')
   if (config.auth.mode === 'ldap_auth') {
     for (const key of ['url', 'base_dn'] as const) {
       if (config.auth.ldap[key] === '') throw configError(`auth.ldap.${key}`, 'must be set when auth.mode is ldap_auth')

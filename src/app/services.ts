@@ -1,6 +1,7 @@
 // Composition of the use cases from configuration: database (migrated), secrets, identity,
 // storage and the services. The HTTP server and the admin CLI both start from here.
 import { randomBytes } from 'node:crypto'
+import { BerthError } from '../lib/errors.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import { openDb, migrate } from '../metadata/db.js'
 import type { Db } from '../metadata/schema.js'
@@ -32,9 +33,12 @@ import type { Directory } from '../auth/identity.js'
 import type { Security } from '../http/security.js'
 import { resolvedPaths, type Config } from './config.js'
 
-/** Storage drivers by name; config picks one. */
-const STORAGE_DRIVERS: Record<Config['storage']['driver'], (root: string) => StorageDriver> = {
-  filesystem: (root) => new FilesystemDriver(root),
+/** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
+const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root: string) => Promise<StorageDriver>> = {
+  filesystem: async (_config, root) => new FilesystemDriver(root),
+  s3: async () => {
+    throw new BerthError('CONFIG_INVALID', 'config key storage.driver: s3 is not available in this build')
+  },
 }
 
 export interface Services {
@@ -115,7 +119,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     externalUrl: config.external_url,
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(STORAGE_DRIVERS[config.storage.driver](paths.storageRoot)), log })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log })
   const changed = () => authenticator.forget()
   const projects = new ProjectService({
     stores,
