@@ -17,6 +17,8 @@ export interface Berth extends Services {
   app: FastifyInstance
   /** Every route registered, as method and URL template (for the API documentation test). */
   routes: { method: string; url: string }[]
+  /** From now on /readyz answers 503, so that load balancers stop sending requests here. */
+  drain(): void
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -92,14 +94,15 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   })
   await app.register(tokenRoutes, security)
   await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings })
+  // Liveness says only that the process answers; readiness that it can serve: database and
+  // storage reachable (migrations ran before the server listened), and not shutting down.
+  let draining = false
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
-    try {
-      await db.kysely.selectFrom('projects').select('id').limit(1).execute()
-      return { status: 'ok' }
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', component: 'database' })
-    }
+    if (draining) return reply.code(503).send({ status: 'draining' })
+    const down = (await services.system.health()).filter((c) => c.status !== 'healthy')
+    if (down.length > 0) return reply.code(503).send({ status: 'unavailable', components: down.map((c) => c.name) })
+    return { status: 'ok' }
   })
 
   const ttlMs = config.registry.upload_ttl_hours * 3600_000
@@ -116,6 +119,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     ...services,
     app,
     routes,
+    drain: () => {
+      draining = true
+    },
     close: async () => {
       clearInterval(purge)
       await app.close()

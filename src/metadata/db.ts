@@ -1,7 +1,7 @@
 // Opens the metadata database: SQLite (a file path, the default) or PostgreSQL (a postgres:// URL).
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type SqliteDatabase } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database, Db, Dialect } from './schema.js'
 import * as m001 from './migrations/001-registry.js'
@@ -77,12 +77,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   }
 }
 
-/** Applies pending migrations (Kysely's migrator takes a lock, so concurrent starts do not race). */
+/** The advisory lock key that serialises migrations across nodes ('berth-mi' as a number). */
+const MIGRATION_LOCK = 0x626572746d69
+
+/**
+ * Applies pending migrations. On PostgreSQL the whole run holds a session advisory lock, so
+ * nodes starting together migrate one after another: the first applies, the others find
+ * nothing left to do.
+ * Migrations are expand/contract (docs/upgrades.md), so version N keeps serving while N+1 migrates.
+ */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrations(db.dialect) },
+  if (db.dialect !== 'postgres') {
+    // Several processes on one SQLite file (--workers) may race; a run that lost is rolled
+    // back whole (SQLite DDL is transactional) and finds the winner's work when it tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await runMigrations(db.kysely, db.dialect)
+      } catch (err) {
+        if (attempt >= 5) throw err
+        await new Promise((r) => setTimeout(r, 50 * attempt))
+      }
+    }
+  }
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn)
+    try {
+      return await runMigrations(conn, db.dialect)
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn)
+    }
   })
+}
+
+async function runMigrations(kysely: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({ db: kysely, provider: { getMigrations: async () => migrations(dialect) } })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) {
     throw new BerthError('INTERNAL', 'database migration failed', undefined, { cause: error })

@@ -31,6 +31,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await migrate(db), [])
     })
 
+    it('nodes migrating a fresh database at the same moment apply each migration once', async () => {
+      const fresh = await createTestDatabase(dialect)
+      const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
+      try {
+        const applied = await Promise.all(nodes.map((n) => migrate(n)))
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog'])
+      } finally {
+        for (const n of nodes) await n.close()
+        await fresh.drop()
+      }
+    })
+
     it('projects: ensure creates once and keeps the first settings', async () => {
       const again = await s.projects.ensure('library', false)
       assert.equal(again.id, projectId)

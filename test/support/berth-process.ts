@@ -32,6 +32,8 @@ export const E2E_ADMIN_PASSWORD = 'E2e-Admin-Passw0rd'
 export type StartOptions = {
   /** Extra environment for the server; wins over the defaults. */
   env?: Record<string, string>
+  /** Extra arguments after `serve` (e.g. ['--workers', '2']). */
+  args?: string[]
   /** Use this data dir (kept on stop) instead of a fresh temp dir (removed on stop). */
   dataDir?: string
   /** How long to wait for GET /v2/ (as admin) = 200; default 20 s. */
@@ -125,12 +127,14 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
     BERTH_HTTP_PORT: String(port),
     BERTH_DATA_DIR: dataDir,
     BERTH_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+    // Tests stop servers often; the drain period is for load balancers (set it where one is tested).
+    BERTH_HTTP_SHUTDOWN_GRACE_SECONDS: '0',
     ...opts.env,
   })
 
   // detached: the server leads its own process group, so stop() reaches any workers it forks, and a
   // Ctrl-C in the terminal reaches only the test process, whose handler then stops the server.
-  const child = spawn(process.execPath, [cli, 'serve'], {
+  const child = spawn(process.execPath, [cli, 'serve', ...(opts.args ?? [])], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,28 +1,81 @@
 // berth serve and berth migrate: run the registry, or apply database migrations and exit.
 import type { Config } from '../config.js'
-import { configOf, type Command, type Invocation } from './common.js'
+import { configOf, UsageError, type Command, type Invocation } from './common.js'
 
-async function serve(config: Config): Promise<void> {
+/**
+ * Answers the probes while the node starts (migrations can take long): /livez 200, so that a
+ * liveness probe never kills a migrating node (harbor-helm #846), everything else 503.
+ */
+export async function startupProbes(config: Config): Promise<import('node:http').Server> {
+  const { createServer } = await import('node:http')
+  const server = createServer((req, res) => {
+    const live = req.url === '/livez'
+    res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', ...(live ? {} : { 'retry-after': '5' }) })
+    res.end(JSON.stringify({ status: 'starting' }))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host: config.http.host, port: config.http.port }, () => resolve())
+  })
+  return server
+}
+
+async function serve(config: Config, workers: number): Promise<void> {
+  const cluster = (await import('node:cluster')).default
+  if (workers > 1 && cluster.isPrimary) return supervise(workers)
   const [{ createLogger }, { createBerth }, { resolvedPaths }] = await Promise.all([import('../../lib/logger.js'), import('../server.js'), import('../config.js')])
   const log = createLogger(config.log.level)
-  const berth = await createBerth(config, { log })
+  const probes = await startupProbes(config)
+  let berth
+  try {
+    berth = await createBerth(config, { log })
+  } finally {
+    await new Promise((r) => probes.close(r))
+  }
   const address = await berth.app.listen({ host: config.http.host, port: config.http.port })
-  log.info({ address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect }, 'listening')
+  log.info({ address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'listening')
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
-    log.info({ signal }, 'shutting down')
-    berth
-      .close()
-      .then(() => {
-        log.flush()
-        process.exit(0)
-      })
-      .catch((err) => {
-        log.error({ err }, 'shutdown failed')
-        process.exit(1)
-      })
+    // Drain: /readyz answers 503 for the grace period so the load balancer moves away; then
+    // stop accepting, let in-flight requests finish, flush the audit log and close the pool.
+    log.info({ signal, graceSeconds: config.http.shutdown_grace_seconds }, 'shutting down')
+    berth.drain()
+    setTimeout(() => {
+      berth
+        .close()
+        .then(() => {
+          log.flush()
+          process.exit(0)
+        })
+        .catch((err) => {
+          log.error({ err }, 'shutdown failed')
+          process.exit(1)
+        })
+    }, config.http.shutdown_grace_seconds * 1000)
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+/** The primary of --workers N: forks the workers (they share the port), replaces any that dies, and passes SIGTERM on. */
+async function supervise(workers: number): Promise<void> {
+  const cluster = (await import('node:cluster')).default
+  let stopping = false
+  for (let i = 0; i < workers; i++) cluster.fork()
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    process.stderr.write(`berth: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`)
+    cluster.fork()
+  })
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal)
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
@@ -44,11 +97,18 @@ export const serveCommands: Command[] = [
   {
     name: 'serve',
     summary: 'run the registry (default command)',
-    usage: 'serve [--config FILE]',
-    details: `Runs the registry until SIGTERM or SIGINT. Logs are JSON lines on stdout.`,
-    options: {},
+    usage: 'serve [--config FILE] [--workers N]',
+    details: `Runs the registry until SIGTERM or SIGINT. Logs are JSON lines on stdout.
+--workers N runs N processes sharing the port (node:cluster), to use every core; a worker
+that dies is replaced. Default 1.`,
+    options: { workers: { type: 'string' } },
     args: [],
-    run: async (inv) => serve(await configOf(inv)),
+    run: async (inv) => {
+      const raw = inv.values.workers
+      const workers = raw === undefined ? 1 : Number(raw)
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError('--workers must be a whole number from 1 to 64')
+      return serve(await configOf(inv), workers)
+    },
   },
   {
     name: 'migrate',
