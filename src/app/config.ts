@@ -56,7 +56,12 @@ export const ConfigSchema = Type.Object(
     ),
     redis: Type.Object(
       {
-        url: Type.String({ default: '', pattern: '^(rediss?://\\S+)?$', expected: 'a redis:// or rediss:// URL, or empty for in-process caches' }),
+        url: Type.String({
+          default: '',
+          pattern: '^(rediss?(\\+sentinel|\\+cluster)?://\\S+)?$',
+          expected: 'a redis://, redis+sentinel:// or redis+cluster:// URL (rediss for TLS), or empty for in-process state',
+        }),
+        prefix: Type.String({ default: 'berth:', pattern: '^[A-Za-z0-9:._-]{0,64}$', expected: 'up to 64 of A-Z a-z 0-9 : . _ -' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -100,7 +100,8 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   app.get('/livez', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     if (draining) return reply.code(503).send({ status: 'draining' })
-    const down = (await services.system.health()).filter((c) => c.status !== 'healthy')
+    // Redis is left out: without it a node serves on its own state, so it stays in rotation.
+    const down = (await services.system.health()).filter((c) => c.status !== 'healthy' && c.name !== 'redis')
     if (down.length > 0) return reply.code(503).send({ status: 'unavailable', components: down.map((c) => c.name) })
     return { status: 'ok' }
   })

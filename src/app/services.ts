@@ -20,6 +20,7 @@ import { ContentService } from '../services/content-service.js'
 import { LabelService } from '../services/label-service.js'
 import { SettingsService } from '../services/settings-service.js'
 import { SystemService } from '../services/system-service.js'
+import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -57,6 +58,8 @@ export interface Services {
   labels: LabelService
   settings: SettingsService
   system: SystemService
+  /** Counters and messages shared between nodes (Redis), or this process's own. */
+  shared: SharedState
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -95,7 +98,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     throw err
   }
   const audit = new AuditLog(db, log)
-  const settings = new SettingsService({ stores, config, audit })
+  const shared: SharedState =
+    config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log })
+  const settings = new SettingsService({ stores, config, audit, bus: shared.bus })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
     const { LdapDirectory } = await import('../auth/ldap-directory.js')
@@ -106,7 +111,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     stores,
     mode: config.auth.mode,
     ...(directory !== undefined ? { directory } : {}),
-    guard: new LoginGuard({ maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
+    guard: new LoginGuard({ counters: shared.counters, maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
     onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: e.kind, resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
   })
   const security: Security = {
@@ -120,7 +125,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log })
-  const changed = () => authenticator.forget()
+  // A change to a password, role, member or robot clears every node's verified-credential cache.
+  shared.bus.subscribe('credentials-changed', () => authenticator.forget())
+  const changed = () => {
+    authenticator.forget()
+    void shared.bus.publish('credentials-changed', '')
+  }
   const projects = new ProjectService({
     stores,
     access,
@@ -145,10 +155,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit }),
     labels: new LabelService({ stores, projects, audit }),
     settings,
-    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log }),
+    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log, shared: config.redis.url === '' ? undefined : shared }),
+    shared,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await audit.flush()
+      await shared.close()
       await db.close()
     },
   }

@@ -87,7 +87,7 @@ export class Authenticator {
    */
   async login(username: string, password: string, address: string): Promise<Principal> {
     // The lockout comes first: a remembered login must not get around it.
-    const wait = this.o.guard.retryAfterMs(username, address)
+    const wait = await this.o.guard.retryAfterMs(username, address)
     if (wait > 0) {
       throw new BerthError('TOOMANYREQUESTS', 'too many failed logins; try again later', { retryAfterSeconds: Math.ceil(wait / 1000) })
     }
@@ -98,10 +98,10 @@ export class Authenticator {
     // For a failed attempt the kind is a label in the audit log only, never a permission.
     this.o.onLogin?.({ kind: principal?.kind ?? (username.startsWith('robot$') ? 'robot' : 'user'), username, address, ok: principal !== null })
     if (principal === null) {
-      this.o.guard.failed(username, address)
+      await this.o.guard.failed(username, address)
       throw new BerthError('UNAUTHORIZED', 'invalid username or password')
     }
-    this.o.guard.succeeded(username)
+    await this.o.guard.succeeded(username)
     this.cache.set(key, { principal, until: this.now + (this.o.cacheMs ?? 30_000) })
     return principal
   }

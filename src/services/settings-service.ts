@@ -6,6 +6,7 @@ import type { Config } from '../app/config.js'
 import type { Stores } from '../metadata/stores.js'
 import type { Caller } from '../auth/identity.js'
 import type { AuditLog } from './audit-log.js'
+import type { Bus } from '../cache/shared-state.js'
 import { actorOf, requireSysadmin } from './guards.js'
 
 export type CreationRestriction = 'everyone' | 'adminonly'
@@ -38,9 +39,12 @@ const CACHE_MS = 5_000
 export class SettingsService {
   private cached: { at: number; value: RuntimeSettings } | undefined
 
-  constructor(
-    private readonly o: { stores: Stores; config: Config; audit: AuditLog; now?: () => number },
-  ) {}
+  constructor(private readonly o: { stores: Stores; config: Config; audit: AuditLog; bus?: Bus; now?: () => number }) {
+    // Another node changed a setting: read it again now rather than when the cache expires.
+    o.bus?.subscribe('settings-changed', () => {
+      this.cached = undefined
+    })
+  }
 
   private get now(): number {
     return (this.o.now ?? Date.now)()
@@ -106,6 +110,7 @@ export class SettingsService {
     }
     await this.o.stores.settings.put(changes)
     this.cached = undefined
+    await this.o.bus?.publish('settings-changed', Object.keys(changes).join(','))
     for (const key of Object.keys(changes)) this.o.audit.record({ ...actorOf(caller), operation: 'update', resourceType: 'configuration', resource: key, result: 'success' })
   }
 }

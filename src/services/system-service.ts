@@ -13,6 +13,7 @@ import type { BlobStore } from '../storage/blob-store.js'
 import type { Digest } from '../oci/digest.js'
 import type { Config } from '../app/config.js'
 import type { Logger } from '../lib/logger.js'
+import type { SharedState } from '../cache/shared-state.js'
 import type { ProjectRef, ProjectService } from './project-service.js'
 import type { SettingsService } from './settings-service.js'
 import { requireSignedIn, requireSysadmin } from './guards.js'
@@ -56,6 +57,8 @@ export interface SystemServiceOptions {
   settings: SettingsService
   config: Config
   log: Logger
+  /** Set when Redis is configured: its reachability is a component of health. */
+  shared?: SharedState | undefined
 }
 
 /** A digest no blob has: looking it up proves storage answers without touching real data. */
@@ -82,7 +85,14 @@ export class SystemService {
       { name: 'core', status: 'healthy' },
       await probe('database', () => this.o.db.kysely.selectFrom('projects').select('id').limit(1).execute()),
       await probe('storage', () => this.o.blobs.stat(PROBE)),
+      ...(this.o.shared !== undefined ? [this.redisHealth(this.o.shared)] : []),
     ]
+  }
+
+  /** Redis down is reported, but the node serves on without it (its own counters and caches). */
+  private redisHealth(shared: SharedState): ComponentHealth {
+    const s = shared.status()
+    return s === 'up' ? { name: 'redis', status: 'healthy' } : { name: 'redis', status: 'unhealthy', error: 'redis unavailable; this node works on its own state' }
   }
 
   /** Harbor's systeminfo: anonymous callers get what a login page needs, signed-in callers more. */
