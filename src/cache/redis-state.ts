@@ -17,16 +17,17 @@ export interface RedisStateOptions {
  * `redis://host:port/db` for one server; `redis+sentinel://host1:port,host2:port/master-name`
  * for Sentinel; `redis+cluster://host1:port,host2:port` for Cluster. `rediss` variants use TLS.
  */
-function connect(url: string): Redis | Cluster {
+function connect(url: string, queueWhileOffline = false): Redis | Cluster {
   const u = new URL(url)
   const tls = u.protocol.startsWith('rediss') ? { tls: {} } : {}
   const common: RedisOptions = {
     ...tls,
     ...(u.username !== '' ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}),
-    // Fail fast while Redis is away instead of queueing: callers fall back to memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
+    // Fail fast while Redis is away instead of queueing: callers fall back to memory. (The
+    // subscriber queues, so that its SUBSCRIBE is sent once the connection is up.)
+    enableOfflineQueue: queueWhileOffline,
+    maxRetriesPerRequest: queueWhileOffline ? null : 0,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
     lazyConnect: false,
@@ -36,7 +37,7 @@ function connect(url: string): Redis | Cluster {
     return { host: host!, port: Number(port ?? 6379) }
   })
   if (u.protocol.includes('sentinel')) return new Redis({ ...common, sentinels: hosts, name: u.pathname.replace(/^\//, '') || 'mymaster' })
-  if (u.protocol.includes('cluster')) return new Cluster(hosts, { redisOptions: common, enableOfflineQueue: false })
+  if (u.protocol.includes('cluster')) return new Cluster(hosts, { redisOptions: common, enableOfflineQueue: queueWhileOffline })
   return new Redis({ ...common, host: hosts[0]!.host, port: hosts[0]!.port, db: Number(u.pathname.replace(/^\//, '') || 0) })
 }
 
@@ -51,7 +52,7 @@ export class RedisState implements SharedState {
   constructor(private readonly o: RedisStateOptions) {
     this.prefix = o.prefix ?? 'berth:'
     this.client = connect(o.url)
-    this.subscriber = connect(o.url)
+    this.subscriber = connect(o.url, true)
     this.client.on('ready', () => {
       if (this.problem !== null) o.log.info({}, 'redis reachable')
       this.problem = null

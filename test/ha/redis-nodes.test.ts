@@ -1,0 +1,125 @@
+// Two nodes (in process) sharing PostgreSQL and Redis: a lockout, a settings change and a
+// password change made on one node hold on the other at once; without Redis a node keeps
+// serving pushes and pulls, reports it in /api/v2.0/health, and stays ready.
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigSchema, type Config } from '../../src/app/config.js'
+import { createBerth, type Berth } from '../../src/app/server.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import { createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
+import { basicAuth, TEST_ADMIN_PASSWORD } from '../support/berth-app.js'
+import { REDIS_URL, redisSkip, testPrefix } from '../support/redis.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pushImage, withAuthorization } from '../../src/http/oci/oci-test-support.js'
+
+const ADMIN = basicAuth('admin', TEST_ADMIN_PASSWORD)
+const skip = (await dialectSkip('postgres')).skip ?? (await redisSkip()).skip
+
+async function node(databaseUrl: string, storage: string, redisUrl: string, prefix: string): Promise<Berth & { dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-ha-'))
+  const config = Value.Default(ConfigSchema, {}) as Config
+  Object.assign(config, { data_dir: dir, secret_key: 'k'.repeat(40), admin: { password: TEST_ADMIN_PASSWORD }, log: { level: 'silent' } })
+  config.database = { ...config.database, url: databaseUrl }
+  config.storage = { ...config.storage, root: storage }
+  config.redis = { url: redisUrl, prefix }
+  const b = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
+  return Object.assign(b, { dir })
+}
+
+describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => {
+  let database: TestDatabase
+  let storage: string
+  let a: Berth & { dir: string }
+  let b: Berth & { dir: string }
+  const prefix = testPrefix()
+
+  before(async () => {
+    database = await createTestDatabase('postgres')
+    storage = await mkdtemp(join(tmpdir(), 'berth-ha-storage-'))
+    a = await node(database.url, storage, REDIS_URL, prefix)
+    b = await node(database.url, storage, REDIS_URL, prefix)
+    const until = Date.now() + 5000
+    while (a.shared.status() !== 'up' || b.shared.status() !== 'up') {
+      if (Date.now() > until) throw new Error('redis not ready')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const res = await a.app.inject({ method: 'POST', url: '/api/v2.0/users', headers: { authorization: ADMIN }, payload: { username: 'carol', password: 'Carol-Passw0rd', email: 'c@example.com' } })
+    assert.equal(res.statusCode, 201)
+  })
+  after(async () => {
+    for (const n of [a, b]) {
+      await n?.close()
+      if (n) await rm(n.dir, { recursive: true, force: true })
+    }
+    await database?.drop()
+    await rm(storage, { recursive: true, force: true })
+  })
+
+  it('a lockout earned on one node holds on the other', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await a.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: basicAuth('carol', `Wrong-Passw0rd${i}`) } })
+      assert.equal(res.statusCode, 401)
+    }
+    const onB = await b.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: basicAuth('carol', 'Carol-Passw0rd') } })
+    assert.equal(onB.statusCode, 429)
+  })
+
+  it('a setting changed on one node applies on the other at once', async () => {
+    // Fill b's settings cache first, so only the message can make it read again.
+    assert.equal((await b.app.inject({ method: 'POST', url: '/api/v2.0/users', payload: { username: 'selfie', password: 'Selfie-Passw0rd' } })).statusCode, 401)
+    assert.equal((await a.app.inject({ method: 'PUT', url: '/api/v2.0/configurations', headers: { authorization: ADMIN }, payload: { self_registration: true } })).statusCode, 200)
+    const until = Date.now() + 2000
+    let status = 0
+    while (Date.now() < until) {
+      status = (await b.app.inject({ method: 'POST', url: '/api/v2.0/users', payload: { username: 'selfie', password: 'Selfie-Passw0rd' } })).statusCode
+      if (status === 201) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.equal(status, 201)
+  })
+
+  it("a password changed on one node is refused on the other at once, despite its credential cache", async () => {
+    const old = basicAuth('selfie', 'Selfie-Passw0rd')
+    const me = await b.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: old } })
+    assert.equal(me.statusCode, 200)
+    const id = me.json().user_id
+    const change = await a.app.inject({ method: 'PUT', url: `/api/v2.0/users/${id}/password`, headers: { authorization: ADMIN }, payload: { new_password: 'Selfie-Passw0rd2' } })
+    assert.equal(change.statusCode, 200)
+    const until = Date.now() + 2000
+    let status = 0
+    while (Date.now() < until) {
+      status = (await b.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: old } })).statusCode
+      if (status === 401) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.equal(status, 401)
+  })
+
+  it('health shows Redis as a component', async () => {
+    const h = (await a.app.inject({ method: 'GET', url: '/api/v2.0/health' })).json()
+    assert.deepEqual(h.components.find((c: { name: string }) => c.name === 'redis'), { name: 'redis', status: 'healthy' })
+  })
+
+  it('a node whose Redis is unreachable serves pushes and pulls, stays ready, and reports it', async () => {
+    const lonely = await node(database.url, storage, 'redis://127.0.0.1:1', testPrefix())
+    try {
+      const app = withAuthorization(lonely.app, ADMIN)
+      const pushed = await pushImage(app, 'library/without-redis', 'v1', 'no-redis')
+      const pulled = await app.inject({ method: 'GET', url: '/v2/library/without-redis/manifests/v1', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
+      assert.equal(pulled.headers['docker-content-digest'], pushed.digest)
+      assert.equal((await lonely.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+      const h = (await lonely.app.inject({ method: 'GET', url: '/api/v2.0/health' })).json()
+      assert.equal(h.status, 'unhealthy')
+      assert.equal(h.components.find((c: { name: string }) => c.name === 'redis').status, 'unhealthy')
+      // Lockouts still work, on this node's own counters.
+      for (let i = 0; i < 5; i++) await lonely.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: basicAuth('dave', `Nope-Passw0rd${i}`) } })
+      assert.equal((await lonely.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: basicAuth('dave', 'Nope-Passw0rd9') } })).statusCode, 429)
+    } finally {
+      await lonely.close()
+      await rm(lonely.dir, { recursive: true, force: true })
+    }
+  })
+})
