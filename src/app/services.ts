@@ -125,6 +125,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log })
+  // Another node rotated the token-signing key: sign with the new one from now on.
+  shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
   shared.bus.subscribe('credentials-changed', () => authenticator.forget())
   const changed = () => {

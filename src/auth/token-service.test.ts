@@ -73,4 +73,28 @@ describe('token service', () => {
     assert.ok(sealed !== null && !sealed.includes('"d"'))
     await assert.rejects(TokenService.open(stores, new SecretBox('z'.repeat(32)), 60), /cannot decrypt/)
   })
+
+  it('after a rotation, new tokens use the new key, and tokens signed before stay valid on every node', async () => {
+    const a = await TokenService.open(stores, box, 600)
+    const b = await TokenService.open(stores, box, 600)
+    const before = await a.issue(subject, access)
+    const oldKid = a.kid
+    const newKid = await a.rotate()
+    assert.notEqual(newKid, oldKid)
+    const after = await a.issue(subject, access)
+    const kidOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString('utf8')).kid
+    assert.equal(kidOf(after.token), newKid)
+    assert.equal((await a.verify(before.token)).subject.name, 'alice')
+    // b has not heard of the rotation: an unknown kid makes it read the keys again.
+    assert.equal((await b.verify(after.token)).subject.name, 'alice')
+    assert.equal((await b.verify(before.token)).subject.name, 'alice')
+    await b.reload()
+    assert.equal(b.kid, newKid)
+    // Keys beyond the last three are dropped: their tokens then stop verifying.
+    await a.rotate(new Date(Date.now() + 1000))
+    await a.rotate(new Date(Date.now() + 2000))
+    const fresh = await TokenService.open(stores, box, 600)
+    await assert.rejects(fresh.verify(before.token), unauthorized)
+    assert.equal((await fresh.verify(after.token)).subject.name, 'alice')
+  })
 })

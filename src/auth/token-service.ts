@@ -42,37 +42,81 @@ export interface IssuedToken {
   issuedAt: string
 }
 
+/** How many signing keys are kept: the current one and older ones whose tokens may still be alive. */
+const KEPT_KEYS = 3
+/** Unknown kids make a node read the keys again, at most this often. */
+const RELOAD_MS = 5_000
+
+interface SigningKey {
+  kid: string
+  privateKey: CryptoKey
+  publicKey: CryptoKey
+}
+
+async function importKey(jwk: JWK): Promise<SigningKey> {
+  const { d: _d, ...publicJwk } = jwk
+  return { kid: await calculateJwkThumbprint(publicJwk), privateKey: (await importJWK(jwk, ALG)) as CryptoKey, publicKey: (await importJWK(publicJwk, ALG)) as CryptoKey }
+}
+
+async function newKey(): Promise<Buffer> {
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true })
+  return Buffer.from(JSON.stringify(await exportJWK(privateKey)))
+}
+
 export class TokenService {
   private readonly verified = new LruCache<VerifiedToken>(10_000, () => 1)
+  private current!: SigningKey
+  private publicKeys = new Map<string, CryptoKey>()
+  /** When an unknown kid last made this node read the keys (forged kids must not hammer the DB). */
+  private missReloadAt = 0
 
   private constructor(
-    private readonly privateKey: CryptoKey,
-    private readonly publicKeys: Map<string, CryptoKey>,
-    private readonly kid: string,
+    private readonly stores: Stores,
+    private readonly box: SecretBox,
     private readonly ttlSeconds: number,
   ) {}
 
-  /** Loads the cluster signing key, creating it if this is the first node to start. */
+  /** Loads the cluster signing keys, creating the first if this is the first node to start. */
   static async open(stores: Stores, box: SecretBox, ttlSeconds: number): Promise<TokenService> {
-    const jwk = JSON.parse(
-      (
-        await sharedSecret(stores, box, SIGNING_KEY, async () => {
-          const { privateKey } = await generateKeyPair(ALG, { extractable: true })
-          return Buffer.from(JSON.stringify(await exportJWK(privateKey)))
-        })
-      ).toString('utf8'),
-    ) as JWK
-    const { d: _d, ...publicJwk } = jwk
-    const kid = await calculateJwkThumbprint(publicJwk)
-    const privateKey = (await importJWK(jwk, ALG)) as CryptoKey
-    const publicKey = (await importJWK(publicJwk, ALG)) as CryptoKey
-    return new TokenService(privateKey, new Map([[kid, publicKey]]), kid, ttlSeconds)
+    // The first key of a fresh database (after rotations the first may be long gone).
+    if ((await stores.secrets.list(SIGNING_KEY)).length === 0) await sharedSecret(stores, box, SIGNING_KEY, newKey)
+    const service = new TokenService(stores, box, ttlSeconds)
+    await service.reload()
+    return service
+  }
+
+  /**
+   * Reads the signing keys again: the newest signs, all verify. Called when a token names an
+   * unknown kid (another node rotated) and when a rotation is announced.
+   */
+  async reload(): Promise<void> {
+    const rows = await this.stores.secrets.list(SIGNING_KEY)
+    const keys = await Promise.all(rows.map(async (r) => importKey(JSON.parse(this.box.open(r.sealed).toString('utf8')) as JWK)))
+    this.current = keys[keys.length - 1]!
+    this.publicKeys = new Map(keys.map((k) => [k.kid, k.publicKey]))
+  }
+
+  /**
+   * Makes a new key the signing key. Tokens signed with the older keys stay valid until they
+   * expire: the last KEPT_KEYS keys keep verifying. Returns the new key's id.
+   */
+  async rotate(now = new Date()): Promise<string> {
+    await this.stores.secrets.putIfAbsent(`${SIGNING_KEY}@${now.toISOString()}`, this.box.seal(await newKey()))
+    const all = await this.stores.secrets.list(SIGNING_KEY)
+    for (const old of all.slice(0, Math.max(0, all.length - KEPT_KEYS))) await this.stores.secrets.delete(old.name)
+    await this.reload()
+    return this.current.kid
+  }
+
+  /** The id of the key new tokens are signed with. */
+  get kid(): string {
+    return this.current.kid
   }
 
   async issue(subject: TokenSubject, access: TokenAccess[], now = new Date(), ttlSeconds = this.ttlSeconds): Promise<IssuedToken> {
     const iat = Math.floor(now.getTime() / 1000)
     const token = await new SignJWT({ access, ber: { k: subject.kind, id: subject.id, grp: subject.groups } })
-      .setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: ALG, kid: this.current.kid, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_SERVICE)
       .setSubject(subject.name)
@@ -80,7 +124,7 @@ export class TokenService {
       .setNotBefore(iat - 1)
       .setExpirationTime(iat + ttlSeconds)
       .setJti(randomBytes(12).toString('base64url'))
-      .sign(this.privateKey)
+      .sign(this.current.privateKey)
     return { token, expiresIn: ttlSeconds, issuedAt: now.toISOString() }
   }
 
@@ -115,8 +159,13 @@ export class TokenService {
     return result
   }
 
-  private keyFor(kid: string | undefined): CryptoKey {
-    const key = kid === undefined ? undefined : this.publicKeys.get(kid)
+  private async keyFor(kid: string | undefined): Promise<CryptoKey> {
+    let key = kid === undefined ? undefined : this.publicKeys.get(kid)
+    if (key === undefined && kid !== undefined && Date.now() - this.missReloadAt > RELOAD_MS) {
+      this.missReloadAt = Date.now()
+      await this.reload()
+      key = this.publicKeys.get(kid)
+    }
     if (key === undefined) throw new BerthError('UNAUTHORIZED', 'authentication required: the token was signed with an unknown key')
     return key
   }

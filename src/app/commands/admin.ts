@@ -39,9 +39,20 @@ async function resetPasswordCommand(inv: Invocation): Promise<void> {
   }
 }
 
+/** Makes a new token-signing key current on every node; tokens signed before stay valid until they expire. */
+async function rotateTokenKeyCommand(inv: Invocation): Promise<void> {
+  const kid = await withServices(inv, async (services, caller) => {
+    const kid = await services.security.tokens.rotate()
+    await services.shared.bus.publish('token-keys-changed', kid)
+    services.audit.record({ username: caller.username, operation: 'update', resourceType: 'configuration', resource: 'token-signing-key', result: 'success', clientIp: 'cli' })
+    return kid
+  })
+  inv.out(`new token-signing key ${kid}; tokens signed with the previous keys stay valid until they expire\n`)
+}
+
 export const adminGroup: Group = {
   name: 'admin',
-  summary: 'recover administrator access',
+  summary: 'recover administrator access, rotate keys',
   commands: [
     {
       name: 'reset-password',
@@ -55,6 +66,18 @@ export const adminGroup: Group = {
       options: { username: { type: 'string', short: 'u' }, ...PASSWORD_STDIN_OPTION },
       args: [],
       run: resetPasswordCommand,
+    },
+    {
+      name: 'rotate-token-key',
+      summary: 'make a new key sign registry tokens',
+      usage: 'rotate-token-key',
+      details: `Creates a new token-signing key (sealed in the database with secret_key) and makes it the one
+new tokens are signed with, on every node (at once with Redis; otherwise when a node first
+sees a token with the new key id). Tokens signed with the previous keys stay valid until they
+expire; the last three keys are kept.`,
+      options: {},
+      args: [],
+      run: rotateTokenKeyCommand,
     },
   ],
 }
