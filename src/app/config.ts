@@ -16,6 +16,11 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'address to listen on' }),
         port: Type.Integer({ default: 5000, minimum: 0, maximum: 65535, description: 'port to listen on' }),
+        trust_proxy: Type.String({
+          default: '',
+          pattern: '^(|true|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$',
+          expected: 'empty, true, or comma-separated addresses/CIDRs of the load balancers',
+        }),
         shutdown_grace_seconds: Type.Number({ default: 2, minimum: 0, maximum: 300, description: 'on SIGTERM, seconds /readyz answers 503 before the server stops accepting' }),
       },
       { additionalProperties: false, default: {} },

@@ -34,6 +34,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     bodyLimit: 1 << 20,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
+    // Behind a load balancer: client addresses (audit log, lockouts) and the scheme come from
+    // X-Forwarded-* headers, but only from the proxies named here.
+    trustProxy: config.http.trust_proxy === '' ? false : config.http.trust_proxy === 'true' ? true : config.http.trust_proxy,
 
     genReqId: (req) => {
       const given = req.headers['x-request-id']

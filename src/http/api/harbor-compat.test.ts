@@ -42,3 +42,17 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+describe('behind a load balancer (http.trust_proxy)', async () => {
+  const trusting = useBerth('sqlite', { http: { trust_proxy: '10.0.0.0/8' } })
+  const audited = async (app: typeof trusting.app, remoteAddress: string, project: string) => {
+    await app.inject({ method: 'POST', url: '/api/v2.0/projects', payload: { project_name: project }, remoteAddress, headers: { 'x-forwarded-for': '203.0.113.9' } })
+    const logs = (await app.inject({ method: 'GET', url: `/api/v2.0/audit-logs?q=resource=${project}` })).json()
+    return logs[0].client_ip as string
+  }
+
+  it('believes X-Forwarded-For from a trusted proxy only', async () => {
+    assert.equal(await audited(trusting.app, '10.1.2.3', 'via-proxy'), '203.0.113.9')
+    assert.equal(await audited(trusting.app, '192.0.2.50', 'not-a-proxy'), '192.0.2.50')
+  })
+})
