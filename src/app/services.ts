@@ -1,7 +1,6 @@
 // Composition of the use cases from configuration: database (migrated), secrets, identity,
 // storage and the services. The HTTP server and the admin CLI both start from here.
 import { randomBytes } from 'node:crypto'
-import { BerthError } from '../lib/errors.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import { openDb, migrate } from '../metadata/db.js'
 import type { Db } from '../metadata/schema.js'
@@ -37,8 +36,19 @@ import { resolvedPaths, type Config } from './config.js'
 /** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root: string) => Promise<StorageDriver>> = {
   filesystem: async (_config, root) => new FilesystemDriver(root),
-  s3: async () => {
-    throw new BerthError('CONFIG_INVALID', 'config key storage.driver: s3 is not available in this build')
+  s3: async (config) => {
+    const { S3Driver } = await import('../storage/drivers/s3.js')
+    const s3 = config.s3
+    return new S3Driver({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      bucket: s3.bucket,
+      prefix: s3.prefix,
+      accessKey: s3.access_key,
+      secretKey: s3.secret_key,
+      forcePathStyle: s3.force_path_style,
+      redirect: s3.redirect,
+    })
   },
 }
 
