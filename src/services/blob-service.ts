@@ -40,6 +40,11 @@ export class BlobService {
     return { digest, size: linked.size }
   }
 
+  /** Where the client may fetch a blob it may read straight from storage, if the driver offers it. */
+  redirectUrl(digest: Digest): Promise<string | null> {
+    return this.blobs.redirectUrl(digest)
+  }
+
   /** Opens a blob's bytes, whole or one range (already validated against its size). */
   async open(repository: RepoName, digest: Digest, range?: { offset: number; length: number }, o?: IoOptions): Promise<Readable> {
     try {

@@ -53,6 +53,11 @@ export class BlobStore {
     return info === null ? null : { digest, size: info.size }
   }
 
+  /** A URL the client can fetch the blob from directly (S3 presigned), or null to serve it here. */
+  async redirectUrl(digest: Digest): Promise<string | null> {
+    return (await this.driver.redirectUrl?.(blobPath(digest), 'GET')) ?? null
+  }
+
   open(digest: Digest, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable> {
     return this.driver.read(blobPath(digest), o)
   }

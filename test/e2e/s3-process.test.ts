@@ -105,3 +105,52 @@ describe('a Berth process on S3 storage', { skip, timeout: 120_000 }, () => {
     assert.equal(s3.stats.tooSmall, 0, 'no multipart upload broke the 5 MiB part minimum')
   }))
 })
+
+describe('a Berth process on S3 with s3.redirect', { skip, timeout: 120_000 }, () => {
+  let s3: FakeS3
+  let server: BerthProcess | undefined
+  let work: string
+  before(async () => {
+    s3 = await startS3()
+    work = mkdtempSync(join(tmpdir(), 'berth-s3-redirect-'))
+    server = await startBerth({
+      env: {
+        BERTH_STORAGE_DRIVER: 's3',
+        BERTH_S3_ENDPOINT: s3.endpoint,
+        BERTH_S3_BUCKET: s3.bucket,
+        BERTH_S3_ACCESS_KEY: s3.accessKey,
+        BERTH_S3_SECRET_KEY: s3.secretKey,
+        BERTH_S3_FORCE_PATH_STYLE: 'true',
+        BERTH_S3_REDIRECT: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    })
+  })
+  after(async () => {
+    await server?.stop()
+    await s3?.stop()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('blob GETs answer 307 to a presigned URL that serves the bytes; skopeo follows it', withServerLogs(() => server, async () => {
+    const src = join(work, 'src')
+    const back = join(work, 'back')
+    const img = writeImage(src, { seed: 's3-redirect', tag: 'v1' })
+    const ref = `docker://${new URL(server!.url).host}/library/redirected:v1`
+    const flags = ['--insecure-policy', '--command-timeout', '60s']
+    await runCommand('skopeo', [...flags, 'copy', '--dest-tls-verify=false', '--dest-creds', server!.creds, `oci:${src}:v1`, ref], { timeoutMs: 90_000 })
+    const layer = img.layers[0]!
+    const res = await fetch(`${server!.url}/v2/library/redirected/blobs/${layer.digest}`, { headers: { authorization: server!.authorization }, redirect: 'manual' })
+    assert.equal(res.status, 307)
+    const location = res.headers.get('location')!
+    assert.ok(location.startsWith(s3.endpoint), location)
+    const bytes = Buffer.from(await (await fetch(location)).arrayBuffer())
+    assert.equal(sha256Digest(bytes), layer.digest)
+    // HEAD is answered here, with the blob's size.
+    const head = await fetch(`${server!.url}/v2/library/redirected/blobs/${layer.digest}`, { method: 'HEAD', headers: { authorization: server!.authorization } })
+    assert.equal(head.status, 200)
+    assert.equal(Number(head.headers.get('content-length')), layer.size)
+    await runCommand('skopeo', [...flags, 'copy', '--src-tls-verify=false', '--src-creds', server!.creds, ref, `oci:${back}:v1`], { timeoutMs: 90_000 })
+    assert.equal(layoutManifestFor(back, 'v1')?.digest, img.manifest.digest)
+  }))
+})

@@ -275,6 +275,11 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
 
   async function sendBlob(req: FastifyRequest, reply: FastifyReply, name: RepoName, digest: Digest, withBody: boolean) {
     const { size } = await blobs.stat(name, digest)
+    // With s3.redirect, a GET goes to a presigned URL: the bytes flow from the bucket to the client.
+    if (withBody) {
+      const location = await blobs.redirectUrl(digest)
+      if (location !== null) return reply.code(307).header('location', location).header('docker-content-digest', digest).header('content-length', '0').send()
+    }
     reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).header('accept-ranges', 'bytes').type('application/octet-stream')
     let range: { offset: number; length: number } | undefined
     try {
