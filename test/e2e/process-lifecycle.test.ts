@@ -13,7 +13,7 @@ function childrenOf(pid: number): number[] {
   return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0)
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const v = await fn()
