@@ -21,5 +21,6 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' })
+// --test-force-exit: a test file whose tests are done exits even if a leaked handle would keep it alive.
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...files], { stdio: 'inherit' })
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -138,10 +138,13 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
-  shared.bus.subscribe('credentials-changed', () => authenticator.forget())
-  const changed = () => {
+  shared.bus.subscribe('credentials-changed', () => {
     authenticator.forget()
-    void shared.bus.publish('credentials-changed', '')
+    log.info({}, 'credentials changed; verified-credential cache cleared')
+  })
+  const changed = async () => {
+    authenticator.forget()
+    await shared.bus.publish('credentials-changed', '')
   }
   const projects = new ProjectService({
     stores,

@@ -65,19 +65,26 @@ export class RedisState implements SharedState {
       this.problem = 'disconnected'
     })
     this.subscriber.on('error', () => {})
+    // Every time the subscriber connection is (again) ready, it subscribes to every topic:
+    // SUBSCRIBE is idempotent, and a command queued before a failed first connect may be lost.
+    this.subscriber.on('ready', () => {
+      for (const topic of this.handlers.keys()) void this.subscriber.subscribe(`${this.prefix}${topic}`).catch(() => {})
+    })
     this.subscriber.on('message', (channel: string, message: string) => {
       for (const h of this.handlers.get(channel.slice(this.prefix.length)) ?? []) h(message)
     })
-    // ioredis subscribes again by itself after a reconnect.
   }
 
-  /** Runs `fn` on Redis, or `fallback` on this node's memory when Redis does not answer. */
+  /**
+   * Runs `fn` on Redis, or `fallback` on this node's memory when Redis is not connected or a
+   * command fails. A failed command does not mark Redis down: the connection's state does.
+   */
   private async either<T>(fn: (r: Redis | Cluster) => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    if (this.problem !== null) return fallback()
+    if (this.client.status !== 'ready') return fallback()
     try {
       return await fn(this.client)
     } catch (err) {
-      this.problem = (err as Error).message || 'unreachable'
+      this.o.log.warn({ err }, 'redis command failed; answered from this node alone')
       return fallback()
     }
   }
@@ -131,7 +138,7 @@ export class RedisState implements SharedState {
   }
 
   status(): 'up' | string {
-    return this.problem ?? 'up'
+    return this.client.status === 'ready' ? 'up' : (this.problem ?? this.client.status)
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,8 @@ export interface ProjectServiceOptions {
   access: AccessController
   audit: AuditLog
   directory?: Directory
-  changed?: () => void
+  /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
+  changed?: () => void | Promise<void>
   /** Who may create projects now (a run-time setting); everyone signed in by default. */
   creationRestriction?: () => Promise<'everyone' | 'adminonly'>
 }
@@ -140,7 +141,7 @@ export class ProjectService {
     }
     const id = await this.o.stores.members.add(project.id, entity.type, entity.id, input.roleId)
     if (id === null) throw new BerthError('CONFLICT', `${entity.name} is already a member of ${project.name}`)
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, project, 'create', 'member', entity.name)
     return id
   }
@@ -150,7 +151,7 @@ export class ProjectService {
     if (!isRoleId(roleId)) throw new BerthError('BAD_REQUEST', 'role_id must be 1 to 5')
     const m = await this.ownMemberCheck(caller, project, id)
     await this.o.stores.members.setRole(project.id, id, roleId)
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, project, 'update', 'member', m.entityName)
   }
 
@@ -158,7 +159,7 @@ export class ProjectService {
     const project = await this.require(caller, ref, 'member:delete')
     const m = await this.ownMemberCheck(caller, project, id)
     await this.o.stores.members.delete(project.id, id)
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, project, 'delete', 'member', m.entityName)
   }
 

@@ -33,7 +33,8 @@ export interface RobotServiceOptions {
   access: AccessController
   projects: ProjectService
   audit: AuditLog
-  changed?: () => void
+  /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
+  changed?: () => void | Promise<void>
   now?: () => number
 }
 
@@ -156,7 +157,7 @@ export class RobotService {
       ...(change.permissions !== undefined ? { permissions: change.permissions } : {}),
       ...(change.duration !== undefined ? { duration: change.duration, expiresAt: expiryOf(change.duration, Date.parse(robot.createdAt)) } : {}),
     })
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, robot, 'update')
   }
 
@@ -165,7 +166,7 @@ export class RobotService {
     const robot = await this.managed(caller, id, 'robot:update')
     const next = chosenOrNewSecret(secret)
     await this.o.stores.robots.update(id, { secretHash: next.hash })
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, robot, 'update')
     return next.secret
   }
@@ -173,7 +174,7 @@ export class RobotService {
   async delete(caller: Caller, id: number): Promise<void> {
     const robot = await this.managed(caller, id, 'robot:delete')
     await this.o.stores.robots.delete(id)
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, robot, 'delete')
   }
 }

@@ -26,7 +26,8 @@ export interface UserServiceOptions {
   /** Whether users live in LDAP (then only admins create local users and passwords are LDAP's). */
   ldap: boolean
   /** Called after any change that may alter what cached credentials grant. */
-  changed?: () => void
+  /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
+  changed?: () => void | Promise<void>
 }
 
 function notFound(): BerthError {
@@ -123,7 +124,7 @@ export class UserService {
     const problem = passwordProblem(newPassword)
     if (problem !== null) throw new BerthError('BAD_REQUEST', `password ${problem}`)
     await this.o.stores.users.update(id, { passwordHash: await hashPassword(newPassword) })
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, 'update', user.username)
   }
 
@@ -133,7 +134,7 @@ export class UserService {
     const user = await this.o.stores.users.getById(id)
     if (user === null) throw notFound()
     await this.o.stores.users.update(id, { sysadmin })
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, 'update', user.username)
   }
 
@@ -143,7 +144,7 @@ export class UserService {
     const user = await this.o.stores.users.getById(id)
     if (user === null) throw notFound()
     await this.o.stores.users.delete(id)
-    this.o.changed?.()
+    await this.o.changed?.()
     this.audit(caller, 'delete', user.username)
   }
 }

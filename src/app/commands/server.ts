@@ -10,7 +10,8 @@ export async function startupProbes(config: Config): Promise<import('node:http')
   const { createServer } = await import('node:http')
   const server = createServer((req, res) => {
     const live = req.url === '/livez'
-    res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', ...(live ? {} : { 'retry-after': '5' }) })
+    // Connection: close, so that no kept-alive connection outlives this stand-in server.
+    res.writeHead(live ? 200 : 503, { 'content-type': 'application/json', connection: 'close', ...(live ? {} : { 'retry-after': '5' }) })
     res.end(JSON.stringify({ status: 'starting' }))
   })
   await new Promise<void>((resolve, reject) => {
@@ -30,7 +31,10 @@ async function serve(config: Config, workers: number): Promise<void> {
   try {
     berth = await createBerth(config, { log })
   } finally {
-    await new Promise((r) => probes.close(r))
+    // close() alone would wait for every open connection (a client's keep-alive) to end.
+    const closed = new Promise((r) => probes.close(r))
+    probes.closeAllConnections()
+    await closed
   }
   const address = await berth.app.listen({ host: config.http.host, port: config.http.port })
   log.info({ address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'listening')
