@@ -9,7 +9,8 @@ import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
-import { bytesOf, descriptorOf, indexText, manifestText, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, pushBlob, pushImage, pushManifest, sha256, useBerth, type App, type Descriptor, type PushedImage, type Response } from '../oci/oci-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf } from './api-test-support.js'
+import { bytesOf, descriptorOf, header, indexText, manifestText, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, pushBlob, pushImage, pushManifest, sha256, useBerth, type App, type Descriptor, type PushedImage, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
 const PASSWORD = 'Content-Test-Passw0rd'
@@ -28,55 +29,6 @@ interface Actor {
 const ANON: Actor = { name: 'anonymous', headers: {} }
 const ADMIN: Actor = { name: 'admin', headers: { authorization: ADMIN_AUTH } }
 
-function headerOf(res: Response, name: string): string | undefined {
-  const v = res.headers[name.toLowerCase()]
-  return Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v)
-}
-
-/** What holds for every response: a request id; errors as `{"errors":[{code,message}]}`. */
-function checkInvariants(res: Response, what: string): void {
-  const id = headerOf(res, 'x-request-id')
-  assert.ok(id !== undefined && id !== '', `${what}: no x-request-id (${res.statusCode})`)
-  if (res.statusCode >= 400) {
-    assert.match(headerOf(res, 'content-type') ?? '', /^application\/json/, `${what}: error without a JSON body`)
-    const e = (res.json() as { errors?: { code?: unknown; message?: unknown }[] }).errors?.[0]
-    assert.ok(e !== undefined, `${what}: error body without errors[0]: ${res.body.slice(0, 300)}`)
-    assert.equal(typeof e.code, 'string', `${what}: errors[0].code`)
-    assert.ok((e.code as string).length > 0, `${what}: empty errors[0].code`)
-    assert.equal(typeof e.message, 'string', `${what}: errors[0].message`)
-  }
-}
-
-function assertStatus(res: Response, status: number, what = ''): void {
-  assert.equal(res.statusCode, status, `${what} expected ${status}, got ${res.statusCode}: ${res.body.slice(0, 400)}`)
-}
-
-function assertError(res: Response, status: number, code: string, what = ''): void {
-  assertStatus(res, status, what)
-  assert.equal(res.json().errors[0].code, code, `${what} ${res.body.slice(0, 400)}`)
-}
-
-function totalOf(res: Response): number {
-  const v = headerOf(res, 'x-total-count')
-  assert.ok(v !== undefined, 'no X-Total-Count')
-  return Number(v)
-}
-
-function linkRels(res: Response): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (headerOf(res, 'link') ?? '').split(/\s*,\s*(?=<)/)) {
-    const m = /^<([^>]*)>;\s*rel="(\w+)"$/.exec(part.trim())
-    if (m !== null) out[m[2]!] = m[1]!
-  }
-  return out
-}
-
-function idFromLocation(res: Response, prefix: string): number {
-  const loc = headerOf(res, 'location') ?? ''
-  const m = new RegExp(`^${prefix.replace(/[.$+]/g, '\\$&')}/(\\d+)$`).exec(loc)
-  assert.ok(m !== null, `Location ${JSON.stringify(loc)} is not ${prefix}/<id>`)
-  return Number(m[1])
-}
 
 const q = (s: string) => encodeURIComponent(s)
 
@@ -84,7 +36,7 @@ const q = (s: string) => encodeURIComponent(s)
 function clientOf(get: () => App) {
   async function inject(opts: InjectOptions, what: string): Promise<Response> {
     const res = (await get().inject(opts)) as Response
-    checkInvariants(res, what)
+    checkResponse(res, what)
     return res
   }
   /** A request under /api/v2.0 as `who`. */
@@ -103,7 +55,7 @@ function clientOf(get: () => App) {
     )
     assertStatus(res, 200, `login ${name}`)
     const sid = res.cookies.find((c) => c.name === 'sid')?.value
-    const csrf = headerOf(res, 'x-harbor-csrf-token')
+    const csrf = header(res, 'x-harbor-csrf-token')
     assert.ok(sid !== undefined && csrf !== undefined)
     return { name, headers: { cookie: `sid=${sid}`, 'x-harbor-csrf-token': csrf } }
   }
@@ -234,7 +186,7 @@ for (const dialect of DIALECTS) {
           assert.equal(r.description, '')
           assert.ok(!Number.isNaN(Date.parse(r.creation_time)) && !Number.isNaN(Date.parse(r.update_time)))
         }
-        assert.equal(headerOf(res, 'link'), undefined, 'one page needs no Link')
+        assert.equal(header(res, 'link'), undefined, 'one page needs no Link')
         // Readers of the project may list; guests included.
         const byGuest = await api(u.guest!, 'GET', '/projects/team/repositories')
         assertStatus(byGuest, 200)
@@ -263,7 +215,7 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(first.json().map((r: Json) => r.name), ['lst/alpha', 'lst/beta'])
         const links = linkRels(first)
         assert.equal(links.prev, undefined)
-        assert.ok(links.next !== undefined, `no rel=next in ${headerOf(first, 'link')}`)
+        assert.ok(links.next !== undefined, `no rel=next in ${header(first, 'link')}`)
         const next = new URL(links.next, 'http://x')
         assert.equal(next.pathname, `${API}/projects/lst/repositories`)
         assert.equal(next.searchParams.get('page'), '2')
@@ -447,7 +399,7 @@ for (const dialect of DIALECTS) {
         assert.equal(totalOf(first), 3)
         assert.equal(arts(first).length, 2)
         const next = linkRels(first).next
-        assert.ok(next !== undefined, `no rel=next in ${headerOf(first, 'link')}`)
+        assert.ok(next !== undefined, `no rel=next in ${header(first, 'link')}`)
         const second = await api(u.guest!, 'GET', next.slice(API.length))
         assertStatus(second, 200)
         assert.equal(arts(second).length, 1)
@@ -617,10 +569,10 @@ for (const dialect of DIALECTS) {
       it('from=project/repo:tag into another project: 201, pullable via /v2 with the same digest and tag', async () => {
         const res = await copy(u.dev!, 'dest/repositories/copied', 'team/app:v1')
         assertStatus(res, 201)
-        assert.equal(headerOf(res, 'location'), `${API}/projects/dest/repositories/copied/artifacts/${img1.digest}`)
+        assert.equal(header(res, 'location'), `${API}/projects/dest/repositories/copied/artifacts/${img1.digest}`)
         const m = await c.registry('GET', '/v2/dest/copied/manifests/v1')
         assertStatus(m, 200)
-        assert.equal(headerOf(m, 'docker-content-digest'), img1.digest)
+        assert.equal(header(m, 'docker-content-digest'), img1.digest)
         assert.equal(m.body, img1.text)
         assertStatus(await c.registry('GET', `/v2/dest/copied/blobs/${img1.config.digest}`), 200, 'config blob')
         assertStatus(await c.registry('GET', `/v2/dest/copied/blobs/${img1.layers[0]!.digest}`), 200, 'layer blob')
@@ -630,8 +582,8 @@ for (const dialect of DIALECTS) {
         // Within a project, into a nested repository.
         const nested = await copy(u.dev!, 'team/repositories/copies%252Fapp', 'team/app:v2')
         assertStatus(nested, 201, 'nested target')
-        assert.equal(headerOf(nested, 'location'), `${API}/projects/team/repositories/copies%252Fapp/artifacts/${img2.digest}`)
-        assert.equal(headerOf(await c.registry('GET', '/v2/team/copies/app/manifests/v2'), 'docker-content-digest'), img2.digest)
+        assert.equal(header(nested, 'location'), `${API}/projects/team/repositories/copies%252Fapp/artifacts/${img2.digest}`)
+        assert.equal(header(await c.registry('GET', '/v2/team/copies/app/manifests/v2'), 'docker-content-digest'), img2.digest)
       })
 
       it('from=...@digest copies without a tag', async () => {
@@ -649,7 +601,7 @@ for (const dialect of DIALECTS) {
         assertStatus(await copy(u.dev!, 'dest/repositories/multi', 'team/multi:multi'), 201)
         const m = await c.registry('GET', '/v2/dest/multi/manifests/multi')
         assertStatus(m, 200)
-        assert.equal(headerOf(m, 'docker-content-digest'), multi.digest)
+        assert.equal(header(m, 'docker-content-digest'), multi.digest)
         for (const child of multi.children) assertStatus(await c.registry('GET', `/v2/dest/multi/manifests/${child}`), 200, child)
         const listed = await api(u.dev!, 'GET', '/projects/dest/repositories/multi/artifacts')
         assert.equal(totalOf(listed), 1)
@@ -722,22 +674,22 @@ for (const dialect of DIALECTS) {
       it('POST {name} (developer): 201 with Location, and the tag resolves via /v2', async () => {
         const res = await api(u.dev!, 'POST', `${tagsPath}/${img1.digest}/tags`, { name: 'newtag' })
         assertStatus(res, 201)
-        assert.equal(headerOf(res, 'location'), `${API}/projects/team/repositories/app/artifacts/${img1.digest}/tags/newtag`)
+        assert.equal(header(res, 'location'), `${API}/projects/team/repositories/app/artifacts/${img1.digest}/tags/newtag`)
         const m = await c.registry('GET', '/v2/team/app/manifests/newtag')
         assertStatus(m, 200)
-        assert.equal(headerOf(m, 'docker-content-digest'), img1.digest)
+        assert.equal(header(m, 'docker-content-digest'), img1.digest)
         assert.deepEqual((await api(u.guest!, 'GET', `${tagsPath}/v1/tags`)).json().map((x: Json) => x.name), ['newtag', 'stable', 'v1'])
         // Through a tag reference and a nested repository as well.
         const nested = await api(u.dev!, 'POST', '/projects/team/repositories/a%252Fb/artifacts/v1/tags', { name: 'nested-new' })
         assertStatus(nested, 201)
-        assert.equal(headerOf(nested, 'location'), `${API}/projects/team/repositories/a%252Fb/artifacts/v1/tags/nested-new`)
-        assert.equal(headerOf(await c.registry('GET', '/v2/team/a/b/manifests/nested-new'), 'docker-content-digest'), (await api(ADMIN, 'GET', '/projects/team/repositories/a%2Fb/artifacts/v1')).json().digest)
+        assert.equal(header(nested, 'location'), `${API}/projects/team/repositories/a%252Fb/artifacts/v1/tags/nested-new`)
+        assert.equal(header(await c.registry('GET', '/v2/team/a/b/manifests/nested-new'), 'docker-content-digest'), (await api(ADMIN, 'GET', '/projects/team/repositories/a%2Fb/artifacts/v1')).json().digest)
       })
 
       it('a tag the repository has already is 409 (on this artifact or another); an invalid tag 400; guest 403', async () => {
         assertError(await api(u.dev!, 'POST', `${tagsPath}/v1/tags`, { name: 'v2' }), 409, 'CONFLICT', 'tag of another artifact')
         assertError(await api(u.dev!, 'POST', `${tagsPath}/v1/tags`, { name: 'stable' }), 409, 'CONFLICT', 'tag of this artifact')
-        assert.equal(headerOf(await c.registry('GET', '/v2/team/app/manifests/v2'), 'docker-content-digest'), img2.digest, 'v2 did not move')
+        assert.equal(header(await c.registry('GET', '/v2/team/app/manifests/v2'), 'docker-content-digest'), img2.digest, 'v2 did not move')
         for (const name of ['bad tag', 'bad!!', '-lead', '.dot', 'x'.repeat(129), '']) {
           assertError(await api(u.dev!, 'POST', `${tagsPath}/v1/tags`, { name }), 400, 'BAD_REQUEST', JSON.stringify(name))
         }
@@ -751,7 +703,7 @@ for (const dialect of DIALECTS) {
       it('DELETE a tag of this artifact: 200 (maintainer); a tag of another artifact 404; developer 403', async () => {
         assertError(await api(u.dev!, 'DELETE', `${tagsPath}/v1/tags/newtag`), 403, 'FORBIDDEN', 'developer')
         assertError(await api(u.maint!, 'DELETE', `${tagsPath}/${img1.digest}/tags/v2`), 404, 'NOT_FOUND', "another artifact's tag")
-        assert.equal(headerOf(await c.registry('GET', '/v2/team/app/manifests/v2'), 'docker-content-digest'), img2.digest, 'v2 untouched')
+        assert.equal(header(await c.registry('GET', '/v2/team/app/manifests/v2'), 'docker-content-digest'), img2.digest, 'v2 untouched')
         assertError(await api(u.maint!, 'DELETE', `${tagsPath}/v1/tags/nope`), 404, 'NOT_FOUND', 'missing tag')
 
         assertStatus(await api(u.maint!, 'DELETE', `${tagsPath}/v1/tags/newtag`), 200)

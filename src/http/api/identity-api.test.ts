@@ -10,7 +10,8 @@ import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, basicAuth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
-import { pushImage, useBerth, type App, type Response } from '../oci/oci-test-support.js'
+import { header, pushImage, useBerth, type App, type Response } from '../oci/oci-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf } from './api-test-support.js'
 
 const API = '/api/v2.0'
 const PASSWORD = 'Berth-Test-Passw0rd'
@@ -32,10 +33,6 @@ function basicActor(name: string, password: string, id = 0): Actor {
   return { name, id, headers: { authorization: basicAuth(name, password) } }
 }
 
-function headerOf(res: Response, name: string): string | undefined {
-  const v = res.headers[name.toLowerCase()]
-  return Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v)
-}
 
 /** Every key of a JSON value, recursively. */
 function keysOf(v: unknown, out: string[] = []): string[] {
@@ -54,54 +51,14 @@ function keysOf(v: unknown, out: string[] = []): string[] {
  * field, hash or scrypt string anywhere.
  */
 function checkInvariants(res: Response, what: string): void {
-  const id = headerOf(res, 'x-request-id')
-  assert.ok(id !== undefined && id !== '', `${what}: no x-request-id (${res.statusCode})`)
   assert.ok(!res.body.includes('scrypt$'), `${what}: a password hash in the body: ${res.body.slice(0, 300)}`)
   let body: unknown
-  if (res.body !== '' && /json/.test(headerOf(res, 'content-type') ?? '')) {
+  if (res.body !== '' && /json/.test(header(res, 'content-type') ?? '')) {
     body = res.json()
     const bad = keysOf(body).filter((k) => /password|hash/i.test(k))
     assert.deepEqual(bad, [], `${what}: forbidden keys in ${res.body.slice(0, 300)}`)
   }
-  if (res.statusCode >= 400) {
-    assert.match(headerOf(res, 'content-type') ?? '', /^application\/json/, `${what}: error without a JSON body`)
-    const e = (body as { errors?: { code?: unknown; message?: unknown }[] } | undefined)?.errors?.[0]
-    assert.ok(e !== undefined, `${what}: error body without errors[0]: ${res.body.slice(0, 300)}`)
-    assert.equal(typeof e.code, 'string', `${what}: errors[0].code`)
-    assert.ok((e.code as string).length > 0)
-    assert.equal(typeof e.message, 'string', `${what}: errors[0].message`)
-  }
-}
-
-function assertStatus(res: Response, status: number, what = ''): void {
-  assert.equal(res.statusCode, status, `${what} expected ${status}, got ${res.statusCode}: ${res.body.slice(0, 400)}`)
-}
-
-function assertError(res: Response, status: number, code: string, what = ''): void {
-  assertStatus(res, status, what)
-  assert.equal(res.json().errors[0].code, code, `${what} ${res.body.slice(0, 400)}`)
-}
-
-function totalOf(res: Response): number {
-  const v = headerOf(res, 'x-total-count')
-  assert.ok(v !== undefined, 'no X-Total-Count')
-  return Number(v)
-}
-
-function linkRels(res: Response): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (headerOf(res, 'link') ?? '').split(/\s*,\s*(?=<)/)) {
-    const m = /^<([^>]*)>;\s*rel="(\w+)"$/.exec(part.trim())
-    if (m !== null) out[m[2]!] = m[1]!
-  }
-  return out
-}
-
-function idFromLocation(res: Response, prefix: string): number {
-  const loc = headerOf(res, 'location') ?? ''
-  const m = new RegExp(`^${prefix.replace(/[.$+]/g, '\\$&')}/(\\d+)$`).exec(loc)
-  assert.ok(m !== null, `Location ${JSON.stringify(loc)} is not ${prefix}/<id>`)
-  return Number(m[1])
+  checkResponse(res, what, body)
 }
 
 function byteSorted(xs: string[]): string[] {
@@ -138,7 +95,7 @@ function clientOf(get: () => App) {
     const res = await login(name, password)
     assertStatus(res, 200, `login ${name}`)
     const sid = res.cookies.find((c) => c.name === 'sid')?.value
-    const csrf = headerOf(res, 'x-harbor-csrf-token')
+    const csrf = header(res, 'x-harbor-csrf-token')
     assert.ok(sid !== undefined && csrf !== undefined)
     const me = await api({ name, id: 0, headers: { cookie: `sid=${sid}` } }, 'GET', '/users/current')
     assertStatus(me, 200)
@@ -267,7 +224,7 @@ for (const dialect of DIALECTS) {
         const total = totalOf(all)
         assert.equal(all.json().length, total)
         assert.ok(total >= USERS.length + 1)
-        assert.equal(headerOf(all, 'link'), undefined, 'one page needs no Link')
+        assert.equal(header(all, 'link'), undefined, 'one page needs no Link')
 
         const first = await api(admin, 'GET', '/users?page=1&page_size=2')
         assertStatus(first, 200)
@@ -275,7 +232,7 @@ for (const dialect of DIALECTS) {
         assert.equal(totalOf(first), total)
         const links = linkRels(first)
         assert.equal(links.prev, undefined)
-        assert.ok(links.next !== undefined, `no rel=next in ${headerOf(first, 'link')}`)
+        assert.ok(links.next !== undefined, `no rel=next in ${header(first, 'link')}`)
         const next = new URL(links.next, 'http://x')
         assert.equal(next.pathname, `${API}/users`)
         assert.equal(next.searchParams.get('page'), '2')
@@ -1034,7 +991,7 @@ for (const dialect of DIALECTS) {
         assert.equal(sid.httpOnly, true)
         assert.equal(sid.path, '/')
         assert.ok(sid.value.length >= 32)
-        assert.ok((headerOf(res, 'x-harbor-csrf-token') ?? '').length >= 16)
+        assert.ok((header(res, 'x-harbor-csrf-token') ?? '').length >= 16)
         const me = await api({ name: 'cookie', id: 0, headers: { cookie: `sid=${sid.value}` } }, 'GET', '/users/current')
         assertStatus(me, 200)
         assert.equal(me.json().username, 'sessy')
@@ -1044,7 +1001,7 @@ for (const dialect of DIALECTS) {
       it('a state change with the session cookie needs the CSRF header (403 without or wrong, and nothing happens)', async () => {
         const res = await c.login('sessy', PASSWORD)
         const sid = res.cookies.find((k) => k.name === 'sid')!.value
-        const csrf = headerOf(res, 'x-harbor-csrf-token')!
+        const csrf = header(res, 'x-harbor-csrf-token')!
         const cookieOnly: Actor = { name: 'cookie', id: 0, headers: { cookie: `sid=${sid}` } }
         assertError(await api(cookieOnly, 'POST', '/projects', { project_name: 'csrf-none' }), 403, 'FORBIDDEN', 'no header')
         assertError(await api(cookieOnly, 'POST', '/projects', { project_name: 'csrf-wrong' }, { 'x-harbor-csrf-token': 'x'.repeat(csrf.length) }), 403, 'FORBIDDEN', 'wrong header')
@@ -1096,8 +1053,8 @@ for (const dialect of DIALECTS) {
         for (const res of failures) assertError(res, 401, 'UNAUTHORIZED', 'wrong password')
         const locked = await c.login('locky', PASSWORD)
         assertError(locked, 429, 'TOO_MANY_REQUESTS', 'right password while locked')
-        const retry = Number(headerOf(locked, 'retry-after'))
-        assert.ok(Number.isInteger(retry) && retry > 0 && retry <= 15 * 60, `Retry-After ${headerOf(locked, 'retry-after')}`)
+        const retry = Number(header(locked, 'retry-after'))
+        assert.ok(Number.isInteger(retry) && retry > 0 && retry <= 15 * 60, `Retry-After ${header(locked, 'retry-after')}`)
         assertError(await api(basicActor('locky', PASSWORD), 'GET', '/users/current'), 429, 'TOO_MANY_REQUESTS', 'Basic while locked')
         assertStatus(await c.login('sessy', PASSWORD), 200, 'another user')
         assertStatus(await api(basicActor('carol', PASSWORD), 'GET', '/users/current'), 200, 'another user, Basic')
@@ -1124,7 +1081,7 @@ for (const dialect of DIALECTS) {
         assertError(await api(admin, 'POST', '/projects', '{"project_name":', { 'content-type': 'application/json' }), 400, 'BAD_REQUEST', 'invalid JSON')
         assertError(await api(admin, 'POST', '/projects', '[]', { 'content-type': 'application/json' }), 400, 'BAD_REQUEST', 'not an object')
         const echoed = await api(admin, 'GET', '/users/999999', undefined, { 'x-request-id': 'trace-identity-1' })
-        assert.equal(headerOf(echoed, 'x-request-id'), 'trace-identity-1')
+        assert.equal(header(echoed, 'x-request-id'), 'trace-identity-1')
       })
     })
   })

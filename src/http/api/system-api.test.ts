@@ -14,6 +14,7 @@ import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, createTestBerth, type TestBerth } from
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { resolvedPaths } from '../../app/config.js'
 import { pushImage, useBerth, type App, type Response } from '../oci/oci-test-support.js'
+import { assertError, assertStatus } from './api-test-support.js'
 
 const BASE = '/api/v2.0'
 const USER_PASSWORD = 'System-Test-Passw0rd'
@@ -24,18 +25,6 @@ type Json = any
 /** The headers that make a request someone's (none: anonymous). */
 type Who = Record<string, string>
 const NOBODY: Who = {}
-
-function expectStatus(res: Response, status: number, note = ''): void {
-  assert.equal(res.statusCode, status, `${note} wanted ${status}, got ${res.statusCode}: ${res.body.slice(0, 400)}`)
-}
-
-/** A Harbor-style error: status and errors[0].code. */
-function expectError(res: Response, status: number, code: string, note = ''): void {
-  expectStatus(res, status, note)
-  const first = (res.json() as { errors?: { code?: string; message?: string }[] }).errors?.[0]
-  assert.equal(first?.code, code, `${note} ${res.body.slice(0, 400)}`)
-  assert.equal(typeof first?.message, 'string')
-}
 
 function names(xs: Json[], key: string): string[] {
   return xs.map((x) => x[key] as string).sort()
@@ -56,7 +45,7 @@ function requests(app: () => App) {
   const signIn = async (principal: string, password: string): Promise<Who> => {
     const form = new URLSearchParams({ principal, password }).toString()
     const res = (await app().inject({ method: 'POST', url: '/c/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form })) as Response
-    expectStatus(res, 200, `sign in ${principal}`)
+    assertStatus(res, 200, `sign in ${principal}`)
     const sid = res.cookies.find((k) => k.name === 'sid')?.value
     const csrf = res.headers['x-harbor-csrf-token']
     assert.ok(sid !== undefined && typeof csrf === 'string', `no session for ${principal}`)
@@ -66,7 +55,7 @@ function requests(app: () => App) {
   /** Creates a project as `who` and returns its id. */
   const project = async (who: Who, name: string, isPublic: boolean): Promise<number> => {
     const res = await send(who, 'POST', '/projects', { project_name: name, metadata: { public: isPublic ? 'true' : 'false' } })
-    expectStatus(res, 201, `project ${name}`)
+    assertStatus(res, 201, `project ${name}`)
     const id = /\/projects\/(\d+)$/.exec(String(res.headers.location))?.[1]
     assert.ok(id !== undefined, `Location ${String(res.headers.location)}`)
     return Number(id)
@@ -93,7 +82,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       admin = await signIn('admin', TEST_ADMIN_PASSWORD)
       await Promise.all(
-        USERS.map(async (name) => expectStatus(await send(admin, 'POST', '/users', { username: name, password: USER_PASSWORD, email: `${name}@example.com`, realname: name }), 201, name)),
+        USERS.map(async (name) => assertStatus(await send(admin, 'POST', '/users', { username: name, password: USER_PASSWORD, email: `${name}@example.com`, realname: name }), 201, name)),
       )
       for (const [name, who] of await Promise.all(USERS.map(async (n) => [n, await signIn(n, USER_PASSWORD)] as const))) as[name] = who
       ids['team-a'] = await project(as.owner!, 'team-a', false)
@@ -103,7 +92,7 @@ for (const dialect of DIALECTS) {
       ids.wild_proj = await project(admin, 'wild_proj', true)
       ids.wildxproj = await project(admin, 'wildxproj', true)
       for (const [name, role] of [['dev', 2], ['guest', 3], ['limited', 5]] as const) {
-        expectStatus(await send(as.owner!, 'POST', '/projects/team-a/members', { role_id: role, member_user: { username: name } }), 201, `member ${name}`)
+        assertStatus(await send(as.owner!, 'POST', '/projects/team-a/members', { role_id: role, member_user: { username: name } }), 201, `member ${name}`)
       }
       await pushImage(t.app, 'team-a/app', 'v1', 'system-team-a')
       await pushImage(t.app, 'team-b/secret-app', 'v1', 'system-team-b')
@@ -115,14 +104,14 @@ for (const dialect of DIALECTS) {
     describe('ping, health, systeminfo', () => {
       it('GET /ping: 200 text Pong, anonymous', async () => {
         const res = await send(NOBODY, 'GET', '/ping')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         assert.equal(res.body, 'Pong')
         assert.match(String(res.headers['content-type']), /^text\/plain/)
       })
 
       it('GET /health: healthy core, database and storage, anonymous', async () => {
         const res = await send(NOBODY, 'GET', '/health')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const body = res.json()
         assert.equal(body.status, 'healthy')
         assert.deepEqual(names(body.components, 'name'), ['core', 'database', 'storage'])
@@ -146,7 +135,7 @@ for (const dialect of DIALECTS) {
         after(() => broken?.destroy())
 
         it('storage is unhealthy with an error, so is the whole; the database stays healthy', () => {
-          expectStatus(health, 200)
+          assertStatus(health, 200)
           const body = health.json()
           assert.equal(body.status, 'unhealthy')
           const by = Object.fromEntries(body.components.map((c: Json) => [c.name, c]))
@@ -165,7 +154,7 @@ for (const dialect of DIALECTS) {
 
       it('GET /systeminfo: the login page basics for anonymous callers, URLs only when signed in', async () => {
         const open = await send(NOBODY, 'GET', '/systeminfo')
-        expectStatus(open, 200)
+        assertStatus(open, 200)
         const info = open.json()
         assert.equal(info.auth_mode, 'db_auth')
         assert.equal(info.self_registration, false)
@@ -174,7 +163,7 @@ for (const dialect of DIALECTS) {
         for (const key of ['external_url', 'registry_url', 'project_creation_restriction', 'registry_storage_provider_name']) assert.ok(!(key in info), `anonymous sees ${key}`)
 
         const full = await send(admin, 'GET', '/systeminfo')
-        expectStatus(full, 200)
+        assertStatus(full, 200)
         const more = full.json()
         assert.match(more.external_url, /^https?:\/\/\S+$/)
         assert.equal(more.registry_url, more.external_url.replace(/^https?:\/\//, ''))
@@ -186,25 +175,25 @@ for (const dialect of DIALECTS) {
 
     describe('statistics', () => {
       it('anonymous: 401', async () => {
-        expectError(await send(NOBODY, 'GET', '/statistics'), 401, 'UNAUTHORIZED')
+        assertError(await send(NOBODY, 'GET', '/statistics'), 401, 'UNAUTHORIZED')
       })
 
       it('a member of one private project: that project and the public ones, no storage total', async () => {
         const res = await send(as.dev!, 'GET', '/statistics')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         // Public: library, pub-x, wild_proj, wildxproj; their repositories are pub-x's three.
         assert.deepEqual(res.json(), { private_project_count: 1, private_repo_count: 1, public_project_count: 4, public_repo_count: 3, total_project_count: 5, total_repo_count: 4 })
       })
 
       it('a user in no project: public ones only', async () => {
         const res = await send(as.outsider!, 'GET', '/statistics')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         assert.deepEqual(res.json(), { private_project_count: 0, private_repo_count: 0, public_project_count: 4, public_repo_count: 3, total_project_count: 4, total_repo_count: 3 })
       })
 
       it('admin: every project and repository, and the storage in use', async () => {
         const res = await send(admin, 'GET', '/statistics')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const s = res.json()
         assert.equal(s.private_project_count, 3)
         assert.equal(s.private_repo_count, 2)
@@ -219,7 +208,7 @@ for (const dialect of DIALECTS) {
     describe('search', () => {
       const search = async (who: Who, q: string): Promise<{ projects: string[]; repos: string[] }> => {
         const res = await send(who, 'GET', `/search?q=${encodeURIComponent(q)}`)
-        expectStatus(res, 200, `search ${q}`)
+        assertStatus(res, 200, `search ${q}`)
         const body = res.json()
         return { projects: names(body.project, 'name'), repos: names(body.repository, 'repository_name') }
       }
@@ -256,16 +245,16 @@ for (const dialect of DIALECTS) {
       })
 
       it('a missing or empty q is 400', async () => {
-        expectError(await send(NOBODY, 'GET', '/search'), 400, 'BAD_REQUEST', 'no q')
-        expectError(await send(admin, 'GET', '/search?q='), 400, 'BAD_REQUEST', 'empty q')
-        expectError(await send(admin, 'GET', '/search?q=%20%20'), 400, 'BAD_REQUEST', 'blank q')
+        assertError(await send(NOBODY, 'GET', '/search'), 400, 'BAD_REQUEST', 'no q')
+        assertError(await send(admin, 'GET', '/search?q='), 400, 'BAD_REQUEST', 'empty q')
+        assertError(await send(admin, 'GET', '/search?q=%20%20'), 400, 'BAD_REQUEST', 'blank q')
       })
     })
 
     describe('quotas', () => {
       it('admin: one per project; usage of pushed content, no hard limit', async () => {
         const res = await send(admin, 'GET', '/quotas')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const list = res.json() as Json[]
         assert.deepEqual(list.map((q) => q.ref.name).sort(), ['empty-a', 'library', 'pub-x', 'team-a', 'team-b', 'wild_proj', 'wildxproj'])
         assert.equal(res.headers['x-total-count'], String(list.length))
@@ -280,35 +269,35 @@ for (const dialect of DIALECTS) {
 
       it('reference_id picks one project', async () => {
         const res = await send(admin, 'GET', `/quotas?reference=project&reference_id=${ids['team-b']}`)
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         assert.deepEqual(res.json().map((q: Json) => q.ref.name), ['team-b'])
         const none = await send(admin, 'GET', '/quotas?reference_id=999999')
-        expectStatus(none, 200)
+        assertStatus(none, 200)
         assert.deepEqual(none.json(), [])
-        expectError(await send(admin, 'GET', '/quotas?reference_id=abc'), 400, 'BAD_REQUEST')
+        assertError(await send(admin, 'GET', '/quotas?reference_id=abc'), 400, 'BAD_REQUEST')
       })
 
       it('non-admins 403, anonymous 401', async () => {
-        expectError(await send(as.owner!, 'GET', '/quotas'), 403, 'FORBIDDEN')
-        expectError(await send(NOBODY, 'GET', '/quotas'), 401, 'UNAUTHORIZED')
-        expectError(await send(as.owner!, 'GET', `/quotas/${ids['team-a']}`), 403, 'FORBIDDEN')
-        expectError(await send(NOBODY, 'GET', `/quotas/${ids['team-a']}`), 401, 'UNAUTHORIZED')
+        assertError(await send(as.owner!, 'GET', '/quotas'), 403, 'FORBIDDEN')
+        assertError(await send(NOBODY, 'GET', '/quotas'), 401, 'UNAUTHORIZED')
+        assertError(await send(as.owner!, 'GET', `/quotas/${ids['team-a']}`), 403, 'FORBIDDEN')
+        assertError(await send(NOBODY, 'GET', `/quotas/${ids['team-a']}`), 401, 'UNAUTHORIZED')
       })
 
       it('GET /quotas/{id}: 200; unknown 404; not a number 400', async () => {
         const res = await send(admin, 'GET', `/quotas/${ids['team-a']}`)
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         assert.equal(res.json().ref.name, 'team-a')
         assert.ok(res.json().used.storage > 0)
-        expectError(await send(admin, 'GET', '/quotas/999999'), 404, 'NOT_FOUND')
-        expectError(await send(admin, 'GET', '/quotas/abc'), 400, 'BAD_REQUEST')
+        assertError(await send(admin, 'GET', '/quotas/999999'), 404, 'NOT_FOUND')
+        assertError(await send(admin, 'GET', '/quotas/abc'), 400, 'BAD_REQUEST')
       })
     })
 
     describe('project summary and _deletable', () => {
       it('a guest (member:list) sees repo_count, members by role and usage', async () => {
         const res = await send(as.guest!, 'GET', '/projects/team-a/summary')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const s = res.json()
         assert.equal(s.repo_count, 1)
         assert.deepEqual(
@@ -318,13 +307,13 @@ for (const dialect of DIALECTS) {
         assert.equal(s.quota.hard.storage, -1)
         assert.ok(s.quota.used.storage > 0)
         const byId = await send(as.guest!, 'GET', `/projects/${ids['team-a']}/summary`)
-        expectStatus(byId, 200)
+        assertStatus(byId, 200)
         assert.equal(byId.json().repo_count, 1)
       })
 
       it('a limited guest gets no member counts', async () => {
         const res = await send(as.limited!, 'GET', '/projects/team-a/summary')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const s = res.json()
         assert.equal(s.repo_count, 1)
         for (const key of ['project_admin_count', 'maintainer_count', 'developer_count', 'guest_count', 'limited_guest_count']) assert.ok(!(key in s), `limited guest sees ${key}`)
@@ -332,36 +321,36 @@ for (const dialect of DIALECTS) {
 
       it('a public project: anyone sees it without member counts', async () => {
         const res = await send(NOBODY, 'GET', '/projects/pub-x/summary')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         assert.equal(res.json().repo_count, 3)
         assert.ok(!('guest_count' in res.json()))
       })
 
       it("a private project is 404 to a non-member, 401 to anonymous; a missing one 404", async () => {
-        expectError(await send(as.outsider!, 'GET', '/projects/team-a/summary'), 404, 'NOT_FOUND')
-        expectError(await send(as.outsider!, 'GET', `/projects/${ids['team-a']}/summary`), 404, 'NOT_FOUND')
-        expectError(await send(NOBODY, 'GET', '/projects/team-a/summary'), 401, 'UNAUTHORIZED')
-        expectError(await send(admin, 'GET', '/projects/no-such-project/summary'), 404, 'NOT_FOUND')
+        assertError(await send(as.outsider!, 'GET', '/projects/team-a/summary'), 404, 'NOT_FOUND')
+        assertError(await send(as.outsider!, 'GET', `/projects/${ids['team-a']}/summary`), 404, 'NOT_FOUND')
+        assertError(await send(NOBODY, 'GET', '/projects/team-a/summary'), 401, 'UNAUTHORIZED')
+        assertError(await send(admin, 'GET', '/projects/no-such-project/summary'), 404, 'NOT_FOUND')
       })
 
       it('_deletable: false with a repository, true when empty (project admin); 403 for a developer', async () => {
         const full = await send(as.owner!, 'GET', '/projects/team-a/_deletable')
-        expectStatus(full, 200)
+        assertStatus(full, 200)
         assert.equal(full.json().deletable, false)
         assert.ok(full.json().message.length > 0)
         const empty = await send(as.owner!, 'GET', `/projects/${ids['empty-a']}/_deletable`)
-        expectStatus(empty, 200)
+        assertStatus(empty, 200)
         assert.deepEqual(empty.json(), { deletable: true, message: '' })
-        expectError(await send(as.dev!, 'GET', '/projects/team-a/_deletable'), 403, 'FORBIDDEN')
-        expectError(await send(as.outsider!, 'GET', '/projects/team-a/_deletable'), 404, 'NOT_FOUND')
-        expectError(await send(NOBODY, 'GET', '/projects/team-a/_deletable'), 401, 'UNAUTHORIZED')
+        assertError(await send(as.dev!, 'GET', '/projects/team-a/_deletable'), 403, 'FORBIDDEN')
+        assertError(await send(as.outsider!, 'GET', '/projects/team-a/_deletable'), 404, 'NOT_FOUND')
+        assertError(await send(NOBODY, 'GET', '/projects/team-a/_deletable'), 401, 'UNAUTHORIZED')
       })
     })
 
     describe('permissions and HEAD /projects', () => {
       const permsOf = async (who: Who, scope: string): Promise<string[]> => {
         const res = await send(who, 'GET', `/users/current/permissions?scope=${encodeURIComponent(scope)}`)
-        expectStatus(res, 200, scope)
+        assertStatus(res, 200, scope)
         return res.json().map((p: Json) => `${p.resource}:${p.action}`)
       }
 
@@ -388,10 +377,10 @@ for (const dialect of DIALECTS) {
 
       it('a bad scope is 400; a private project of others 404; anonymous 401', async () => {
         for (const scope of ['/projects/1', '/project/abc', 'project/1', '/project/']) {
-          expectError(await send(as.dev!, 'GET', `/users/current/permissions?scope=${encodeURIComponent(scope)}`), 400, 'BAD_REQUEST', scope)
+          assertError(await send(as.dev!, 'GET', `/users/current/permissions?scope=${encodeURIComponent(scope)}`), 400, 'BAD_REQUEST', scope)
         }
-        expectError(await send(as.dev!, 'GET', `/users/current/permissions?scope=/project/${ids['team-b']}`), 404, 'NOT_FOUND')
-        expectError(await send(NOBODY, 'GET', `/users/current/permissions?scope=/project/${ids['pub-x']}`), 401, 'UNAUTHORIZED')
+        assertError(await send(as.dev!, 'GET', `/users/current/permissions?scope=/project/${ids['team-b']}`), 404, 'NOT_FOUND')
+        assertError(await send(NOBODY, 'GET', `/users/current/permissions?scope=/project/${ids['pub-x']}`), 401, 'UNAUTHORIZED')
       })
 
       it('a project id too large for the database is 400 or 404, not 500', async () => {
@@ -400,24 +389,24 @@ for (const dialect of DIALECTS) {
       })
 
       it('HEAD /projects?project_name=: 200 taken, 404 free for signed-in callers; anonymous 401', async () => {
-        expectStatus(await send(as.outsider!, 'HEAD', '/projects?project_name=team-b'), 200, 'taken')
-        expectStatus(await send(as.outsider!, 'HEAD', '/projects?project_name=nobody-has-this'), 404, 'free')
-        expectStatus(await send(NOBODY, 'HEAD', '/projects?project_name=team-b'), 401, 'anonymous')
-        expectStatus(await send(as.outsider!, 'HEAD', '/projects'), 400, 'no project_name')
+        assertStatus(await send(as.outsider!, 'HEAD', '/projects?project_name=team-b'), 200, 'taken')
+        assertStatus(await send(as.outsider!, 'HEAD', '/projects?project_name=nobody-has-this'), 404, 'free')
+        assertStatus(await send(NOBODY, 'HEAD', '/projects?project_name=team-b'), 401, 'anonymous')
+        assertStatus(await send(as.outsider!, 'HEAD', '/projects'), 400, 'no project_name')
       })
     })
 
     describe('configurations', () => {
       const settingOf = async (key: string): Promise<unknown> => {
         const res = await send(admin, 'GET', '/configurations')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         return res.json()[key]?.value
       }
       const put = (who: Who, body: unknown) => send(who, 'PUT', '/configurations', body)
 
       it('GET: {value, editable} per key; berth.yml keys read-only; no secret', async () => {
         const res = await send(admin, 'GET', '/configurations')
-        expectStatus(res, 200)
+        assertStatus(res, 200)
         const all = res.json() as Record<string, Json>
         for (const [k, v] of Object.entries(all)) {
           assert.deepEqual(Object.keys(v).sort(), ['editable', 'value'], k)
@@ -431,16 +420,16 @@ for (const dialect of DIALECTS) {
       })
 
       it('GET: non-admins 403, anonymous 401', async () => {
-        expectError(await send(as.owner!, 'GET', '/configurations'), 403, 'FORBIDDEN')
-        expectError(await send(NOBODY, 'GET', '/configurations'), 401, 'UNAUTHORIZED')
+        assertError(await send(as.owner!, 'GET', '/configurations'), 403, 'FORBIDDEN')
+        assertError(await send(NOBODY, 'GET', '/configurations'), 401, 'UNAUTHORIZED')
       })
 
       it('PUT: unknown, read-only or wrongly typed keys are 400 and change nothing', async () => {
-        expectError(await put(admin, { self_registration: true, no_such_setting: 1 }), 400, 'BAD_REQUEST', 'unknown key')
-        expectError(await put(admin, { auth_mode: 'ldap_auth' }), 400, 'BAD_REQUEST', 'read-only key')
-        expectError(await put(admin, { self_registration: 'yes' }), 400, 'BAD_REQUEST', 'wrong type')
-        expectError(await put(admin, { token_expiration: 0 }), 400, 'BAD_REQUEST', 'out of range')
-        expectError(await put(admin, { project_creation_restriction: 'nobody' }), 400, 'BAD_REQUEST', 'not a choice')
+        assertError(await put(admin, { self_registration: true, no_such_setting: 1 }), 400, 'BAD_REQUEST', 'unknown key')
+        assertError(await put(admin, { auth_mode: 'ldap_auth' }), 400, 'BAD_REQUEST', 'read-only key')
+        assertError(await put(admin, { self_registration: 'yes' }), 400, 'BAD_REQUEST', 'wrong type')
+        assertError(await put(admin, { token_expiration: 0 }), 400, 'BAD_REQUEST', 'out of range')
+        assertError(await put(admin, { project_creation_restriction: 'nobody' }), 400, 'BAD_REQUEST', 'not a choice')
         assert.equal(await settingOf('self_registration'), false)
         assert.equal(await settingOf('auth_mode'), 'db_auth')
         assert.equal(await settingOf('project_creation_restriction'), 'everyone')
@@ -450,8 +439,8 @@ for (const dialect of DIALECTS) {
       })
 
       it('PUT: non-admins 403, anonymous 401', async () => {
-        expectError(await put(as.owner!, { self_registration: true }), 403, 'FORBIDDEN')
-        expectError(await put(NOBODY, { self_registration: true }), 401, 'UNAUTHORIZED')
+        assertError(await put(as.owner!, { self_registration: true }), 403, 'FORBIDDEN')
+        assertError(await put(NOBODY, { self_registration: true }), 401, 'UNAUTHORIZED')
         assert.equal(await settingOf('self_registration'), false)
       })
 
@@ -459,17 +448,17 @@ for (const dialect of DIALECTS) {
         const signup = (username: string) => send(NOBODY, 'POST', '/users', { username, password: USER_PASSWORD, email: `${username}@example.com`, realname: username })
         // Warm the node's settings cache with the old value first.
         assert.equal((await send(NOBODY, 'GET', '/systeminfo')).json().self_registration, false)
-        expectError(await signup('early-bird'), 401, 'UNAUTHORIZED', 'before')
+        assertError(await signup('early-bird'), 401, 'UNAUTHORIZED', 'before')
         try {
-          expectStatus(await put(admin, { self_registration: true }), 200)
-          expectStatus(await signup('self-made'), 201, 'after')
+          assertStatus(await put(admin, { self_registration: true }), 200)
+          assertStatus(await signup('self-made'), 201, 'after')
           assert.equal((await send(NOBODY, 'GET', '/systeminfo')).json().self_registration, true)
         } finally {
-          expectStatus(await put(admin, { self_registration: false }), 200)
+          assertStatus(await put(admin, { self_registration: false }), 200)
         }
-        expectError(await signup('late-bird'), 401, 'UNAUTHORIZED', 'switched off again')
+        assertError(await signup('late-bird'), 401, 'UNAUTHORIZED', 'switched off again')
         const log = await send(admin, 'GET', `/audit-logs?page_size=100&q=${encodeURIComponent('resource_type=configuration')}`)
-        expectStatus(log, 200)
+        assertStatus(log, 200)
         const entries = log.json() as Json[]
         assert.ok(entries.length >= 2)
         assert.ok(entries.every((e) => e.resource_type === 'configuration'))
@@ -482,13 +471,13 @@ for (const dialect of DIALECTS) {
 
       it('project_creation_restriction adminonly: users 403, admins 201', async () => {
         try {
-          expectStatus(await put(admin, { project_creation_restriction: 'adminonly' }), 200)
+          assertStatus(await put(admin, { project_creation_restriction: 'adminonly' }), 200)
           assert.equal((await send(admin, 'GET', '/systeminfo')).json().project_creation_restriction, 'adminonly')
-          expectError(await send(as.dev!, 'POST', '/projects', { project_name: 'dev-made', metadata: { public: 'false' } }), 403, 'FORBIDDEN')
-          expectStatus(await send(as.dev!, 'HEAD', '/projects?project_name=dev-made'), 404, 'not created')
+          assertError(await send(as.dev!, 'POST', '/projects', { project_name: 'dev-made', metadata: { public: 'false' } }), 403, 'FORBIDDEN')
+          assertStatus(await send(as.dev!, 'HEAD', '/projects?project_name=dev-made'), 404, 'not created')
           await project(admin, 'admin-made', false)
         } finally {
-          expectStatus(await put(admin, { project_creation_restriction: 'everyone' }), 200)
+          assertStatus(await put(admin, { project_creation_restriction: 'everyone' }), 200)
         }
         await project(as.dev!, 'dev-made', false)
       })
@@ -496,18 +485,18 @@ for (const dialect of DIALECTS) {
       it('token_expiration sets the lifetime of /service/token tokens', async () => {
         const token = async () => {
           const res = (await t.anonymous.inject({ method: 'GET', url: '/service/token?scope=repository:team-a/app:pull', headers: { authorization: ADMIN_AUTH } })) as Response
-          expectStatus(res, 200, 'token')
+          assertStatus(res, 200, 'token')
           return { body: res.json(), claims: claimsOf(res.json().token) }
         }
         const before = (await token()).claims
         assert.equal(before.exp - before.iat, 30 * 60)
         try {
-          expectStatus(await put(admin, { token_expiration: 5 }), 200)
+          assertStatus(await put(admin, { token_expiration: 5 }), 200)
           const { body, claims } = await token()
           assert.equal(claims.exp - claims.iat, 300)
           assert.equal(body.expires_in, 300)
         } finally {
-          expectStatus(await put(admin, { token_expiration: 30 }), 200)
+          assertStatus(await put(admin, { token_expiration: 30 }), 200)
         }
       })
     })
@@ -515,15 +504,15 @@ for (const dialect of DIALECTS) {
     describe('a deleted project', () => {
       it('leaves quotas, statistics, search, summary and HEAD /projects', async () => {
         const id = await project(as.owner!, 'short-lived', true)
-        expectStatus(await send(admin, 'GET', `/quotas/${id}`), 200, 'before')
+        assertStatus(await send(admin, 'GET', `/quotas/${id}`), 200, 'before')
         const before = (await send(as.outsider!, 'GET', '/statistics')).json().public_project_count
-        expectStatus(await send(as.owner!, 'DELETE', `/projects/${id}`), 200, 'delete')
-        expectError(await send(admin, 'GET', `/quotas/${id}`), 404, 'NOT_FOUND')
+        assertStatus(await send(as.owner!, 'DELETE', `/projects/${id}`), 200, 'delete')
+        assertError(await send(admin, 'GET', `/quotas/${id}`), 404, 'NOT_FOUND')
         assert.deepEqual((await send(admin, 'GET', `/quotas?reference_id=${id}`)).json(), [])
         assert.equal((await send(as.outsider!, 'GET', '/statistics')).json().public_project_count, before - 1)
         assert.deepEqual((await send(admin, 'GET', '/search?q=short-lived')).json().project, [])
-        expectError(await send(as.owner!, 'GET', `/projects/${id}/summary`), 404, 'NOT_FOUND')
-        expectStatus(await send(as.owner!, 'HEAD', '/projects?project_name=short-lived'), 404)
+        assertError(await send(as.owner!, 'GET', `/projects/${id}/summary`), 404, 'NOT_FOUND')
+        assertStatus(await send(as.owner!, 'HEAD', '/projects?project_name=short-lived'), 404)
       })
     })
   })
