@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { supervise } from './child-process.js'
 
 export type BerthProcess = {
   /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
@@ -43,13 +44,6 @@ export type StartOptions = {
 // dist/test/support/berth-process.js -> repository root
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..')
 const maxLogBytes = 4 * 1024 * 1024
-const live = new Set<ChildProcess>()
-
-// A test process that dies (uncaught error, process.exit, Ctrl-C, the runner's SIGTERM) must not
-// leave servers behind. The signal is raised again once the servers are gone, so it still kills us.
-const killLive = () => {
-  for (const child of live) signalGroup(child, 'SIGKILL')
-}
 
 /** Signals the server's whole process group (it may fork workers), falling back to the process alone. */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -59,13 +53,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     child.kill(signal)
   }
-}
-process.once('exit', killLive)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killLive()
-    process.kill(process.pid, signal)
-  })
 }
 
 /**
@@ -140,37 +127,10 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
-  live.add(child)
-  let log = ''
-  const append = (b: Buffer) => {
-    log += b.toString('utf8')
-    if (log.length > maxLogBytes) log = log.slice(log.length - maxLogBytes)
-  }
-  child.stdout?.on('data', append)
-  child.stderr?.on('data', append)
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
-  const exitPromise = new Promise<void>((r) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal }
-      live.delete(child)
-      r()
-    })
-  })
-  let spawnError: Error | null = null
-  child.once('error', (e) => {
-    spawnError = e
-  })
-
-  let stopped = false
+  // A test process that dies must not leave servers behind (supervise kills what is left).
+  const proc = supervise(child, { maxLogBytes, signal: (sig) => signalGroup(child, sig) })
   const stop = async (): Promise<void> => {
-    if (stopped) return
-    stopped = true
-    if (exited === null && child.exitCode === null && child.signalCode === null) {
-      signalGroup(child, 'SIGTERM')
-      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5000)
-      await exitPromise
-      clearTimeout(timer)
-    }
+    await proc.stop()
     if (ownDataDir) rmSync(dataDir, { recursive: true, force: true })
   }
 
@@ -178,10 +138,10 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
   const deadline = Date.now() + readyTimeoutMs
   let lastProblem = 'no answer yet'
   for (;;) {
-    if (spawnError !== null || exited !== null) {
+    const ended = proc.ended()
+    if (ended !== null) {
       await stop()
-      const why = spawnError !== null ? `spawn failed: ${String(spawnError)}` : `exited early: ${JSON.stringify(exited)}`
-      throw new Error(`Berth ${why}\n--- server output ---\n${log}`)
+      throw new Error(`Berth ${ended}\n--- server output ---\n${proc.logs()}`)
     }
     try {
       const res = await fetch(`${url}/v2/`, { headers: { authorization }, signal: AbortSignal.timeout(2000) })
@@ -193,13 +153,13 @@ async function startOnce(cli: string, port: number, opts: StartOptions): Promise
     }
     if (Date.now() > deadline) {
       await stop()
-      throw new Error(`Berth not ready after ${readyTimeoutMs} ms (${lastProblem})\n--- server output ---\n${log}`)
+      throw new Error(`Berth not ready after ${readyTimeoutMs} ms (${lastProblem})\n--- server output ---\n${proc.logs()}`)
     }
     await sleep(100)
   }
 
   if (child.pid === undefined) throw new Error('Berth child has no pid')
-  return { url, port, pid: child.pid, dataDir, username: 'admin', password, creds: `admin:${password}`, authorization, logs: () => log, stop }
+  return { url, port, pid: child.pid, dataDir, username: 'admin', password, creds: `admin:${password}`, authorization, logs: proc.logs, stop }
 }
 
 /** Whether an executable named `name` is on PATH. */

@@ -1,10 +1,11 @@
 // Starts a real HAProxy on loopback in front of Berth nodes (round robin, /readyz health checks), for cluster suites.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, hasTool } from './berth-process.js'
+import { supervise } from './child-process.js'
 
 export type Backend = { host: string; port: number }
 
@@ -46,18 +47,6 @@ export type Haproxy = {
 
 export const BACKEND = 'berth'
 const maxLogBytes = 4 * 1024 * 1024
-const live = new Set<ChildProcess>()
-
-// A test process that dies must not leave HAProxy behind (berth-process.ts does the same for Berth).
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
-})
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of live) child.kill('SIGKILL')
-    process.kill(process.pid, signal)
-  })
-}
 
 /** The haproxy executable: on PATH, or Debian's /usr/sbin/haproxy (often not on a user's PATH). */
 export function haproxyPath(): string | null {
@@ -181,37 +170,10 @@ export async function startHaproxy(backends: readonly Backend[], opts: { port?: 
   }
 
   const child = spawn(exe, ['-f', configFile, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  live.add(child)
-  let log = ''
-  const append = (b: Buffer) => {
-    log += b.toString('utf8')
-    if (log.length > maxLogBytes) log = log.slice(log.length - maxLogBytes)
-  }
-  child.stdout?.on('data', append)
-  child.stderr?.on('data', append)
-  let exited: string | null = null
-  const exitPromise = new Promise<void>((r) =>
-    child.once('exit', (code, signal) => {
-      exited = `code ${code} signal ${signal}`
-      live.delete(child)
-      r()
-    }),
-  )
-  let spawnError: Error | null = null
-  child.once('error', (e) => {
-    spawnError = e
-  })
-
-  let stopped = false
+  // A test process that dies must not leave HAProxy behind (supervise kills what is left).
+  const proc = supervise(child, { maxLogBytes })
   const stop = async () => {
-    if (stopped) return
-    stopped = true
-    if (exited === null && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exitPromise
-      clearTimeout(timer)
-    }
+    await proc.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 
@@ -237,9 +199,10 @@ export async function startHaproxy(backends: readonly Backend[], opts: { port?: 
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 15_000)
   for (;;) {
-    if (spawnError !== null || exited !== null) {
+    const ended = proc.ended()
+    if (ended !== null) {
       await stop()
-      throw new Error(`haproxy ${spawnError !== null ? `spawn failed: ${String(spawnError)}` : `exited early: ${exited}`}\n--- haproxy output ---\n${log}`)
+      throw new Error(`haproxy ${ended}\n--- haproxy output ---\n${proc.logs()}`)
     }
     try {
       const s = await servers()
@@ -249,7 +212,7 @@ export async function startHaproxy(backends: readonly Backend[], opts: { port?: 
     }
     if (Date.now() > deadline) {
       await stop()
-      throw new Error(`haproxy not ready (every server UP) in time\n--- haproxy output ---\n${log}`)
+      throw new Error(`haproxy not ready (every server UP) in time\n--- haproxy output ---\n${proc.logs()}`)
     }
     await sleep(50)
   }
@@ -261,7 +224,7 @@ export async function startHaproxy(backends: readonly Backend[], opts: { port?: 
     pid: child.pid,
     configFile,
     config,
-    logs: () => log,
+    logs: proc.logs,
     command,
     servers,
     waitFor,

@@ -1,5 +1,5 @@
 // Starts a real OpenLDAP slapd on loopback with its own config, seed data and StartTLS certificate, for LDAP suites.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { Client } from 'ldapts'
 import type { LdapSettings } from '../../src/auth/ldap-directory.js'
 import { freePort } from './berth-process.js'
+import { supervise } from './child-process.js'
 
 export const SLAPD = '/usr/sbin/slapd'
 export const SLAPADD = '/usr/sbin/slapadd'
@@ -50,18 +51,6 @@ export type Slapd = {
 }
 
 const maxLogBytes = 1024 * 1024
-const live = new Set<ChildProcess>()
-
-// A dying test process must not leave slapd behind (berth-process.ts does the same for Berth).
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
-})
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of live) child.kill('SIGKILL')
-    process.kill(process.pid, signal)
-  })
-}
 
 /**
  * For `describe(name, { skip: missingSlapd() ?? false }, ...)`: null when slapd, slapadd and openssl
@@ -199,46 +188,17 @@ async function startOnce(dir: string, port: number): Promise<Slapd> {
   const child = spawn(SLAPD, ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', 'none'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  live.add(child)
-  let log = ''
-  const append = (b: Buffer) => {
-    log += b.toString('utf8')
-    if (log.length > maxLogBytes) log = log.slice(log.length - maxLogBytes)
-  }
-  child.stdout?.on('data', append)
-  child.stderr?.on('data', append)
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
-  const exitPromise = new Promise<void>((r) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal }
-      live.delete(child)
-      r()
-    })
-  })
-  let spawnError: Error | null = null
-  child.once('error', (e) => {
-    spawnError = e
-  })
-
-  let killed = false
-  const kill = async (): Promise<void> => {
-    if (killed) return
-    killed = true
-    if (exited === null && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await exitPromise
-      clearTimeout(timer)
-    }
-  }
+  // A dying test process must not leave slapd behind (supervise kills what is left).
+  const proc = supervise(child, { maxLogBytes })
+  const kill = proc.stop
 
   const deadline = Date.now() + 10_000
   let lastProblem = 'no answer yet'
   for (;;) {
-    if (spawnError !== null || exited !== null) {
+    const ended = proc.ended()
+    if (ended !== null) {
       await kill()
-      const why = spawnError !== null ? `spawn failed: ${String(spawnError)}` : `exited early: ${JSON.stringify(exited)}`
-      throw new Error(`slapd ${why}\n--- slapd output ---\n${log}`)
+      throw new Error(`slapd ${ended}\n--- slapd output ---\n${proc.logs()}`)
     }
     const client = new Client({ url, timeout: 1000, connectTimeout: 1000 })
     try {
@@ -251,7 +211,7 @@ async function startOnce(dir: string, port: number): Promise<Slapd> {
     }
     if (Date.now() > deadline) {
       await kill()
-      throw new Error(`slapd not ready after 10 s (${lastProblem})\n--- slapd output ---\n${log}`)
+      throw new Error(`slapd not ready after 10 s (${lastProblem})\n--- slapd output ---\n${proc.logs()}`)
     }
     await sleep(50)
   }
@@ -265,7 +225,7 @@ async function startOnce(dir: string, port: number): Promise<Slapd> {
     pid: child.pid,
     caFile,
     baseDn: BASE_DN,
-    logs: () => log,
+    logs: proc.logs,
     settings: (partial = {}) => ({
       url,
       search_dn: READER_DN,
