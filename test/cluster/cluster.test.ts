@@ -23,8 +23,7 @@ import { missingTools } from '../support/berth-process.js'
 import { postgresAvailable } from '../support/databases.js'
 import { missingHaproxy } from '../support/haproxy.js'
 import { startCluster, type Cluster } from '../support/cluster.js'
-import { startS3Process } from '../support/s3-server.js'
-import { S3Driver } from '../../src/storage/drivers/s3.js'
+import { berthS3Env, driverFor, startS3Process, type S3Endpoint } from '../support/s3-server.js'
 import { runCommand } from '../support/run-command.js'
 
 const NODES = 3
@@ -158,8 +157,8 @@ function scanStorage(root: string): Map<string, { actual: string; size: number }
 }
 
 /** The same check as scanStorage, over the blobs a cluster wrote to S3. */
-async function scanBucket(s3: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string }): Promise<Map<string, { actual: string; size: number }>> {
-  const driver = new S3Driver({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: '', accessKey: s3.accessKey, secretKey: s3.secretKey, forcePathStyle: true })
+async function scanBucket(s3: S3Endpoint): Promise<Map<string, { actual: string; size: number }>> {
+  const driver = driverFor(s3, { prefix: '' })
   const out = new Map<string, { actual: string; size: number }>()
   try {
     for await (const path of driver.list('blobs')) {
@@ -233,17 +232,7 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
     work = mkdtempSync(join(tmpdir(), 'berth-cluster-test-'))
     if (storage === 's3') {
       s3 = await startS3Process()
-      cluster = await startCluster(NODES, {
-        env: {
-          BERTH_STORAGE_DRIVER: 's3',
-          BERTH_S3_ENDPOINT: s3.endpoint,
-          BERTH_S3_BUCKET: s3.bucket,
-          BERTH_S3_ACCESS_KEY: s3.accessKey,
-          BERTH_S3_SECRET_KEY: s3.secretKey,
-          BERTH_S3_FORCE_PATH_STYLE: 'true',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
-      })
+      cluster = await startCluster(NODES, { env: berthS3Env(s3) })
     } else {
       cluster = await startCluster(NODES)
     }

@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { layoutManifestFor, sha256Digest, writeImage } from '../fixtures/oci-layout.js'
 import { missingTools, startBerth, withServerLogs, type BerthProcess } from '../support/berth-process.js'
 import { runCommand } from '../support/run-command.js'
-import { startS3, type FakeS3 } from '../support/s3-server.js'
-import { S3Driver } from '../../src/storage/drivers/s3.js'
+import { berthS3Env, driverFor, startS3, type FakeS3 } from '../support/s3-server.js'
+import type { S3Driver } from '../../src/storage/drivers/s3.js'
 
 const MiB = 1024 * 1024
 const skip = missingTools(['skopeo'])
@@ -24,19 +24,10 @@ describe('a Berth process on S3 storage', { skip, timeout: 120_000 }, () => {
     s3 = await startS3()
     work = mkdtempSync(join(tmpdir(), 'berth-s3-e2e-'))
     server = await startBerth({
-      env: {
-        BERTH_STORAGE_DRIVER: 's3',
-        BERTH_S3_ENDPOINT: s3.endpoint,
-        BERTH_S3_BUCKET: s3.bucket,
-        BERTH_S3_PREFIX: 'registry',
-        BERTH_S3_ACCESS_KEY: s3.accessKey,
-        BERTH_S3_SECRET_KEY: s3.secretKey,
-        BERTH_S3_FORCE_PATH_STYLE: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
+      env: berthS3Env(s3, { BERTH_S3_PREFIX: 'registry' }),
     })
     // What the server stored, seen through a driver of our own on the same bucket and prefix.
-    bucket = new S3Driver({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: 'registry', accessKey: s3.accessKey, secretKey: s3.secretKey, forcePathStyle: true })
+    bucket = driverFor(s3, { prefix: 'registry' })
   })
   after(async () => {
     await server?.stop()
@@ -114,16 +105,7 @@ describe('a Berth process on S3 with s3.redirect', { skip, timeout: 120_000 }, (
     s3 = await startS3()
     work = mkdtempSync(join(tmpdir(), 'berth-s3-redirect-'))
     server = await startBerth({
-      env: {
-        BERTH_STORAGE_DRIVER: 's3',
-        BERTH_S3_ENDPOINT: s3.endpoint,
-        BERTH_S3_BUCKET: s3.bucket,
-        BERTH_S3_ACCESS_KEY: s3.accessKey,
-        BERTH_S3_SECRET_KEY: s3.secretKey,
-        BERTH_S3_FORCE_PATH_STYLE: 'true',
-        BERTH_S3_REDIRECT: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
+      env: berthS3Env(s3, { BERTH_S3_REDIRECT: 'true' }),
     })
   })
   after(async () => {

@@ -7,11 +7,11 @@ import { createHash, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { S3Driver, planPieces, type S3DriverOptions } from '../../src/storage/drivers/s3.js'
+import { planPieces, type S3Driver, type S3DriverOptions } from '../../src/storage/drivers/s3.js'
 import { BlobStore } from '../../src/storage/blob-store.js'
 import type { StorageDriver } from '../../src/storage/driver.js'
 import type { Digest } from '../../src/oci/digest.js'
-import { startS3, type FakeS3 } from '../support/s3-server.js'
+import { driverFor, startS3, type FakeS3 } from '../support/s3-server.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -55,15 +55,7 @@ describe('S3 driver', { timeout: 60_000 }, () => {
   let s3: FakeS3
   const drivers: S3Driver[] = []
   const driver = (extra: Partial<S3DriverOptions> & { prefix: string }, server: FakeS3 = s3) => {
-    const d = new S3Driver({
-      endpoint: server.endpoint,
-      region: server.region,
-      bucket: server.bucket,
-      accessKey: server.accessKey,
-      secretKey: server.secretKey,
-      forcePathStyle: true,
-      ...extra,
-    })
+    const d = driverFor(server, extra)
     drivers.push(d)
     return d
   }

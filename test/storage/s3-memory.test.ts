@@ -12,8 +12,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { S3Driver } from '../../src/storage/drivers/s3.js'
-import { startS3Process } from '../support/s3-server.js'
+import type { S3Driver } from '../../src/storage/drivers/s3.js'
+import { driverFor, startS3Process } from '../support/s3-server.js'
 
 const MiB = 1024 * 1024
 setFlagsFromString('--expose-gc')
@@ -59,7 +59,7 @@ describe('S3 driver memory', { timeout: 60_000 }, () => {
   let driver: S3Driver
   before(async () => {
     s3 = await startS3Process()
-    driver = new S3Driver({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: 'memory', accessKey: s3.accessKey, secretKey: s3.secretKey, forcePathStyle: true })
+    driver = driverFor(s3, { prefix: 'memory' })
   })
   after(async () => {
     driver?.destroy()

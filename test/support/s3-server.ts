@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
+import { S3Driver, type S3DriverOptions } from '../../src/storage/drivers/s3.js'
 
 export interface FakeS3 {
   /** http://127.0.0.1:<port> */
@@ -222,4 +223,26 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '-
 
 function opened(stream: ReturnType<typeof createReadStream>): Promise<ReturnType<typeof createReadStream>> {
   return new Promise((resolve, reject) => stream.once('error', reject).once('open', () => resolve(stream)))
+}
+
+/** Where a fake S3 is: what driverFor and berthS3Env need of it. */
+export type S3Endpoint = Pick<FakeS3, 'endpoint' | 'region' | 'bucket' | 'accessKey' | 'secretKey'>
+
+/** An S3Driver on the fake server's bucket (path-style, as the fake needs). */
+export function driverFor(s3: S3Endpoint, o: Partial<S3DriverOptions> & { prefix: string }): S3Driver {
+  return new S3Driver({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKey: s3.accessKey, secretKey: s3.secretKey, forcePathStyle: true, ...o })
+}
+
+/** The BERTH_* settings that put a Berth process's storage on the fake server's bucket. */
+export function berthS3Env(s3: S3Endpoint, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    BERTH_STORAGE_DRIVER: 's3',
+    BERTH_S3_ENDPOINT: s3.endpoint,
+    BERTH_S3_BUCKET: s3.bucket,
+    BERTH_S3_ACCESS_KEY: s3.accessKey,
+    BERTH_S3_SECRET_KEY: s3.secretKey,
+    BERTH_S3_FORCE_PATH_STYLE: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extra,
+  }
 }
