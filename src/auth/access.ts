@@ -37,14 +37,14 @@ export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permiss
 export class AccessController {
   constructor(private readonly stores: Stores) {}
 
-  /** Every permission the caller holds in the project. */
-  async permissions(caller: Caller, project: Project): Promise<Set<Permission>> {
+  /** Every permission the caller holds in the project (`roleIds`: the caller's roles there, when already known). */
+  async permissions(caller: Caller, project: Project, roleIds?: number[]): Promise<Set<Permission>> {
     if (isSysadmin(caller)) return ALL
     const granted = new Set<Permission>(project.public ? PUBLIC : [])
     if (caller.kind === 'robot') {
       for (const p of robotPermissions(caller, project.name)) granted.add(p)
     } else if (caller.kind === 'user') {
-      for (const role of await this.roles(caller, project)) for (const p of BY_ROLE.get(role) ?? []) granted.add(p)
+      for (const role of roleIds ?? (await this.roles(caller, project))) for (const p of BY_ROLE.get(role) ?? []) granted.add(p)
     }
     return granted
   }
@@ -53,11 +53,10 @@ export class AccessController {
     return (await this.permissions(caller, project)).has(perm)
   }
 
-  /** The caller's role ids in the project (users only; robots and anonymous have none). */
-  async roles(caller: Caller, project: Project): Promise<number[]> {
+  /** The caller's role ids in the project (users only; robots and anonymous have none); `groupIds` when already known. */
+  async roles(caller: Caller, project: Project, groupIds?: number[]): Promise<number[]> {
     if (caller.kind !== 'user') return []
-    const groupIds = await this.stores.groups.idsOf(caller.groups)
-    return this.stores.members.rolesOf(project.id, caller.userId, groupIds)
+    return this.stores.members.rolesOf(project.id, caller.userId, groupIds ?? (await this.groupIds(caller)))
   }
 
   /** Of the registry actions asked for on a project's repository, those the caller may do. */

@@ -2,7 +2,7 @@
 // caller's permission in that project; a member id is only ever looked up inside its project.
 import { BerthError } from '../lib/errors.js'
 import type { Stores } from '../metadata/stores.js'
-import type { Project, ProjectDetail } from '../metadata/project-store.js'
+import type { Project, ProjectDetail, ProjectScope } from '../metadata/project-store.js'
 import type { Member } from '../metadata/member-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 import type { Caller, Directory } from '../auth/identity.js'
@@ -67,11 +67,18 @@ export class ProjectService {
     return project
   }
 
+  /** Which projects a listing shows the caller: all (administrators), or public ones and their memberships. */
+  async scopeOf(caller: Caller, groupIds?: number[]): Promise<ProjectScope> {
+    if (isSysadmin(caller)) return { all: true }
+    return { all: false, ...(caller.kind === 'user' ? { userId: caller.userId } : {}), groupIds: groupIds ?? (await this.o.access.groupIds(caller)) }
+  }
+
   async list(caller: Caller, q: ListQuery): Promise<Listed<ProjectWithRoles>> {
-    const scope = isSysadmin(caller) ? { all: true as const } : { all: false as const, ...(caller.kind === 'user' ? { userId: caller.userId } : {}), groupIds: await this.o.access.groupIds(caller) }
-    const page = await this.o.stores.projects.list(q, scope)
+    // The caller's groups are looked up once, not once per project.
+    const groupIds = await this.o.access.groupIds(caller)
+    const page = await this.o.stores.projects.list(q, await this.scopeOf(caller, groupIds))
     const items = []
-    for (const p of page.items) items.push({ ...p, roleIds: await this.o.access.roles(caller, p) })
+    for (const p of page.items) items.push({ ...p, roleIds: await this.o.access.roles(caller, p, groupIds) })
     return { items, total: page.total }
   }
 

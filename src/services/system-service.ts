@@ -141,7 +141,7 @@ export class SystemService {
 
   /** Ids of the projects a non-administrator can read (public ones and their memberships). */
   private async visibleIds(caller: Caller): Promise<number[]> {
-    const list = await this.o.projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 1_000_000 })
+    const list = await this.o.stores.projects.list({ conditions: [], sort: [], page: 1, pageSize: 1_000_000 }, await this.o.projects.scopeOf(caller))
     return list.items.map((p) => p.id)
   }
 

@@ -217,7 +217,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       // Others see the entries of the projects whose logs they may list.
       const visible = await projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 10_000 })
       projectIds = []
-      for (const p of visible.items) if (await deps.access.can(caller, p, 'log:list')) projectIds.push(p.id)
+      for (const p of visible.items) if ((await deps.access.permissions(caller, p, p.roleIds)).has('log:list')) projectIds.push(p.id)
     }
     const page = await audit.list(q, projectIds)
     pagingHeaders(req, reply, q, page.total)
