@@ -26,7 +26,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** Builds a ready-to-listen Berth: the services (database migrated, `library` present) behind HTTP. */
 export async function createBerth(config: Config, o: ServicesOptions = {}): Promise<Berth> {
   const services = await openServices(config, o)
-  const { log, db, stores, security, audit, blobService, manifestService } = services
+  const { log, stores, security, audit, blobService, manifestService } = services
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

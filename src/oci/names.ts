@@ -1,6 +1,6 @@
 // Repository names and references (tags and digests), validated against the distribution spec.
 import { BerthError } from '../lib/errors.js'
-import { isDigest, parseDigest, type Digest } from './digest.js'
+import { parseDigest, type Digest } from './digest.js'
 
 /** A validated repository name: "<project>/<path...>". */
 export type RepoName = string & { readonly __repo: unique symbol }

@@ -7,7 +7,6 @@ import { MediaType } from '../../oci/media-types.js'
 import { parseReference, parseRepoName, isTag, type RepoName } from '../../oci/names.js'
 import type { BlobService, ChunkOptions } from '../../services/blob-service.js'
 import type { ManifestService, Listing } from '../../services/manifest-service.js'
-import type { CanRead } from '../../services/registry-context.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit-log.js'
 import { sendOciError } from '../errors.js'
@@ -328,16 +327,16 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     try {
       grant = await o.gate.authorize(req, reply, need)
       const result = await method.handle(req, reply, m, grant)
-      if (method.audit !== undefined) audit(method, req, m, grant, 'success')
+      if (method.audit !== undefined) audit(method, req, m, 'success')
       return result
     } catch (err) {
       // Refusals and failures of changes are audited; failed reads are not (clients probe a lot).
-      if (method.audit !== undefined && method.audit.operation !== 'pull' && (grant !== undefined || isBerthError(err, 'DENIED'))) audit(method, req, m, grant, 'failure')
+      if (method.audit !== undefined && method.audit.operation !== 'pull' && (grant !== undefined || isBerthError(err, 'DENIED'))) audit(method, req, m, 'failure')
       throw err
     }
   }
 
-  function audit(method: Method, req: FastifyRequest, m: RegExpExecArray, grant: Grant | undefined, result: 'success' | 'failure'): void {
+  function audit(method: Method, req: FastifyRequest, m: RegExpExecArray, result: 'success' | 'failure'): void {
     const reference = m[2]!
     o.audit({
       username: o.gate.nameOf(req),
