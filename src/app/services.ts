@@ -134,7 +134,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     externalUrl: config.external_url,
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.

@@ -4,7 +4,7 @@
 // back to Redis by itself when it answers again.
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { Logger } from '../lib/logger.js'
-import { MemoryState, type Bus, type Counters, type SharedState } from './shared-state.js'
+import { MemoryState, newVersion, type Bus, type Counters, type GroupRead, type Lease, type Locks, type SharedCache, type SharedState } from './shared-state.js'
 
 export interface RedisStateOptions {
   url: string
@@ -41,6 +41,33 @@ function connect(url: string, queueWhileOffline = false): Redis | Cluster {
   return new Redis({ ...common, host: hosts[0]!.host, port: hosts[0]!.port, db: Number(u.pathname.replace(/^\//, '') || 0) })
 }
 
+// Lua, so that each check-and-change is one atomic step on the server.
+const SCRIPTS = {
+  /** Extends a lock if this holder (ARGV[1]) still has it. */
+  berthExtend: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
+  /** Releases a lock if this holder still has it. */
+  berthRelease: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+  /**
+   * Fills a group entry if the group still has the version the reader saw (ARGV[1], '' for none;
+   * a group that had none gets ARGV[5]). ARGV[2] field, ARGV[3] value, ARGV[4] TTL in ms.
+   */
+  berthFill: `local v = redis.call('HGET', KEYS[1], '_v')
+if v == false then
+  if ARGV[1] ~= '' then return 0 end
+  redis.call('HSET', KEYS[1], '_v', ARGV[5])
+elseif v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`,
+} as const
+
+type Scripted = Record<keyof typeof SCRIPTS, (key: string, ...args: (string | number)[]) => Promise<number>>
+
+/** A group's version outlives any read that could still try to fill it. */
+const GROUP_VERSION_TTL_MS = 10 * 60_000
+/** Groups whose invalidation could not reach Redis, replayed when it answers again. */
+const MAX_MISSED = 10_000
+
 export class RedisState implements SharedState {
   private readonly client: Redis | Cluster
   private readonly subscriber: Redis | Cluster
@@ -48,14 +75,17 @@ export class RedisState implements SharedState {
   private readonly prefix: string
   private problem: string | null = 'connecting'
   private readonly handlers = new Map<string, ((m: string) => void)[]>()
+  private readonly missed = new Set<string>()
 
   constructor(private readonly o: RedisStateOptions) {
     this.prefix = o.prefix ?? 'berth:'
     this.client = connect(o.url)
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.client.defineCommand(name, { numberOfKeys: 1, lua })
     this.subscriber = connect(o.url, true)
     this.client.on('ready', () => {
       if (this.problem !== null) o.log.info({}, 'redis reachable')
       this.problem = null
+      void this.replayMissed()
     })
     this.client.on('error', (err: Error) => {
       if (this.problem === null) o.log.warn({ err }, 'redis unreachable; working without it')
@@ -135,6 +165,86 @@ export class RedisState implements SharedState {
       this.memory.bus.subscribe(topic, handler)
       if (first) void this.subscriber.subscribe(`${this.prefix}${topic}`).catch(() => {})
     },
+  }
+
+  private scripted(r: Redis | Cluster): Scripted {
+    return r as unknown as Scripted
+  }
+
+  readonly locks: Locks = {
+    acquire: (key, ttlMs) =>
+      this.either<Lease | null>(
+        async (r) => {
+          const k = `${this.prefix}l:${key}`
+          const token = newVersion()
+          if ((await r.set(k, token, 'PX', ttlMs, 'NX')) === null) return null
+          return {
+            extend: async (ms) => (await this.scripted(r).berthExtend(k, token, ms).catch(() => 0)) === 1,
+            release: async () => {
+              await this.scripted(r).berthRelease(k, token).catch(() => 0)
+            },
+          }
+        },
+        // Without Redis a lock holds on this node only; what it guards must stay safe without it.
+        () => this.memory.locks.acquire(key, ttlMs),
+      ),
+  }
+
+  private groupKey(group: string): string {
+    return `${this.prefix}g:${group}`
+  }
+
+  // Without Redis there is no cache: a node's own copy could not hear other nodes' invalidations.
+  readonly cache: SharedCache = {
+    get: (key) =>
+      this.either(
+        (r) => r.getBuffer(`${this.prefix}c:${key}`),
+        async () => null,
+      ),
+    set: (key, value, ttlMs) =>
+      this.either(
+        async (r) => {
+          await r.set(`${this.prefix}c:${key}`, value, 'PX', ttlMs)
+        },
+        async () => {},
+      ),
+    read: (group, field) =>
+      this.either<GroupRead>(
+        async (r) => {
+          const [version, raw] = await r.hmget(this.groupKey(group), '_v', `f:${field}`)
+          const cut = raw?.indexOf('|') ?? -1
+          const live = raw != null && cut > 0 && Number(raw.slice(0, cut)) > Date.now()
+          return { group, field, value: live ? raw.slice(cut + 1) : null, version: version ?? null, usable: true }
+        },
+        async () => ({ group, field, value: null, version: null, usable: false }),
+      ),
+    fill: async (read, value, ttlMs) => {
+      if (!read.usable) return
+      await this.either(
+        async (r) => {
+          await this.scripted(r).berthFill(this.groupKey(read.group), read.version ?? '', `f:${read.field}`, `${Date.now() + ttlMs}|${value}`, Math.max(ttlMs, GROUP_VERSION_TTL_MS), newVersion())
+        },
+        async () => {},
+      )
+    },
+    invalidate: (group) =>
+      this.either(
+        async (r) => {
+          const k = this.groupKey(group)
+          await r.multi().del(k).hset(k, '_v', newVersion()).pexpire(k, GROUP_VERSION_TTL_MS).exec()
+        },
+        async () => {
+          // Replayed when Redis answers again; entries left there meanwhile expire on their own.
+          if (this.missed.size < MAX_MISSED) this.missed.add(group)
+        },
+      ),
+  }
+
+  private async replayMissed(): Promise<void> {
+    const groups = [...this.missed]
+    this.missed.clear()
+    for (const g of groups) await this.cache.invalidate(g)
+    if (groups.length > 0) this.o.log.info({ groups: groups.length }, 'cache invalidations made while redis was away replayed')
   }
 
   status(): 'up' | string {

@@ -10,7 +10,18 @@ import type { BlobInfo } from '../storage/blob-store.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { RepoName } from '../oci/names.js'
 import { inTransaction } from '../metadata/stores.js'
+import { holding } from '../cache/shared-state.js'
 import { blobUnknown, type CanRead, type RegistryContext } from './registry-context.js'
+
+/**
+ * An upload session's lock across nodes: held while a chunk is written, renewed meanwhile, and
+ * lapsing this long after its node died; a request for a session another node is writing waits
+ * at most UPLOAD_LOCK_WAIT_MS. Without Redis the lock holds per node only; then the database's
+ * compare-and-set of the session's size and the digest check at the close still refuse a
+ * concurrent writer, as a failed request rather than a corrupt blob.
+ */
+const UPLOAD_LOCK_TTL_MS = 10_000
+const UPLOAD_LOCK_WAIT_MS = 12_000
 
 /** An inclusive byte range the client sent with a chunk (Content-Range "start-end"). */
 export interface ChunkRange {
@@ -24,7 +35,7 @@ export interface ChunkOptions extends IoOptions {
 }
 
 export class BlobService {
-  /** One chunk at a time per upload session in this process. */
+  /** One chunk at a time per upload session in this process (queued), then across nodes (locked). */
   private readonly sessions = new KeyedMutex()
 
   constructor(private readonly ctx: RegistryContext) {}
@@ -87,7 +98,7 @@ export class BlobService {
   /** Appends one chunk; returns the new size. An out-of-order chunk is CHUNK_OUT_OF_ORDER (416). */
   appendChunk(repository: RepoName, id: string, body: Readable, o: ChunkOptions = {}): Promise<number> {
     const expectedLength = chunkLength(o)
-    return this.sessions.run(id, async () => {
+    return this.exclusive(id, async () => {
       const { size } = await this.requireUpload(repository, id)
       return this.appendAcknowledged(id, size, body, o, expectedLength)
     })
@@ -99,7 +110,7 @@ export class BlobService {
    */
   completeUpload(repository: RepoName, id: string, digest: Digest, body: Readable | null, o: ChunkOptions = {}): Promise<BlobInfo> {
     const expectedLength = body === null ? undefined : chunkLength(o)
-    return this.sessions.run(id, async () => {
+    return this.exclusive(id, async () => {
       let { size } = await this.requireUpload(repository, id)
       if (body !== null) size = await this.appendAcknowledged(id, size, body, o, expectedLength, digestAlgorithm(digest))
       let info: BlobInfo
@@ -112,6 +123,11 @@ export class BlobService {
       await this.publish(repository, info, id)
       return info
     })
+  }
+
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const busy = () => new BerthError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload session; retry later', { uuid: id })
+    return this.sessions.run(id, () => holding(this.ctx.deps.shared.locks, `upload:${id}`, { ttlMs: UPLOAD_LOCK_TTL_MS, waitMs: UPLOAD_LOCK_WAIT_MS, busy }, fn))
   }
 
   /** Appends a chunk at the acknowledged size and records the new one; a session that moved meanwhile is a conflict. */

@@ -94,6 +94,7 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'repository:delete')
     const repo = await this.repository(name)
     await inTransaction(this.o.db, (s) => s.catalog.deleteRepository(repo.id))
+    await this.o.manifests.changed(name)
     this.audit(caller, project, 'delete', 'repository', name)
   }
 
@@ -229,6 +230,7 @@ export class ContentService {
     const { repo, artifact } = await this.artifact(name, reference)
     if ((await this.o.stores.artifacts.getByTag(name, tag)) !== null) throw new BerthError('CONFLICT', `tag ${tag} already exists in ${name}`)
     await this.o.stores.artifacts.tag(repo.id, artifact.id, tag)
+    await this.o.manifests.changed(name)
     this.audit(caller, project, 'create', 'tag', `${name}:${tag}`)
   }
 
@@ -238,6 +240,7 @@ export class ContentService {
     const tagged = await this.o.stores.artifacts.getByTag(name, tag)
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
     await this.o.stores.artifacts.untag(repo.id, tag)
+    await this.o.manifests.changed(name)
     this.audit(caller, project, 'delete', 'tag', `${name}:${tag}`)
   }
 

@@ -25,8 +25,17 @@ export interface Listing {
   more: boolean
 }
 
+/** How long a looked-up tag or digest stays cached (writes invalidate it at once; this bounds a missed one). */
+const LOOKUP_TTL_MS = 60_000
+/** Manifest bytes in the shared cache: content-addressed, so never stale; only the size is bounded. */
+const BYTES_TTL_MS = 60 * 60_000
+const SHARED_BYTES_MAX = 1 << 20
+
+/** The cache group of one repository's lookups (tag or digest -> manifest). */
+const lookups = (repository: RepoName) => `manifests:${repository}`
+
 export class ManifestService {
-  /** Manifest bytes by digest: content-addressed, so never stale. */
+  /** Manifest bytes by digest, in this process: content-addressed, so never stale. */
   private readonly bytes = new LruCache<Buffer>(64 << 20, (b) => b.length + 64)
 
   constructor(private readonly ctx: RegistryContext) {}
@@ -64,35 +73,60 @@ export class ManifestService {
       if (ref.kind === 'tag') await s.artifacts.tag(repo.id, artifactId, ref.tag)
       await s.repositories.touch(repo.id)
     })
+    await this.changed(repository)
     this.bytes.set(digest, body)
     return m.subject === undefined ? { digest } : { digest, subject: m.subject.digest }
   }
 
-  /** Metadata of a manifest by tag or digest; MANIFEST_UNKNOWN (or NAME_UNKNOWN) when absent. */
+  /**
+   * Metadata of a manifest by tag or digest; MANIFEST_UNKNOWN (or NAME_UNKNOWN) when absent.
+   * Found lookups are cached (shared by the nodes); every write to the repository's manifests or
+   * tags invalidates them before it is acknowledged. Misses are not cached.
+   */
   async stat(repository: RepoName, ref: Reference): Promise<ManifestInfo> {
+    const cache = this.ctx.deps.shared.cache
+    const key = ref.kind === 'tag' ? ref.tag : ref.digest
+    const read = await cache.read(lookups(repository), key)
+    if (read.value !== null) return JSON.parse(read.value) as ManifestInfo
     const row =
       ref.kind === 'tag'
         ? await this.ctx.stores.artifacts.getByTag(repository, ref.tag)
         : await this.ctx.stores.artifacts.getByDigest(repository, ref.digest)
     if (row === null) throw await this.unknown(repository, ref)
-    return info(row)
+    const found = info(row)
+    await cache.fill(read, JSON.stringify(found), LOOKUP_TTL_MS)
+    return found
   }
 
-  /** A manifest with its exact bytes. */
+  /** Forgets the cached lookups of a repository, on every node: call after each committed change to its manifests or tags. */
+  changed(repository: RepoName): Promise<void> {
+    return this.ctx.deps.shared.cache.invalidate(lookups(repository))
+  }
+
+  /** A manifest with its exact bytes: from this process, the shared cache, or storage. */
   async get(repository: RepoName, ref: Reference): Promise<ManifestInfo & { body: Buffer }> {
     const m = await this.stat(repository, ref)
-    let body = this.bytes.get(m.digest)
+    let body = this.bytes.get(m.digest) ?? (await this.ctx.deps.shared.cache.get(`manifest:${m.digest}`)) ?? undefined
     if (body === undefined) {
       const chunks: Buffer[] = []
       for await (const c of await this.ctx.deps.blobs.open(m.digest)) chunks.push(c as Buffer)
       body = Buffer.concat(chunks)
-      this.bytes.set(m.digest, body)
+      if (body.length <= SHARED_BYTES_MAX) await this.ctx.deps.shared.cache.set(`manifest:${m.digest}`, body, BYTES_TTL_MS)
     }
+    this.bytes.set(m.digest, body)
     return { ...m, body }
   }
 
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference): Promise<void> {
+    try {
+      await this.deleteCommitted(repository, ref)
+    } finally {
+      await this.changed(repository)
+    }
+  }
+
+  private async deleteCommitted(repository: RepoName, ref: Reference): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {

@@ -8,11 +8,14 @@ import type { Project } from '../metadata/project-store.js'
 import type { Repository } from '../metadata/repository-store.js'
 import type { Digest } from '../oci/digest.js'
 import type { BlobStore } from '../storage/blob-store.js'
+import type { SharedState } from '../cache/shared-state.js'
 
 export interface RegistryDeps {
   db: Db
   blobs: BlobStore
   log: Logger
+  /** Locks and cache shared by the nodes (Redis), or this process's own on a single node. */
+  shared: SharedState
 }
 
 /** Whether the caller may read a repository (for mounts and the catalog); the registry gate supplies it per request. */

@@ -1,8 +1,8 @@
-// Three Berth nodes on one PostgreSQL database and one shared storage folder, behind HAProxy:
-// clients through the load balancer, uploads and sessions that hop between nodes, a node killed
-// with SIGKILL in the middle of a batch of pushes, a node replaced by an empty machine, and a
-// rolling restart under a pull loop.
-import { redisSkip } from '../support/redis.js'
+// Three Berth nodes on one PostgreSQL database, one Redis and one shared storage (a folder, then
+// S3), behind HAProxy: clients through the load balancer, uploads and sessions that hop between
+// nodes, a node killed with SIGKILL in the middle of a batch of pushes, Redis stopped and
+// restarted in the middle of another, a node replaced by an empty machine, and a rolling
+// restart under a pull loop.
 import { after, before, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
@@ -25,9 +25,10 @@ import { missingHaproxy } from '../support/haproxy.js'
 import { startCluster, type Cluster } from '../support/cluster.js'
 import { berthS3Env, driverFor, startS3Process, type S3Endpoint } from '../support/s3-server.js'
 import { runCommand } from '../support/run-command.js'
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js'
 
 const NODES = 3
-const skip = missingTools(['skopeo']) || missingHaproxy() || ((await postgresAvailable()) ? false : 'PostgreSQL not reachable') || ((await redisSkip()).skip ?? false)
+const skip = missingTools(['skopeo']) || missingHaproxy() || ((await postgresAvailable()) ? false : 'PostgreSQL not reachable') || missingTools(['redis-server'])
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -209,6 +210,8 @@ function clusterSuite(storage: 'folder' | 's3'): void {
 describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === 's3' ? 'S3' : 'a shared folder'}, behind HAProxy`, { skip, timeout: 180_000 }, () => {
   let cluster: Cluster | undefined
   let s3: Awaited<ReturnType<typeof startS3Process>> | undefined
+  // A Redis of the cluster's own, so that a test can stop and restart it.
+  let redis: PrivateRedis | undefined
   let work = ''
   let auth = ''
   const c = () => cluster!
@@ -230,11 +233,13 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
   before(async () => {
     const t0 = Date.now()
     work = mkdtempSync(join(tmpdir(), 'berth-cluster-test-'))
+    redis = await startPrivateRedis()
+    const redisEnv = { BERTH_REDIS_URL: redis.url }
     if (storage === 's3') {
       s3 = await startS3Process()
-      cluster = await startCluster(NODES, { env: berthS3Env(s3) })
+      cluster = await startCluster(NODES, { env: { ...berthS3Env(s3), ...redisEnv } })
     } else {
-      cluster = await startCluster(NODES)
+      cluster = await startCluster(NODES, { env: redisEnv })
     }
     auth = cluster.authorization
     figures.clusterStartMs = Date.now() - t0
@@ -243,6 +248,7 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
   after(async () => {
     await cluster?.stop()
     await s3?.stop()
+    await redis?.stop()
     if (work !== '') rmSync(work, { recursive: true, force: true })
     console.log(`cluster figures: ${JSON.stringify(figures)}`)
   })
@@ -471,50 +477,35 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
     t.diagnostic(`same layer pushed 9 times at once: all 201; tag raced by 3 manifests: every node serves ${served[0]}`)
   }))
 
-  it('loses no acknowledged push when a node is killed (kill -9) in the middle of a batch', withLogs(async (t) => {
-    const TOTAL = 48
-    const PARALLEL = 6
-    const KILL_AFTER_ACKS = 6
-    const VICTIM = 1
-    const images = Array.from({ length: TOTAL }, (_, i) => randomImage(`library/fault-${i % 4}`, `p${i}`, [512 * KiB + i, 1536 * KiB + i]))
+  /**
+   * Pushes `images` through the load balancer, `parallel` at a time; `onAck(n)` runs after the
+   * n-th acknowledged push (to inject a fault). Outcomes and failure times (ms after t0) by index.
+   */
+  async function pushBatch(images: RawImage[], parallel: number, t0: number, onAck: (acks: number) => void | Promise<void>) {
     const outcomes = new Map<number, PushOutcome>()
     const failedAt = new Map<number, number>()
     let acks = 0
-    let killedAt = -1
     let next = 0
-    const logStart = c().lb.logs().length
-    const t0 = Date.now()
-    // When HAProxy takes the dead node out of the rotation (polled every 50 ms, for 20 s at most).
-    let downAt = -1
-    const watcher = (async () => {
-      while (downAt < 0 && Date.now() - t0 < 20_000) {
-        const s = await c().lb.servers().catch(() => [])
-        if (killedAt >= 0 && s[VICTIM]?.status.startsWith('DOWN') === true) downAt = Date.now() - t0
-        await sleep(50)
-      }
-    })()
     await Promise.all(
-      Array.from({ length: PARALLEL }, async () => {
-        while (next < TOTAL) {
+      Array.from({ length: parallel }, async () => {
+        while (next < images.length) {
           const i = next++
           const outcome = await pushRaw(c().url, auth, images[i]!)
           outcomes.set(i, outcome)
           if (!outcome.ok) failedAt.set(i, Date.now() - t0)
-          if (outcome.ok && ++acks === KILL_AFTER_ACKS) {
-            killedAt = Date.now() - t0
-            c().kill(VICTIM)
-          }
+          if (outcome.ok) await onAck(++acks)
         }
       }),
     )
-    const batchMs = Date.now() - t0
-    assert.ok(killedAt >= 0, 'the node was killed during the batch')
-    // HAProxy notices (2 failed checks 500 ms apart); from then on the cluster runs on two nodes.
-    await watcher
-    assert.ok(downAt >= 0, `haproxy never marked node${VICTIM} DOWN: ${JSON.stringify(await c().lb.servers())}`)
-    const batchLog = failuresInHaproxyLog(c().lb.logs().slice(logStart))
-    // Pushes that failed before the node was marked DOWN and after (after: none expected).
-    const failedAfterDown = [...failedAt].filter(([, at]) => at > downAt).length
+    return { outcomes, failedAt }
+  }
+
+  /**
+   * After a faulty batch: nothing half-visible, every push that was not acknowledged succeeds on
+   * a retry, every push is pullable whole (lost = acknowledged and not pullable: must be 0), and
+   * storage holds no blob whose bytes do not match its name or the database's size.
+   */
+  async function checkBatch(t: TestContext, images: RawImage[], outcomes: Map<number, PushOutcome>) {
     const acknowledged = [...outcomes].filter(([, o]) => o.ok).map(([i]) => i)
     const failed = [...outcomes].filter(([, o]) => !o.ok) as [number, Extract<PushOutcome, { ok: false }>][]
     for (const [i, o] of failed) t.diagnostic(`push ${i} not acknowledged: ${o.step}: ${o.detail}`)
@@ -535,12 +526,10 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
       else assert.equal(m.res.status, 404, `GET manifest ${img.manifestDigest}: ${m.res.status} ${m.bytes.toString('utf8')}`)
     }
 
-    // Every push that was not acknowledged goes through on a retry (on the two nodes left).
-    const retried: number[] = []
+    // Every push that was not acknowledged goes through on a retry.
     for (const [i] of failed) {
       const again = await pushRaw(c().url, auth, images[i]!)
       assert.ok(again.ok, `retry of push ${i}: ${JSON.stringify(again)}`)
-      retried.push(i)
     }
 
     // Every push, acknowledged the first time or on the retry, is there whole: nothing lost.
@@ -561,6 +550,7 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
     assert.deepEqual(corrupt, [], 'files under blobs/ whose content does not match their name')
     const db = new pg.Client({ connectionString: c().database.url })
     await db.connect()
+    let blobRowsChecked = 0
     try {
       const rows = (await db.query<{ digest: string; size: string }>('select digest, size from blobs')).rows
       for (const r of rows) {
@@ -568,34 +558,111 @@ describe(`a ${NODES}-node Berth cluster on PostgreSQL, Redis and ${storage === '
         assert.ok(f !== undefined, `blob ${r.digest} is in the database but not in storage`)
         assert.equal(f.size, Number(r.size), `size of ${r.digest}`)
       }
-      figures.blobRowsChecked = rows.length
+      blobRowsChecked = rows.length
     } finally {
       await db.end()
     }
-
-    const fault = {
-      attempted: TOTAL,
+    return {
+      attempted: images.length,
       acknowledged: acknowledged.length,
       notAcknowledged: failed.length,
       lost,
-      retried: retried.length,
-      retriedOk: retried.length,
-      killedAfterAcks: KILL_AFTER_ACKS,
-      killedAtMs: killedAt,
-      markedDownAtMs: downAt,
-      batchMs,
-      failedAfterDown,
-      haproxy: batchLog,
+      retried: failed.length,
+      retriedOk: failed.length,
       servedBlobsChecked: visibleChecked,
       storageFilesChecked: files.size,
+      blobRowsChecked,
       failures: failed.map(([i, o]) => `${i}: ${o.step}: ${o.detail}`),
     }
+  }
+
+  it('loses no acknowledged push when a node is killed (kill -9) in the middle of a batch', withLogs(async (t) => {
+    const TOTAL = 48
+    const PARALLEL = 6
+    const KILL_AFTER_ACKS = 6
+    const VICTIM = 1
+    const images = Array.from({ length: TOTAL }, (_, i) => randomImage(`library/fault-${i % 4}`, `p${i}`, [512 * KiB + i, 1536 * KiB + i]))
+    let killedAt = -1
+    const logStart = c().lb.logs().length
+    const t0 = Date.now()
+    // When HAProxy takes the dead node out of the rotation (polled every 50 ms, for 20 s at most).
+    let downAt = -1
+    const watcher = (async () => {
+      while (downAt < 0 && Date.now() - t0 < 20_000) {
+        const s = await c().lb.servers().catch(() => [])
+        if (killedAt >= 0 && s[VICTIM]?.status.startsWith('DOWN') === true) downAt = Date.now() - t0
+        await sleep(50)
+      }
+    })()
+    const { outcomes, failedAt } = await pushBatch(images, PARALLEL, t0, (acks) => {
+      if (acks !== KILL_AFTER_ACKS) return
+      killedAt = Date.now() - t0
+      c().kill(VICTIM)
+    })
+    const batchMs = Date.now() - t0
+    assert.ok(killedAt >= 0, 'the node was killed during the batch')
+    // HAProxy notices (2 failed checks 500 ms apart); from then on the cluster runs on two nodes.
+    await watcher
+    assert.ok(downAt >= 0, `haproxy never marked node${VICTIM} DOWN: ${JSON.stringify(await c().lb.servers())}`)
+    const batchLog = failuresInHaproxyLog(c().lb.logs().slice(logStart))
+    // Pushes that failed before the node was marked DOWN and after (after: none expected).
+    const failedAfterDown = [...failedAt].filter(([, at]) => at > downAt).length
+    const checked = await checkBatch(t, images, outcomes)
+    const fault = { ...checked, killedAfterAcks: KILL_AFTER_ACKS, killedAtMs: killedAt, markedDownAtMs: downAt, batchMs, failedAfterDown, haproxy: batchLog }
     figures.faultInjection = fault
     t.diagnostic(`fault injection: ${JSON.stringify(fault)}`)
     pushed.push(...images)
 
     // Back to three nodes (same data dir) for the next tests.
     await c().restartNode(VICTIM)
+  }))
+
+  it('loses no acknowledged push when Redis is stopped in the middle of a batch, and uses it again once restarted', withLogs(async (t) => {
+    const TOTAL = 24
+    const PARALLEL = 6
+    const STOP_AFTER_ACKS = 4
+    const RESTART_AFTER_ACKS = 14
+    const images = Array.from({ length: TOTAL }, (_, i) => randomImage(`library/redis-fault-${i % 3}`, `r${i}`, [256 * KiB + i, 768 * KiB + i]))
+    const t0 = Date.now()
+    const events: Record<string, number> = {}
+    const { outcomes } = await pushBatch(images, PARALLEL, t0, async (acks) => {
+      if (acks === STOP_AFTER_ACKS) {
+        events.redisStoppedAtMs = Date.now() - t0
+        await redis!.stop()
+      } else if (acks === RESTART_AFTER_ACKS) {
+        events.redisRestartedAtMs = Date.now() - t0
+        await redis!.start()
+      }
+    })
+    const batchMs = Date.now() - t0
+    assert.ok(events.redisRestartedAtMs !== undefined, 'Redis was stopped and restarted during the batch')
+    const checked = await checkBatch(t, images, outcomes)
+
+    // Every node finds Redis again by itself and says so in its health.
+    const until = Date.now() + 20_000
+    for (const node of c().nodes) {
+      for (;;) {
+        const h = (await (await fetch(`${node.url}/api/v2.0/health`)).json()) as { components: { name: string; status: string }[] }
+        if (h.components.find((x) => x.name === 'redis')?.status === 'healthy') break
+        assert.ok(Date.now() < until, `node ${node.url} does not report Redis healthy again: ${JSON.stringify(h)}`)
+        await sleep(100)
+      }
+    }
+    events.allHealthyAtMs = Date.now() - t0
+    // And the shared cache is coherent again: a tag moved through one node is served moved by every node.
+    const first = images[0]!
+    for (const node of c().nodes) assert.equal((await getManifest(node.url, auth, first.repo, first.tag)).res.status, 200)
+    const moved = randomImage(first.repo, first.tag, [64 * KiB])
+    assert.ok((await pushRaw(c().nodes[0]!.url, auth, moved)).ok)
+    for (const node of c().nodes) {
+      const { res, bytes } = await getManifest(node.url, auth, moved.repo, moved.tag)
+      assert.equal(res.status, 200)
+      assert.equal(sha256(bytes), moved.manifestDigest, `${node.url} serves the moved tag`)
+    }
+    const fault = { ...checked, stoppedAfterAcks: STOP_AFTER_ACKS, restartedAfterAcks: RESTART_AFTER_ACKS, batchMs, ...events }
+    figures.redisFault = fault
+    t.diagnostic(`redis fault: ${JSON.stringify(fault)}`)
+    pushed.push(...images.slice(1))
   }))
 
   it('serves at once from a node restarted on an empty data dir', withLogs(async (t) => {

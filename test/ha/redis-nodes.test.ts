@@ -13,7 +13,8 @@ import { REDIS_URL, redisSkip, testPrefix } from '../support/redis.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pushImage, withAuthorization } from '../../src/http/oci/oci-test-support.js'
+import { PassThrough } from 'node:stream'
+import { header, pushImage, sha256, startUpload, withAuthorization, withQuery, type App } from '../../src/http/oci/oci-test-support.js'
 
 const ADMIN = basicAuth('admin', TEST_ADMIN_PASSWORD)
 const skip = (await dialectSkip('postgres')).skip ?? (await redisSkip()).skip
@@ -96,6 +97,62 @@ describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => 
       await new Promise((r) => setTimeout(r, 50))
     }
     assert.equal(status, 401)
+  })
+
+  /** The digest a node serves for a tag, or its status when it serves none. */
+  async function served(app: App, repo: string, ref: string): Promise<string | number> {
+    const res = await app.inject({ method: 'GET', url: `/v2/${repo}/manifests/${ref}`, headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
+    return res.statusCode === 200 ? header(res, 'docker-content-digest')! : res.statusCode
+  }
+
+  it('a tag moved, added or deleted on one node is served that way by the other at once (no stale cache)', async () => {
+    const onA = withAuthorization(a.app, ADMIN)
+    const onB = withAuthorization(b.app, ADMIN)
+    const repo = 'library/moving'
+    const api = `/api/v2.0/projects/library/repositories/moving`
+    const one = await pushImage(onA, repo, 'latest', 'moving-1')
+    assert.equal(await served(onB, repo, 'latest'), one.digest) // b caches the lookup
+    assert.equal(await served(onB, repo, one.digest), one.digest)
+    // Pushed over on a: b serves the new manifest on its very next request.
+    const two = await pushImage(onA, repo, 'latest', 'moving-2')
+    assert.equal(await served(onB, repo, 'latest'), two.digest)
+    // A tag added through the API.
+    assert.equal((await onA.inject({ method: 'POST', url: `${api}/artifacts/${one.digest}/tags`, payload: { name: 'stable' } })).statusCode, 201)
+    assert.equal(await served(onB, repo, 'stable'), one.digest)
+    // A tag deleted through the API, and through /v2/.
+    assert.equal((await onA.inject({ method: 'DELETE', url: `${api}/artifacts/${one.digest}/tags/stable` })).statusCode, 200)
+    assert.equal(await served(onB, repo, 'stable'), 404)
+    assert.equal((await onA.inject({ method: 'DELETE', url: `/v2/${repo}/manifests/latest` })).statusCode, 202)
+    assert.equal(await served(onB, repo, 'latest'), 404)
+    // A manifest deleted by digest, and then the whole repository.
+    assert.equal(await served(onB, repo, two.digest), two.digest)
+    assert.equal((await onA.inject({ method: 'DELETE', url: `/v2/${repo}/manifests/${two.digest}` })).statusCode, 202)
+    assert.equal(await served(onB, repo, two.digest), 404)
+    assert.equal(await served(onB, repo, one.digest), one.digest)
+    assert.equal((await onA.inject({ method: 'DELETE', url: api })).statusCode, 200)
+    assert.equal(await served(onB, repo, one.digest), 404)
+  })
+
+  it('a chunk sent to one node waits while another node writes to the same upload session', async () => {
+    const onA = withAuthorization(a.app, ADMIN)
+    const onB = withAuthorization(b.app, ADMIN)
+    const location = await startUpload(onA, 'library/locked')
+    const first = Buffer.alloc(64 * 1024, 1)
+    const slow = new PassThrough()
+    const writing = onA.inject({ method: 'PATCH', url: location, headers: { 'content-type': 'application/octet-stream', 'content-range': `0-${first.length - 1}` }, payload: slow })
+    slow.write(first.subarray(0, 1024))
+    await new Promise((r) => setTimeout(r, 300)) // a holds the session's lock, mid-chunk
+    // b gets a chunk for the same offset: it must wait for a, then find the session moved on.
+    const racing = onB.inject({ method: 'PATCH', url: location, headers: { 'content-type': 'application/octet-stream', 'content-range': '0-9' }, payload: Buffer.alloc(10, 2) })
+    await new Promise((r) => setTimeout(r, 300))
+    slow.end(first.subarray(1024))
+    const [done, raced] = await Promise.all([writing, racing])
+    assert.equal(done.statusCode, 202, done.body)
+    assert.equal(raced.statusCode, 416, raced.body)
+    assert.equal(header(raced, 'range'), `0-${first.length - 1}`)
+    // The session holds exactly a's chunk: it closes with a's digest.
+    const closed = await onB.inject({ method: 'PUT', url: withQuery(location, { digest: sha256(first) }), headers: { 'content-length': '0' } })
+    assert.equal(closed.statusCode, 201, closed.body)
   })
 
   it('health shows Redis as a component', async () => {

@@ -3,6 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createConnection } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { freePort } from './berth-process.js'
 
 export const REDIS_URL = process.env.BERTH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -43,12 +46,17 @@ export interface PrivateRedis {
   start(): Promise<void>
 }
 
-/** A redis-server of the test's own (no persistence) on a free port, stoppable and restartable. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A redis-server of the test's own on a free port, stoppable and restartable. Without
+ * persistence by default; `persistent` keeps every write (fsynced) across a SIGKILL.
+ */
+export async function startPrivateRedis(o: { persistent?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort()
+  const dir = o.persistent === true ? mkdtempSync(join(tmpdir(), 'berth-redis-')) : undefined
+  const persistence = dir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
   let child: ChildProcess | undefined
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' })
     const end = Date.now() + 10_000
     while (!(await reachable(port))) {
       if (Date.now() > end) throw new Error('redis-server did not start')
@@ -63,7 +71,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       c.kill('SIGKILL')
     })
   }
-  process.once('exit', () => child?.kill('SIGKILL'))
+  process.once('exit', () => {
+    child?.kill('SIGKILL')
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  })
   await start()
   return { url: `redis://127.0.0.1:${port}`, port, start, stop }
 }
