@@ -70,6 +70,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    jobs: Type.Object(
+      {
+        workers: Type.Integer({ default: 5, minimum: 0, maximum: 100, description: 'job workers on this node (0: this node runs no jobs)' }),
+        lease_seconds: Type.Integer({ default: 30, minimum: 2, maximum: 3600, description: "how long a job stays claimed without its worker's heartbeat; a dead node's jobs restart after it" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     registry: Type.Object(
       {
         max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),

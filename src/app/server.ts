@@ -12,6 +12,7 @@ import { apiRoutes } from '../http/api/routes.js'
 import { API } from '../http/api/router.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
+import { JobAdminService } from '../services/job-admin-service.js'
 
 export interface Berth extends Services {
   app: FastifyInstance
@@ -96,7 +97,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     audit: (e) => audit.record(e),
   })
   await app.register(tokenRoutes, security)
-  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings })
+  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings, jobAdmin: new JobAdminService(services.jobs) })
   // Liveness says only that the process answers; readiness that it can serve: database and
   // storage reachable (migrations ran before the server listened), and not shutting down.
   let draining = false
@@ -118,6 +119,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     stores.sessions.purgeExpired().catch((err) => log.warn({ err }, 'purging expired sessions failed'))
   }, Math.min(ttlMs, 3600_000))
   purge.unref()
+  services.jobs.start()
 
   return {
     ...services,

@@ -20,6 +20,7 @@ import { LabelService } from '../services/label-service.js'
 import { SettingsService } from '../services/settings-service.js'
 import { SystemService } from '../services/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
+import { JobService } from '../jobs/job-service.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -70,6 +71,8 @@ export interface Services {
   system: SystemService
   /** Counters and messages shared between nodes (Redis), or this process's own. */
   shared: SharedState
+  /** Durable jobs; the server starts its workers. */
+  jobs: JobService
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -155,6 +158,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
   })
   const manifestService = new ManifestService(ctx)
+  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
   return {
     config,
     db,
@@ -172,8 +176,10 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     settings,
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log, shared: config.redis.url === '' ? undefined : shared }),
     shared,
+    jobs,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
+      await jobs.close()
       await audit.flush()
       await shared.close()
       await db.close()

@@ -180,6 +180,62 @@ export interface SettingTable {
   updated_at: string
 }
 
+/** A durable job: claimed by a worker for a lease it renews by heartbeat. */
+export interface JobTable {
+  id: Generated<number>
+  type: string
+  /** JSON */
+  payload: string
+  state: 'pending' | 'running' | 'success' | 'error' | 'stopped'
+  attempts: Generated<number>
+  max_attempts: number
+  run_at: string
+  lease_owner: string | null
+  lease_until: string | null
+  stop_requested: Generated<number>
+  dedupe_key: string | null
+  last_error: string | null
+  created_at: string
+  updated_at: string
+  started_at: string | null
+  finished_at: string | null
+}
+
+export interface JobLogTable {
+  id: Generated<number>
+  job_id: number
+  at: string
+  line: string
+}
+
+export interface JobQueueTable {
+  type: string
+  paused: number
+  updated_at: string
+}
+
+export interface ScheduleTable {
+  id: Generated<number>
+  vendor_type: string
+  vendor_id: number
+  cron: string
+  job_type: string
+  /** JSON */
+  payload: string
+  next_at: string
+  created_at: string
+  updated_at: string
+}
+
+export interface WorkerPoolTable {
+  id: string
+  host: string
+  pid: number
+  concurrency: number
+  started_at: string
+  heartbeat_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   repositories: RepositoryTable
@@ -199,6 +255,11 @@ export interface Database {
   labels: LabelTable
   artifact_labels: ArtifactLabelTable
   settings: SettingTable
+  jobs: JobTable
+  job_logs: JobLogTable
+  job_queues: JobQueueTable
+  schedules: ScheduleTable
+  worker_pools: WorkerPoolTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

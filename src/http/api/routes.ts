@@ -15,8 +15,9 @@ import { API, apiRouter, Empty, ListQueryParams } from './router.js'
 import * as S from './shapes.js'
 import { contentRoutes, type ContentDeps } from './content-routes.js'
 import { systemRoutes, type SystemDeps } from './system-routes.js'
+import { jobRoutes, type JobDeps } from './job-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -37,6 +38,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   const route = apiRouter(app, deps)
   await contentRoutes(app, deps)
   await systemRoutes(app, deps)
+  await jobRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
