@@ -77,6 +77,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    replication: Type.Object(
+      {
+        reconcile_seconds: Type.Integer({ default: 900, minimum: 0, maximum: 86400, description: 'seconds between re-runs of event and scheduled policies that copy what a target misses (0: never)' }),
+        execution_timeout_minutes: Type.Integer({ default: 360, minimum: 1, maximum: 10080, description: 'an execution still running after this long is stopped' }),
+        task_attempts: Type.Integer({ default: 8, minimum: 1, maximum: 100, description: 'attempts of a replication task (with backoff up to 5 minutes) before it fails' }),
+        chunk_mib: Type.Integer({ default: 16, minimum: 1, maximum: 1024, description: 'blobs larger than this go to remote registries in chunks of this size (MiB)' }),
+        outbound_allow: Type.String({ default: '', description: 'comma-separated hosts (*.example.com), addresses or CIDRs replication may reach; empty: any not denied' }),
+        outbound_deny: Type.String({ default: '', description: 'comma-separated hosts, addresses or CIDRs replication must not reach' }),
+        outbound_allow_metadata: Type.Boolean({ default: false, description: 'let replication reach cloud metadata addresses (169.254.169.254 and the like)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     registry: Type.Object(
       {
         max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),

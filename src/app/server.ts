@@ -97,7 +97,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     audit: (e) => audit.record(e),
   })
   await app.register(tokenRoutes, security)
-  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings, jobAdmin: new JobAdminService(services.jobs) })
+  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication })
   // Liveness says only that the process answers; readiness that it can serve: database and
   // storage reachable (migrations ran before the server listened), and not shutting down.
   let draining = false
@@ -120,6 +120,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   }, Math.min(ttlMs, 3600_000))
   purge.unref()
   services.jobs.start()
+  await services.replication.start()
 
   return {
     ...services,

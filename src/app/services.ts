@@ -21,6 +21,10 @@ import { SettingsService } from '../services/settings-service.js'
 import { SystemService } from '../services/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
+import { EVENT_JOB, type Outbox } from '../events/outbox.js'
+import { ReplicationService } from '../services/replication/replication-service.js'
+import { LocalRegistry } from '../services/replication/local-registry.js'
+import { OutboundGuard } from '../services/replication/outbound-guard.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -73,6 +77,9 @@ export interface Services {
   shared: SharedState
   /** Durable jobs; the server starts its workers. */
   jobs: JobService
+  replication: ReplicationService
+  /** This registry's id on replication paths. */
+  instanceId: string
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -96,16 +103,20 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const stores = storesOver(db.kysely)
   let tokens: TokenService
   let csrfKey: Buffer
+  let box: SecretBox
+  let instanceId: string
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
     await stores.projects.ensure('library', true)
-    const box = new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir))
+    box = new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir))
     await checkSecretKey(stores, box)
     const generated = await ensureAdmin(stores, config.admin.password)
     if (generated !== null) (o.showOnce ?? showOnce)(generated)
     tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
     csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
+    // This registry's name on replication paths, the same on every node.
+    instanceId = (await sharedSecret(stores, box, 'instance-id', () => randomBytes(16))).toString('hex')
   } catch (err) {
     await db.close()
     throw err
@@ -137,7 +148,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     externalUrl: config.external_url,
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared })
+  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
+  const outbox: Outbox = {
+    record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
+    committed: () => void jobs.wake(),
+  }
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
@@ -158,7 +174,22 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
   })
   const manifestService = new ManifestService(ctx)
-  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
+  const blobService = new BlobService(ctx)
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
+  const replication = new ReplicationService({
+    db,
+    stores,
+    jobs,
+    box,
+    local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false)) }),
+    instanceId,
+    guard: new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata }),
+    log,
+    reconcileSeconds: config.replication.reconcile_seconds,
+    executionTimeoutMinutes: config.replication.execution_timeout_minutes,
+    taskAttempts: config.replication.task_attempts,
+    chunkBytes: config.replication.chunk_mib << 20,
+  })
   return {
     config,
     db,
@@ -166,15 +197,17 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     log,
     audit,
     security,
-    blobService: new BlobService(ctx),
+    blobService,
+    replication,
+    instanceId,
     manifestService,
     users: new UserService({ stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, changed }),
-    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
     labels: new LabelService({ stores, projects, audit }),
     settings,
-    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log, shared: config.redis.url === '' ? undefined : shared }),
+    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,
     ...(directory !== undefined ? { directory } : {}),

@@ -28,6 +28,8 @@ export interface JobType {
   /** Attempts before the job is given up (state error). */
   maxAttempts: number
   run(payload: unknown, ctx: JobContext): Promise<void>
+  /** Called once a job of this type has ended for good (success, error or stopped), on the node that ran it last. */
+  ended?(job: Job, state: 'success' | 'error' | 'stopped'): Promise<void>
 }
 
 export interface JobServiceOptions {
@@ -250,7 +252,9 @@ export class JobService {
       this.o.log.warn({ err, job: job.id }, 'recording a job result failed')
       return false
     })
-    if (ended && outcome.state === 'pending') setTimeout(() => this.wakeUp(), Math.max(0, outcome.runAt.getTime() - Date.now())).unref()
+    if (!ended) return
+    if (outcome.state === 'pending') setTimeout(() => this.wakeUp(), Math.max(0, outcome.runAt.getTime() - Date.now())).unref()
+    else await t.ended?.(job, outcome.state).catch((err) => this.o.log.warn({ err, job: job.id }, 'job end handler failed'))
   }
 
   /** Fires due schedules: each slot once across all nodes. */

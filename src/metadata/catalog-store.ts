@@ -131,7 +131,9 @@ export class CatalogStore {
   }
 
   /** Deletes a repository with its artifacts, tags and blob links (the blobs stay for GC). */
-  async deleteRepository(repositoryId: number): Promise<void> {
+  /** Deletes a repository with everything in it; returns the digests of the artifacts a listing showed. */
+  async deleteRepository(repositoryId: number): Promise<string[]> {
+    const listed = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).where('listed', '=', 1).execute()
     const artifactIds = this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repositoryId)
     await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('artifact_labels').where('artifact_id', 'in', artifactIds).execute()
@@ -139,6 +141,7 @@ export class CatalogStore {
     await this.db.deleteFrom('artifacts').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('repositories').where('id', '=', repositoryId).execute()
+    return listed.map((r) => r.digest)
   }
 
   /**

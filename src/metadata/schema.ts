@@ -236,6 +236,73 @@ export interface WorkerPoolTable {
   heartbeat_at: string
 }
 
+export interface RegistryTable {
+  id: Generated<number>
+  name: string
+  type: string
+  url: string
+  description: Generated<string>
+  credential_type: Generated<string>
+  access_key: Generated<string>
+  /** Sealed with secret_key; '' for none. */
+  access_secret: Generated<string>
+  insecure: Generated<number>
+  instance_id: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface ReplicationPolicyTable {
+  id: Generated<number>
+  name: string
+  description: Generated<string>
+  src_registry_id: number | null
+  dest_registry_id: number | null
+  dest_namespace: Generated<string>
+  dest_namespace_replace_count: Generated<number>
+  trigger_type: string
+  cron: Generated<string>
+  /** JSON */
+  filters: Generated<string>
+  replicate_deletion: Generated<number>
+  override: Generated<number>
+  enabled: Generated<number>
+  speed: Generated<number>
+  copy_by_chunk: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
+export interface ReplicationExecutionTable {
+  id: Generated<number>
+  policy_id: number
+  status: string
+  status_text: Generated<string>
+  trigger: string
+  start_time: string
+  end_time: string | null
+}
+
+export interface ReplicationTaskTable {
+  id: Generated<number>
+  execution_id: number
+  status: string
+  operation: string
+  resource_type: string
+  src_resource: string
+  dst_resource: string
+  job_id: number | null
+  start_time: string | null
+  end_time: string | null
+}
+
+export interface ArtifactPathTable {
+  repository_id: number
+  digest: string
+  path: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   repositories: RepositoryTable
@@ -260,6 +327,11 @@ export interface Database {
   job_queues: JobQueueTable
   schedules: ScheduleTable
   worker_pools: WorkerPoolTable
+  registries: RegistryTable
+  replication_policies: ReplicationPolicyTable
+  replication_executions: ReplicationExecutionTable
+  replication_tasks: ReplicationTaskTable
+  artifact_paths: ArtifactPathTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

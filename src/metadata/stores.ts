@@ -16,6 +16,8 @@ import { AuditStore } from './audit-store.js'
 import { CatalogStore } from './catalog-store.js'
 import { LabelStore } from './label-store.js'
 import { SettingStore } from './setting-store.js'
+import { RegistryStore } from './registry-store.js'
+import { ArtifactPathStore, ExecutionStore, PolicyStore, TaskStore } from './replication-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -33,6 +35,11 @@ export interface Stores {
   catalog: CatalogStore
   labels: LabelStore
   settings: SettingStore
+  registries: RegistryStore
+  policies: PolicyStore
+  executions: ExecutionStore
+  tasks: TaskStore
+  artifactPaths: ArtifactPathStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -52,12 +59,17 @@ export function storesOver(executor: Kysely<Database>): Stores {
     catalog: new CatalogStore(executor),
     labels: new LabelStore(executor),
     settings: new SettingStore(executor),
+    registries: new RegistryStore(executor),
+    policies: new PolicyStore(executor),
+    executions: new ExecutionStore(executor),
+    tasks: new TaskStore(executor),
+    artifactPaths: new ArtifactPathStore(executor),
   }
 }
 
 /** Runs `fn` in one transaction with stores bound to it. */
-export function inTransaction<T>(db: Db, fn: (stores: Stores) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute((trx) => fn(storesOver(trx)))
+export function inTransaction<T>(db: Db, fn: (stores: Stores, trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.kysely.transaction().execute((trx) => fn(storesOver(trx), trx))
 }
 
 export function nowIso(date: Date = new Date()): string {

@@ -1,6 +1,7 @@
 // A project's content as the management API sees it: repositories, artifacts (with tags,
 // children, accessories and labels), tag changes, copies between repositories, and deletions.
 // Every call resolves the project and checks the caller's permission there first.
+import type { Outbox } from '../events/outbox.js'
 import { BerthError } from '../lib/errors.js'
 import type { Stores } from '../metadata/stores.js'
 import { inTransaction } from '../metadata/stores.js'
@@ -42,6 +43,7 @@ export interface ContentServiceOptions {
   projects: ProjectService
   manifests: ManifestService
   audit: AuditLog
+  outbox: Outbox
 }
 
 function notFound(what: string): BerthError {
@@ -93,7 +95,11 @@ export class ContentService {
   async deleteRepository(caller: Caller, ref: ProjectRef, repository: string): Promise<void> {
     const { project, name } = await this.scope(caller, ref, repository, 'repository:delete')
     const repo = await this.repository(name)
-    await inTransaction(this.o.db, (s) => s.catalog.deleteRepository(repo.id))
+    await inTransaction(this.o.db, async (s, trx) => {
+      const digests = await s.catalog.deleteRepository(repo.id)
+      await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [] })
+    })
+    this.o.outbox.committed()
     await this.o.manifests.changed(name)
     this.audit(caller, project, 'delete', 'repository', name)
   }
@@ -229,7 +235,11 @@ export class ContentService {
     if (!isTag(tag)) throw new BerthError('BAD_REQUEST', `invalid tag ${JSON.stringify(tag)}`)
     const { repo, artifact } = await this.artifact(name, reference)
     if ((await this.o.stores.artifacts.getByTag(name, tag)) !== null) throw new BerthError('CONFLICT', `tag ${tag} already exists in ${name}`)
-    await this.o.stores.artifacts.tag(repo.id, artifact.id, tag)
+    await inTransaction(this.o.db, async (s, trx) => {
+      await s.artifacts.tag(repo.id, artifact.id, tag)
+      await this.o.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository: name, digest: artifact.digest, tag, path: [] })
+    })
+    this.o.outbox.committed()
     await this.o.manifests.changed(name)
     this.audit(caller, project, 'create', 'tag', `${name}:${tag}`)
   }
@@ -239,7 +249,11 @@ export class ContentService {
     const { repo, artifact } = await this.artifact(name, reference)
     const tagged = await this.o.stores.artifacts.getByTag(name, tag)
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
-    await this.o.stores.artifacts.untag(repo.id, tag)
+    await inTransaction(this.o.db, async (s, trx) => {
+      await s.artifacts.untag(repo.id, tag)
+      await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [] })
+    })
+    this.o.outbox.committed()
     await this.o.manifests.changed(name)
     this.audit(caller, project, 'delete', 'tag', `${name}:${tag}`)
   }

@@ -14,6 +14,11 @@ export interface ManifestInfo {
   size: number
 }
 
+/** Options of a write: the replication path it arrived with (empty for a client's own push). */
+export interface WriteOptions {
+  path?: readonly string[]
+}
+
 export interface PushedManifest {
   digest: Digest
   subject?: Digest
@@ -44,7 +49,7 @@ export class ManifestService {
    * Stores a manifest exactly as sent, after checking that everything it references is in the
    * repository (the subject need not be). Bytes first, then metadata in one transaction.
    */
-  async put(repository: RepoName, ref: Reference, body: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+  async put(repository: RepoName, ref: Reference, body: Buffer, contentType: string | undefined, o: WriteOptions = {}): Promise<PushedManifest> {
     const digest = digestOf(body, ref.kind === 'digest' ? digestAlgorithm(ref.digest) : 'sha256')
     if (ref.kind === 'digest' && ref.digest !== digest) {
       throw new BerthError('DIGEST_INVALID', 'manifest digest does not match the reference', { expected: ref.digest, actual: digest })
@@ -56,9 +61,11 @@ export class ManifestService {
     const existing = await this.ctx.stores.repositories.get(repository)
     await assertReferencesExist(this.ctx.stores, existing?.id, m)
     await this.ctx.deps.blobs.putBytes(digest, body)
-    await inTransaction(this.ctx.deps.db, async (s) => {
+    const path = [...(o.path ?? [])]
+    await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await s.repositories.ensure(project.id, repository)
       await assertReferencesExist(s, repo.id, m)
+      const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
       await s.blobLinks.record(digest, body.length)
       const artifactId = await s.artifacts.put(repo.id, {
         digest,
@@ -72,7 +79,15 @@ export class ManifestService {
       })
       if (ref.kind === 'tag') await s.artifacts.tag(repo.id, artifactId, ref.tag)
       await s.repositories.touch(repo.id)
+      if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
+      // An event when something changed: a tag that is new or moved, or a new referrer (a
+      // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
+      // where it already is) has none, which is what ends replication in a mesh.
+      if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
+        await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path })
+      }
     })
+    this.ctx.deps.outbox.committed()
     await this.changed(repository)
     this.bytes.set(digest, body)
     return m.subject === undefined ? { digest } : { digest, subject: m.subject.digest }
@@ -118,21 +133,24 @@ export class ManifestService {
   }
 
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
-  async delete(repository: RepoName, ref: Reference): Promise<void> {
+  async delete(repository: RepoName, ref: Reference, o: WriteOptions = {}): Promise<void> {
     try {
-      await this.deleteCommitted(repository, ref)
+      await this.deleteCommitted(repository, ref, [...(o.path ?? [])])
+      this.ctx.deps.outbox.committed()
     } finally {
       await this.changed(repository)
     }
   }
 
-  private async deleteCommitted(repository: RepoName, ref: Reference): Promise<void> {
-    await inTransaction(this.ctx.deps.db, async (s) => {
+  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[]): Promise<void> {
+    await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
-        if (!(await s.artifacts.untag(repo.id, ref.tag))) {
+        const tagged = await s.artifacts.getByTag(repository, ref.tag)
+        if (tagged === null || !(await s.artifacts.untag(repo.id, ref.tag))) {
           throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
         }
+        await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path })
         return
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
@@ -142,6 +160,7 @@ export class ManifestService {
       if (!(await s.artifacts.delete(repo.id, ref.digest))) {
         throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
       }
+      await this.ctx.deps.outbox.record(trx, { type: 'DELETE_ARTIFACT', repository, digest: ref.digest, path })
     })
   }
 

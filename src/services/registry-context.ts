@@ -9,6 +9,7 @@ import type { Repository } from '../metadata/repository-store.js'
 import type { Digest } from '../oci/digest.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { SharedState } from '../cache/shared-state.js'
+import type { Outbox } from '../events/outbox.js'
 
 export interface RegistryDeps {
   db: Db
@@ -16,6 +17,8 @@ export interface RegistryDeps {
   log: Logger
   /** Locks and cache shared by the nodes (Redis), or this process's own on a single node. */
   shared: SharedState
+  /** Where pushes and deletes are recorded as events, in their own transactions. */
+  outbox: Outbox
 }
 
 /** Whether the caller may read a repository (for mounts and the catalog); the registry gate supplies it per request. */

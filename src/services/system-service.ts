@@ -59,6 +59,8 @@ export interface SystemServiceOptions {
   log: Logger
   /** Set when Redis is configured: its reachability is a component of health. */
   shared?: SharedState | undefined
+  /** This registry's id on replication paths. */
+  instanceId: string
 }
 
 /** A digest no blob has: looking it up proves storage answers without touching real data. */
@@ -98,7 +100,8 @@ export class SystemService {
   /** Harbor's systeminfo: anonymous callers get what a login page needs, signed-in callers more. */
   async info(caller: Caller, baseUrl: string): Promise<Record<string, unknown>> {
     const s = await this.o.settings.current()
-    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `berth-${VERSION}`, banner_message: s.banner_message, current_time: new Date().toISOString() }
+    // berth_instance_id: what Berth peers call this registry on replication paths.
+    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `berth-${VERSION}`, banner_message: s.banner_message, current_time: new Date().toISOString(), berth_instance_id: this.o.instanceId }
     if (caller.kind === 'anonymous') return open
     const host = baseUrl.replace(/^https?:\/\//, '')
     return {

@@ -16,8 +16,9 @@ import * as S from './shapes.js'
 import { contentRoutes, type ContentDeps } from './content-routes.js'
 import { systemRoutes, type SystemDeps } from './system-routes.js'
 import { jobRoutes, type JobDeps } from './job-routes.js'
+import { replicationRoutes, type ReplicationDeps } from './replication-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -39,6 +40,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await contentRoutes(app, deps)
   await systemRoutes(app, deps)
   await jobRoutes(app, deps)
+  await replicationRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

@@ -1,4 +1,5 @@
 // The /v2/ API: the OCI distribution spec v1.1 over the registry services.
+import { PATH_HEADER } from '../../services/replication/endpoint.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BerthError, isBerthError } from '../../lib/errors.js'
 import { readCapped } from '../../lib/streams.js'
@@ -131,7 +132,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
             throw new BerthError('MANIFEST_TOO_LARGE', `manifest is larger than ${o.maxManifestBytes} bytes`, { limit: o.maxManifestBytes })
           }
           const body = await readCapped(req.raw, o.maxManifestBytes, 'MANIFEST_TOO_LARGE')
-          const pushed = await manifests.put(name, ref, body, req.headers['content-type'])
+          const pushed = await manifests.put(name, ref, body, req.headers['content-type'], { path: replicationPath(req.headers[PATH_HEADER]) })
           reply.code(201).header('location', url(`/v2/${name}/manifests/${pushed.digest}`)).header('docker-content-digest', pushed.digest)
           if (pushed.subject !== undefined) reply.header('oci-subject', pushed.subject)
           return reply.header('content-length', '0').send()
@@ -140,8 +141,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
         DELETE: {
           needs: 'delete',
           audit: { operation: 'delete', type: 'artifact' },
-          handle: async (_req, reply, m) => {
-            await manifests.delete(repo(m[1]!), parseReference(m[2]!))
+          handle: async (req, reply, m) => {
+            await manifests.delete(repo(m[1]!), parseReference(m[2]!), { path: replicationPath(req.headers[PATH_HEADER]) })
             return reply.code(202).header('content-length', '0').send()
           },
         },
@@ -372,4 +373,17 @@ function linkNext(reply: FastifyReply, path: string, limit: number, page: Listin
   const last = page.items[page.items.length - 1]
   if (!page.more || last === undefined) return
   reply.header('link', `<${url(path)}?n=${limit}&last=${encodeURIComponent(last)}>; rel="next"`)
+}
+
+/**
+ * The replication path a Berth peer sends with a manifest it copies (instance ids, oldest
+ * first). Ill-formed values are dropped: the path only ever stops replication, never grants.
+ */
+function replicationPath(header: string | string[] | undefined): string[] {
+  if (typeof header !== 'string' || header.length > 4096) return []
+  return header
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => /^[0-9a-f]{32}$/.test(s))
+    .slice(0, 64)
 }

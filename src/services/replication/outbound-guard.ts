@@ -1,0 +1,167 @@
+// Which hosts replication may connect to: allow and deny lists of CIDRs, addresses and host
+// names, and no cloud metadata endpoints. The check runs when a connection is opened, on the
+// name and on every address it resolves to, so a name that re-resolves (DNS rebinding) cannot
+// slip past a check made earlier.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { Agent, buildConnector } from 'undici'
+import { BerthError } from '../../lib/errors.js'
+
+export interface OutboundRules {
+  /** CIDRs (`10.0.0.0/8`, `fd00::/8`), addresses, host names (`registry.example.com`, `*.example.com`). Empty: anything not denied. */
+  allow: string[]
+  deny: string[]
+  /** Lets requests reach cloud metadata endpoints (refused by default). */
+  allowMetadata?: boolean
+}
+
+const METADATA_ADDRESSES = ['169.254.169.254', '169.254.170.2', '100.100.100.200', 'fd00:ec2::254']
+const METADATA_NAMES = ['metadata.google.internal']
+
+/** One list of rules: addresses and networks in a BlockList, names exact or as `*.suffix`. */
+class RuleSet {
+  private readonly addresses = new BlockList()
+  private readonly names = new Set<string>()
+  private readonly suffixes: string[] = []
+  readonly size: number
+
+  constructor(entries: readonly string[], what: string) {
+    for (const raw of entries) {
+      const entry = raw.trim().toLowerCase()
+      const slash = entry.indexOf('/')
+      if (slash >= 0) {
+        const net = entry.slice(0, slash)
+        const prefix = Number(entry.slice(slash + 1))
+        const family = isIP(net)
+        if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
+          throw new BerthError('BAD_REQUEST', `${what} entry ${JSON.stringify(raw)} is not a valid CIDR`)
+        }
+        this.addresses.addSubnet(net, prefix, family === 4 ? 'ipv4' : 'ipv6')
+      } else if (isIP(entry) !== 0) {
+        this.addresses.addAddress(entry, isIP(entry) === 4 ? 'ipv4' : 'ipv6')
+      } else if (entry.startsWith('*.') && validName(entry.slice(2))) {
+        this.suffixes.push(entry.slice(1))
+      } else if (validName(entry)) {
+        this.names.add(entry)
+      } else {
+        throw new BerthError('BAD_REQUEST', `${what} entry ${JSON.stringify(raw)} is not a CIDR, an address or a host name`)
+      }
+    }
+    this.size = entries.length
+  }
+
+  hasName(name: string): boolean {
+    return this.names.has(name) || this.suffixes.some((s) => name.endsWith(s))
+  }
+
+  hasAddress(address: string): boolean {
+    // BlockList applies IPv4 rules to IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) too.
+    return this.addresses.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6')
+  }
+}
+
+function validName(name: string): boolean {
+  return /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/.test(name)
+}
+
+/** `Example.COM.` -> `example.com`; `[::1]` -> `::1`. */
+function normalizeHost(host: string): string {
+  const h = host.toLowerCase().replace(/\.$/, '')
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h
+}
+
+function refused(host: string, why: string): BerthError {
+  return new BerthError('BAD_REQUEST', `outbound request to ${host} refused: ${why}`)
+}
+
+export class OutboundGuard {
+  private readonly allow: RuleSet
+  private readonly deny: RuleSet
+  private readonly metadata: RuleSet
+  private readonly agents = new Map<boolean, Agent>()
+
+  constructor(rules: OutboundRules) {
+    this.allow = new RuleSet(rules.allow, 'allow')
+    this.deny = new RuleSet(rules.deny, 'deny')
+    this.metadata = new RuleSet(rules.allowMetadata === true ? [] : [...METADATA_ADDRESSES, ...METADATA_NAMES], 'metadata')
+  }
+
+  /** Throws BAD_REQUEST unless a connection to `host`, resolved to `addresses`, is allowed. */
+  check(host: string, addresses: readonly string[]): void {
+    const name = normalizeHost(host)
+    const why = this.nameRefusal(name) ?? this.addressRefusal(name, addresses)
+    if (why !== null) throw refused(host, why)
+  }
+
+  /** What the name alone is refused for (checked before it is resolved), or null. */
+  private nameRefusal(name: string): string | null {
+    if (isIP(name) !== 0) return null
+    if (this.deny.hasName(name)) return `${name} is denied`
+    if (this.metadata.hasName(name)) return `${name} is a cloud metadata endpoint`
+    return null
+  }
+
+  private addressRefusal(name: string, addresses: readonly string[]): string | null {
+    const denied = addresses.find((a) => this.deny.hasAddress(a))
+    if (denied !== undefined) return `${denied} is denied`
+    const metadata = addresses.find((a) => this.metadata.hasAddress(a))
+    if (metadata !== undefined) return `${metadata} is a cloud metadata address`
+    if (this.allow.size === 0 || (isIP(name) === 0 && this.allow.hasName(name))) return null
+    const outside = addresses.find((a) => !this.allow.hasAddress(a))
+    return outside !== undefined || addresses.length === 0 ? `${outside ?? name} is not in the allow list` : null
+  }
+
+  /** A `net.connect` lookup that checks the name, resolves every address of it and checks them all. */
+  readonly lookup: LookupFunction = (hostname, options, callback) => {
+    const early = this.nameRefusal(normalizeHost(hostname))
+    if (early !== null) return callback(refused(hostname, early), '', 0)
+    dnsLookup(hostname, { ...options, all: true }, (err, found: LookupAddress[]) => {
+      if (err !== null) return callback(err, '', 0)
+      try {
+        this.check(hostname, found.map((a) => a.address))
+      } catch (e) {
+        return callback(e as NodeJS.ErrnoException, '', 0)
+      }
+      if (options.all === true) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, found)
+      const first = found[0]
+      if (first === undefined) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0)
+      callback(null, first.address, first.family)
+    })
+  }
+
+  /**
+   * The undici dispatcher every outbound request goes through: each new connection is checked
+   * (a literal address before connecting, a name through `lookup`). `insecure` turns TLS
+   * verification off. One agent per setting, kept until close().
+   */
+  dispatcher(o: { insecure?: boolean } = {}): Agent {
+    const insecure = o.insecure === true
+    let agent = this.agents.get(insecure)
+    if (agent === undefined) {
+      const connect = buildConnector({ rejectUnauthorized: !insecure, lookup: this.lookup } as buildConnector.BuildOptions)
+      agent = new Agent({
+        connect: (opts, callback) => {
+          // net.connect skips `lookup` for a literal address, so those are checked here.
+          if (isIP(opts.hostname) !== 0) {
+            try {
+              this.check(opts.hostname, [opts.hostname])
+            } catch (e) {
+              callback(e as Error, null)
+              return
+            }
+          }
+          connect(opts, callback)
+        },
+      })
+      this.agents.set(insecure, agent)
+    }
+    return agent
+  }
+
+  /** Closes the dispatchers' idle connections. */
+  async close(): Promise<void> {
+    const agents = [...this.agents.values()]
+    this.agents.clear()
+    await Promise.all(agents.map((a) => a.close()))
+  }
+}

@@ -1,0 +1,786 @@
+// A registry reached over HTTP through the distribution API (OCI distribution spec v1.1): Berth
+// peers, Harbor, the CNCF distribution registry, Docker Hub. Anonymous first, then Bearer tokens
+// or Basic credentials as the registry asks; waits out throttling (429/503 + Retry-After); retries
+// idempotent requests; sends large blobs in chunks and resumes a chunk that failed from what the
+// registry acknowledged. Every connection goes through the outbound guard.
+import { createHash } from 'node:crypto'
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { request, type Dispatcher } from 'undici'
+import { BerthError, isBerthError, type ErrorCode } from '../../lib/errors.js'
+import { readCapped } from '../../lib/streams.js'
+import { PATH_HEADER, type Descriptor, type ManifestDoc, type RegistryEndpoint, type WriteOptions } from './endpoint.js'
+import type { OutboundGuard } from './outbound-guard.js'
+
+export interface RemoteRegistryOptions {
+  /** e.g. https://registry.example.com; https://hub.docker.com and https://docker.io mean Docker Hub. */
+  url: string
+  username?: string
+  password?: string
+  /** Skip TLS certificate verification. */
+  insecure?: boolean
+  guard: OutboundGuard
+  /** Blobs larger than this go in PATCH chunks of this size; default 16 MiB. */
+  chunkBytes?: number
+  /** Page size of catalog and tag listings; default 100. */
+  pageSize?: number
+  userAgent?: string
+  /** The longest a Retry-After is waited; default 60 s. */
+  maxRetryAfterMs?: number
+  /** Upload and download rate limit for this registry; 0 or undefined: unlimited. */
+  bandwidthBytesPerSec?: number
+  /** Wall clock (ms) for token expiry and Retry-After dates; default Date.now. */
+  now?: () => number
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+const OCTETS = 'application/octet-stream'
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+const MAX_SMALL_BODY = 64 * 1024
+/** 429/503 answers waited out before the request fails. */
+const THROTTLE_RETRIES = 8
+/** Network errors and 5xx answers retried for GET and HEAD. */
+const IDEMPOTENT_RETRIES = 3
+const MAX_REDIRECTS = 5
+/** Failed upload requests in a row, each resumed from what the registry acknowledged. */
+const UPLOAD_RESUMES = 5
+const DOCKER_HUB_HOSTS = new Set(['hub.docker.com', 'docker.io', 'index.docker.io', 'registry-1.docker.io'])
+const DOCKER_HUB_API = 'https://registry-1.docker.io'
+/** The distribution spec's error codes: a registry's own code is kept when it is one of these. */
+const OCI_CODES = new Set<ErrorCode>([
+  'BLOB_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN', 'DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'MANIFEST_INVALID',
+  'MANIFEST_UNKNOWN', 'NAME_INVALID', 'NAME_UNKNOWN', 'SIZE_INVALID', 'UNAUTHORIZED', 'DENIED', 'UNSUPPORTED', 'TOOMANYREQUESTS',
+])
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 405: 'UNSUPPORTED', 409: 'CONFLICT',
+  412: 'PRECONDITION', 416: 'RANGE_NOT_SATISFIABLE', 429: 'TOOMANYREQUESTS',
+}
+
+type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
+type Answer = Dispatcher.ResponseData
+type Challenge = { scheme: 'bearer'; realm: string; service?: string; scope?: string } | { scheme: 'basic' } | { scheme: 'none' }
+
+interface Call {
+  method: Method
+  /** A path on the registry (`/v2/...`) or an absolute URL (upload locations, next pages). */
+  url: string | URL
+  /** Token scopes the request needs. */
+  scopes: readonly string[]
+  headers?: Record<string, string>
+  /** Made anew for every attempt (a retry sends it again). */
+  body?: () => Promise<Readable | Buffer> | Buffer
+  signal?: AbortSignal | undefined
+  /** Follow redirects (blob reads: storage may hand out presigned URLs). */
+  follow?: boolean
+  /** No registry credentials (the token request carries its own). */
+  anonymous?: boolean
+}
+
+const pull = (name: string) => `repository:${name}:pull`
+const push = (name: string) => `repository:${name}:pull,push`
+const isDigest = (reference: string) => /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(reference)
+
+function header(res: Answer, name: string): string | undefined {
+  const v = res.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** The HTTP status a BerthError from this module carries: null for a network failure, undefined for anything else. */
+function statusOf(err: unknown): number | null | undefined {
+  if (!isBerthError(err)) return undefined
+  const detail = err.detail as { status?: number | null } | undefined
+  return detail?.status
+}
+
+/** `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
+function parseChallenge(raw: string | undefined): Challenge | null {
+  if (raw === undefined) return null
+  const scheme = /^\s*(\w+)/.exec(raw)?.[1]?.toLowerCase()
+  if (scheme === 'basic') return { scheme: 'basic' }
+  if (scheme !== 'bearer') return null
+  const params: Record<string, string> = {}
+  for (const m of raw.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) params[m[1]!.toLowerCase()] = m[2] ?? m[3] ?? ''
+  if (params.realm === undefined) return null
+  return { scheme: 'bearer', realm: params.realm, service: params.service, scope: params.scope }
+}
+
+/** The URL of `Link: <...>; rel="next"`, if any. */
+function nextLink(raw: string | undefined): string | null {
+  for (const part of raw?.split(',') ?? []) {
+    const m = /<([^>]*)>\s*;.*\brel="?next"?/.exec(part)
+    if (m !== null) return m[1]!
+  }
+  return null
+}
+
+/** The tag the referrers tag schema keeps `<alg>:<hex>`'s referrers under. */
+function referrersTag(digest: string): string {
+  const [alg = '', hex = ''] = digest.split(':')
+  return `${alg.slice(0, 32)}-${hex.slice(0, 64)}`
+}
+
+function descriptors(index: unknown): Descriptor[] {
+  const manifests = (index as { manifests?: unknown } | null)?.manifests
+  if (!Array.isArray(manifests)) return []
+  return manifests.flatMap((d: Record<string, unknown>) => {
+    if (typeof d?.mediaType !== 'string' || typeof d.digest !== 'string' || typeof d.size !== 'number') return []
+    const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size }
+    if (typeof d.artifactType === 'string') out.artifactType = d.artifactType
+    return [out]
+  })
+}
+
+/** `expected` when `body` hashes to it (or its algorithm is unknown here), else DIGEST_INVALID. Without `expected`: the sha256 of `body`. */
+function verifiedDigest(body: Buffer, expected: string | undefined, what: string): string {
+  const [alg, hex] = expected?.split(':') ?? ['sha256']
+  if (alg !== 'sha256' && alg !== 'sha512') return expected!
+  const actual = `${alg}:${createHash(alg).update(body).digest('hex')}`
+  if (expected !== undefined && hex?.toLowerCase() !== actual.slice(alg.length + 1)) {
+    throw new BerthError('DIGEST_INVALID', `${what}: the bytes hash to ${actual}, not ${expected}`)
+  }
+  return actual
+}
+
+export class RemoteRegistry implements RegistryEndpoint {
+  private readonly origin: string
+  private readonly dockerHub: boolean
+  private readonly dispatcher: Dispatcher
+  private readonly basic: string | undefined
+  private readonly chunkBytes: number
+  private readonly pageSize: number
+  private readonly userAgent: string
+  private readonly maxRetryAfterMs: number
+  private readonly bucket: TokenBucket | null
+  private readonly now: () => number
+  /** How the registry wants to be authenticated; null until it said (or was asked). */
+  private challenge: Challenge | null = null
+  private probing: Promise<void> | null = null
+  /** Bearer tokens by their sorted scopes. */
+  private readonly tokens = new Map<string, { token: string; expires: number }>()
+
+  constructor(o: RemoteRegistryOptions) {
+    const url = new URL(o.url)
+    this.dockerHub = DOCKER_HUB_HOSTS.has(url.hostname.toLowerCase())
+    this.origin = this.dockerHub ? DOCKER_HUB_API : url.origin
+    this.dispatcher = o.guard.dispatcher({ insecure: o.insecure === true })
+    this.basic = o.username === undefined ? undefined : `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`
+    this.chunkBytes = o.chunkBytes ?? 16 * 1024 * 1024
+    this.pageSize = o.pageSize ?? 100
+    this.userAgent = o.userAgent ?? 'berth-replication'
+    this.maxRetryAfterMs = o.maxRetryAfterMs ?? 60_000
+    this.bucket = o.bandwidthBytesPerSec !== undefined && o.bandwidthBytesPerSec > 0 ? new TokenBucket(o.bandwidthBytesPerSec) : null
+    this.now = o.now ?? Date.now
+  }
+
+  async *repositories(signal?: AbortSignal): AsyncIterable<string> {
+    try {
+      for await (const page of this.pages(`/v2/_catalog?n=${this.pageSize}`, ['registry:catalog:*'], signal)) {
+        const names = (page as { repositories?: unknown }).repositories
+        if (Array.isArray(names)) yield* names.filter((n): n is string => typeof n === 'string')
+      }
+    } catch (err) {
+      const status = statusOf(err)
+      if (status === 404 || status === 405) throw new BerthError('UNSUPPORTED', `${this.origin} has no catalog: ${(err as Error).message}`, (err as BerthError).detail)
+      throw err
+    }
+  }
+
+  async tags(repository: string, signal?: AbortSignal): Promise<string[]> {
+    const name = this.name(repository)
+    const out: string[] = []
+    try {
+      for await (const page of this.pages(`/v2/${name}/tags/list?n=${this.pageSize}`, [pull(name)], signal)) {
+        const tags = (page as { tags?: unknown }).tags
+        if (Array.isArray(tags)) out.push(...tags.filter((t): t is string => typeof t === 'string'))
+      }
+    } catch (err) {
+      if (statusOf(err) === 404) return []
+      throw err
+    }
+    return out
+  }
+
+  async manifest(repository: string, reference: string, signal?: AbortSignal): Promise<ManifestDoc | null> {
+    const name = this.name(repository)
+    const res = await this.send({ method: 'GET', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_TYPES.join(', ') }, signal })
+    if (res.statusCode === 404) return await this.discard(res, null)
+    if (res.statusCode !== 200) throw await this.failure('GET', res, `/v2/${name}/manifests/${reference}`)
+    const body = await this.read(res, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE')
+    const mediaType = header(res, 'content-type')?.split(';')[0]?.trim() || this.embeddedMediaType(body)
+    if (mediaType === undefined) throw new BerthError('MANIFEST_INVALID', `${this.origin}/v2/${name}/manifests/${reference} has no media type`)
+    const claimed = isDigest(reference) ? reference : header(res, 'docker-content-digest')
+    const digest = verifiedDigest(body, claimed, `manifest ${name}@${reference} from ${this.origin}`)
+    return { digest, mediaType, body }
+  }
+
+  async manifestDigest(repository: string, reference: string, signal?: AbortSignal): Promise<string | null> {
+    const name = this.name(repository)
+    const res = await this.send({ method: 'HEAD', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_TYPES.join(', ') }, signal })
+    if (res.statusCode === 404) return await this.discard(res, null)
+    if (res.statusCode !== 200) throw await this.failure('HEAD', res, `/v2/${name}/manifests/${reference}`)
+    const digest = await this.discard(res, header(res, 'docker-content-digest'))
+    // Some registries leave the digest out of HEAD answers: then it is the hash of the bytes.
+    return digest ?? (await this.manifest(repository, reference, signal))?.digest ?? null
+  }
+
+  async putManifest(repository: string, reference: string, m: ManifestDoc, o: WriteOptions = {}): Promise<void> {
+    const name = this.name(repository)
+    const path = `/v2/${name}/manifests/${reference}`
+    const headers = { 'content-type': m.mediaType, ...this.pathHeader(o.path) }
+    const res = await this.send({ method: 'PUT', url: path, scopes: [push(name)], headers, body: () => m.body, signal: o.signal })
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw await this.failure('PUT', res, path)
+    const stored = await this.discard(res, header(res, 'docker-content-digest'))
+    if (stored !== undefined && stored !== m.digest) {
+      throw new BerthError('DIGEST_INVALID', `PUT ${this.origin}${path}: the registry stored ${stored}, not ${m.digest}`)
+    }
+  }
+
+  async deleteManifest(repository: string, reference: string, o: WriteOptions = {}): Promise<boolean> {
+    const name = this.name(repository)
+    const path = `/v2/${name}/manifests/${reference}`
+    const res = await this.send({ method: 'DELETE', url: path, scopes: [`repository:${name}:pull,push,delete`], headers: this.pathHeader(o.path), signal: o.signal })
+    if (res.statusCode >= 200 && res.statusCode < 300) return await this.discard(res, true)
+    if (res.statusCode === 404) return await this.discard(res, false)
+    const err = await this.failure('DELETE', res, path)
+    // The distribution registry deletes by digest only, and only with deletion enabled.
+    if (res.statusCode === 405 || err.code === 'UNSUPPORTED' || (res.statusCode === 400 && !isDigest(reference))) {
+      const what = isDigest(reference) ? 'manifests' : 'tags'
+      throw new BerthError('UNSUPPORTED', `${this.origin} does not delete ${what} (${err.message})`, err.detail)
+    }
+    throw err
+  }
+
+  async hasBlob(repository: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.blobSize(this.name(repository), digest, signal)) !== null
+  }
+
+  /** An empty `from` asks the registry to mount from any repository it has the blob in (OCI 1.1). */
+  async mountBlob(repository: string, digest: string, from: string, signal?: AbortSignal): Promise<boolean> {
+    const name = this.name(repository)
+    const source = from === '' ? null : this.name(from)
+    const path = `/v2/${name}/blobs/uploads/?mount=${encodeURIComponent(digest)}${source === null ? '' : `&from=${encodeURIComponent(source)}`}`
+    const scopes = source === null ? [push(name)] : [push(name), pull(source)]
+    const res = await this.send({ method: 'POST', url: path, scopes, headers: { 'content-length': '0' }, signal })
+    if (res.statusCode === 201) return await this.discard(res, true)
+    if (res.statusCode !== 202) throw await this.failure('POST', res, path)
+    // The registry opened an ordinary upload instead: nobody will use it.
+    const location = await this.discard(res, header(res, 'location'))
+    if (location !== undefined) {
+      await this.send({ method: 'DELETE', url: new URL(location, this.origin), scopes: [push(name)], signal })
+        .then((r) => this.discard(r, undefined))
+        .catch(() => {})
+    }
+    return false
+  }
+
+  async openBlob(repository: string, digest: string, offset = 0, signal?: AbortSignal): Promise<{ stream: Readable; size: number }> {
+    const name = this.name(repository)
+    const path = `/v2/${name}/blobs/${digest}`
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {}
+    const res = await this.send({ method: 'GET', url: path, scopes: [pull(name)], headers, signal, follow: true })
+    const range = /^bytes (?:(\d+)-\d+|\*)\/(\d+|\*)$/.exec(header(res, 'content-range') ?? '')
+    const total = range?.[2] === undefined || range[2] === '*' ? null : Number(range[2])
+    if (res.statusCode === 416 && total === offset) return await this.discard(res, { stream: Readable.from([]), size: total })
+    if (res.statusCode === 404) {
+      await this.discard(res, null)
+      throw new BerthError('BLOB_UNKNOWN', `${this.origin}${path}: blob unknown`, { status: 404 })
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) throw await this.failure('GET', res, path)
+    const length = header(res, 'content-length')
+    let stream: Readable = res.body
+    let size: number | null
+    if (res.statusCode === 206) {
+      if (range?.[1] !== undefined && Number(range[1]) !== offset) {
+        await this.discard(res, null)
+        throw new BerthError('RANGE_NOT_SATISFIABLE', `GET ${this.origin}${path}: asked for bytes from ${offset}, got ${header(res, 'content-range')}`)
+      }
+      size = total ?? (length === undefined ? null : offset + Number(length))
+    } else {
+      size = length === undefined ? null : Number(length)
+      if (offset > 0) stream = pipeline(stream, new Skip(offset), () => {})
+    }
+    try {
+      size ??= await this.blobSize(name, digest, signal)
+      if (size === null) throw new BerthError('BLOB_UNKNOWN', `${this.origin}${path}: blob size unknown`)
+    } catch (err) {
+      stream.destroy()
+      throw err
+    }
+    return { stream: this.throttled(stream), size }
+  }
+
+  async pushBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    open: (offset: number) => Promise<Readable>,
+    o: WriteOptions & { onBytes?: (n: number) => void } = {},
+  ): Promise<void> {
+    const name = this.name(repository)
+    const { signal } = o
+    if ((await this.blobSize(name, digest, signal)) !== null) return
+    const acknowledged = (n: number) => {
+      if (n > 0) o.onBytes?.(n)
+    }
+    let upload = await this.startUpload(name, signal)
+    const chunk = Math.max(this.chunkBytes, upload.minChunk)
+    const source = new SourceReader(open)
+    const call = (method: Method, url: string, headers: Record<string, string>, offset: number, length: number): Call => ({
+      method,
+      url,
+      scopes: [push(name)],
+      headers: { 'content-length': String(length), ...(length > 0 ? { 'content-type': OCTETS } : {}), ...headers },
+      body: length > 0 ? async () => this.throttled(await source.piece(offset, length)) : undefined,
+      signal,
+    })
+    const close = (offset: number) => {
+      const sep = upload.location.includes('?') ? '&' : '?'
+      return call('PUT', `${upload.location}${sep}digest=${encodeURIComponent(digest)}`, {}, offset, size - offset)
+    }
+    try {
+      let offset = 0
+      let failures = 0
+      for (;;) {
+        try {
+          // Small blobs go in one PUT; after a failure, or when large, in chunks and a closing PUT.
+          if (offset === 0 && failures === 0 && size <= chunk) {
+            await this.expect(close(0), 201)
+            return acknowledged(size)
+          }
+          if (offset >= size) {
+            await this.expect(close(size), 201)
+            return
+          }
+          const length = Math.min(chunk, size - offset)
+          const range = { 'content-range': `${offset}-${offset + length - 1}` }
+          const answer = await this.expect(call('PATCH', upload.location, range, offset, length), 202)
+          upload.location = this.locationOf(answer) ?? upload.location
+          offset += length
+          failures = 0
+          acknowledged(length)
+        } catch (err) {
+          const status = statusOf(err)
+          const resumable = !isBerthError(err) || status === null || status === 401 || status === 416 || (status !== undefined && status >= 500)
+          if (signal?.aborted === true || !resumable || ++failures > UPLOAD_RESUMES) throw err
+          await sleep(backoff(failures), undefined, { signal })
+          const state = await this.uploadState(name, upload.location, signal)
+          if (state === null) {
+            // The session is gone: a closing PUT whose answer was lost leaves the blob, else start over.
+            if ((await this.blobSize(name, digest, signal)) !== null) return
+            upload = await this.startUpload(name, signal)
+            offset = 0
+            continue
+          }
+          upload.location = state.location ?? upload.location
+          acknowledged(state.offset - offset)
+          offset = state.offset
+        }
+      }
+    } finally {
+      source.close()
+    }
+  }
+
+  async referrers(repository: string, digest: string, signal?: AbortSignal): Promise<Descriptor[]> {
+    const name = this.name(repository)
+    const path = `/v2/${name}/referrers/${digest}`
+    const res = await this.send({ method: 'GET', url: path, scopes: [pull(name)], headers: { accept: OCI_INDEX }, signal })
+    if (res.statusCode === 404) {
+      // No referrers API: the spec's fallback is an index under the referrers tag schema.
+      await this.discard(res, null)
+      const tagged = await this.manifest(repository, referrersTag(digest), signal)
+      return tagged === null ? [] : descriptors(this.parseJson(tagged.body, `${this.origin}/v2/${name}/manifests/${referrersTag(digest)}`))
+    }
+    if (res.statusCode !== 200) throw await this.failure('GET', res, path)
+    return descriptors(this.parseJson(await this.read(res, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE'), `${this.origin}${path}`))
+  }
+
+  /** Checks that the registry answers GET /v2/ with the configured credentials; throws otherwise. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const res = await this.send({ method: 'GET', url: '/v2/', scopes: [], signal })
+    if (res.statusCode !== 200) throw await this.failure('GET', res, '/v2/')
+    await this.discard(res, null)
+  }
+
+  /**
+   * A Berth peer's instance id, the name it has on replication paths: `instance_id` of its
+   * /api/v2.0/systeminfo (asked with the Basic credentials); null when it does not say.
+   */
+  async instanceId(signal?: AbortSignal): Promise<string | null> {
+    const path = '/api/v2.0/systeminfo'
+    const headers = { accept: 'application/json', ...(this.basic === undefined ? {} : { authorization: this.basic }) }
+    const res = await this.send({ method: 'GET', url: path, scopes: [], headers, signal, anonymous: true })
+    if (res.statusCode === 404) return await this.discard(res, null)
+    if (res.statusCode !== 200) throw await this.failure('GET', res, path)
+    const id = (this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `${this.origin}${path}`) as { instance_id?: unknown } | null)?.instance_id
+    return typeof id === 'string' && id !== '' ? id : null
+  }
+
+  /** On Docker Hub, official images live under library/. */
+  private name(repository: string): string {
+    return this.dockerHub && !repository.includes('/') ? `library/${repository}` : repository
+  }
+
+  private pathHeader(path: readonly string[] | undefined): Record<string, string> {
+    return path === undefined || path.length === 0 ? {} : { [PATH_HEADER]: path.join(',') }
+  }
+
+  private embeddedMediaType(body: Buffer): string | undefined {
+    const mediaType = (this.parseJson(body, 'manifest') as { mediaType?: unknown } | null)?.mediaType
+    return typeof mediaType === 'string' ? mediaType : undefined
+  }
+
+  private parseJson(body: Buffer, what: string): unknown {
+    try {
+      return JSON.parse(body.toString('utf8'))
+    } catch {
+      throw new BerthError('MANIFEST_INVALID', `${what} is not JSON`)
+    }
+  }
+
+  private locationOf(res: Answer): string | undefined {
+    const location = header(res, 'location')
+    return location === undefined ? undefined : new URL(location, this.origin).href
+  }
+
+  /** Drops an answer's body (freeing the connection) and returns `value`. */
+  private async discard<T>(res: Answer, value: T): Promise<Awaited<T>> {
+    await res.body.dump().catch(() => {})
+    return await value
+  }
+
+  /** An answer's whole body, at most `max` bytes (more is `code`, and the connection is dropped). */
+  private async read(res: Answer, max: number, code: ErrorCode): Promise<Buffer> {
+    try {
+      return await readCapped(res.body, max, code)
+    } catch (err) {
+      res.body.destroy()
+      throw err
+    }
+  }
+
+  /** Sends `call` and throws unless the answer has `status`; the body is dropped. */
+  private async expect(call: Call, status: number): Promise<Answer> {
+    const res = await this.send(call)
+    if (res.statusCode !== status) throw await this.failure(call.method, res, call.url)
+    return await this.discard(res, res)
+  }
+
+  private async blobSize(name: string, digest: string, signal?: AbortSignal): Promise<number | null> {
+    const path = `/v2/${name}/blobs/${digest}`
+    const res = await this.send({ method: 'HEAD', url: path, scopes: [pull(name)], signal, follow: true })
+    if (res.statusCode === 404) return await this.discard(res, null)
+    if (res.statusCode !== 200) throw await this.failure('HEAD', res, path)
+    return await this.discard(res, Number(header(res, 'content-length') ?? 0))
+  }
+
+  private async startUpload(name: string, signal?: AbortSignal): Promise<{ location: string; minChunk: number }> {
+    const path = `/v2/${name}/blobs/uploads/`
+    const res = await this.expect({ method: 'POST', url: path, scopes: [push(name)], headers: { 'content-length': '0' }, signal }, 202)
+    const location = this.locationOf(res)
+    if (location === undefined) throw new BerthError('BLOB_UPLOAD_INVALID', `POST ${this.origin}${path}: no Location in the answer`)
+    return { location, minChunk: Number(header(res, 'oci-chunk-min-length') ?? 0) || 0 }
+  }
+
+  /** Where an upload stands (`Range: 0-<last>`), or null when the registry no longer knows it. */
+  private async uploadState(name: string, location: string, signal?: AbortSignal): Promise<{ offset: number; location?: string } | null> {
+    const res = await this.send({ method: 'GET', url: location, scopes: [push(name)], signal })
+    if (res.statusCode === 404 || res.statusCode === 400) return await this.discard(res, null)
+    if (res.statusCode !== 204 && res.statusCode !== 200) throw await this.failure('GET', res, location)
+    await this.discard(res, null)
+    // `0-0` is what registries say for an empty upload (and, ambiguously, for one byte).
+    const last = /^(?:bytes=)?0-(\d+)$/.exec(header(res, 'range') ?? '')?.[1]
+    const offset = last === undefined || last === '0' ? 0 : Number(last) + 1
+    return { offset, location: this.locationOf(res) }
+  }
+
+  /** Each page of a paginated listing (`Link: <...>; rel="next"`), parsed. */
+  private async *pages(first: string, scopes: readonly string[], signal?: AbortSignal): AsyncGenerator<unknown> {
+    let url: URL | null = new URL(first, this.origin)
+    while (url !== null) {
+      const res = await this.send({ method: 'GET', url, scopes, headers: { accept: 'application/json' }, signal })
+      if (res.statusCode !== 200) throw await this.failure('GET', res, url)
+      const next = nextLink(header(res, 'link'))
+      yield this.parseJson(await this.read(res, MAX_MANIFEST_BYTES, 'SIZE_INVALID'), `${this.origin}${url.pathname}`)
+      const following: URL | null = next === null ? null : new URL(next, this.origin)
+      url = following === null || following.href === url.href ? null : following
+    }
+  }
+
+  /** The registry's answer as an error: method, path, status and the registry's own code and message. */
+  private async failure(method: Method, res: Answer, url: string | URL): Promise<BerthError> {
+    const text = await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID').then(
+      (b) => b.toString('utf8'),
+      () => '',
+    )
+    let errors: { code?: unknown; message?: unknown }[] = []
+    try {
+      const parsed = (JSON.parse(text) as { errors?: unknown }).errors
+      if (Array.isArray(parsed)) errors = parsed
+    } catch {
+      // not the spec's error body
+    }
+    const first = errors[0]
+    const ociCode = typeof first?.code === 'string' ? (first.code as ErrorCode) : undefined
+    const code = ociCode !== undefined && OCI_CODES.has(ociCode) ? ociCode : (STATUS_CODES[res.statusCode] ?? 'INTERNAL')
+    const said = first === undefined ? '' : `: ${String(first.code)}${typeof first.message === 'string' && first.message !== '' ? `: ${first.message}` : ''}`
+    const path = new URL(url, this.origin).pathname
+    return new BerthError(code, `${method} ${this.origin}${path} answered ${res.statusCode}${said}`, { status: res.statusCode, errors })
+  }
+
+  /**
+   * One request with everything around it: credentials, one retry after a 401 challenge, waiting
+   * out 429/503, and retries of GET and HEAD after network errors and 5xx answers.
+   */
+  private async send(call: Call): Promise<Answer> {
+    const url = new URL(call.url, this.origin)
+    const ours = url.origin === this.origin && call.anonymous !== true
+    // A body cannot be sent twice cheaply: learn how to authenticate before sending one.
+    if (ours && call.body !== undefined && this.challenge === null) await this.probe(call.signal)
+    const idempotent = call.method === 'GET' || call.method === 'HEAD'
+    let scopes = call.scopes
+    let challenged = false
+    let throttled = 0
+    let failures = 0
+    for (;;) {
+      call.signal?.throwIfAborted()
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers }
+      const credentials = ours ? await this.authorization(scopes, call.signal) : undefined
+      if (credentials !== undefined) headers.authorization = credentials
+      let res: Answer
+      const body = call.body === undefined ? undefined : await call.body()
+      try {
+        res = await this.exchange(call.method, url, headers, body, call.signal, call.follow === true)
+      } catch (err) {
+        if (call.signal?.aborted === true || isBerthError(err)) throw err
+        if (!idempotent || ++failures > IDEMPOTENT_RETRIES) {
+          throw new BerthError('INTERNAL', `${call.method} ${this.origin}${url.pathname} failed: ${(err as Error).message}`, { status: null }, { cause: err })
+        }
+        await sleep(backoff(failures), undefined, { signal: call.signal })
+        continue
+      } finally {
+        if (body instanceof Readable && !body.readableEnded) body.destroy()
+      }
+      const status = res.statusCode
+      if (status === 401 && ours && !challenged) {
+        const challenge = parseChallenge(header(res, 'www-authenticate'))
+        if (challenge !== null && this.learn(challenge, credentials)) {
+          challenged = true
+          if (challenge.scheme === 'bearer' && challenge.scope !== undefined && !scopes.includes(challenge.scope)) scopes = [...scopes, challenge.scope]
+          await this.discard(res, null)
+          continue
+        }
+      }
+      if ((status === 429 || status === 503) && throttled < THROTTLE_RETRIES) {
+        throttled++
+        await this.discard(res, null)
+        await sleep(this.retryAfter(header(res, 'retry-after'), throttled), undefined, { signal: call.signal })
+        continue
+      }
+      if (status >= 500 && idempotent && ++failures <= IDEMPOTENT_RETRIES) {
+        await this.discard(res, null)
+        await sleep(backoff(failures), undefined, { signal: call.signal })
+        continue
+      }
+      return res
+    }
+  }
+
+  /** One HTTP exchange; with `follow`, redirects too, without credentials once they leave the origin. */
+  private async exchange(method: Method, url: URL, headers: Record<string, string>, body: Readable | Buffer | undefined, signal: AbortSignal | undefined, follow: boolean): Promise<Answer> {
+    for (let hops = 0; ; hops++) {
+      const res = await request(url, { method, headers, body, signal, dispatcher: this.dispatcher })
+      const location = header(res, 'location')
+      if (!follow || location === undefined || ![301, 302, 303, 307, 308].includes(res.statusCode) || hops >= MAX_REDIRECTS) return res
+      await this.discard(res, null)
+      const next = new URL(location, url)
+      if (url.protocol === 'https:' && next.protocol !== 'https:') throw new BerthError('BAD_REQUEST', `${method} ${url.origin}${url.pathname}: redirect to ${next.protocol} refused`)
+      if (next.origin !== url.origin) {
+        const { authorization: _dropped, ...rest } = headers
+        headers = rest
+      }
+      url = next
+    }
+  }
+
+  /** Learns how the registry authenticates from GET /v2/ (once, before the first request with a body). */
+  private async probe(signal?: AbortSignal): Promise<void> {
+    this.probing ??= (async () => {
+      const res = await this.send({ method: 'GET', url: '/v2/', scopes: [], signal, anonymous: true })
+      const challenge = res.statusCode === 401 ? parseChallenge(header(res, 'www-authenticate')) : null
+      await this.discard(res, null)
+      this.challenge ??= challenge ?? { scheme: 'none' }
+    })().finally(() => {
+      this.probing = null
+    })
+    await this.probing
+  }
+
+  /** Takes a 401's challenge; true when a retry can send something it did not send before. */
+  private learn(challenge: Challenge, sent: string | undefined): boolean {
+    this.challenge = challenge
+    if (challenge.scheme === 'basic') return this.basic !== undefined && sent === undefined
+    // A token that was refused is not used again.
+    if (sent !== undefined) for (const [key, t] of this.tokens) if (`Bearer ${t.token}` === sent) this.tokens.delete(key)
+    return true
+  }
+
+  /** The Authorization header for `scopes`, fetching a token when the registry wants one. */
+  private async authorization(scopes: readonly string[], signal?: AbortSignal): Promise<string | undefined> {
+    const c = this.challenge
+    if (c === null || c.scheme === 'none') return undefined
+    if (c.scheme === 'basic') return this.basic
+    const key = [...scopes].sort().join(' ')
+    const cached = this.tokens.get(key)
+    if (cached !== undefined && cached.expires > this.now()) return `Bearer ${cached.token}`
+    const url = new URL(c.realm)
+    if (c.service !== undefined) url.searchParams.set('service', c.service)
+    for (const s of scopes) url.searchParams.append('scope', s)
+    const headers: Record<string, string> = { accept: 'application/json', ...(this.basic === undefined ? {} : { authorization: this.basic }) }
+    const res = await this.send({ method: 'GET', url, scopes: [], headers, signal, anonymous: true })
+    if (res.statusCode !== 200) throw await this.failure('GET', res, url)
+    const answer = this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `token from ${url.origin}${url.pathname}`) as Record<string, unknown>
+    const token = typeof answer.token === 'string' && answer.token !== '' ? answer.token : answer.access_token
+    if (typeof token !== 'string' || token === '') throw new BerthError('UNAUTHORIZED', `the token service ${url.origin}${url.pathname} answered no token`)
+    const ttl = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 60
+    this.tokens.set(key, { token, expires: this.now() + ttl * 1000 })
+    return `Bearer ${token}`
+  }
+
+  /** How long to wait before the `attempt`th retry of a throttled request: Retry-After (seconds or a date), else 1 s doubling. */
+  private retryAfter(raw: string | undefined, attempt: number): number {
+    let ms = 1000 * 2 ** (attempt - 1)
+    if (raw !== undefined && /^\s*\d+\s*$/.test(raw)) ms = Number(raw) * 1000
+    else if (raw !== undefined && !Number.isNaN(Date.parse(raw))) ms = Math.max(0, Date.parse(raw) - this.now())
+    return Math.min(ms, this.maxRetryAfterMs)
+  }
+
+  private throttled(stream: Readable): Readable {
+    return this.bucket === null ? stream : pipeline(stream, new Throttle(this.bucket), () => {})
+  }
+}
+
+function backoff(attempt: number): number {
+  return 250 * 2 ** (attempt - 1)
+}
+
+/**
+ * Reads a source in consecutive pieces from one open stream; a piece that does not start where
+ * the stream stands (after a failure, or a retry) reopens the source at its offset.
+ */
+class SourceReader {
+  private stream: Readable | null = null
+  private iterator: AsyncIterator<Buffer> | null = null
+  private leftover: Buffer | null = null
+  private position = -1
+
+  constructor(private readonly open: (offset: number) => Promise<Readable>) {}
+
+  async piece(offset: number, length: number): Promise<Readable> {
+    if (this.stream === null || this.position !== offset) {
+      this.close()
+      this.stream = await this.open(offset)
+      this.iterator = this.stream[Symbol.asyncIterator]()
+      this.position = offset
+    }
+    return Readable.from(this.read(length), { objectMode: false })
+  }
+
+  private async *read(length: number): AsyncGenerator<Buffer> {
+    let left = length
+    try {
+      while (left > 0) {
+        let chunk = this.leftover
+        this.leftover = null
+        if (chunk === null) {
+          const next = await this.iterator!.next()
+          if (next.done === true) throw new Error(`the source ended at byte ${this.position}, before the blob did`)
+          chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
+        }
+        if (chunk.length > left) {
+          this.leftover = chunk.subarray(left)
+          chunk = chunk.subarray(0, left)
+        }
+        left -= chunk.length
+        this.position += chunk.length
+        yield chunk
+      }
+    } catch (err) {
+      this.close()
+      throw err
+    }
+  }
+
+  close(): void {
+    this.stream?.destroy()
+    this.stream = null
+    this.iterator = null
+    this.leftover = null
+    this.position = -1
+  }
+}
+
+/** Rate limit shared by every transfer of one registry: `rate` bytes a second, bursts up to one second's worth. */
+class TokenBucket {
+  private tokens: number
+  private last = performance.now()
+
+  constructor(readonly rate: number) {
+    this.tokens = rate
+  }
+
+  /** Waits until `n` (at most `rate`) bytes may pass. */
+  async take(n: number): Promise<void> {
+    for (;;) {
+      const t = performance.now()
+      this.tokens = Math.min(this.rate, this.tokens + ((t - this.last) * this.rate) / 1000)
+      this.last = t
+      if (this.tokens >= n) {
+        this.tokens -= n
+        return
+      }
+      await sleep(Math.ceil(((n - this.tokens) * 1000) / this.rate))
+    }
+  }
+}
+
+class Throttle extends Transform {
+  private readonly step: number
+
+  constructor(private readonly bucket: TokenBucket) {
+    super()
+    this.step = Math.max(1, Math.min(bucket.rate, 64 * 1024))
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    void (async () => {
+      for (let i = 0; i < chunk.length && !this.destroyed; i += this.step) {
+        const piece = chunk.subarray(i, i + this.step)
+        await this.bucket.take(piece.length)
+        this.push(piece)
+      }
+    })().then(() => done(), done)
+  }
+}
+
+/** Drops the first `n` bytes (a server that ignored a Range request). */
+class Skip extends Transform {
+  constructor(private left: number) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    if (this.left >= chunk.length) {
+      this.left -= chunk.length
+      return done()
+    }
+    done(null, chunk.subarray(this.left))
+    this.left = 0
+  }
+}

@@ -1,0 +1,549 @@
+// Replication: registries (remote endpoints, credentials sealed), policies (push: this registry
+// to a remote one; pull: a remote one to this), and their executions and tasks, all run as
+// durable jobs. Triggers: manual, cron, events from the outbox (push and delete), and a periodic
+// reconciliation that re-runs event and cron policies so a target that was down catches up by
+// itself. Loops are cut by the replication path: every copy carries the Berth instances it went
+// through, and no instance sends content to one already on its path; a copy that changes
+// nothing at the target raises no event there.
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import { BerthError } from '../../lib/errors.js'
+import type { Logger } from '../../lib/logger.js'
+import type { Caller } from '../../auth/identity.js'
+import type { SecretBox } from '../../auth/secret-box.js'
+import type { Db } from '../../metadata/schema.js'
+import { inTransaction, type Stores } from '../../metadata/stores.js'
+import type { RegistryFields, RegistryRow } from '../../metadata/registry-store.js'
+import type { Execution, Policy, PolicyFields, PolicyFilter, Task } from '../../metadata/replication-store.js'
+import { PermanentJobError, nextRun, type JobContext, type JobService } from '../../jobs/job-service.js'
+import { EVENT_JOB, type RegistryEvent } from '../../events/outbox.js'
+import { requireSysadmin } from '../guards.js'
+import type { RegistryEndpoint } from './endpoint.js'
+import { compileFilters, destinationRepository } from './filters.js'
+import { Copier } from './copier.js'
+import type { LocalRegistry } from './local-registry.js'
+import { OutboundGuard } from './outbound-guard.js'
+import { RemoteRegistry } from './remote-registry.js'
+
+export const REGISTRY_TYPES = ['berth', 'harbor', 'docker-registry', 'docker-hub'] as const
+export type RegistryType = (typeof REGISTRY_TYPES)[number]
+
+const EXECUTION_JOB = 'REPLICATION_EXECUTION'
+const TASK_JOB = 'REPLICATION'
+const RECONCILE_JOB = 'REPLICATION_RECONCILE'
+const RECONCILE_VENDOR = 'REPLICATION_RECONCILE'
+
+export interface RegistryInput {
+  name: string
+  type: string
+  url: string
+  description?: string
+  credential?: { type?: string; access_key?: string; access_secret?: string }
+  insecure?: boolean
+}
+
+export interface ReplicationOptions {
+  db: Db
+  stores: Stores
+  jobs: JobService
+  box: SecretBox
+  local: LocalRegistry
+  /** This instance's id on replication paths. */
+  instanceId: string
+  guard: OutboundGuard
+  log: Logger
+  /** Seconds between reconciliations of event and cron policies (0: none). */
+  reconcileSeconds: number
+  /** An execution still in progress after this long is stopped. */
+  executionTimeoutMinutes: number
+  /** Attempts of a copy task before it fails (a target that stays down). */
+  taskAttempts: number
+  /** Chunk size of blob uploads to remote registries. */
+  chunkBytes?: number
+}
+
+interface TaskPayload {
+  taskId: number
+  executionId: number
+  policyId: number
+  operation: 'copy' | 'deletion'
+  srcRepo: string
+  dstRepo: string
+  reference: string
+  path: string[]
+}
+
+interface PlannedTask {
+  operation: 'copy' | 'deletion'
+  srcRepo: string
+  dstRepo: string
+  reference: string
+  path: string[]
+}
+
+function notFound(what: string): BerthError {
+  return new BerthError('NOT_FOUND', `${what} not found`)
+}
+
+export class ReplicationService {
+  constructor(private readonly o: ReplicationOptions) {
+    o.jobs.register({ type: EVENT_JOB, maxAttempts: 10, run: (p) => this.onEvent(p as RegistryEvent) })
+    o.jobs.register({ type: EXECUTION_JOB, maxAttempts: 5, run: (p, ctx) => this.plan(p as { executionId: number; policyId: number }, ctx) })
+    o.jobs.register({
+      type: TASK_JOB,
+      maxAttempts: o.taskAttempts,
+      run: (p, ctx) => this.runTask(p as TaskPayload, ctx),
+      ended: (job, state) => this.taskEnded((job.payload as TaskPayload).taskId, (job.payload as TaskPayload).executionId, state),
+    })
+    o.jobs.register({ type: RECONCILE_JOB, maxAttempts: 1, run: () => this.reconcile() })
+  }
+
+  /** Sets the reconciliation schedule (at start-up; every node writes the same). */
+  async start(): Promise<void> {
+    const s = this.o.reconcileSeconds
+    await this.o.jobs.schedule(RECONCILE_VENDOR, 0, s <= 0 ? null : s < 60 ? `*/${s} * * * * *` : `0 */${Math.max(1, Math.round(s / 60))} * * * *`, RECONCILE_JOB, null)
+  }
+
+  // --- registries ------------------------------------------------------------------------
+
+  private checkRegistry(r: RegistryInput): RegistryFields {
+    if (typeof r.name !== 'string' || r.name.trim() === '' || r.name.length > 255) throw new BerthError('BAD_REQUEST', 'name must be 1 to 255 characters')
+    if (!REGISTRY_TYPES.includes(r.type as RegistryType)) throw new BerthError('BAD_REQUEST', `type must be one of ${REGISTRY_TYPES.join(', ')}`)
+    let url: URL
+    try {
+      url = new URL(r.url)
+    } catch {
+      throw new BerthError('BAD_REQUEST', `url ${JSON.stringify(r.url)} is not a URL`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BerthError('BAD_REQUEST', 'url must be http:// or https://')
+    if (url.username !== '' || url.password !== '') throw new BerthError('BAD_REQUEST', 'put credentials in credential, not in the url')
+    const credType = r.credential?.type ?? 'basic'
+    if (credType !== 'basic') throw new BerthError('BAD_REQUEST', 'credential type must be basic')
+    const secret = r.credential?.access_secret ?? ''
+    return {
+      name: r.name.trim(),
+      type: r.type,
+      url: url.toString().replace(/\/$/, ''),
+      description: r.description ?? '',
+      credentialType: credType,
+      accessKey: r.credential?.access_key ?? '',
+      sealedSecret: secret === '' ? '' : this.o.box.seal(Buffer.from(secret, 'utf8')),
+      insecure: r.insecure === true,
+    }
+  }
+
+  async createRegistry(caller: Caller, r: RegistryInput): Promise<number> {
+    requireSysadmin(caller)
+    const f = this.checkRegistry(r)
+    await this.guardHost(f.url)
+    if ((await this.o.stores.registries.getByName(f.name)) !== null) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
+    return this.o.stores.registries.create(f)
+  }
+
+  /** Refuses a registry URL the outbound rules forbid, by name and by the addresses it resolves to now (checked again on every connection). */
+  private async guardHost(url: string): Promise<void> {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+    let addresses: string[] = []
+    if (isIP(host) !== 0) addresses = [host]
+    else addresses = (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address)
+    this.o.guard.check(host, addresses)
+  }
+
+  async listRegistries(caller: Caller, name?: string): Promise<RegistryRow[]> {
+    requireSysadmin(caller)
+    return this.o.stores.registries.list(name)
+  }
+
+  async getRegistry(caller: Caller, id: number): Promise<RegistryRow> {
+    requireSysadmin(caller)
+    const r = await this.o.stores.registries.get(id)
+    if (r === null) throw notFound(`registry ${id}`)
+    return r
+  }
+
+  /** Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the stored one. */
+  async updateRegistry(caller: Caller, id: number, u: Partial<{ name: string; description: string; url: string; credential_type: string; access_key: string; access_secret: string; insecure: boolean }>): Promise<void> {
+    const current = await this.getRegistry(caller, id)
+    const keepSecret = u.access_secret === undefined || u.access_secret === '*****'
+    const f = this.checkRegistry({
+      name: u.name ?? current.name,
+      type: current.type,
+      url: u.url ?? current.url,
+      description: u.description ?? current.description,
+      credential: { type: u.credential_type ?? current.credentialType, access_key: u.access_key ?? current.accessKey, access_secret: keepSecret ? '' : u.access_secret },
+      insecure: u.insecure ?? current.insecure,
+    })
+    await this.guardHost(f.url)
+    const other = await this.o.stores.registries.getByName(f.name)
+    if (other !== null && other.id !== id) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
+    await this.o.stores.registries.update(id, { ...f, sealedSecret: keepSecret ? current.sealedSecret : f.sealedSecret })
+  }
+
+  async deleteRegistry(caller: Caller, id: number): Promise<void> {
+    await this.getRegistry(caller, id)
+    const using = await this.o.stores.policies.usingRegistry(id)
+    if (using.length > 0) throw new BerthError('PRECONDITION', `registry ${id} is used by replication policies ${using.map((p) => p.name).join(', ')}`)
+    await this.o.stores.registries.delete(id)
+  }
+
+  /** Checks that a registry (stored, or given in full) answers with the credentials; BAD_REQUEST with the reason otherwise. */
+  async ping(caller: Caller, r: { id?: number } & Partial<RegistryInput> & { credential_type?: string; access_key?: string; access_secret?: string }): Promise<void> {
+    requireSysadmin(caller)
+    let row: RegistryFields
+    if (r.id !== undefined) {
+      const stored = await this.getRegistry(caller, r.id)
+      row = { ...stored }
+      if (r.url !== undefined) row.url = this.checkRegistry({ name: stored.name, type: stored.type, url: r.url }).url
+      if (r.access_key !== undefined) row.accessKey = r.access_key
+      if (r.access_secret !== undefined && r.access_secret !== '*****') row.sealedSecret = this.o.box.seal(Buffer.from(r.access_secret, 'utf8'))
+      if (r.insecure !== undefined) row.insecure = r.insecure
+    } else {
+      row = this.checkRegistry({
+        name: 'ping',
+        type: r.type ?? '',
+        url: r.url ?? '',
+        credential: { type: r.credential_type ?? 'basic', access_key: r.access_key ?? '', access_secret: r.access_secret ?? '' },
+        insecure: r.insecure === true,
+      })
+    }
+    try {
+      await this.remote(row).ping(AbortSignal.timeout(10_000))
+    } catch (err) {
+      throw new BerthError('BAD_REQUEST', `registry ${row.url} did not answer as expected: ${(err as Error).message}`)
+    }
+  }
+
+  /** 'healthy' when the registry answers with its credentials, else 'unhealthy'. */
+  async status(r: RegistryRow): Promise<'healthy' | 'unhealthy'> {
+    try {
+      await this.remote(r).ping(AbortSignal.timeout(3_000))
+      return 'healthy'
+    } catch {
+      return 'unhealthy'
+    }
+  }
+
+  private remote(r: RegistryFields, speedKiB = -1): RemoteRegistry {
+    return new RemoteRegistry({
+      url: r.url,
+      ...(r.accessKey !== '' ? { username: r.accessKey } : {}),
+      ...(r.sealedSecret !== '' ? { password: this.o.box.open(r.sealedSecret).toString('utf8') } : {}),
+      insecure: r.insecure,
+      guard: this.o.guard,
+      ...(this.o.chunkBytes !== undefined ? { chunkBytes: this.o.chunkBytes } : {}),
+      ...(speedKiB > 0 ? { bandwidthBytesPerSec: speedKiB * 1024 } : {}),
+      userAgent: 'berth-replication',
+    })
+  }
+
+  /** A Berth peer's instance id (cached on the registry row); null for other registries or when it cannot be learnt. */
+  private async peerId(r: RegistryRow): Promise<string | null> {
+    if (r.type !== 'berth') return null
+    if (r.instanceId !== null) return r.instanceId
+    try {
+      const id = await this.remote(r).instanceId(AbortSignal.timeout(10_000))
+      if (id !== null) await this.o.stores.registries.setInstanceId(r.id, id)
+      return id
+    } catch (err) {
+      this.o.log.warn({ err, registry: r.name }, 'could not learn the instance id of a Berth peer')
+      return null
+    }
+  }
+
+  // --- policies --------------------------------------------------------------------------
+
+  private async checkPolicy(p: PolicyFields, id?: number): Promise<void> {
+    if (p.name.trim() === '' || p.name.length > 255) throw new BerthError('BAD_REQUEST', 'name must be 1 to 255 characters')
+    if ((p.srcRegistryId === null) === (p.destRegistryId === null)) {
+      throw new BerthError('BAD_REQUEST', 'exactly one of src_registry and dest_registry must be a remote registry; the other is this one')
+    }
+    for (const rid of [p.srcRegistryId, p.destRegistryId]) {
+      if (rid !== null && (await this.o.stores.registries.get(rid)) === null) throw new BerthError('BAD_REQUEST', `registry ${rid} does not exist`)
+    }
+    if (!['manual', 'scheduled', 'event_based'].includes(p.trigger)) throw new BerthError('BAD_REQUEST', 'trigger type must be manual, scheduled or event_based')
+    if (p.trigger === 'scheduled') nextRun(p.cron)
+    if (p.trigger === 'event_based' && p.srcRegistryId !== null) throw new BerthError('BAD_REQUEST', 'an event_based trigger needs this registry as the source (a push policy)')
+    if (p.destNamespaceReplaceCount < -1 || p.destNamespaceReplaceCount > 100) throw new BerthError('BAD_REQUEST', 'dest_namespace_replace_count must be -1 to 100')
+    if (p.destNamespace !== '' && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(p.destNamespace)) {
+      throw new BerthError('BAD_REQUEST', `dest_namespace ${JSON.stringify(p.destNamespace)} is not a valid repository namespace`)
+    }
+    compileFilters(p.filters)
+    const same = await this.o.stores.policies.getByName(p.name)
+    if (same !== null && same.id !== id) throw new BerthError('CONFLICT', `policy ${p.name} already exists`)
+  }
+
+  async createPolicy(caller: Caller, p: PolicyFields): Promise<number> {
+    requireSysadmin(caller)
+    await this.checkPolicy(p)
+    const id = await this.o.stores.policies.create(p)
+    await this.scheduleOf(id, p)
+    return id
+  }
+
+  async listPolicies(caller: Caller, name?: string): Promise<Policy[]> {
+    requireSysadmin(caller)
+    return this.o.stores.policies.list(name)
+  }
+
+  async getPolicy(caller: Caller, id: number): Promise<Policy> {
+    requireSysadmin(caller)
+    const p = await this.o.stores.policies.get(id)
+    if (p === null) throw notFound(`replication policy ${id}`)
+    return p
+  }
+
+  async updatePolicy(caller: Caller, id: number, p: PolicyFields): Promise<void> {
+    await this.getPolicy(caller, id)
+    await this.checkPolicy(p, id)
+    await this.o.stores.policies.update(id, p)
+    await this.scheduleOf(id, p)
+  }
+
+  async deletePolicy(caller: Caller, id: number): Promise<void> {
+    await this.getPolicy(caller, id)
+    if ((await this.o.stores.executions.active(id)) !== null) throw new BerthError('PRECONDITION', `policy ${id} has an execution in progress; stop it first`)
+    await this.o.jobs.schedule('REPLICATION', id, null, EXECUTION_JOB, null)
+    await this.o.stores.policies.delete(id)
+  }
+
+  private async scheduleOf(id: number, p: PolicyFields): Promise<void> {
+    const cron = p.enabled && p.trigger === 'scheduled' ? p.cron : null
+    await this.o.jobs.schedule('REPLICATION', id, cron, EXECUTION_JOB, { policyId: id, trigger: 'scheduled' })
+  }
+
+  // --- executions ------------------------------------------------------------------------
+
+  /** Starts an execution of a policy by hand; CONFLICT while one is in progress. */
+  async execute(caller: Caller, policyId: number): Promise<number> {
+    const p = await this.getPolicy(caller, policyId)
+    if (!p.enabled) throw new BerthError('PRECONDITION', `policy ${p.name} is disabled`)
+    const id = await this.launch(p, 'manual')
+    if (id === null) throw new BerthError('CONFLICT', `policy ${p.name} has an execution in progress`)
+    return id
+  }
+
+  /** Starts an execution and its planning job; null when the policy already has one in progress. */
+  private async launch(p: Policy, trigger: string): Promise<number | null> {
+    const id = await this.o.stores.executions.start(p.id, trigger)
+    if (id === null) return null
+    await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: `execution:${id}` })
+    return id
+  }
+
+  async listExecutions(caller: Caller, f: { policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
+    requireSysadmin(caller)
+    return this.o.stores.executions.list(f, offset, limit)
+  }
+
+  async getExecution(caller: Caller, id: number): Promise<Execution> {
+    requireSysadmin(caller)
+    const e = await this.o.stores.executions.get(id)
+    if (e === null) throw notFound(`execution ${id}`)
+    return e
+  }
+
+  /** Stops an execution: its pending tasks never run, running ones are aborted. */
+  async stopExecution(caller: Caller, id: number): Promise<void> {
+    const e = await this.getExecution(caller, id)
+    if (e.status !== 'InProgress') throw new BerthError('PRECONDITION', `execution ${id} is not in progress`)
+    await this.halt(id, 'stopped on request')
+  }
+
+  private async halt(id: number, text: string): Promise<void> {
+    for (const t of await this.o.stores.tasks.unfinished(id)) {
+      if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
+      await this.o.stores.tasks.set(t.id, 'Stopped')
+    }
+    await this.o.stores.executions.end(id, 'Stopped', text)
+  }
+
+  /** Runs the failed tasks of an execution again (it goes back in progress). */
+  async retryExecution(caller: Caller, id: number): Promise<number> {
+    const e = await this.getExecution(caller, id)
+    if (e.status === 'InProgress') throw new BerthError('PRECONDITION', `execution ${id} is still in progress`)
+    const failed = (await this.o.stores.tasks.list(id, { status: 'Failed' }, 0, 100_000)).items
+    if (failed.length === 0) return 0
+    if (!(await this.o.stores.executions.reopen(id))) throw new BerthError('CONFLICT', `policy ${e.policyId} has another execution in progress`)
+    for (const t of failed) {
+      await this.o.stores.tasks.retry(t.id)
+      const job = await this.o.jobs.jobs.get(t.jobId ?? -1)
+      const payload = job?.payload as TaskPayload | undefined
+      if (payload === undefined) continue
+      const jobId = await this.o.jobs.enqueue({ type: TASK_JOB, payload, dedupeKey: `task:${t.id}:retry:${Date.now()}` })
+      await this.o.stores.tasks.setJob(t.id, jobId)
+    }
+    return failed.length
+  }
+
+  async listTasks(caller: Caller, executionId: number, f: { status?: string; resourceType?: string }, offset: number, limit: number): Promise<{ items: Task[]; total: number }> {
+    await this.getExecution(caller, executionId)
+    return this.o.stores.tasks.list(executionId, f, offset, limit)
+  }
+
+  async taskLog(caller: Caller, executionId: number, taskId: number): Promise<string> {
+    await this.getExecution(caller, executionId)
+    const t = await this.o.stores.tasks.get(taskId)
+    if (t === null || t.executionId !== executionId) throw notFound(`task ${taskId} of execution ${executionId}`)
+    return t.jobId === null ? '' : this.o.jobs.logs.read(t.jobId)
+  }
+
+  // --- jobs ------------------------------------------------------------------------------
+
+  /** The two ends of a policy, and the id the destination has on replication paths (null if unknown). */
+  private async ends(p: Policy): Promise<{ src: RegistryEndpoint; dst: RegistryEndpoint; srcId: string | null; dstId: string | null }> {
+    const registryOf = async (id: number) => {
+      const r = await this.o.stores.registries.get(id)
+      if (r === null) throw new PermanentJobError(`registry ${id} no longer exists`)
+      return r
+    }
+    if (p.srcRegistryId === null) {
+      const r = await registryOf(p.destRegistryId!)
+      return { src: this.o.local, dst: this.remote(r, p.speed), srcId: this.o.instanceId, dstId: await this.peerId(r) }
+    }
+    const r = await registryOf(p.srcRegistryId)
+    return { src: this.remote(r, p.speed), dst: this.o.local, srcId: await this.peerId(r), dstId: this.o.instanceId }
+  }
+
+  /** An event from the outbox: tasks for every enabled event policy it concerns. */
+  private async onEvent(e: RegistryEvent): Promise<void> {
+    for (const p of await this.o.stores.policies.list()) {
+      if (!p.enabled || p.trigger !== 'event_based' || p.srcRegistryId !== null) continue
+      const filters = compileFilters(p.filters)
+      const tag = e.type === 'PUSH_ARTIFACT' || e.type === 'DELETE_TAG' ? e.tag : undefined
+      if (!filters.matches({ repository: e.repository, ...(tag !== undefined ? { tag } : {}) })) continue
+      if (e.type !== 'PUSH_ARTIFACT' && !p.replicateDeletion) continue
+      const dst = await this.o.stores.registries.get(p.destRegistryId!)
+      if (dst === null) continue
+      const dstId = await this.peerId(dst)
+      if (dstId !== null && (e.path.includes(dstId) || dstId === this.o.instanceId)) continue
+      const dstRepo = destinationRepository(e.repository, p.destNamespace, p.destNamespaceReplaceCount)
+      const path = [...e.path, this.o.instanceId]
+      const planned: PlannedTask[] =
+        e.type === 'PUSH_ARTIFACT'
+          ? [{ operation: 'copy', srcRepo: e.repository, dstRepo, reference: e.tag ?? e.digest, path }]
+          : e.type === 'DELETE_TAG'
+            ? [{ operation: 'deletion', srcRepo: e.repository, dstRepo, reference: e.tag, path }]
+            : e.type === 'DELETE_ARTIFACT'
+              ? [{ operation: 'deletion', srcRepo: e.repository, dstRepo, reference: e.digest, path }]
+              : e.digests.map((d) => ({ operation: 'deletion' as const, srcRepo: e.repository, dstRepo, reference: d, path }))
+      await this.addTasks(p, 'event_based', planned)
+    }
+  }
+
+  /** Adds tasks to the policy's execution in progress, or to a new one. */
+  private async addTasks(p: Policy, trigger: string, planned: PlannedTask[]): Promise<void> {
+    if (planned.length === 0) return
+    let executionId = (await this.o.stores.executions.start(p.id, trigger)) ?? (await this.o.stores.executions.active(p.id))
+    if (executionId === null) executionId = await this.o.stores.executions.start(p.id, trigger)
+    if (executionId === null) throw new Error(`could not open an execution for policy ${p.id}`)
+    await this.enqueueTasks(p, executionId, planned)
+    const e = await this.o.stores.executions.get(executionId)
+    if (e !== null && e.status !== 'InProgress') await this.o.stores.executions.reopen(executionId)
+  }
+
+  private async enqueueTasks(p: Policy, executionId: number, planned: PlannedTask[]): Promise<void> {
+    for (const t of planned) {
+      const src = t.operation === 'copy' ? `${t.srcRepo}${t.reference.includes(':') ? '@' : ':'}${t.reference}` : ''
+      const dst = `${t.dstRepo}${t.reference.includes(':') ? '@' : ':'}${t.reference}`
+      await inTransaction(this.o.db, async (s, trx) => {
+        const taskId = await s.tasks.create({ executionId, operation: t.operation, resourceType: 'artifact', srcResource: src, dstResource: dst })
+        const jobId = await this.o.jobs.enqueue({ type: TASK_JOB, payload: { taskId, executionId, policyId: p.id, ...t } satisfies TaskPayload, dedupeKey: `task:${taskId}` }, trx)
+        await s.tasks.setJob(taskId, jobId)
+      })
+    }
+    await this.o.jobs.wake()
+  }
+
+  /** Plans a manual, scheduled or reconciling execution: a task per tagged artifact the filters take. */
+  private async plan(j: { executionId?: number; policyId: number; trigger?: string }, ctx: JobContext): Promise<void> {
+    const p = await this.o.stores.policies.get(j.policyId)
+    if (p === null) return
+    let executionId = j.executionId
+    if (executionId === undefined) {
+      // A cron firing: an execution of its own, unless one is in progress.
+      if (!p.enabled) return
+      const started = await this.o.stores.executions.start(p.id, j.trigger ?? 'scheduled')
+      if (started === null) return void (await ctx.log(`policy ${p.name} has an execution in progress: this firing is skipped`))
+      executionId = started
+    }
+    const existing = await this.o.stores.tasks.list(executionId, {}, 0, 1)
+    if (existing.total > 0) return // planned already, by an earlier attempt of this job
+    try {
+      const { src, srcId, dstId } = await this.ends(p)
+      const filters = compileFilters(p.filters)
+      const planned: PlannedTask[] = []
+      for await (const repository of src.repositories(ctx.signal)) {
+        if (!filters.matchesRepository(repository)) continue
+        const dstRepo = destinationRepository(repository, p.destNamespace, p.destNamespaceReplaceCount)
+        for (const tag of await src.tags(repository, ctx.signal)) {
+          const labels = p.srcRegistryId === null && p.filters.some((f) => f.type === 'label') ? await this.labelsOf(repository, tag) : []
+          if (!filters.matches({ repository, tag, labels })) continue
+          // Pulled from a Berth peer: it is where the content comes from (its own path is not known here).
+          const path = p.srcRegistryId === null ? await this.pathOf(repository, tag) : srcId !== null ? [srcId] : []
+          if (dstId !== null && path.includes(dstId)) continue
+          planned.push({ operation: 'copy', srcRepo: repository, dstRepo, reference: tag, path: [...path, this.o.instanceId] })
+        }
+      }
+      await ctx.log(`${planned.length} artifact(s) to replicate`)
+      await this.enqueueTasks(p, executionId, planned)
+      if (planned.length === 0) await this.settle(executionId)
+    } catch (err) {
+      if (err instanceof PermanentJobError || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
+      throw err
+    }
+  }
+
+  private async labelsOf(repository: string, tag: string): Promise<string[]> {
+    const a = await this.o.stores.artifacts.getByTag(repository, tag)
+    if (a === null) return []
+    return ((await this.o.stores.labels.labelsOf([a.id])).get(a.id) ?? []).map((l) => l.name)
+  }
+
+  private async pathOf(repository: string, tag: string): Promise<string[]> {
+    const repo = await this.o.stores.repositories.get(repository)
+    const a = await this.o.stores.artifacts.getByTag(repository, tag)
+    return repo === null || a === null ? [] : this.o.stores.artifactPaths.get(repo.id, a.digest)
+  }
+
+  private async runTask(t: TaskPayload, ctx: JobContext): Promise<void> {
+    const p = await this.o.stores.policies.get(t.policyId)
+    if (p === null) throw new PermanentJobError(`policy ${t.policyId} no longer exists`)
+    await this.o.stores.tasks.set(t.taskId, 'InProgress')
+    const { src, dst } = await this.ends(p)
+    const copier = new Copier(src, dst)
+    const o = { path: t.path, signal: ctx.signal, log: ctx.log, override: p.override }
+    if (t.operation === 'deletion') await copier.delete(t.dstRepo, t.reference, o)
+    else await copier.copy(t.srcRepo, t.dstRepo, t.reference, o)
+  }
+
+  private async taskEnded(taskId: number, executionId: number, state: string): Promise<void> {
+    await this.o.stores.tasks.set(taskId, state === 'success' ? 'Succeed' : state === 'stopped' ? 'Stopped' : 'Failed')
+    await this.settle(executionId)
+  }
+
+  /** Ends an execution whose tasks have all ended. */
+  private async settle(executionId: number): Promise<void> {
+    if ((await this.o.stores.tasks.unfinished(executionId)).length > 0) return
+    const e = await this.o.stores.executions.get(executionId)
+    if (e === null || e.status !== 'InProgress') return
+    const status = e.counts.failed > 0 ? 'Failed' : e.counts.stopped > 0 ? 'Stopped' : 'Succeed'
+    await this.o.stores.executions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : '')
+  }
+
+  /** Re-runs event and cron policies that are idle (a target that was down catches up); stops executions past their timeout. */
+  private async reconcile(): Promise<void> {
+    const cutoff = new Date(Date.now() - this.o.executionTimeoutMinutes * 60_000).toISOString()
+    for (const id of await this.o.stores.executions.startedBefore(cutoff)) await this.halt(id, `timed out after ${this.o.executionTimeoutMinutes} minutes`)
+    for (const p of await this.o.stores.policies.list()) {
+      if (!p.enabled || p.trigger === 'manual') continue
+      await this.launch(p, 'reconcile')
+    }
+  }
+}
+
+/** A policy as Harbor's API carries it: filters and trigger nested. */
+export function policyFilters(raw: unknown): PolicyFilter[] {
+  if (raw === undefined || raw === null) return []
+  if (!Array.isArray(raw)) throw new BerthError('BAD_REQUEST', 'filters must be a list')
+  return raw as PolicyFilter[]
+}
