@@ -155,6 +155,8 @@ describe('RemoteRegistry against the CNCF distribution registry', { skip: missin
     assert.equal(await reg.hasBlob('team/app', randomDigest()), false)
     assert.deepEqual(await reg.tags('no/such-repo'), [])
     await assertRejects(reg.openBlob('team/app', randomDigest()), 'BLOB_UNKNOWN', /blob unknown/)
+    await reg.ping()
+    assert.equal(await reg.instanceId(), null, 'not a Berth peer')
   })
 
   it('follows Link pagination of the catalog and of tag lists', TEST, async () => {
@@ -305,6 +307,7 @@ describe('RemoteRegistry against Berth (Bearer tokens)', { timeout: 120_000 }, (
   it('pushes (with the replication path header) and pulls an image through the token flow', TEST, async () => {
     const reg = remote({ chunkBytes: 16 * KiB })
     await reg.ping()
+    assert.match((await reg.instanceId()) ?? '', /^\S+$/, 'a Berth peer names itself')
     const img = image()
     await pushImage(reg, 'library/remote-app', 'v1', img, ['berth-a', 'berth-b'])
     await assertImage(reg, 'library/remote-app', 'v1', img)

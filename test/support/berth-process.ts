@@ -37,6 +37,8 @@ export type StartOptions = {
   args?: string[]
   /** Use this data dir (kept on stop) instead of a fresh temp dir (removed on stop). */
   dataDir?: string
+  /** Listen on this port (a server that comes back where its peers know it); default a free one. */
+  port?: number
   /** How long to wait for GET /v2/ (as admin) = 200; default 20 s. */
   readyTimeoutMs?: number
 }
@@ -92,9 +94,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
   if (!existsSync(cli)) throw new Error(`Berth is not built: ${cli} is missing (run npm run build)`)
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(cli, await freePort(), opts)
+      return await startOnce(cli, opts.port ?? (await freePort()), opts)
     } catch (e) {
-      if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e
+      if (attempt >= 3 || opts.port !== undefined || !String(e).includes('EADDRINUSE')) throw e
     }
   }
 }

@@ -179,6 +179,7 @@ export class RemoteRegistry implements RegistryEndpoint {
   }
 
   async *repositories(signal?: AbortSignal): AsyncIterable<string> {
+    if (this.dockerHub) throw new BerthError('UNSUPPORTED', 'Docker Hub has no catalog')
     try {
       for await (const page of this.pages(`/v2/_catalog?n=${this.pageSize}`, ['registry:catalog:*'], signal)) {
         const names = (page as { repositories?: unknown }).repositories
@@ -315,6 +316,10 @@ export class RemoteRegistry implements RegistryEndpoint {
     return { stream: this.throttled(stream), size }
   }
 
+  /**
+   * `onBytes` hears of the bytes the registry acknowledged, chunk by chunk; bytes sent again (a
+   * registry that dropped a broken upload session gets the blob anew) are counted again.
+   */
   async pushBlob(
     repository: string,
     digest: string,
@@ -409,7 +414,7 @@ export class RemoteRegistry implements RegistryEndpoint {
   }
 
   /**
-   * A Berth peer's instance id, the name it has on replication paths: `instance_id` of its
+   * A Berth peer's instance id, the name it has on replication paths: `berth_instance_id` of its
    * /api/v2.0/systeminfo (asked with the Basic credentials); null when it does not say.
    */
   async instanceId(signal?: AbortSignal): Promise<string | null> {
@@ -418,7 +423,7 @@ export class RemoteRegistry implements RegistryEndpoint {
     const res = await this.send({ method: 'GET', url: path, scopes: [], headers, signal, anonymous: true })
     if (res.statusCode === 404) return await this.discard(res, null)
     if (res.statusCode !== 200) throw await this.failure('GET', res, path)
-    const id = (this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `${this.origin}${path}`) as { instance_id?: unknown } | null)?.instance_id
+    const id = (this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `${this.origin}${path}`) as { berth_instance_id?: unknown } | null)?.berth_instance_id
     return typeof id === 'string' && id !== '' ? id : null
   }
 
@@ -530,8 +535,8 @@ export class RemoteRegistry implements RegistryEndpoint {
     const ociCode = typeof first?.code === 'string' ? (first.code as ErrorCode) : undefined
     const code = ociCode !== undefined && OCI_CODES.has(ociCode) ? ociCode : (STATUS_CODES[res.statusCode] ?? 'INTERNAL')
     const said = first === undefined ? '' : `: ${String(first.code)}${typeof first.message === 'string' && first.message !== '' ? `: ${first.message}` : ''}`
-    const path = new URL(url, this.origin).pathname
-    return new BerthError(code, `${method} ${this.origin}${path} answered ${res.statusCode}${said}`, { status: res.statusCode, errors })
+    const where = new URL(url, this.origin)
+    return new BerthError(code, `${method} ${where.origin}${where.pathname} answered ${res.statusCode}${said}`, { status: res.statusCode, errors })
   }
 
   /**
@@ -560,7 +565,7 @@ export class RemoteRegistry implements RegistryEndpoint {
       } catch (err) {
         if (call.signal?.aborted === true || isBerthError(err)) throw err
         if (!idempotent || ++failures > IDEMPOTENT_RETRIES) {
-          throw new BerthError('INTERNAL', `${call.method} ${this.origin}${url.pathname} failed: ${(err as Error).message}`, { status: null }, { cause: err })
+          throw new BerthError('INTERNAL', `${call.method} ${url.origin}${url.pathname} failed: ${(err as Error).message}`, { status: null }, { cause: err })
         }
         await sleep(backoff(failures), undefined, { signal: call.signal })
         continue
