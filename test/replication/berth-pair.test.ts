@@ -164,7 +164,57 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     assert.equal(tasks.filter((t: { dst_resource: string }) => t.dst_resource.startsWith('library/from-b')).length, 0, JSON.stringify(tasks))
   })
 
-  it('policies: validation, 409 for a second manual run, 412 for a registry in use', async () => {
+  it('a second manual run is refused while one is in progress; stop ends it and its tasks', async () => {
+    // Tags outside the to-b policy's v* filter, so only the policies of these tests move them.
+    await pushImage(onA, 'library/held', 'h1', 'held-1')
+    const res = await api(onA, 'POST', '/replication/policies', { name: 'held', dest_registry: { id: registryOfB }, trigger: { type: 'manual' }, filters: [{ type: 'name', value: 'library/held' }] })
+    const policy = idFrom(res)
+    // With the copy queue paused the execution stays in progress.
+    assert.equal((await api(onA, 'PUT', '/jobservice/queues/REPLICATION', { action: 'pause' })).statusCode, 200)
+    try {
+      const first = idFrom(await api(onA, 'POST', '/replication/executions', { policy_id: policy }))
+      await until('planned', async () => (await api(onA, 'GET', `/replication/executions/${first}`)).json().total === 1)
+      const second = await api(onA, 'POST', '/replication/executions', { policy_id: policy })
+      assert.equal(second.statusCode, 409, second.body)
+      assert.equal((await api(onA, 'PUT', `/replication/executions/${first}`)).statusCode, 200)
+      const e = (await api(onA, 'GET', `/replication/executions/${first}`)).json()
+      assert.deepEqual([e.status, e.stopped, e.in_progress], ['Stopped', 1, 0])
+      assert.equal((await api(onA, 'PUT', `/replication/executions/${first}`)).statusCode, 412, 'an ended execution cannot be stopped')
+    } finally {
+      await api(onA, 'PUT', '/jobservice/queues/REPLICATION', { action: 'resume' })
+    }
+    await sleep(500)
+    assert.equal(await served(onB, 'library/held', 'h1'), null, 'the stopped task never ran')
+  })
+
+  it('failed tasks run again on request, once the target is fixed', async () => {
+    const broken = idFrom(await api(onA, 'POST', '/registries', { name: 'b-later', type: 'berth', url: 'http://127.0.0.1:9', credential: { access_key: 'admin', access_secret: TEST_ADMIN_PASSWORD } }))
+    const img = await pushImage(onA, 'library/retry', 'r1', 'retry-1')
+    const policy = idFrom(await api(onA, 'POST', '/replication/policies', { name: 'retry', dest_registry: { id: broken }, trigger: { type: 'manual' }, filters: [{ type: 'name', value: 'library/retry' }] }))
+    const exec = idFrom(await api(onA, 'POST', '/replication/executions', { policy_id: policy }))
+    await until('failed', async () => (await api(onA, 'GET', `/replication/executions/${exec}`)).json().status === 'Failed')
+    assert.equal((await api(onA, 'GET', `/replication/executions/${exec}`)).json().failed, 1)
+    assert.equal((await api(onA, 'PUT', `/registries/${broken}`, { url: urlB })).statusCode, 200)
+    const retried = await api(onA, 'POST', `/replication/executions/${exec}/retry`)
+    assert.deepEqual(retried.json(), { retried: 1 })
+    await until('succeeded', async () => (await api(onA, 'GET', `/replication/executions/${exec}`)).json().status === 'Succeed')
+    assert.equal(await served(onB, 'library/retry', 'r1'), img.digest)
+  })
+
+  it('a scheduled policy runs by itself; with override off a different tag at the target is left alone', async () => {
+    const mine = await pushImage(onA, 'library/kept', 'k1', 'kept-a')
+    const theirs = await pushImage(onB, 'library/kept', 'k1', 'kept-b')
+    const policy = idFrom(await api(onA, 'POST', '/replication/policies', { name: 'cron', dest_registry: { id: registryOfB }, trigger: { type: 'scheduled', trigger_settings: { cron: '* * * * * *' } }, filters: [{ type: 'name', value: 'library/kept' }], override: false }))
+    await until('a scheduled execution', async () => (await api(onA, 'GET', `/replication/executions?policy_id=${policy}&trigger=scheduled&status=Succeed`)).json().length > 0)
+    assert.equal((await api(onA, 'PUT', `/replication/policies/${policy}`, { name: 'cron', dest_registry: { id: registryOfB }, trigger: { type: 'manual' }, filters: [{ type: 'name', value: 'library/kept' }], override: false })).statusCode, 200)
+    assert.equal(await served(onB, 'library/kept', 'k1'), theirs.digest)
+    assert.notEqual(mine.digest, theirs.digest)
+    const e = (await api(onA, 'GET', `/replication/executions?policy_id=${policy}&trigger=scheduled`)).json()[0]
+    const task = (await api(onA, 'GET', `/replication/executions/${e.id}/tasks`)).json()[0]
+    assert.match((await api(onA, 'GET', `/replication/executions/${e.id}/tasks/${task.id}/log`)).body, /override is off: left as it is/)
+  })
+
+  it('policies: validation, 409 for a taken name, 412 for a registry in use', async () => {
     const bad = [
       { name: 'x', src_registry: null, dest_registry: null, trigger: { type: 'manual' } },
       { name: 'x', dest_registry: { id: registryOfB }, trigger: { type: 'scheduled', trigger_settings: { cron: 'every day' } } },
@@ -175,7 +225,7 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     const codes = []
     for (const p of bad) codes.push((await api(onA, 'POST', '/replication/policies', p)).statusCode)
     assert.deepEqual(codes, [400, 400, 400, 400, 409])
-    assert.equal((await api(onA, 'GET', '/replication/policies')).json().length, 2)
+    assert.equal((await api(onA, 'GET', '/replication/policies')).json().length, 5)
     assert.equal((await api(onA, 'DELETE', `/registries/${registryOfB}`)).statusCode, 412)
     const one = await api(onA, 'GET', `/replication/policies/${pushPolicy}`)
     assert.deepEqual([one.json().src_registry.id, one.json().dest_registry.id, one.json().trigger.type], [0, registryOfB, 'event_based'])

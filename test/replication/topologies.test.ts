@@ -85,6 +85,29 @@ describe('a mesh of three Berth instances with event rules both ways', { timeout
   }))
 })
 
+describe('a hierarchy: HQ to a region to a branch', { timeout: 120_000 }, () => {
+  let sites: Instance[] = []
+
+  it('relays what HQ pushes down to the branch, and one master feeds two replicas', withLogs(() => sites, async () => {
+    sites = await Promise.all(['hq', 'region', 'branch', 'other-region'].map((n) => instance(n)))
+    const [hq, region, branch, otherRegion] = sites as [Instance, Instance, Instance, Instance]
+    await hq.replicateTo(region)
+    await hq.replicateTo(otherRegion)
+    await region.replicateTo(branch)
+    const img = randomImage('library/release', '1.0', [48 * KiB])
+    await push(hq, img)
+    await until('the release on every site', async () => {
+      for (const s of [region, branch, otherRegion]) if ((await s.digestOf(img.repo, img.tag)) !== img.manifestDigest) return false
+      return true
+    })
+    // Nothing flows up: the branch has no policy, the region none towards HQ.
+    const local = randomImage('library/branch-only', '1.0', [8 * KiB])
+    await push(branch, local)
+    await sleep(1_500)
+    for (const s of [hq, region]) assert.equal(await s.digestOf(local.repo, local.tag), null)
+  }))
+})
+
 describe('a target that was down', { timeout: 120_000 }, () => {
   let source: Instance | undefined
   let target: Instance | undefined
