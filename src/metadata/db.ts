@@ -34,6 +34,10 @@ export async function openDb(url: string, o: DbOptions = {}): Promise<Db> {
       types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } as any,
     })
     pool.on('error', () => {}) // an idle client dropped by the server is replaced on next use
+    // A client in use when the server drops it fails its query (the caller sees that error);
+    // the client's own 'error' event must not become an uncaught exception. The job workers
+    // keep clients busy, so a PostgreSQL restart almost always catches one in use.
+    pool.on('connect', (client) => client.on('error', () => {}))
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { kysely, dialect, close: () => kysely.destroy() }
   }
