@@ -83,16 +83,10 @@ describe('replication with the CNCF distribution registry', { timeout: 120_000, 
     const client = new RemoteRegistry({ url: registry.url, guard: new OutboundGuard({ allow: [], deny: [] }) })
     for (const b of img.blobs) await client.pushBlob(img.repo, b.digest, b.bytes.length, async () => Readable.from([b.bytes]))
     await client.putManifest(img.repo, img.tag, { digest: img.manifestDigest, mediaType: 'application/vnd.oci.image.manifest.v1+json', body: img.manifest })
-    const policy = await berth.create('/replication/policies', {
-      name: 'from-distribution',
-      src_registry: { id: registryId },
-      dest_registry: null,
-      dest_namespace: 'mirror',
-      dest_namespace_replace_count: 2,
-      trigger: { type: 'manual' },
-      filters: [{ type: 'name', value: 'team/**' }, { type: 'tag', value: 'v*' }],
-      enabled: true,
-    })
+    /** A manual pull policy from the distribution registry into `namespace`. */
+    const pull = (name: string, namespace: string, replaceCount: number, filters: Json[]) =>
+      berth.create('/replication/policies', { name, src_registry: { id: registryId }, dest_registry: null, dest_namespace: namespace, dest_namespace_replace_count: replaceCount, trigger: { type: 'manual' }, filters, enabled: true })
+    const policy = await pull('from-distribution', 'mirror', 2, [{ type: 'name', value: 'team/**' }, { type: 'tag', value: 'v*' }])
     const e = await run(policy)
     assert.deepEqual([e.status, e.total, e.succeed], ['Succeed', 1, 1], JSON.stringify(e))
     assert.equal(await berth.digestOf('mirror/cli', 'v3'), img.manifestDigest)
@@ -104,5 +98,9 @@ describe('replication with the CNCF distribution registry', { timeout: 120_000, 
     const tasks = (await berth.api('GET', `/replication/executions/${again.id}/tasks`)).json as Json[]
     const log = (await berth.api('GET', `/replication/executions/${again.id}/tasks/${tasks[0].id}/log`)).json as string
     assert.match(log, /already sha256:/)
+
+    // Named outright, a repository needs no catalog listing (Docker Hub has none).
+    const named = await pull('from-distribution-named', 'named', 1, [{ type: 'name', value: 'team/tools/cli' }])
+    assert.deepEqual([(await run(named)).status, await berth.digestOf('named/tools/cli', 'v3')], ['Succeed', img.manifestDigest])
   })
 })

@@ -6,6 +6,10 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createServer as createHttpsServer } from 'node:https'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isBerthError, type ErrorCode } from '../../src/lib/errors.js'
@@ -14,6 +18,7 @@ import { OutboundGuard } from '../../src/services/replication/outbound-guard.js'
 import { RemoteRegistry, type RemoteRegistryOptions } from '../../src/services/replication/remote-registry.js'
 import { missingTools, startBerth, type BerthProcess } from '../support/berth-process.js'
 import { startDistributionRegistry, type DistributionRegistry } from '../support/distribution-registry.js'
+import { selfSignedCertificate } from '../support/tls.js'
 
 const KiB = 1024
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
@@ -381,6 +386,24 @@ describe('RemoteRegistry against scripted servers', { timeout: 60_000 }, () => {
     res.writeHead(200, { 'content-type': OCI_MANIFEST, 'docker-content-digest': manifest.digest, 'content-length': manifest.body.length })
     res.end(manifest.body)
   }
+
+  it('verifies TLS certificates unless the registry is marked insecure', TEST, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-tls-'))
+    const { key, cert } = selfSignedCertificate(dir)
+    const server = createHttpsServer({ key, cert }, (req, res) => {
+      res.writeHead(req.url === '/v2/' ? 200 : 404, { 'content-type': 'application/json' })
+      res.end('{}')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await assert.rejects(new RemoteRegistry({ url, guard }).ping(), /certificate/i)
+      await new RemoteRegistry({ url, guard, insecure: true }).ping()
+    } finally {
+      server.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 
   it('fetches a Bearer token for the scope from the realm, reuses it until it expires', TEST, async () => {
     const tokenRequests: { url: URL; authorization: string | undefined }[] = []

@@ -1,4 +1,5 @@
 // Starts a real OpenLDAP slapd on loopback with its own config, seed data and StartTLS certificate, for LDAP suites.
+import { selfSignedCertificate } from './tls.js'
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -157,11 +158,7 @@ export async function startSlapd(): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-slapd-'))
   try {
     mkdirSync(join(dir, 'data'))
-    run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ])
+    selfSignedCertificate(dir)
     writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir))
     writeFileSync(join(dir, 'seed.ldif'), seedLdif())
     run(SLAPADD, ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'seed.ldif')])

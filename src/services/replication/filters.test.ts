@@ -1,7 +1,7 @@
 // Policy filters and destination names, as Harbor users write them.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { compileFilters, destinationRepository } from './filters.js'
+import { compileFilters, destinationRepository, literalRepositories } from './filters.js'
 
 describe('replication filters', () => {
   it('name globs: ** crosses path segments, * does not, {a,b} picks, ? is one character', () => {
@@ -40,6 +40,13 @@ describe('replication filters', () => {
     assert.throws(() => compileFilters([{ type: 'tag', value: 'v*', decoration: 'maybe' as 'matches' }]), /matches or excludes/)
     assert.throws(() => compileFilters([{ type: 'label', value: [1 as unknown as string] }]), /list of label names/)
     assert.throws(() => compileFilters([{ type: 'resource', value: 'chart' }]), /image or artifact/)
+  })
+
+  it('a policy that names its repositories outright needs no catalog', () => {
+    assert.deepEqual(literalRepositories([{ type: 'name', value: 'library/nginx' }, { type: 'tag', value: '1.*' }]), ['library/nginx'])
+    assert.equal(literalRepositories([{ type: 'name', value: 'library/*' }]), null)
+    assert.equal(literalRepositories([{ type: 'name', value: '{a,b}/web' }]), null)
+    assert.equal(literalRepositories([{ type: 'tag', value: 'v1' }]), null)
   })
 
   it("destination names follow Harbor's namespace and flattening levels", () => {

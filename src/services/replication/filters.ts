@@ -59,6 +59,18 @@ export function compileFilters(filters: readonly PolicyFilter[]): { matches(c: C
 }
 
 /**
+ * The repositories a policy names outright (name filters without glob characters), or null
+ * when it needs a listing: what a source without a catalog (Docker Hub) can still serve.
+ */
+export function literalRepositories(filters: readonly PolicyFilter[]): string[] | null {
+  const names = filters.filter((f) => f.type === 'name' && f.decoration !== 'excludes')
+  if (names.length === 0) return null
+  const values = names.map((f) => String(f.value))
+  if (values.some((v) => /[*?{}[\]!]/.test(v))) return null
+  return [...new Set(values)]
+}
+
+/**
  * Where a source repository lands. No namespace: the same name. With one, `replaceCount`
  * leading components are replaced by it (-1, Harbor's legacy mode: the project only; more than
  * there are: all but the last, "flatten all levels").

@@ -19,7 +19,7 @@ import { PermanentJobError, nextRun, type JobContext, type JobService } from '..
 import { EVENT_JOB, type RegistryEvent } from '../../events/outbox.js'
 import { requireSysadmin } from '../guards.js'
 import type { RegistryEndpoint } from './endpoint.js'
-import { compileFilters, destinationRepository } from './filters.js'
+import { compileFilters, destinationRepository, literalRepositories } from './filters.js'
 import { Copier } from './copier.js'
 import type { LocalRegistry } from './local-registry.js'
 import { OutboundGuard } from './outbound-guard.js'
@@ -472,7 +472,10 @@ export class ReplicationService {
       const { src, srcId, dstId } = await this.ends(p)
       const filters = compileFilters(p.filters)
       const planned: PlannedTask[] = []
-      for await (const repository of src.repositories(ctx.signal)) {
+      // A policy that names its repositories needs no catalog (Docker Hub has none).
+      const named = literalRepositories(p.filters)
+      if (named !== null) await ctx.log(`repositories from the name filter: ${named.join(', ')}`)
+      for await (const repository of named ?? src.repositories(ctx.signal)) {
         if (!filters.matchesRepository(repository)) continue
         const dstRepo = destinationRepository(repository, p.destNamespace, p.destNamespaceReplaceCount)
         for (const tag of await src.tags(repository, ctx.signal)) {
