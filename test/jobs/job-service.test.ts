@@ -230,7 +230,8 @@ for (const dialect of DIALECTS) {
       const rows = await db.kysely.selectFrom('jobs').select(['dedupe_key', 'state']).where('dedupe_key', 'like', 'schedule:%').execute()
       const slots = rows.map((r) => r.dedupe_key)
       assert.equal(new Set(slots).size, slots.length)
-      assert.ok(rows.length >= seconds - 1 && rows.length <= seconds + 1, `${rows.length} jobs in ${seconds} s`)
+      // One job per second that passed (a slot can fire late on a busy machine, never twice).
+      assert.ok(rows.length >= seconds - 2 && rows.length <= seconds + 1, `${rows.length} jobs in ${seconds} s`)
       assert.equal(
         [...runs.values()].every((n) => n === 1),
         true,
