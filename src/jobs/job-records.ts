@@ -113,6 +113,11 @@ export class ScheduleStore {
       .execute()
   }
 
+  async get(vendorType: string, vendorId: number): Promise<Schedule | null> {
+    const r = await this.db.selectFrom('schedules').selectAll().where('vendor_type', '=', vendorType).where('vendor_id', '=', vendorId).executeTakeFirst()
+    return r === undefined ? null : scheduleOf(r)
+  }
+
   async remove(vendorType: string, vendorId: number): Promise<void> {
     await this.db.deleteFrom('schedules').where('vendor_type', '=', vendorType).where('vendor_id', '=', vendorId).execute()
   }

@@ -134,7 +134,12 @@ export class JobService {
   /** Sets or clears a type's schedule (cron), e.g. a replication policy's. */
   async schedule(vendorType: string, vendorId: number, cron: string | null, jobType: string, payload: unknown): Promise<void> {
     if (cron === null || cron === '') return this.schedules.remove(vendorType, vendorId)
-    await this.schedules.put({ vendorType, vendorId, cron, jobType, payload, nextAt: nextRun(cron) })
+    const next = nextRun(cron)
+    // The same schedule set again (every node does at start-up) keeps its next run: a rolling
+    // restart must not keep pushing a 15-minute schedule into the future.
+    const existing = await this.schedules.get(vendorType, vendorId)
+    if (existing !== null && existing.cron === cron && existing.jobType === jobType && JSON.stringify(existing.payload) === JSON.stringify(payload ?? null)) return
+    await this.schedules.put({ vendorType, vendorId, cron, jobType, payload, nextAt: next })
   }
 
   /** Starts the workers, the schedule ticker and the pool heartbeat. */

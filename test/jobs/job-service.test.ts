@@ -239,6 +239,19 @@ for (const dialect of DIALECTS) {
       assert.throws(() => nextRun('not a cron'), /invalid cron expression/)
     })
 
+    it('a schedule set again unchanged (a node starting) keeps its next run; changed, it moves', async () => {
+      const a = node()
+      const b = node()
+      await a.schedule('TEST', 2, '0 0 0 1 1 *', 'ok', null)
+      const first = (await a.schedules.get('TEST', 2))!.nextAt
+      await db.kysely.updateTable('schedules').set({ next_at: '2000-01-01T00:00:00.000Z' }).where('vendor_id', '=', 2).execute()
+      await b.schedule('TEST', 2, '0 0 0 1 1 *', 'ok', null)
+      assert.equal((await a.schedules.get('TEST', 2))!.nextAt, '2000-01-01T00:00:00.000Z')
+      await b.schedule('TEST', 2, '0 0 0 2 1 *', 'ok', null)
+      assert.notEqual((await a.schedules.get('TEST', 2))!.nextAt, first)
+      await a.schedule('TEST', 2, null, 'ok', null)
+    })
+
     it('a job enqueued in a transaction that rolls back never exists', async () => {
       const s = node()
       const before = await db.kysely.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
