@@ -21,6 +21,3 @@ export interface Outbox {
   /** Call after the commit: the consumers start now rather than at their next poll. */
   committed(): void
 }
-
-/** For code paths that run without consumers (tools, tests of one layer). */
-export const NO_OUTBOX: Outbox = { record: async () => {}, committed: () => {} }

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
-import { applyQuery, type Fields, type ListQuery, type Listed } from './list-query.js'
+import { applyQuery, containing, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface RepositoryDetail {
   id: number
@@ -163,7 +163,7 @@ export class CatalogStore {
           selectFrom('tags as t')
             .select('t.id')
             .whereRef('t.artifact_id', '=', 'a.id')
-            .where(tagCondition.op === 'eq' ? sql<boolean>`t.name = ${value}` : sql<boolean>`t.name like ${`%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`),
+            .where(tagCondition.op === 'eq' ? sql<boolean>`t.name = ${value}` : containing('t.name', value)),
         ),
       )
     }

@@ -2,7 +2,7 @@
 // per-resource allowlist that maps each public key to one column, so neither a filter nor a
 // sort can name a column that is not on the list (secrets are never on it), and values are
 // always bound parameters.
-import { sql, type SelectQueryBuilder } from 'kysely'
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 
 export type Condition =
@@ -61,9 +61,9 @@ function typed(f: Field, key: string, raw: string): string | number {
   }
 }
 
-/** Escapes LIKE wildcards so a fuzzy match is a plain substring match. */
-function likePattern(value: string): string {
-  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+/** `column` contains `value` as a plain substring: LIKE wildcards in it are escaped and match themselves. */
+export function containing(column: string, value: string): RawBuilder<boolean> {
+  return sql<boolean>`${sql.ref(column)} like ${`%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
 }
 
 /** Applies the conditions and sort of `q` to a query; the caller pages it. */
@@ -80,7 +80,7 @@ export function applyQuery<DB, TB extends keyof DB, O>(
     if (c.op === 'eq') out = out.where(sql<boolean>`${col} = ${typed(f, c.key, c.value)}`)
     else if (c.op === 'fuzzy') {
       if (f.type !== undefined && f.type !== 'text') throw new BerthError('BAD_REQUEST', `${c.key} does not support fuzzy match`)
-      out = out.where(sql<boolean>`${col} like ${likePattern(c.value)} escape '\\'`)
+      out = out.where(containing(f.column, c.value))
     } else if (c.op === 'range') {
       if (c.from !== undefined) out = out.where(sql<boolean>`${col} >= ${typed(f, c.key, c.from)}`)
       if (c.to !== undefined) out = out.where(sql<boolean>`${col} <= ${typed(f, c.key, c.to)}`)

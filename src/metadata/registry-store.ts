@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, RegistryTable } from './schema.js'
 import { nowIso } from './stores.js'
+import { containing } from './list-query.js'
 
 export interface RegistryRow {
   id: number
@@ -79,7 +80,7 @@ export class RegistryStore {
     const rows = await this.db
       .selectFrom('registries')
       .selectAll()
-      .$if(name !== undefined && name !== '', (q) => q.where('name', 'like', `%${name!.replace(/[\\%_]/g, '')}%`))
+      .$if(name !== undefined && name !== '', (q) => q.where(containing('name', name!)))
       .orderBy('id')
       .execute()
     return rows.map(rowOf)

@@ -17,6 +17,7 @@ import type { SharedState } from '../cache/shared-state.js'
 import type { ProjectRef, ProjectService } from './project-service.js'
 import type { SettingsService } from './settings-service.js'
 import { requireSignedIn, requireSysadmin } from './guards.js'
+import { containing } from '../metadata/list-query.js'
 
 export const VERSION = '0.1.0'
 
@@ -155,7 +156,7 @@ export class SystemService {
       .selectFrom('repositories as r')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
       .select(['r.id', 'r.name', 'r.pull_count', 'p.id as project_id', 'p.name as project_name', 'p.public'])
-      .where(sql<boolean>`r.name like ${`%${fragment.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`)
+      .where(containing('r.name', fragment))
       .where('p.deleted', '=', 0)
       .orderBy('r.name')
       .limit(SEARCH_LIMIT)

@@ -6,14 +6,9 @@ import { BerthError } from '../../src/lib/errors.js'
 import { RedisState } from '../../src/cache/redis-state.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { REDIS_URL, redisSkip, startPrivateRedis, testPrefix, type PrivateRedis } from '../support/redis.js'
+import { waitUntil } from '../support/until.js'
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const until = (what: string, fn: () => boolean | Promise<boolean>, ms = 8_000) => waitUntil(what, fn, { timeoutMs: ms, everyMs: 50 })
 
 function conformance(name: string, open: () => Promise<SharedState[]>) {
   describe(`shared state: ${name}`, () => {

@@ -11,16 +11,11 @@ import { MemoryState } from '../../src/cache/shared-state.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { JobService, PermanentJobError, nextRun, type JobContext, type JobServiceOptions } from '../../src/jobs/job-service.js'
 import { DIALECTS, createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
+import { waitUntil } from '../support/until.js'
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-async function until(what: string, fn: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
+const until = (what: string, fn: () => Promise<boolean> | boolean, ms = 10_000) => waitUntil(what, fn, { timeoutMs: ms, everyMs: 25 })
 
 for (const dialect of DIALECTS) {
   describe(`job service on ${dialect}`, await dialectSkip(dialect), () => {

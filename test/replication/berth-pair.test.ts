@@ -6,17 +6,12 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, createTestBerth, type TestBerth } from '../support/berth-app.js'
 import { pushImage, pushManifest, indexText, withAuthorization, OCI_INDEX, OCI_MANIFEST, manifestText, descriptorOf, pushBlob, sha256, type App } from '../../src/http/oci/oci-test-support.js'
+import { waitUntil } from '../support/until.js'
 
 const API = '/api/v2.0'
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
+const until = (what: string, fn: () => Promise<boolean>, ms = 20_000) => waitUntil(what, fn, { timeoutMs: ms, everyMs: 50 })
 
 async function served(app: App, repo: string, ref: string): Promise<string | null> {
   const res = await app.inject({ method: 'HEAD', url: `/v2/${repo}/manifests/${ref}`, headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` } })

@@ -3,16 +3,9 @@
 import assert from 'node:assert/strict'
 import { E2E_ADMIN_PASSWORD, type BerthProcess } from './berth-process.js'
 import { getManifest, pushRaw, sha256, type RawImage } from './raw-images.js'
+import { waitUntil } from './until.js'
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-export async function until(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(200)
-  }
-}
+export const until = (what: string, fn: () => Promise<boolean>, ms = 60_000) => waitUntil(what, fn, { timeoutMs: ms, everyMs: 200 })
 
 /** Settings every instance of these tests runs with: quick leases, retries and reconciliation. */
 export const FAST = {

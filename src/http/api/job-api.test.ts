@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { ADMIN_AUTH, basicAuth, createTestBerth, type TestBerth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { assertError, assertStatus, totalOf } from './api-test-support.js'
+import { waitUntil } from '../../../test/support/until.js'
 
 const BASE = '/api/v2.0'
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -21,13 +22,7 @@ for (const dialect of DIALECTS) {
       berth.app.inject({ method, url: `${BASE}${url}`, headers: auth === null ? {} : { authorization: auth }, ...(payload === undefined ? {} : { payload: payload as object }) })
 
     const stateOf = async (id: number) => (await berth.jobs.jobs.get(id))!.state
-    const until = async (what: string, fn: () => Promise<boolean>) => {
-      const end = Date.now() + 10_000
-      while (!(await fn())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-        await sleep(25)
-      }
-    }
+    const until = (what: string, fn: () => Promise<boolean>) => waitUntil(what, fn, { timeoutMs: 10_000, everyMs: 25 })
 
     before(async () => {
       berth = await createTestBerth(dialect, { jobs: { workers: 2, lease_seconds: 5 } })

@@ -41,30 +41,19 @@ const RegistryBody = Type.Object(
   },
   { additionalProperties: true },
 )
+/** Harbor's flat registry fields, shared by RegistryUpdate and RegistryPing. */
+const FlatRegistry = {
+  url: Type.Optional(Type.String({ maxLength: 2048 })),
+  credential_type: Type.Optional(Type.String({ maxLength: 64 })),
+  access_key: Type.Optional(Type.String({ maxLength: 1024 })),
+  access_secret: Type.Optional(Type.String({ maxLength: 8192 })),
+  insecure: Type.Optional(Type.Boolean()),
+}
 const RegistryUpdateBody = Type.Object(
-  {
-    name: Type.Optional(Type.String({ maxLength: 255 })),
-    description: Type.Optional(Type.String({ maxLength: 1024 })),
-    url: Type.Optional(Type.String({ maxLength: 2048 })),
-    credential_type: Type.Optional(Type.String({ maxLength: 64 })),
-    access_key: Type.Optional(Type.String({ maxLength: 1024 })),
-    access_secret: Type.Optional(Type.String({ maxLength: 8192 })),
-    insecure: Type.Optional(Type.Boolean()),
-  },
+  { name: Type.Optional(Type.String({ maxLength: 255 })), description: Type.Optional(Type.String({ maxLength: 1024 })), ...FlatRegistry },
   { additionalProperties: true },
 )
-const PingBody = Type.Object(
-  {
-    id: Type.Optional(Type.Integer()),
-    type: Type.Optional(Type.String({ maxLength: 64 })),
-    url: Type.Optional(Type.String({ maxLength: 2048 })),
-    credential_type: Type.Optional(Type.String({ maxLength: 64 })),
-    access_key: Type.Optional(Type.String({ maxLength: 1024 })),
-    access_secret: Type.Optional(Type.String({ maxLength: 8192 })),
-    insecure: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: true },
-)
+const PingBody = Type.Object({ id: Type.Optional(Type.Integer()), type: Type.Optional(Type.String({ maxLength: 64 })), ...FlatRegistry }, { additionalProperties: true })
 const RegistryInfoJson = Type.Object({
   type: Type.String(),
   description: Type.String(),

@@ -3,6 +3,7 @@
 // name and on every address it resolves to, so a name that re-resolves (DNS rebinding) cannot
 // slip past a check made earlier.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { lookup as resolveAll } from 'node:dns/promises'
 import { BlockList, isIP, type LookupFunction } from 'node:net'
 import { Agent, buildConnector } from 'undici'
 import { BerthError } from '../../lib/errors.js'
@@ -91,6 +92,17 @@ export class OutboundGuard {
     const name = normalizeHost(host)
     const why = this.nameRefusal(name) ?? this.addressRefusal(name, addresses)
     if (why !== null) throw refused(host, why)
+  }
+
+  /**
+   * Checks a URL before it is stored (a registry's): its host by name and by the addresses it
+   * resolves to now (a name that does not resolve yet is judged by its name alone). Connections
+   * are checked again when they are made.
+   */
+  async checkUrl(url: string): Promise<void> {
+    const host = normalizeHost(new URL(url).hostname)
+    const addresses = isIP(host) !== 0 ? [host] : (await resolveAll(host, { all: true }).catch(() => [])).map((a) => a.address)
+    this.check(host, addresses)
   }
 
   /** What the name alone is refused for (checked before it is resolved), or null. */

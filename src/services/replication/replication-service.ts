@@ -5,8 +5,6 @@
 // itself. Loops are cut by the replication path: every copy carries the Berth instances it went
 // through, and no instance sends content to one already on its path; a copy that changes
 // nothing at the target raises no event there.
-import { lookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
 import { BerthError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import type { Caller } from '../../auth/identity.js'
@@ -135,18 +133,9 @@ export class ReplicationService {
   async createRegistry(caller: Caller, r: RegistryInput): Promise<number> {
     requireSysadmin(caller)
     const f = this.checkRegistry(r)
-    await this.guardHost(f.url)
+    await this.o.guard.checkUrl(f.url)
     if ((await this.o.stores.registries.getByName(f.name)) !== null) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
     return this.o.stores.registries.create(f)
-  }
-
-  /** Refuses a registry URL the outbound rules forbid, by name and by the addresses it resolves to now (checked again on every connection). */
-  private async guardHost(url: string): Promise<void> {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-    let addresses: string[] = []
-    if (isIP(host) !== 0) addresses = [host]
-    else addresses = (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address)
-    this.o.guard.check(host, addresses)
   }
 
   async listRegistries(caller: Caller, name?: string): Promise<RegistryRow[]> {
@@ -173,7 +162,7 @@ export class ReplicationService {
       credential: { type: u.credential_type ?? current.credentialType, access_key: u.access_key ?? current.accessKey, access_secret: keepSecret ? '' : u.access_secret },
       insecure: u.insecure ?? current.insecure,
     })
-    await this.guardHost(f.url)
+    await this.o.guard.checkUrl(f.url)
     const other = await this.o.stores.registries.getByName(f.name)
     if (other !== null && other.id !== id) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
     await this.o.stores.registries.update(id, { ...f, sealedSecret: keepSecret ? current.sealedSecret : f.sealedSecret })
@@ -526,9 +515,8 @@ export class ReplicationService {
 
   /** Ends an execution whose tasks have all ended. */
   private async settle(executionId: number): Promise<void> {
-    if ((await this.o.stores.tasks.unfinished(executionId)).length > 0) return
     const e = await this.o.stores.executions.get(executionId)
-    if (e === null || e.status !== 'InProgress') return
+    if (e === null || e.status !== 'InProgress' || e.counts.inProgress > 0) return
     const status = e.counts.failed > 0 ? 'Failed' : e.counts.stopped > 0 ? 'Stopped' : 'Succeed'
     await this.o.stores.executions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : '')
   }
