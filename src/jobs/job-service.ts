@@ -196,12 +196,7 @@ export class JobService {
     while (!this.stopping) {
       let job: Job | null = null
       try {
-        const paused = new Set(await this.queues.paused())
-        job = await this.jobs.claim(
-          this.registeredTypes.filter((t) => !paused.has(t)),
-          slot,
-          this.o.leaseMs,
-        )
+        job = await this.jobs.claim(this.registeredTypes, slot, this.o.leaseMs)
       } catch (err) {
         this.o.log.warn({ err }, 'claiming a job failed')
       }

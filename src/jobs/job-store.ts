@@ -97,7 +97,7 @@ export class JobStore {
     return Number(existing.id)
   }
 
-  /** Claims the next due job of one of `types` for `owner` until `now + leaseMs`, counting an attempt. */
+  /** Claims the next due job of one of `types` whose queue is not paused, for `owner` until `now + leaseMs`, counting an attempt. */
   async claim(types: readonly string[], owner: string, leaseMs: number, now = new Date()): Promise<Job | null> {
     if (types.length === 0) return null
     const at = now.toISOString()
@@ -106,6 +106,7 @@ export class JobStore {
       .select('id')
       .where(due(at))
       .where('type', 'in', types)
+      .where('type', 'not in', this.db.selectFrom('job_queues').select('type').where('paused', '=', 1))
       .orderBy('run_at')
       .orderBy('id')
       .limit(1)

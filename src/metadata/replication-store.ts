@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, ReplicationExecutionTable, ReplicationPolicyTable, ReplicationTaskTable } from './schema.js'
 import { nowIso } from './stores.js'
+import { containing } from './list-query.js'
 
 export interface PolicyFilter {
   type: 'name' | 'tag' | 'label' | 'resource'
@@ -101,7 +102,7 @@ export class PolicyStore {
     const rows = await this.db
       .selectFrom('replication_policies')
       .selectAll()
-      .$if(name !== undefined && name !== '', (q) => q.where('name', 'like', `%${name!.replace(/[\\%_]/g, '')}%`))
+      .$if(name !== undefined && name !== '', (q) => q.where(containing('name', name!)))
       .orderBy('id')
       .execute()
     return rows.map(policyOf)
@@ -208,17 +209,26 @@ export class ExecutionStore {
   }
 
   async get(id: number): Promise<Execution | null> {
-    return (await this.list({ id }, 0, 1)).items[0] ?? null
+    return (await this.rows(this.filtered({ id }), 0, 1))[0] ?? null
   }
 
-  async list(f: { id?: number; policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
-    const base = this.db
+  async list(f: { policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
+    const base = this.filtered(f)
+    const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+    return { total: Number(total.n), items: await this.rows(base, offset, limit) }
+  }
+
+  private filtered(f: { id?: number; policyId?: number; status?: string; trigger?: string }) {
+    return this.db
       .selectFrom('replication_executions as e')
       .$if(f.id !== undefined, (q) => q.where('e.id', '=', f.id!))
       .$if(f.policyId !== undefined, (q) => q.where('e.policy_id', '=', f.policyId!))
       .$if(f.status !== undefined, (q) => q.where('e.status', '=', f.status!))
       .$if(f.trigger !== undefined, (q) => q.where('e.trigger', '=', f.trigger!))
-    const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+  }
+
+  /** Executions of a filtered query, newest first, with their task counts. */
+  private async rows(base: ReturnType<ExecutionStore['filtered']>, offset: number, limit: number): Promise<Execution[]> {
     const count = (status: string | null) =>
       sql<string>`(select count(*) from replication_tasks t where t.execution_id = e.id${status === null ? sql`` : sql` and t.status = ${status}`})`
     const rows = await base
@@ -234,19 +244,16 @@ export class ExecutionStore {
       .offset(offset)
       .limit(limit)
       .execute()
-    return {
-      total: Number(total.n),
-      items: rows.map((r: Selectable<ReplicationExecutionTable> & Record<'total' | 'failed' | 'succeed' | 'in_progress' | 'stopped', string>) => ({
-        id: Number(r.id),
-        policyId: Number(r.policy_id),
-        status: r.status as ExecutionStatus,
-        statusText: r.status_text,
-        trigger: r.trigger,
-        startTime: r.start_time,
-        endTime: r.end_time,
-        counts: { total: Number(r.total), failed: Number(r.failed), succeed: Number(r.succeed), inProgress: Number(r.in_progress), stopped: Number(r.stopped) },
-      })),
-    }
+    return rows.map((r: Selectable<ReplicationExecutionTable> & Record<'total' | 'failed' | 'succeed' | 'in_progress' | 'stopped', string>) => ({
+      id: Number(r.id),
+      policyId: Number(r.policy_id),
+      status: r.status as ExecutionStatus,
+      statusText: r.status_text,
+      trigger: r.trigger,
+      startTime: r.start_time,
+      endTime: r.end_time,
+      counts: { total: Number(r.total), failed: Number(r.failed), succeed: Number(r.succeed), inProgress: Number(r.in_progress), stopped: Number(r.stopped) },
+    }))
   }
 
   /** Ends an execution that is still in progress; false when it had already ended. */

@@ -121,15 +121,21 @@ export class ManifestService {
   /** A manifest with its exact bytes: from this process, the shared cache, or storage. */
   async get(repository: RepoName, ref: Reference): Promise<ManifestInfo & { body: Buffer }> {
     const m = await this.stat(repository, ref)
-    let body = this.bytes.get(m.digest) ?? (await this.ctx.deps.shared.cache.get(`manifest:${m.digest}`)) ?? undefined
+    let body = this.bytes.get(m.digest)
     if (body === undefined) {
-      const chunks: Buffer[] = []
-      for await (const c of await this.ctx.deps.blobs.open(m.digest)) chunks.push(c as Buffer)
-      body = Buffer.concat(chunks)
-      if (body.length <= SHARED_BYTES_MAX) await this.ctx.deps.shared.cache.set(`manifest:${m.digest}`, body, BYTES_TTL_MS)
+      body = (await this.ctx.deps.shared.cache.get(`manifest:${m.digest}`)) ?? (await this.readStored(m.digest))
+      this.bytes.set(m.digest, body)
     }
-    this.bytes.set(m.digest, body)
     return { ...m, body }
+  }
+
+  /** Manifest bytes from storage, kept in the shared cache for the other nodes. */
+  private async readStored(digest: Digest): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const c of await this.ctx.deps.blobs.open(digest)) chunks.push(c as Buffer)
+    const body = Buffer.concat(chunks)
+    if (body.length <= SHARED_BYTES_MAX) await this.ctx.deps.shared.cache.set(`manifest:${digest}`, body, BYTES_TTL_MS)
+    return body
   }
 
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
