@@ -641,6 +641,10 @@ async function main(): Promise<void> {
     await import('./listing.js')
     return
   }
+  if (process.argv[2] === 'login-flood') {
+    await import('./login-flood.js')
+    return
+  }
   const o = parseOptions(process.argv.slice(2))
   process.on('exit', cleanup)
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

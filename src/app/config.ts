@@ -104,6 +104,8 @@ export const ConfigSchema = Type.Object(
         session_ttl_minutes: Type.Integer({ default: 60, minimum: 1, maximum: 10080, description: 'idle lifetime of console sessions in minutes' }),
         max_failed_logins: Type.Integer({ default: 5, minimum: 1, maximum: 1000, description: 'failed logins of one user before a temporary lockout' }),
         lockout_minutes: Type.Integer({ default: 15, minimum: 1, maximum: 1440, description: 'how long a locked-out user is refused' }),
+        hash_concurrency: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: 'password hashes run at once (each takes a core and 32 MiB); 0: half the cores, at least 1' }),
+        hash_queue: Type.Integer({ default: 64, minimum: 0, maximum: 10000, description: 'password checks that may wait for a hash; past that logins get 429 with Retry-After' }),
         ldap: Type.Object(
           {
             url: Type.String({ default: '', pattern: '^(ldaps?://\\S+)?$', expected: 'an ldap:// or ldaps:// URL, or empty' }),

@@ -1,6 +1,7 @@
 // Composition of the use cases from configuration: database (migrated), secrets, identity,
 // storage and the services. The HTTP server and the admin CLI both start from here.
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { createLogger, type Logger } from '../lib/logger.js'
 import { openDb, migrate } from '../metadata/db.js'
 import type { Db } from '../metadata/schema.js'
@@ -32,6 +33,7 @@ import { TokenService } from '../auth/token-service.js'
 import { sharedSecret } from '../auth/shared-secrets.js'
 import { Sessions } from '../auth/sessions.js'
 import { LoginGuard } from '../auth/login-guard.js'
+import { Passwords } from '../auth/password.js'
 import { Authenticator } from '../auth/authenticator.js'
 import { AccessController } from '../auth/access.js'
 import type { Directory } from '../auth/identity.js'
@@ -131,7 +133,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     directory = new LdapDirectory(config.auth.ldap, log)
   }
   const access = new AccessController(stores)
+  const passwords = new Passwords({
+    concurrency: config.auth.hash_concurrency > 0 ? config.auth.hash_concurrency : Math.max(1, Math.floor(availableParallelism() / 2)),
+    maxQueued: config.auth.hash_queue,
+  })
   const authenticator = new Authenticator({
+    passwords,
     stores,
     mode: config.auth.mode,
     ...(directory !== undefined ? { directory } : {}),
@@ -201,7 +208,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     replication,
     instanceId,
     manifestService,
-    users: new UserService({ stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', changed }),
+    users: new UserService({ stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, changed }),
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),

@@ -8,7 +8,7 @@ import type { Stores } from '../metadata/stores.js'
 import type { User } from '../metadata/user-store.js'
 import type { Robot } from '../metadata/robot-store.js'
 import { normaliseDn, type Directory, type Principal, type RobotPrincipal, type UserPrincipal } from './identity.js'
-import { hashPassword, verifyPassword } from './password.js'
+import type { Passwords } from './password.js'
 import { LoginGuard } from './login-guard.js'
 import { ADMIN } from './admin-user.js'
 
@@ -26,6 +26,8 @@ export interface AuthenticatorOptions {
   mode: AuthMode
   directory?: Directory
   guard: LoginGuard
+  /** Password hashing with its own bounded capacity. */
+  passwords: Passwords
   /** Called for every login attempt that reached a password check (for the audit log). */
   onLogin?: (e: LoginEvent) => void
   cacheMs?: number
@@ -47,9 +49,6 @@ function sameHash(a: string, b: string): boolean {
   const y = Buffer.from(b, 'hex')
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y)
 }
-
-/** A hash no password matches, checked for unknown users so that they take as long as known ones. */
-let decoyHash: Promise<string> | undefined
 
 export function userPrincipal(u: Pick<User, 'id' | 'username' | 'sysadmin'>, groups: string[] = [], admin = false): UserPrincipal {
   return { kind: 'user', userId: u.id, username: u.username, sysadmin: u.sysadmin || admin, groups }
@@ -83,27 +82,46 @@ export class Authenticator {
 
   /**
    * Checks a user name and password (or a robot name and secret). UNAUTHORIZED when they are
-   * wrong, TOOMANYREQUESTS while the name or address is locked out.
+   * wrong, TOOMANYREQUESTS while the name or address is locked out, has too many checks in
+   * flight, or the password hashing queue is full.
    */
   async login(username: string, password: string, address: string): Promise<Principal> {
     // The lockout comes first: a remembered login must not get around it.
-    const wait = await this.o.guard.retryAfterMs(username, address)
-    if (wait > 0) {
-      throw new BerthError('TOOMANYREQUESTS', 'too many failed logins; try again later', { retryAfterSeconds: Math.ceil(wait / 1000) })
-    }
+    await this.o.guard.check(username, address)
     const key = createHash('sha256').update(`${username}\0${password}`).digest('base64url')
     const hit = this.cache.get(key)
     if (hit !== undefined && hit.until > this.now) return hit.principal
-    const principal = await this.check(username, password)
+    const principal = await this.counted(username, address, () => this.check(username, password, address))
     // For a failed attempt the kind is a label in the audit log only, never a permission.
     this.o.onLogin?.({ kind: principal?.kind ?? (username.startsWith('robot$') ? 'robot' : 'user'), username, address, ok: principal !== null })
-    if (principal === null) {
-      await this.o.guard.failed(username, address)
-      throw new BerthError('UNAUTHORIZED', 'invalid username or password')
-    }
-    await this.o.guard.succeeded(username)
+    if (principal === null) throw new BerthError('UNAUTHORIZED', 'invalid username or password')
     this.cache.set(key, { principal, until: this.now + (this.o.cacheMs ?? 30_000) })
     return principal
+  }
+
+  /**
+   * Checks a signed-in user's current password (before a change of password): counted by the
+   * login guard like a login, so a stolen session cannot try passwords without limit.
+   */
+  async confirmPassword(user: Pick<User, 'username' | 'passwordHash'>, password: string, address: string): Promise<boolean> {
+    return this.counted(user.username, address, async () => password !== '' && (await this.o.passwords.verify(password, user.passwordHash, address)))
+  }
+
+  /**
+   * Runs one password check under a reserved login attempt: a falsy answer is a failure, a
+   * truthy one a success, and an error (directory down, hashing queue full) counts as neither.
+   */
+  private async counted<T>(username: string, address: string, check: () => Promise<T>): Promise<T> {
+    const attempt = await this.o.guard.begin(username, address)
+    let result: T
+    try {
+      result = await check()
+    } catch (err) {
+      await attempt.abandoned()
+      throw err
+    }
+    await (result ? attempt.succeeded() : attempt.failed())
+    return result
   }
 
   /** Forgets cached credentials, after a password, role or robot change. */
@@ -111,21 +129,26 @@ export class Authenticator {
     this.cache.clear()
   }
 
-  private async check(username: string, password: string): Promise<Principal | null> {
+  /**
+   * Every failed check of a well-formed login costs one password hash, whether the name is a
+   * user, a robot (whose generated secret is checked with a fast hash) or nothing at all, so the
+   * time of a failure does not tell which names exist.
+   */
+  private async check(username: string, password: string, address: string): Promise<Principal | null> {
     if (username === '' || password === '' || username.length > 255 || password.length > 1024) return null
     const robot = await this.o.stores.robots.getByName(username)
     if (robot !== null) {
-      if (!sameHash(robotSecretHash(password), robot.secretHash) || robotProblem(robot, this.now) !== null) return null
-      return robotPrincipal(robot)
+      if (sameHash(robotSecretHash(password), robot.secretHash) && robotProblem(robot, this.now) === null) return robotPrincipal(robot)
+      await this.o.passwords.decoyCheck(password, address)
+      return null
     }
     if (this.o.mode === 'ldap_auth' && username !== ADMIN) return this.checkLdap(username, password)
     const user = await this.o.stores.users.get(username)
     if (user === null || user.ldapDn !== null) {
-      decoyHash ??= hashPassword(randomBytes(16).toString('hex'))
-      await verifyPassword(password, await decoyHash)
+      await this.o.passwords.decoyCheck(password, address)
       return null
     }
-    return (await verifyPassword(password, user.passwordHash)) ? userPrincipal(user) : null
+    return (await this.o.passwords.verify(password, user.passwordHash, address)) ? userPrincipal(user) : null
   }
 
   /** LDAP users are mirrored into the users table on first login, so they can be members and own things. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { syncBuiltinESMExports } from 'node:module'
 import { describe, it, mock, before, after } from 'node:test'
-import { hashPassword, verifyPassword } from './password.js'
+import { hashPassword, Passwords, verifyPassword } from './password.js'
 import { Sessions } from './sessions.js'
 import { Authenticator } from './authenticator.js'
 import { LoginGuard } from './login-guard.js'
@@ -63,7 +63,7 @@ describe('constant-time compares', () => {
     const robots = new RobotService({ stores, access, projects: new ProjectService({ stores, access, audit }), audit })
     await stores.projects.ensure('library', true)
     const { robot, secret } = await robots.create(admin, { name: 'ct', level: 'system', duration: -1, permissions: [{ kind: 'project', namespace: '*', access: [{ resource: 'repository', action: 'pull' }] }] })
-    const auth = new Authenticator({ stores, mode: 'db_auth', guard: new LoginGuard({ counters: new MemoryState().counters, maxFailures: 100, lockoutMs: 1000 }) })
+    const auth = new Authenticator({ stores, mode: 'db_auth', passwords: new Passwords({ concurrency: 1, maxQueued: 10 }), guard: new LoginGuard({ counters: new MemoryState().counters, maxFailures: 100, lockoutMs: 1000 }) })
     assert.ok((await timingSafeCalls(() => auth.login(robot.name, secret, '127.0.0.1'))) >= 1)
     assert.ok((await timingSafeCalls(() => auth.login(robot.name, 'not-the-secret', '127.0.0.2').catch(() => undefined))) >= 1)
     assert.ok((await timingSafeCalls(() => auth.login('nobody-at-all', 'Some-Passw0rd', '127.0.0.3').catch(() => undefined))) >= 1)

@@ -1,5 +1,7 @@
 // Password hashing (scrypt, memory-hard), constant-time verification, and Harbor's password policy.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { FairLimiter } from '../lib/fair-limiter.js'
+import { BerthError } from '../lib/errors.js'
 
 const scrypt = (password: string, salt: Buffer, length: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, length, options, (err, key) => (err ? reject(err) : resolve(key))))
@@ -26,6 +28,50 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (![N, r, p].every(Number.isSafeInteger) || expected.length === 0) return false
   const actual = await scrypt(password, salt, expected.length, { N, r, p, maxmem })
   return timingSafeEqual(actual, expected)
+}
+
+export interface PasswordsOptions {
+  /** Hashes that may run at once (each takes a libuv thread, a core and 32 MiB while it runs). */
+  concurrency: number
+  /** Hashes that may wait; past that a request is refused with TOOMANYREQUESTS (429, Retry-After). */
+  maxQueued: number
+}
+
+/**
+ * Password hashing with a capacity of its own. scrypt runs on libuv's four-thread pool, which
+ * file reads share: unbounded, a flood of wrong logins would queue every blob read behind
+ * password hashes and hold 32 MiB per hash. Here at most `concurrency` hashes run, waiting ones
+ * queue per lane (the client address) and take turns, and a full queue is refused at once.
+ */
+export class Passwords {
+  private readonly limiter: FairLimiter
+  private decoy: Promise<string> | undefined
+
+  constructor(o: PasswordsOptions) {
+    this.limiter = new FairLimiter({
+      concurrency: o.concurrency,
+      maxQueued: o.maxQueued,
+      refused: () => new BerthError('TOOMANYREQUESTS', 'too many password checks waiting; try again later', { retryAfterSeconds: 1 }),
+    })
+  }
+
+  hash(password: string, lane: string): Promise<string> {
+    return this.limiter.run(lane, () => hashPassword(password))
+  }
+
+  verify(password: string, stored: string, lane: string): Promise<boolean> {
+    return this.limiter.run(lane, () => verifyPassword(password, stored))
+  }
+
+  /** The same work as checking a password, against a hash no password matches (for names that do not exist). */
+  async decoyCheck(password: string, lane: string): Promise<void> {
+    this.decoy ??= hashPassword(randomBytes(16).toString('hex'))
+    await this.verify(password, await this.decoy, lane)
+  }
+
+  stats(): { running: number; queued: number } {
+    return this.limiter.stats()
+  }
 }
 
 /**

@@ -45,6 +45,8 @@ function connect(url: string, queueWhileOffline = false): Redis | Cluster {
 const SCRIPTS = {
   /** Extends a lock if this holder (ARGV[1]) still has it. */
   berthExtend: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
+  /** Takes one hit back from a window that still exists (a DECR on a lapsed key would make one without expiry). */
+  berthUndo: `local v = tonumber(redis.call('GET', KEYS[1])) if v and v > 0 then return redis.call('DECR', KEYS[1]) end return 0`,
   /** Releases a lock if this holder still has it. */
   berthRelease: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
   /**
@@ -128,6 +130,13 @@ export class RedisState implements SharedState {
           return Number(count)
         },
         () => this.memory.counters.hit(key, windowMs),
+      ),
+    undo: (key) =>
+      this.either(
+        async (r) => {
+          await this.scripted(r).berthUndo(`${this.prefix}n:${key}`)
+        },
+        () => this.memory.counters.undo(key),
       ),
     block: (key, ms) =>
       this.either(

@@ -10,6 +10,8 @@ import { LruCache } from './lru-cache.js'
 export interface Counters {
   /** Counts one event for `key`; returns the count within the window the first event opened. */
   hit(key: string, windowMs: number): Promise<number>
+  /** Takes one hit of the current window back (a reserved attempt that turned out not to count). */
+  undo(key: string): Promise<void>
   /** Blocks `key` for `ms`. */
   block(key: string, ms: number): Promise<void>
   /** Milliseconds `key` stays blocked, or 0. */
@@ -198,6 +200,10 @@ export class MemoryState implements SharedState {
       this.windows.set(key, next)
       if (this.windows.size > MAX_KEYS) this.windows.delete(this.windows.keys().next().value!)
       return next.count
+    },
+    undo: async (key) => {
+      const w = this.windows.get(key)
+      if (w !== undefined && w.until > this.now() && w.count > 0) this.windows.set(key, { count: w.count - 1, until: w.until })
     },
     block: async (key, ms) => {
       this.blocks.set(key, this.now() + ms)

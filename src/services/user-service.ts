@@ -6,7 +6,8 @@ import type { User, UserProfile } from '../metadata/user-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
 import { isSysadmin } from '../auth/access.js'
-import { hashPassword, passwordProblem, verifyPassword } from '../auth/password.js'
+import { passwordProblem, type Passwords } from '../auth/password.js'
+import type { Authenticator } from '../auth/authenticator.js'
 import type { AuditLog } from './audit-log.js'
 import { actorOf, checkUsername, requireSignedIn, requireSysadmin, requireUser } from './guards.js'
 
@@ -25,10 +26,16 @@ export interface UserServiceOptions {
   selfRegistration: () => Promise<boolean>
   /** Whether users live in LDAP (then only admins create local users and passwords are LDAP's). */
   ldap: boolean
-  /** Called after any change that may alter what cached credentials grant. */
+  /** Password hashing with its bounded capacity. */
+  passwords: Passwords
+  /** Checks a user's current password, counted like a login. */
+  logins: Pick<Authenticator, 'confirmPassword'>
   /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
   changed?: () => void | Promise<void>
 }
+
+/** The hashing lane of callers without a network address (the admin CLI). */
+const LOCAL = 'local'
 
 function notFound(): BerthError {
   return new BerthError('NOT_FOUND', 'user not found')
@@ -95,7 +102,7 @@ export class UserService {
       email: input.email || null,
       realname: input.realname ?? '',
       comment: input.comment ?? '',
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await this.o.passwords.hash(input.password, caller.address ?? LOCAL),
       // Never from input: an administrator grants it afterwards through setSysadmin.
       sysadmin: false,
     })
@@ -118,12 +125,12 @@ export class UserService {
     if (user.ldapDn !== null) throw new BerthError('PRECONDITION', 'the password of an LDAP user is changed in LDAP')
     const me = requireUser(caller)
     if (me.userId === id || !isSysadmin(me)) {
-      if (oldPassword === undefined || !(await verifyPassword(oldPassword, user.passwordHash))) throw new BerthError('DENIED', 'the old password is not correct')
+      if (oldPassword === undefined || !(await this.o.logins.confirmPassword(user, oldPassword, caller.address ?? LOCAL))) throw new BerthError('DENIED', 'the old password is not correct')
       if (oldPassword === newPassword) throw new BerthError('BAD_REQUEST', 'the new password must differ from the old one')
     }
     const problem = passwordProblem(newPassword)
     if (problem !== null) throw new BerthError('BAD_REQUEST', `password ${problem}`)
-    await this.o.stores.users.update(id, { passwordHash: await hashPassword(newPassword) })
+    await this.o.stores.users.update(id, { passwordHash: await this.o.passwords.hash(newPassword, caller.address ?? LOCAL) })
     await this.o.changed?.()
     this.audit(caller, 'update', user.username)
   }

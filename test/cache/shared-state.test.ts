@@ -28,6 +28,21 @@ function conformance(name: string, open: () => Promise<SharedState[]>) {
       assert.equal(await c.hit('w', 300), 1)
     })
 
+    it('undo takes one hit back, never below zero, and never revives a lapsed window', async () => {
+      const c = states[0]!.counters
+      await c.hit('u', 300)
+      await c.hit('u', 300)
+      await c.undo('u')
+      assert.equal(await c.hit('u', 300), 2)
+      await c.undo('u')
+      await c.undo('u')
+      await c.undo('u')
+      assert.equal(await c.hit('u', 300), 1)
+      await new Promise((r) => setTimeout(r, 350))
+      await c.undo('u')
+      assert.equal(await c.hit('u', 300), 1)
+    })
+
     it('blocks for a time; reset forgets counts and blocks', async () => {
       const c = states[0]!.counters
       assert.equal(await c.blockedFor('b'), 0)

@@ -68,6 +68,19 @@ describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => 
     assert.equal(onB.statusCode, 429)
   })
 
+  it('guesses sent at once to both nodes get at most max_failed_logins password checks in all', async () => {
+    const res = await a.app.inject({ method: 'POST', url: '/api/v2.0/users', headers: { authorization: ADMIN }, payload: { username: 'racer', password: 'Racer-Passw0rd', email: 'r@example.com' } })
+    assert.equal(res.statusCode, 201)
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        (i % 2 === 0 ? a : b).app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: basicAuth('racer', i === 13 ? 'Racer-Passw0rd' : `Guess-Passw0rd${i}`) } }),
+      ),
+    )
+    const statuses = answers.map((r) => r.statusCode)
+    assert.ok(statuses.filter((s) => s !== 429).length <= 5, statuses.join(' '))
+    assert.ok(statuses.every((s) => s === 401 || s === 429 || s === 200), statuses.join(' '))
+  })
+
   it('a setting changed on one node applies on the other at once', async () => {
     // Fill b's settings cache first, so only the message can make it read again.
     assert.equal((await b.app.inject({ method: 'POST', url: '/api/v2.0/users', payload: { username: 'selfie', password: 'Selfie-Passw0rd' } })).statusCode, 401)

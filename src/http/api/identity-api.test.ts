@@ -152,7 +152,7 @@ for (const dialect of DIALECTS) {
 
     // team-a (private): alice Project Admin, bob Developer, carol Guest, dave Maintainer, erin Limited Guest.
     // team-b (private): mallory Project Admin. library: public, nobody's.
-    const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'grace', 'frank', 'pwuser', 'locky', 'locky2', 'sessy']
+    const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'grace', 'frank', 'pwuser', 'locky', 'locky2', 'lockrace', 'lockpw', 'sessy']
     before(async () => {
       admin = await c.session('admin', TEST_ADMIN_PASSWORD)
       await Promise.all(USERS.map((n) => c.createUser(admin, n)))
@@ -1070,6 +1070,26 @@ for (const dialect of DIALECTS) {
           assertError(await api(basicActor('locky2', PASSWORD), 'GET', '/users/current'), 429, 'TOO_MANY_REQUESTS', 'Basic, right password (cached)')
         },
       )
+      it('25 concurrent Basic guesses get at most 5 password checks (the rest 429); the right password sent as guess 18 is not accepted', async () => {
+        const guesses = Array.from({ length: 25 }, (_, i) => (i === 17 ? PASSWORD : `Guess-Passw0rd${i}`))
+        const answers = await Promise.all(guesses.map((g) => api(basicActor('lockrace', g), 'GET', '/users/current')))
+        const statuses = answers.map((r) => r.statusCode)
+        assert.ok(statuses.filter((s) => s === 401).length <= 5, statuses.join(' '))
+        assert.equal(statuses.filter((s) => s === 401 || s === 429).length, 25, statuses.join(' '))
+        assert.equal(statuses[17], 429)
+        for (const r of answers.filter((r) => r.statusCode === 429)) assert.ok(Number(header(r, 'retry-after')) > 0)
+        assertError(await api(basicActor('lockrace', PASSWORD), 'GET', '/users/current'), 429, 'TOO_MANY_REQUESTS', 'right password after the race')
+      })
+
+      it('a wrong old_password in PUT /users/{id}/password counts like a failed login: the sixth try is 429, and so is a login', async () => {
+        const s = await c.session('lockpw', PASSWORD)
+        const id = (await api(s, 'GET', '/users/current')).json().user_id as number
+        for (let i = 0; i < 5; i++) {
+          assertError(await api(s, 'PUT', `/users/${id}/password`, { old_password: `Wrong-Passw0rd${i}`, new_password: 'Other-Passw0rd-9' }), 403, 'FORBIDDEN', `wrong old ${i}`)
+        }
+        assertError(await api(s, 'PUT', `/users/${id}/password`, { old_password: PASSWORD, new_password: 'Other-Passw0rd-9' }), 429, 'TOO_MANY_REQUESTS', 'right old while locked')
+        assertError(await api(basicActor('lockpw', PASSWORD), 'GET', '/users/current'), 429, 'TOO_MANY_REQUESTS', 'Basic while locked')
+      })
     })
 
     // ------------------------------------------------------------------------------------------
