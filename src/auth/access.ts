@@ -2,6 +2,7 @@
 // permissions.ts, and what a registry token may grant. Denial is an answer, not an exception.
 import type { Stores } from '../metadata/stores.js'
 import type { Project } from '../metadata/project-store.js'
+import type { ReadScope } from '../metadata/repository-store.js'
 import type { Caller, RobotPrincipal } from './identity.js'
 import {
   PUBLIC_PERMISSIONS,
@@ -16,6 +17,9 @@ import {
 const ALL = new Set<Permission>(permissionsOf(ROLE_PERMISSIONS.projectAdmin))
 const PUBLIC = permissionsOf(PUBLIC_PERMISSIONS)
 const BY_ROLE = new Map<number, Permission[]>(Object.entries(ROLE_NAMES).map(([id, name]) => [Number(id), permissionsOf(ROLE_PERMISSIONS[name])]))
+const PULL = REGISTRY_ACTIONS.pull
+/** The roles that may pull: membership with one of them shows a project's repositories in the catalog. */
+const PULL_ROLES = [...BY_ROLE].filter(([, perms]) => perms.includes(PULL)).map(([id]) => id)
 
 export function isSysadmin(caller: Caller): boolean {
   return caller.kind === 'user' && caller.sysadmin
@@ -69,6 +73,23 @@ export class AccessController {
       for (const a of actions) if (perms.has(REGISTRY_ACTIONS[a])) granted.add(a)
     }
     return [...granted]
+  }
+
+  /**
+   * The projects whose repositories the caller may pull, as a scope a listing query applies
+   * (the catalog): derived from the same role table and robot grants as registryActions.
+   */
+  async readScope(caller: Caller): Promise<ReadScope> {
+    if (isSysadmin(caller)) return { all: true }
+    const scope = { all: false as const, publicProjects: PUBLIC.includes(PULL) }
+    if (caller.kind === 'robot') {
+      // Entries under '*' (system robots) apply to every project; no project is named '\0'.
+      if (robotPermissions(caller, '\0').includes(PULL)) return { all: true }
+      const names = [...new Set(caller.permissions.map((p) => p.namespace))].filter((n) => robotPermissions(caller, n).includes(PULL))
+      return { ...scope, projectNames: names }
+    }
+    if (caller.kind !== 'user') return scope
+    return { ...scope, userId: caller.userId, groupIds: await this.groupIds(caller), roleIds: PULL_ROLES }
   }
 
   /** Group ids of a user's LDAP groups, for project listings. */

@@ -135,7 +135,8 @@ export class Authenticator {
    * time of a failure does not tell which names exist.
    */
   private async check(username: string, password: string, address: string): Promise<Principal | null> {
-    if (username === '' || password === '' || username.length > 255 || password.length > 1024) return null
+    // No account has a name with control characters (nor could PostgreSQL look one up with NUL).
+    if (username === '' || password === '' || username.length > 255 || password.length > 1024 || /[\x00-\x1f\x7f]/.test(username)) return null
     const robot = await this.o.stores.robots.getByName(username)
     if (robot !== null) {
       if (sameHash(robotSecretHash(password), robot.secretHash) && robotProblem(robot, this.now) === null) return robotPrincipal(robot)

@@ -25,6 +25,8 @@ const RENDER: Record<ErrorCode, Rendering> = {
   UNAUTHORIZED: { status: 401 },
   DENIED: { status: 403, harbor: 'FORBIDDEN' },
   UNSUPPORTED: { status: 400 },
+  /** A deletion the registry refuses (the content is still in use): 405, the status the spec gives for it. */
+  DELETE_REFUSED: { status: 405, oci: 'UNSUPPORTED' },
   TOOMANYREQUESTS: { status: 429, harbor: 'TOO_MANY_REQUESTS' },
   CHUNK_OUT_OF_ORDER: { status: 416, oci: 'BLOB_UPLOAD_INVALID' },
   RANGE_NOT_SATISFIABLE: { status: 416, oci: 'SIZE_INVALID' },
@@ -130,7 +132,14 @@ function toBerthError(err: unknown, request: FastifyRequest): BerthError {
   return new BerthError('INTERNAL', 'internal server error')
 }
 
+/**
+ * Whether the error comes from a client that went away: its connection closed, or its request
+ * ended before the body was complete. A request whose body was read to the end is destroyed
+ * too (autoDestroy), so `destroyed` alone says nothing about the client.
+ */
 function isClientGone(err: unknown, request: FastifyRequest): boolean {
+  const raw = request.raw
+  if (raw.socket?.destroyed === true || (raw.destroyed && !raw.complete)) return true
   const code = (err as NodeJS.ErrnoException)?.code
-  return request.raw.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.name === 'AbortError'
+  return (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error)?.name === 'AbortError') && !raw.complete
 }

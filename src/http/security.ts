@@ -42,9 +42,27 @@ export function parseAuthorization(header: string | undefined): Credentials | nu
   throw new BerthError('UNAUTHORIZED', 'malformed Authorization header')
 }
 
-/** Where the server is reached, for URLs handed out: external_url, else the request's own origin. */
+/** host[:port]: a DNS name (underscores allowed, as container networks name hosts), an IPv4 address or a bracketed IPv6 address. */
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
+
+/**
+ * Refuses a request whose Host (or, behind a trusted proxy, X-Forwarded-Host) is not a valid
+ * host[:port] (RFC 9112 asks for 400): URLs handed out are built from it when external_url is
+ * empty, and nothing a client sends may reach a header unchecked. A request without a Host
+ * (HTTP/1.0) passes; only building a URL from it fails then.
+ */
+export function checkHost(req: FastifyRequest): void {
+  const host = req.host as string | undefined
+  if (host === undefined || host === '') return
+  if (host.length > 260 || !HOST.test(host)) throw new BerthError('BAD_REQUEST', 'invalid Host header: expected host[:port]')
+}
+
+/** Where the server is reached, for URLs handed out: external_url, else the request's own origin (its Host checked). */
 export function baseUrlOf(req: FastifyRequest, externalUrl: string): string {
-  return externalUrl !== '' ? externalUrl : `${req.protocol}://${req.host}`
+  if (externalUrl !== '') return externalUrl
+  checkHost(req)
+  if (req.host === undefined || req.host === '') throw new BerthError('BAD_REQUEST', 'a Host header is required (or set external_url)')
+  return `${req.protocol}://${req.host}`
 }
 
 /** The caller of a request with Basic credentials (or none). */

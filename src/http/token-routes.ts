@@ -5,7 +5,7 @@ import { BerthError, isBerthError } from '../lib/errors.js'
 import { parseRepoName, projectOf } from '../oci/names.js'
 import type { Caller } from '../auth/identity.js'
 import { TOKEN_SERVICE, type TokenAccess, type TokenSubject } from '../auth/token-service.js'
-import { basicCaller, parseAuthorization, type Security } from './security.js'
+import { basicCaller, checkHost, parseAuthorization, type Security } from './security.js'
 import { sendApiError } from './errors.js'
 
 /** Scopes one token request may ask for; more is refused rather than computed. */
@@ -59,6 +59,7 @@ export async function tokenRoutes(app: FastifyInstance, sec: Security): Promise<
 
   app.get('/service/token', async (req, reply) => {
     try {
+      checkHost(req)
       const q = req.query as Record<string, string | string[] | undefined>
       if (q.service !== undefined && q.service !== TOKEN_SERVICE) throw new BerthError('BAD_REQUEST', `unknown service ${JSON.stringify(q.service)}; this registry is ${TOKEN_SERVICE}`)
       const scopes = q.scope === undefined ? [] : Array.isArray(q.scope) ? q.scope : [q.scope]

@@ -57,13 +57,28 @@ function typed(f: Field, key: string, raw: string): string | number {
       return new Date(t).toISOString()
     }
     default:
-      return raw
+      return text(key, raw)
   }
+}
+
+/** Text compared in SQL: never with control characters (PostgreSQL refuses NUL outright). */
+function text(key: string, raw: string): string {
+  if (/[\x00-\x1f\x7f]/.test(raw)) throw new BerthError('BAD_REQUEST', `${key} contains a control character`)
+  return raw
+}
+
+/**
+ * The value of the exact-match condition on `key` in `q`, typed as `fields` says (BAD_REQUEST
+ * when it is not of its type), for a service that acts on one itself; undefined without one.
+ */
+export function equalTo(q: ListQuery, fields: Fields, key: string): string | number | undefined {
+  const c = q.conditions.find((x) => x.key === key && x.op === 'eq')
+  return c === undefined || c.op !== 'eq' ? undefined : typed(fieldOf(fields, key, 'query'), key, c.value)
 }
 
 /** `column` contains `value` as a plain substring: LIKE wildcards in it are escaped and match themselves. */
 export function containing(column: string, value: string): RawBuilder<boolean> {
-  return sql<boolean>`${sql.ref(column)} like ${`%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
+  return sql<boolean>`${sql.ref(column)} like ${`%${text('the search text', value).replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'`
 }
 
 /** Applies the conditions and sort of `q` to a query; the caller pages it. */

@@ -32,8 +32,9 @@ export const PROJECT_FIELDS: Fields = {
 }
 
 export class ProjectStore {
+  // A deleted project keeps its row under a tombstone name ("<name>#<id>"): never found by name.
   private readonly byName = new PreparedQuery<{ id: number; name: string; public: number }, [name: string]>((db) =>
-    db.selectFrom('projects').select(['id', 'name', 'public']).where('name', '=', ''),
+    db.selectFrom('projects').select(['id', 'name', 'public']).where('name', '=', '').where(sql<boolean>`deleted = 0`),
   )
 
   constructor(private readonly db: Kysely<Database>) {}

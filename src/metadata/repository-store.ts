@@ -17,6 +17,15 @@ export interface Page {
   after?: string
 }
 
+/**
+ * Which projects' repositories a reader may pull from: all of them, or public ones (when the
+ * public role pulls), those where a user or one of their groups holds one of `roleIds`, and
+ * those named (a robot's grants).
+ */
+export type ReadScope =
+  | { all: true }
+  | { all: false; publicProjects: boolean; userId?: number; groupIds?: number[]; roleIds?: number[]; projectNames?: string[] }
+
 export class RepositoryStore {
   private readonly byName = new PreparedQuery<{ id: number; project_id: number; name: string }, [name: string]>((db) =>
     db.selectFrom('repositories').select(['id', 'project_id', 'name']).where('name', '=', ''),
@@ -45,9 +54,46 @@ export class RepositoryStore {
     await this.db.updateTable('repositories').set({ updated_at: nowIso() }).where('id', '=', id).execute()
   }
 
-  async list(page: Page): Promise<string[]> {
-    let q = this.db.selectFrom('repositories').select('name').orderBy('name').limit(page.limit)
-    if (page.after !== undefined) q = q.where('name', '>', page.after)
+  /**
+   * Repository names in byte order, of the projects `scope` admits. The scope is part of the
+   * query, so a page (and where the next one starts) holds only what the reader may see.
+   */
+  async list(page: Page, scope: ReadScope): Promise<string[]> {
+    let q = this.db.selectFrom('repositories as r').select('r.name').orderBy('r.name').limit(page.limit)
+    if (page.after !== undefined) q = q.where('r.name', '>', page.after)
+    if (!scope.all) {
+      const { publicProjects, userId, groupIds = [], roleIds = [], projectNames = [] } = scope
+      q = q.where('r.project_id', 'in', (eb) =>
+        eb
+          .selectFrom('projects as p')
+          .select('p.id')
+          .where('p.deleted', '=', 0)
+          .where((p) =>
+            p.or([
+              ...(publicProjects ? [p('p.public', '=', 1)] : []),
+              ...(projectNames.length > 0 ? [p('p.name', 'in', projectNames)] : []),
+              ...(roleIds.length > 0 && (userId !== undefined || groupIds.length > 0)
+                ? [
+                    p(
+                      'p.id',
+                      'in',
+                      p
+                        .selectFrom('project_members as m')
+                        .select('m.project_id')
+                        .where('m.role_id', 'in', roleIds)
+                        .where((m) =>
+                          m.or([
+                            ...(userId !== undefined ? [m.and([m('m.entity_type', '=', 'u'), m('m.entity_id', '=', userId)])] : []),
+                            ...(groupIds.length > 0 ? [m.and([m('m.entity_type', '=', 'g'), m('m.entity_id', 'in', groupIds)])] : []),
+                          ]),
+                        ),
+                    ),
+                  ]
+                : []),
+            ]),
+          ),
+      )
+    }
     return (await q.execute()).map((r) => r.name)
   }
 }

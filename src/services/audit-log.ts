@@ -17,6 +17,18 @@ export type AuditInput = Omit<AuditEntry, 'opTime' | 'clientIp' | 'projectId'> &
 
 type Pending = AuditEntry & { projectName?: string; repository?: string }
 
+/**
+ * The entry with control characters in its strings written out as \\u escapes: a failed login
+ * records the name it was tried with, and PostgreSQL refuses NUL (a whole batch would be lost).
+ */
+function clean<T extends object>(e: T): T {
+  const out = { ...e } as Record<string, unknown>
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v === 'string') out[k] = v.replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  }
+  return out as T
+}
+
 const FLUSH_MS = 200
 const MAX_BUFFER = 10_000
 
@@ -38,7 +50,7 @@ export class AuditLog {
       this.log.warn({ entry: e }, 'audit buffer full; entry dropped')
       return
     }
-    const { projectName, repository, ...rest } = e
+    const { projectName, repository, ...rest } = clean(e)
     this.buffer.push({
       ...rest,
       projectId: e.projectId ?? null,

@@ -75,7 +75,7 @@ export class BlobService {
       const repo = await this.ctx.requireRepository(repository, s)
       const user = await s.artifacts.referencedBy(repo.id, digest, 'blob')
       if (user !== null) {
-        throw new BerthError('UNSUPPORTED', `blob is referenced by manifest ${user}; delete the manifest first`, { digest, manifest: user })
+        throw new BerthError('DELETE_REFUSED', `blob is referenced by manifest ${user}; delete the manifest first`, { digest, manifest: user })
       }
       if (!(await s.blobLinks.unlink(repo.id, digest))) throw blobUnknown(digest)
     })

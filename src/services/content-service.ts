@@ -175,7 +175,7 @@ export class ContentService {
     try {
       await this.o.manifests.delete(name, parseReference(artifact.digest))
     } catch (err) {
-      if (err instanceof BerthError && err.code === 'UNSUPPORTED') throw new BerthError('PRECONDITION', err.message)
+      if (err instanceof BerthError && err.code === 'DELETE_REFUSED') throw new BerthError('PRECONDITION', err.message)
       throw err
     }
     this.audit(caller, project, 'delete', 'artifact', `${name}@${artifact.digest}`)

@@ -5,6 +5,7 @@ import { digestAlgorithm, digestOf, type Digest } from '../oci/digest.js'
 import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.js'
 import type { RepoName, Reference } from '../oci/names.js'
 import type { ArtifactRow } from '../metadata/artifact-store.js'
+import type { ReadScope } from '../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../metadata/stores.js'
 import { nameUnknown, type RegistryContext } from './registry-context.js'
 
@@ -161,7 +162,7 @@ export class ManifestService {
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
       if (parent !== null) {
-        throw new BerthError('UNSUPPORTED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
+        throw new BerthError('DELETE_REFUSED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
       }
       if (!(await s.artifacts.delete(repo.id, ref.digest))) {
         throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
@@ -178,10 +179,10 @@ export class ManifestService {
     return { items: rows.slice(0, limit), more: rows.length > limit }
   }
 
-  /** Repository names in byte order, `limit` at most, after `last`. */
-  async catalog(limit: number, last?: string): Promise<Listing> {
+  /** Names of the repositories `scope` admits, in byte order, `limit` at most, after `last`. */
+  async catalog(scope: ReadScope, limit: number, last?: string): Promise<Listing> {
     if (limit === 0) return { items: [], more: false }
-    const rows = await this.ctx.stores.repositories.list({ limit: limit + 1, after: last })
+    const rows = await this.ctx.stores.repositories.list({ limit: limit + 1, after: last }, scope)
     return { items: rows.slice(0, limit), more: rows.length > limit }
   }
 

@@ -3,8 +3,8 @@
 // (Harbor's CVE-2019-16919 was a project admin minting a robot for someone else's project).
 import { BerthError } from '../lib/errors.js'
 import type { Stores } from '../metadata/stores.js'
-import type { Robot, RobotPermission } from '../metadata/robot-store.js'
-import type { ListQuery, Listed } from '../metadata/list-query.js'
+import { ROBOT_FIELDS, type Robot, type RobotPermission } from '../metadata/robot-store.js'
+import { equalTo, type ListQuery, type Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
 import { AccessController, isSysadmin } from '../auth/access.js'
 import { ROBOT_GRANTABLE, type Permission } from '../auth/permissions.js'
@@ -139,9 +139,9 @@ export class RobotService {
   async list(caller: Caller, q: ListQuery): Promise<Listed<Robot>> {
     requireSignedIn(caller)
     if (isSysadmin(caller)) return this.o.stores.robots.list(q)
-    const byProject = q.conditions.find((c) => c.key === 'project_id' && c.op === 'eq')
-    if (byProject === undefined || byProject.op !== 'eq') throw new BerthError('DENIED', 'only system administrators can list all robot accounts; filter by project_id')
-    const project = await this.o.projects.require(caller, { id: Number(byProject.value) }, 'robot:list')
+    const projectId = equalTo(q, ROBOT_FIELDS, 'project_id')
+    if (projectId === undefined) throw new BerthError('DENIED', 'only system administrators can list all robot accounts; filter by project_id')
+    const project = await this.o.projects.require(caller, { id: Number(projectId) }, 'robot:list')
     return this.o.stores.robots.list(q, [project.id])
   }
 

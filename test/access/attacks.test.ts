@@ -225,6 +225,88 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    describe('input no query may see (NUL and other control characters, mistyped q values)', () => {
+      const bad = async (app: App, url: string, what = url) => {
+        const res = await app.inject({ method: 'GET', url })
+        assert.deepEqual([res.statusCode, res.json().errors[0].code], [400, 'BAD_REQUEST'], `${what}: ${res.body}`)
+      }
+
+      it('control characters in path names and q values are 400 BAD_REQUEST, also for anonymous callers', async () => {
+        for (const url of ['/api/v2.0/projects/a%00b', '/api/v2.0/projects/a%00b/repositories', '/api/v2.0/search?q=a%00', '/api/v2.0/projects?q=name=~a%00', '/api/v2.0/projects?q=name=a%01', '/api/v2.0/projects?name=a%1f', '/api/v2.0/projects/alpha/repositories/app%00/artifacts']) {
+          await bad(t.anonymous, url)
+          await bad(t.app, url)
+        }
+        await bad(t.app, '/api/v2.0/users?q=username=~a%00')
+        await bad(t.app, '/api/v2.0/audit-logs?q=resource=~a%7f')
+      })
+
+      it('a q value that is not of its key\'s type is 400, for administrators and project admins alike', async () => {
+        for (const app of [t.app, alice]) {
+          await bad(app, '/api/v2.0/robots?q=project_id=abc')
+          await bad(app, '/api/v2.0/robots?q=ProjectID=1e3')
+        }
+        await bad(t.app, '/api/v2.0/projects?q=public=maybe')
+      })
+
+      it('a NUL in a JSON body is 400 and changes nothing', async () => {
+        const url = '/api/v2.0/projects/alpha/repositories/app'
+        const res = await alice.inject({ method: 'PUT', url, payload: { description: 'a\u0000b' } })
+        assert.deepEqual([res.statusCode, res.json().errors[0].code], [400, 'BAD_REQUEST'], res.body)
+        assert.equal((await alice.inject({ method: 'GET', url })).json().description, '')
+      })
+
+      it('a user name with NUL is a failed login (401) on /api/v2.0, /v2/ and /service/token, and is audited', async () => {
+        for (const name of ['a\u0000b', 'robot$a\u0000b', 'x\u0001']) {
+          const headers = { authorization: basicAuth(name, PASSWORD) }
+          for (const url of ['/api/v2.0/users/current', '/v2/', '/service/token?scope=repository:alpha/app:pull', '/api/v2.0/projects']) {
+            const res = await t.anonymous.inject({ method: 'GET', url, headers })
+            assert.deepEqual([res.statusCode, res.json().errors[0].code], [401, 'UNAUTHORIZED'], `${url} ${JSON.stringify(name)}: ${res.body}`)
+          }
+        }
+        await t.berth.audit.flush()
+        const logs = await t.app.inject({ method: 'GET', url: `/api/v2.0/audit-logs?q=${encodeURIComponent('operation=login')}&page_size=100` })
+        assert.equal(logs.statusCode, 200, logs.body)
+        assert.ok((logs.json() as { resource: string }[]).some((e) => e.resource === 'a\\u0000b'), 'the failed login with NUL is not in the audit log')
+      })
+
+      it("a deleted project's tombstone name, and names no project can have, are 404 on every route under them", async () => {
+        const created = await post(t.app, '/api/v2.0/projects', { project_name: 'tomb' })
+        const id = Number(String(created.headers.location).split('/').pop())
+        assert.equal((await t.app.inject({ method: 'DELETE', url: '/api/v2.0/projects/tomb' })).statusCode, 200)
+        for (const name of [`tomb%23${id}`, 'tomb%23', 'UPPER', 'a%20b', '%23']) {
+          for (const suffix of ['', '/repositories', '/repositories/x', '/repositories/x/artifacts', '/repositories/x/artifacts/latest/tags', '/members', '/summary']) {
+            const url = `/api/v2.0/projects/${name}${suffix}`
+            const res = await t.app.inject({ method: 'GET', url, headers: { 'x-is-resource-name': 'true' } })
+            assert.deepEqual([res.statusCode, res.json().errors[0].code], [404, 'NOT_FOUND'], `${url}: ${res.body}`)
+          }
+        }
+        await post(t.app, '/api/v2.0/projects', { project_name: 'tomb' })
+        assert.equal((await t.app.inject({ method: 'GET', url: '/api/v2.0/projects/tomb' })).json().project_id > id, true)
+      })
+    })
+
+    describe('the Host header', () => {
+      const hostile = ['evil.example.com"/><x', 'a b', 'evil.example.com,other', 'x/y', 'a@b', "x'y", 'exa mple:80', '[::1', 'host:port', 'host:123456']
+
+      it('a Host that is not host[:port] is 400, in the OCI format on /v2/ and in Harbor\'s elsewhere; nothing of it reaches a header', async () => {
+        for (const host of hostile) {
+          for (const [url, code] of [['/v2/', 'UNSUPPORTED'], ['/v2/alpha/app/manifests/v1', 'UNSUPPORTED'], ['/api/v2.0/projects', 'BAD_REQUEST'], ['/api/v2.0/systeminfo', 'BAD_REQUEST'], ['/service/token', 'BAD_REQUEST']] as const) {
+            const res = await t.anonymous.inject({ method: 'GET', url, headers: { host } })
+            assert.deepEqual([res.statusCode, res.json().errors[0].code], [400, code], `${url} Host ${host}: ${res.body}`)
+            for (const [name, value] of Object.entries(res.headers)) assert.ok(!String(value).includes(host), `${url}: ${name} reflects the Host`)
+          }
+        }
+      })
+
+      it('valid hosts still build the challenge realm', async () => {
+        for (const host of ['registry.example.com', 'registry.example.com:5000', '127.0.0.1:8080', '[::1]:5000', '[2001:db8::1]', 'my_registry:5000', 'localhost.']) {
+          const res = await t.anonymous.inject({ method: 'GET', url: '/v2/', headers: { host } })
+          assert.equal(res.statusCode, 401, `${host}: ${res.body}`)
+          assert.equal(res.headers['www-authenticate'], `Bearer realm="http://${host}/service/token",service="berth-registry"`)
+        }
+      })
+    })
+
     describe('_catalog on every path variant (CVE-2020-29662)', () => {
       it('no variant lists repositories to an anonymous caller', async () => {
         const variants = ['/v2/_catalog', '/v2/_catalog/', '/v2//_catalog', '/v2/_CATALOG', '/v2/_catalog?n=1', '/v2/%5Fcatalog', '/v2/_catalog%2F', '/v2/./_catalog', '/v2/_catalog#x', '//v2/_catalog']
@@ -232,6 +314,41 @@ for (const dialect of DIALECTS) {
           const res = await t.anonymous.inject({ method: 'GET', url })
           assert.notEqual(res.statusCode, 200, url)
           assert.ok(!res.body.includes('bravo/secret') && !res.body.includes('alpha/app'), url)
+        }
+      })
+
+      it('paging with n=1 walks only what the caller may pull, and no header or body names anything else', async () => {
+        // Names interleaved in byte order, so that every hidden one sits next to a visible one.
+        await post(t.app, '/api/v2.0/projects', { project_name: 'walk-open', metadata: { public: 'true' } })
+        await post(t.app, '/api/v2.0/projects', { project_name: 'walk-mine' })
+        await post(t.app, '/api/v2.0/projects', { project_name: 'walk-hidden' })
+        await post(t.app, '/api/v2.0/users', { username: 'walker', password: PASSWORD, email: 'walker@example.com' })
+        await post(t.app, '/api/v2.0/projects/walk-mine/members', { role_id: 5, member_user: { username: 'walker' } })
+        for (const r of ['walk-hidden/a', 'walk-mine/b', 'walk-hidden/c', 'walk-open/d', 'walk-hidden/e']) await pushImage(t.app, r, 'v1', `walk-${r}`)
+        const walker = withAuthorization(t.anonymous, basicAuth('walker', PASSWORD))
+        const token = (await walker.inject({ method: 'GET', url: '/service/token?service=berth-registry&scope=registry:catalog:*' })).json().token as string
+        const bearer = withAuthorization(t.anonymous, `Bearer ${token}`)
+        const hidden = ['walk-hidden', 'bravo/', 'alpha/']
+        for (const [how, app] of [['Basic', walker], ['Bearer', bearer]] as const) {
+          const seen: string[] = []
+          let url: string | undefined = '/v2/_catalog?n=1'
+          for (let i = 0; url !== undefined; i++) {
+            assert.ok(i < 20, 'the walk does not end')
+            const res: Response = await app.inject({ method: 'GET', url })
+            assert.equal(res.statusCode, 200, res.body)
+            const page = res.json().repositories as string[]
+            assert.ok(page.length <= 1)
+            seen.push(...page)
+            const everything = JSON.stringify(res.headers) + res.body
+            for (const h of hidden) assert.ok(!everything.includes(h) && !everything.includes(encodeURIComponent(h)), `${how}: ${h} leaks in ${everything}`)
+            const link = res.headers.link as string | undefined
+            if (link !== undefined) assert.equal(new URL(/^<([^>]+)>/.exec(link)![1]!, 'http://x').searchParams.get('last'), page[0], `${how}: Link last is not the page's last`)
+            url = link === undefined ? undefined : /^<([^>]+)>/.exec(link)![1]!
+          }
+          assert.deepEqual(seen.filter((r) => r.startsWith('walk-')), ['walk-mine/b', 'walk-open/d'], how)
+          // Starting from a hidden name shows nothing more.
+          const from = await app.inject({ method: 'GET', url: '/v2/_catalog?n=1&last=walk-hidden/a' })
+          assert.deepEqual(from.json().repositories, ['walk-mine/b'], how)
         }
       })
 

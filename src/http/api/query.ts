@@ -81,7 +81,8 @@ export function listQueryOf(req: FastifyRequest, aliases: Record<string, string>
 /** X-Total-Count, and Link to the previous and next pages (keeping the other parameters). */
 export function pagingHeaders(req: FastifyRequest, reply: FastifyReply, q: ListQuery, total: number): void {
   reply.header('x-total-count', String(total))
-  const path = req.url.split('?')[0]!
+  // The path as the client sent it, with anything that could end the <...> or the header escaped.
+  const path = req.url.split('?')[0]!.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g, (c) => encodeURIComponent(c))
   const params = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '')
   const link = (page: number, rel: string) => {
     params.set('page', String(page))

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
 import type { Caller } from '../../auth/identity.js'
 import type { Security } from '../security.js'
-import { apiCaller } from './context.js'
+import { apiCaller, checkInput } from './context.js'
 
 export const API = '/api/v2.0'
 
@@ -54,7 +54,10 @@ export function apiRouter(app: FastifyInstance, sec: Security) {
         ...(spec.body !== undefined ? { body: spec.body } : {}),
         response,
       },
-      handler: async (req, reply) => handle(req, reply, await apiCaller(sec, req, reply)),
+      handler: async (req, reply) => {
+        checkInput(req)
+        return handle(req, reply, await apiCaller(sec, req, reply))
+      },
     })
   }
 }

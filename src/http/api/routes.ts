@@ -8,7 +8,7 @@ import type { UserService } from '../../services/user-service.js'
 import type { ProjectService } from '../../services/project-service.js'
 import type { RobotService } from '../../services/robot-service.js'
 import { sendApiError } from '../errors.js'
-import { CSRF_HEADER, SESSION_COOKIE } from '../security.js'
+import { checkHost, CSRF_HEADER, SESSION_COOKIE } from '../security.js'
 import { idOf, projectRefOf } from './context.js'
 import { listQueryOf, pagingHeaders } from './query.js'
 import { API, apiRouter, Empty, ListQueryParams } from './router.js'
@@ -34,6 +34,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
   app.setErrorHandler((err, req, reply) => sendApiError(err, req, reply))
+  app.addHook('onRequest', async (req) => checkHost(req))
   app.setNotFoundHandler((req, reply) => sendApiError(new BerthError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply))
 
   const route = apiRouter(app, deps)

@@ -71,7 +71,8 @@ for (const dialect of DIALECTS) {
         assert.equal(res.rawPayload.length, 0)
       })
 
-      for (const range of [`bytes=${size}-`, `bytes=${size + 50}-${size + 60}`, 'bytes=-0']) {
+      // Past the end, reversed, or not a byte range at all: 416, never the whole blob in its place.
+      for (const range of [`bytes=${size}-`, `bytes=${size + 50}-${size + 60}`, 'bytes=-0', 'bytes=20-10', 'bytes=9-3', 'bytes=-5-10', 'bytes=abc', 'bytes=-', 'bytes=', 'bytes=1-2-3']) {
         it(`${range} is 416 with Content-Range bytes */${size}`, async () => {
           const res = await t.app.inject({ method: 'GET', url, headers: { range } })
           assertOciError(res, 416, 'SIZE_INVALID')
@@ -79,8 +80,8 @@ for (const dialect of DIALECTS) {
         })
       }
 
-      for (const range of ['bytes=abc', 'items=0-1', 'bytes=0-1,5-6', 'bytes=9-3', 'bytes=-', '0-5', 'bytes=1-2-3']) {
-        it(`malformed or multiple ranges (${range}) get the whole blob (200)`, async () => {
+      for (const range of ['items=0-1', 'bytes=0-1,5-6', 'bytes=0-1, 5-6', '0-5']) {
+        it(`multiple ranges and other units (${range}) get the whole blob (200)`, async () => {
           const res = await t.app.inject({ method: 'GET', url, headers: { range } })
           assertStatus(res, 200)
           assert.equal(header(res, 'content-range'), undefined)
@@ -168,12 +169,12 @@ for (const dialect of DIALECTS) {
       assertOciError(res, 404, 'NAME_UNKNOWN')
     })
 
-    it('DELETE of a blob a manifest references is 400 UNSUPPORTED until the manifest is gone', async () => {
+    it('DELETE of a blob a manifest references is 405 UNSUPPORTED until the manifest is gone', async () => {
       const r = 'library/blobs-referenced'
       const image = await pushImage(t.app, r, 'v1', 'blobs-referenced')
       for (const blob of [image.config, ...image.layers]) {
         const res = await t.app.inject({ method: 'DELETE', url: `/v2/${r}/blobs/${blob.digest}` })
-        assertOciError(res, 400, 'UNSUPPORTED')
+        assertOciError(res, 405, 'UNSUPPORTED')
         assertStatus(await t.app.inject({ method: 'HEAD', url: `/v2/${r}/blobs/${blob.digest}` }), 200)
       }
       assertStatus(await t.app.inject({ method: 'DELETE', url: `/v2/${r}/manifests/${image.digest}` }), 202)

@@ -17,14 +17,15 @@ describe('headers', () => {
     assert.equal(parseContentLength('12'), 12)
     assert.throws(() => parseContentLength('-1'), (e) => isBerthError(e, 'SIZE_INVALID'))
   })
-  it('Range: single ranges resolve against the size; unsatisfiable ones throw; others are ignored', () => {
+  it('Range: single ranges resolve against the size; unsatisfiable, reversed and malformed ones throw; others are ignored', () => {
     assert.deepEqual(parseRange('bytes=0-9', 100), { offset: 0, length: 10 })
     assert.deepEqual(parseRange('bytes=90-', 100), { offset: 90, length: 10 })
     assert.deepEqual(parseRange('bytes=95-200', 100), { offset: 95, length: 5 })
     assert.deepEqual(parseRange('bytes=-10', 100), { offset: 90, length: 10 })
     assert.deepEqual(parseRange('bytes=-500', 100), { offset: 0, length: 100 })
-    for (const ignored of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-2', 'bytes=-', undefined]) assert.equal(parseRange(ignored, 100), undefined)
-    for (const bad of ['bytes=100-', 'bytes=200-300', 'bytes=-0']) assert.throws(() => parseRange(bad, 100), (e) => isBerthError(e, 'RANGE_NOT_SATISFIABLE'))
+    assert.deepEqual(parseRange('bytes=5-5', 100), { offset: 5, length: 1 })
+    for (const ignored of ['bytes=0-1,5-6', 'items=0-1', '0-5', undefined]) assert.equal(parseRange(ignored, 100), undefined)
+    for (const bad of ['bytes=100-', 'bytes=200-300', 'bytes=-0', 'bytes=20-10', 'bytes=9-2', 'bytes=-5-10', 'bytes=abc', 'bytes=-', 'bytes=', 'bytes=1-2-3', 'bytes=0x1-2']) assert.throws(() => parseRange(bad, 100), (e) => isBerthError(e, 'RANGE_NOT_SATISFIABLE'))
   })
   it('Accept: types without parameters, q=0 left out; */* accepts anything', () => {
     const a = acceptedTypes(['application/vnd.oci.image.manifest.v1+json; q=0.9', 'text/plain;q=0, application/json'])

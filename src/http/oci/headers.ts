@@ -22,27 +22,35 @@ export function parseContentLength(header: string | undefined): number | undefin
 
 /**
  * A single byte range of a `Range: bytes=...` header, resolved against `size`. Returns undefined
- * when the header is absent, malformed, or asks for several ranges (the whole body is sent then,
- * as RFC 9110 allows); throws RANGE_NOT_SATISFIABLE when it cannot be served.
+ * when the header is absent, names another unit, or asks for several ranges (the whole body is
+ * sent then, as RFC 9110 allows). Throws RANGE_NOT_SATISFIABLE (416) for a byte range that is
+ * malformed (`bytes=abc`, `bytes=-5-10`), reversed (`bytes=20-10`) or past the end: the client
+ * asked for part of the blob, and sending all of it instead would be taken for that part.
  */
 export function parseRange(header: string | undefined, size: number): { offset: number; length: number } | undefined {
   if (header === undefined) return undefined
-  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim())
-  if (m === null || (m[1] === '' && m[2] === '')) return undefined
+  const value = header.trim()
+  if (!/^bytes=/i.test(value) || value.includes(',')) return undefined
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/i.exec(value)
+  if (m === null || (m[1] === '' && m[2] === '')) throw notSatisfiable(size)
   let start: number
   let end: number
   if (m[1] === '') {
     const suffix = Number(m[2])
-    if (suffix === 0) throw new BerthError('RANGE_NOT_SATISFIABLE', 'range not satisfiable', { size })
+    if (suffix === 0) throw notSatisfiable(size)
     start = Math.max(0, size - suffix)
     end = size - 1
   } else {
     start = Number(m[1])
+    if (m[2] !== '' && Number(m[2]) < start) throw notSatisfiable(size)
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
-    if (m[2] !== '' && Number(m[2]) < start) return undefined
   }
-  if (start >= size) throw new BerthError('RANGE_NOT_SATISFIABLE', 'range not satisfiable', { size })
+  if (start >= size) throw notSatisfiable(size)
   return { offset: start, length: end - start + 1 }
+}
+
+function notSatisfiable(size: number): BerthError {
+  return new BerthError('RANGE_NOT_SATISFIABLE', 'range not satisfiable', { size })
 }
 
 /**

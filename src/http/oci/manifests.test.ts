@@ -179,13 +179,13 @@ for (const dialect of DIALECTS) {
         })
       }
 
-      for (const bad of ['-lead', '.lead', 'a'.repeat(129), 'bad!', 'sp%20ace', 'plus+sign']) {
-        it(`an invalid tag (${bad.slice(0, 12)}) is 400 MANIFEST_INVALID on GET, HEAD, PUT and DELETE`, async () => {
+      for (const bad of ['-lead', '.lead', '.INVALID_MANIFEST_NAME', 'a'.repeat(129), 'bad!', 'sp%20ace', 'plus+sign']) {
+        it(`an invalid tag (${bad.slice(0, 12)}) is 404 MANIFEST_UNKNOWN on GET, HEAD and DELETE, 400 MANIFEST_INVALID on PUT`, async () => {
           const url = `/v2/${repo}/manifests/${bad}`
-          assertOciError(await t.app.inject({ method: 'GET', url }), 400, 'MANIFEST_INVALID')
-          assertStatus(await t.app.inject({ method: 'HEAD', url }), 400)
+          assertOciError(await t.app.inject({ method: 'GET', url }), 404, 'MANIFEST_UNKNOWN')
+          assertStatus(await t.app.inject({ method: 'HEAD', url }), 404)
           assertOciError(await putManifest(t.app, repo, bad, valid, OCI_MANIFEST), 400, 'MANIFEST_INVALID')
-          assertOciError(await t.app.inject({ method: 'DELETE', url }), 400, 'MANIFEST_INVALID')
+          assertOciError(await t.app.inject({ method: 'DELETE', url }), 404, 'MANIFEST_UNKNOWN')
         })
       }
 
@@ -487,13 +487,13 @@ for (const dialect of DIALECTS) {
         assert.equal(res.body, image.text)
       })
 
-      it('DELETE of a manifest an index in the repository lists is 400 UNSUPPORTED until the index is gone', async () => {
+      it('DELETE of a manifest an index in the repository lists is 405 UNSUPPORTED until the index is gone', async () => {
         const repo = 'library/manifests-child'
         const { text } = await prepare(t.app, repo, 'OCI index')
         const index = await pushManifest(t.app, repo, 'multi', text, OCI_INDEX)
         const children = (JSON.parse(text) as { manifests: Descriptor[] }).manifests
         for (const child of children) {
-          assertOciError(await t.app.inject({ method: 'DELETE', url: `/v2/${repo}/manifests/${child.digest}` }), 400, 'UNSUPPORTED')
+          assertOciError(await t.app.inject({ method: 'DELETE', url: `/v2/${repo}/manifests/${child.digest}` }), 405, 'UNSUPPORTED')
           assertStatus(await t.app.inject({ method: 'GET', url: `/v2/${repo}/manifests/${child.digest}` }), 200)
         }
         // Untagging a child is fine: the index still holds it by digest.

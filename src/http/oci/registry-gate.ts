@@ -8,9 +8,11 @@ import { tokenAllows, TOKEN_SERVICE, type VerifiedToken } from '../../auth/token
 import { robotPrincipal, userPrincipal } from '../../auth/authenticator.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { CanRead } from '../../services/registry-context.js'
+import type { ReadScope } from '../../metadata/repository-store.js'
 import { baseUrlOf, basicCaller, parseAuthorization, type Security } from '../security.js'
 
-export type Need = { kind: 'base' } | { kind: 'catalog' } | { kind: 'repository'; name: RepoName; action: RegistryAction }
+/** What a request needs; a blob mount (`?mount=&from=`) also names the repository it mounts from. */
+export type Need = { kind: 'base' } | { kind: 'catalog' } | { kind: 'repository'; name: RepoName; action: RegistryAction; mountFrom?: RepoName }
 
 /** What a request was allowed: who it is, and which other repositories it may read (for mounts and the catalog). */
 export interface Grant {
@@ -18,17 +20,28 @@ export interface Grant {
   canRead: CanRead
 }
 
+/**
+ * The scope a token for `need` must carry. A mount asks pull on its source as a second,
+ * space-separated scope, as distribution does: token clients request each, and the token they
+ * get can mount (without it the mount falls back to an upload).
+ */
 function scopeOf(need: Need): string | undefined {
   if (need.kind === 'catalog') return 'registry:catalog:*'
-  if (need.kind === 'repository') return `repository:${need.name}:${need.action === 'push' ? 'pull,push' : need.action}`
-  return undefined
+  if (need.kind !== 'repository') return undefined
+  const scope = `repository:${need.name}:${need.action === 'push' ? 'pull,push' : need.action}`
+  return need.mountFrom !== undefined && need.mountFrom !== need.name ? `${scope} repository:${need.mountFrom}:pull` : scope
+}
+
+/** An RFC 9110 quoted-string: quotes and backslashes escaped, control characters (never valid in a header) dropped. */
+export function quoted(value: string): string {
+  return `"${value.replace(/[\x00-\x1f\x7f]/g, '').replace(/["\\]/g, '\\$&')}"`
 }
 
 function challenge(sec: Security, req: FastifyRequest, reply: FastifyReply, need: Need, error?: string): void {
   const scope = scopeOf(need)
-  const parts = [`realm="${baseUrlOf(req, sec.externalUrl)}/service/token"`, `service="${TOKEN_SERVICE}"`]
-  if (scope !== undefined) parts.push(`scope="${scope}"`)
-  if (error !== undefined) parts.push(`error="${error}"`)
+  const parts = [`realm=${quoted(`${baseUrlOf(req, sec.externalUrl)}/service/token`)}`, `service=${quoted(TOKEN_SERVICE)}`]
+  if (scope !== undefined) parts.push(`scope=${quoted(scope)}`)
+  if (error !== undefined) parts.push(`error=${quoted(error)}`)
   reply.header('www-authenticate', `Bearer ${parts.join(',')}`)
 }
 
@@ -42,6 +55,11 @@ export class RegistryGate {
   /** The name of whoever made the request, as far as it is known ('anonymous' otherwise). */
   nameOf(req: FastifyRequest): string {
     return this.names.get(req) ?? 'anonymous'
+  }
+
+  /** The projects whose repositories a granted caller may list (the catalog's filter). */
+  readScope(grant: Grant): Promise<ReadScope> {
+    return this.sec.access.readScope(grant.caller)
   }
 
   /** Allows the request or throws UNAUTHORIZED (with a challenge) or DENIED. */

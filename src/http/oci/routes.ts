@@ -5,12 +5,13 @@ import { BerthError, isBerthError } from '../../lib/errors.js'
 import { readCapped } from '../../lib/streams.js'
 import { parseDigest, type Digest } from '../../oci/digest.js'
 import { MediaType } from '../../oci/media-types.js'
-import { parseReference, parseRepoName, isTag, type RepoName } from '../../oci/names.js'
+import { parseReference, parseRepoName, isRepoName, isTag, type Reference, type RepoName } from '../../oci/names.js'
 import type { BlobService, ChunkOptions } from '../../services/blob-service.js'
 import type { ManifestService, Listing } from '../../services/manifest-service.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit-log.js'
 import { sendOciError } from '../errors.js'
+import { checkHost } from '../security.js'
 import { RegistryGate, type Grant, type Need } from './registry-gate.js'
 import { acceptedTypes, isAcceptable, parseContentLength, parseContentRange, parseRange } from './headers.js'
 
@@ -33,6 +34,8 @@ type Handler = (req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray, gr
 /** What a method needs (a registry action on the repository in the path, or the catalog) and how it is audited. */
 interface Method {
   needs: RegistryAction | 'catalog'
+  /** Whether the request may mount a blob from another repository (`?mount=&from=`), which its challenge names. */
+  mounts?: true
   audit?: { operation: 'pull' | 'create' | 'delete'; type: 'artifact' | 'blob' }
   handle: Handler
 }
@@ -90,11 +93,10 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           handle: async (req, reply, _m, grant) => {
           const q = req.query as Record<string, string | undefined>
           const { limit, last } = pageOf(q, DEFAULT_CATALOG_PAGE)
-          const page = await manifests.catalog(limit, last)
-          const visible = []
-          for (const r of page.items) if (await grant.canRead(r as RepoName)) visible.push(r)
+          // Filtered in the query, not after it: a page and its Link name only what the caller may pull.
+          const page = await manifests.catalog(await o.gate.readScope(grant), limit, last)
           linkNext(reply, '/v2/_catalog', limit, page, url)
-          return reply.send({ repositories: visible })
+          return reply.send({ repositories: page.items })
         },
         },
       },
@@ -142,7 +144,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           needs: 'delete',
           audit: { operation: 'delete', type: 'artifact' },
           handle: async (req, reply, m) => {
-            await manifests.delete(repo(m[1]!), parseReference(m[2]!), { path: replicationPath(req.headers[PATH_HEADER]) })
+            await manifests.delete(repo(m[1]!), existingReference(m[2]!), { path: replicationPath(req.headers[PATH_HEADER]) })
             return reply.code(202).header('content-length', '0').send()
           },
         },
@@ -153,6 +155,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       methods: {
         POST: {
           needs: 'push',
+          mounts: true,
           handle: async (req, reply, m, grant) => {
           const name = repo(m[1]!)
           const q = req.query as Record<string, string | undefined>
@@ -259,7 +262,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   ]
 
   async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean) {
-    const ref = parseReference(reference)
+    const ref = existingReference(reference)
     const accepted = acceptedTypes(req.headers.accept)
     const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
     if (!isAcceptable(m.mediaType, accepted)) {
@@ -300,6 +303,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     reply.header('docker-distribution-api-version', 'registry/2.0')
     const path = (req.params as { '*'?: string })['*'] ?? ''
     try {
+      checkHost(req)
       if (path === '') {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
         await o.gate.authorize(req, reply, { kind: 'base' })
@@ -324,6 +328,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   /** Authorizes, runs and audits one method of a route. */
   async function run(method: Method, req: FastifyRequest, reply: FastifyReply, m: RegExpExecArray): Promise<unknown> {
     const need: Need = method.needs === 'catalog' ? { kind: 'catalog' } : { kind: 'repository', name: repo(m[1]!), action: method.needs }
+    const from = method.mounts === true ? mountSource(req) : undefined
+    if (need.kind === 'repository' && from !== undefined) need.mountFrom = from
     let grant: Grant | undefined
     try {
       grant = await o.gate.authorize(req, reply, need)
@@ -357,6 +363,24 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
 
 function repo(raw: string): RepoName {
   return parseRepoName(raw)
+}
+
+/**
+ * The reference of a manifest to read or delete. A tag that is not a valid tag cannot name a
+ * manifest: it is unknown (404 MANIFEST_UNKNOWN), as the spec's tests expect; MANIFEST_INVALID
+ * is for what a client uploads. A malformed digest stays DIGEST_INVALID.
+ */
+function existingReference(raw: string): Reference {
+  if (raw.includes(':')) return parseReference(raw)
+  if (!isTag(raw)) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: raw.slice(0, 200) })
+  return parseReference(raw)
+}
+
+/** The repository a blob mount names in `from`, if it is a valid name (the handler refuses others). */
+function mountSource(req: FastifyRequest): RepoName | undefined {
+  const q = req.query as Record<string, string | undefined>
+  if (q.mount === undefined || typeof q.from !== 'string' || !isRepoName(q.from)) return undefined
+  return q.from
 }
 
 function pageOf(q: Record<string, string | undefined>, defaultLimit: number): { limit: number; last?: string } {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { describe, it } from 'node:test'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
+import { ADMIN_AUTH, basicAuth } from '../../../test/support/berth-app.js'
 import {
   assertOciError,
   assertStatus,
@@ -513,6 +514,34 @@ for (const dialect of DIALECTS) {
         assertStatus(res, 202)
         assert.match(header(res, 'location') ?? '', new RegExp(`^/v2/${target}/blobs/uploads/`))
         assertStatus(await t.app.inject({ method: 'HEAD', url: `/v2/${target}/blobs/${digest}` }), 404)
+      })
+
+      it('the challenge of a mount asks pull on its source too, and a token holding both scopes mounts', async () => {
+        await t.app.inject({ method: 'POST', url: '/api/v2.0/projects', payload: { project_name: 'mount-private' } })
+        await t.app.inject({ method: 'POST', url: '/api/v2.0/projects', payload: { project_name: 'mount-dst' } })
+        await t.app.inject({ method: 'POST', url: '/api/v2.0/users', payload: { username: 'mounter', password: 'Mounter-Passw0rd', email: 'mounter@example.com' } })
+        assertStatus(await t.app.inject({ method: 'POST', url: '/api/v2.0/projects/mount-dst/members', payload: { role_id: 2, member_user: { username: 'mounter' } } }), 201)
+        const digest = await pushBlob(t.app, 'mount-private/src', bytesOf('mount-private-src'))
+        const url = `/v2/mount-dst/app/blobs/uploads/?mount=${digest}&from=mount-private/src`
+        const challenged = await t.anonymous.inject({ method: 'POST', url })
+        assertOciError(challenged, 401, 'UNAUTHORIZED')
+        const m = /scope="([^"]*)"/.exec(header(challenged, 'www-authenticate') ?? '')
+        assert.equal(m?.[1], 'repository:mount-dst/app:pull,push repository:mount-private/src:pull')
+        // What a token client does with it: one scope parameter per space-separated scope.
+        const tokenFor = async (authorization: string) => {
+          const query = m![1]!.split(' ').map((sc) => `scope=${encodeURIComponent(sc)}`).join('&')
+          const res = await t.anonymous.inject({ method: 'GET', url: `/service/token?service=berth-registry&${query}`, headers: { authorization } })
+          assertStatus(res, 200)
+          return `Bearer ${res.json().token as string}`
+        }
+        // Without pull on the source (mounter is no member of mount-private), the mount falls back to an upload.
+        const fallback = await t.anonymous.inject({ method: 'POST', url, headers: { authorization: await tokenFor(basicAuth('mounter', 'Mounter-Passw0rd')) } })
+        assertStatus(fallback, 202)
+        assertStatus(await t.app.inject({ method: 'HEAD', url: `/v2/mount-dst/app/blobs/${digest}` }), 404)
+        const mounted = await t.anonymous.inject({ method: 'POST', url, headers: { authorization: await tokenFor(ADMIN_AUTH) } })
+        assertStatus(mounted, 201)
+        assert.equal(header(mounted, 'location'), `/v2/mount-dst/app/blobs/${digest}`)
+        assertStatus(await t.app.inject({ method: 'HEAD', url: `/v2/mount-dst/app/blobs/${digest}` }), 200)
       })
 
       it('mounting without from finds the blob in any repository (201)', async () => {

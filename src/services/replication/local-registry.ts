@@ -26,7 +26,7 @@ export class LocalRegistry implements RegistryEndpoint {
   async *repositories(): AsyncIterable<string> {
     let last: string | undefined
     for (;;) {
-      const page = await this.o.manifests.catalog(PAGE, last)
+      const page = await this.o.manifests.catalog({ all: true }, PAGE, last)
       yield* page.items
       if (!page.more) return
       last = page.items[page.items.length - 1]
