@@ -9,7 +9,7 @@ import { ociRoutes } from '../http/oci/routes.js'
 import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
-import { API } from '../http/api/router.js'
+import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/job-admin-service.js'
@@ -32,7 +32,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
-    bodyLimit: 1 << 20,
+    // Parsed bodies (JSON, forms) are small: API routes that need more say so in their spec;
+    // blobs and manifests on /v2/ are streamed by their handlers and never parsed here.
+    bodyLimit: DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Behind a load balancer: client addresses (audit log, lockouts) and the scheme come from
