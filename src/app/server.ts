@@ -59,6 +59,15 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
+  // A client that asks before sending its body (Expect: 100-continue, as curl does for large
+  // ones) is told to go on only once the request got past onRequest, where /api/v2.0 resolves
+  // the caller: a refused client never sends the body at all. Node would otherwise answer
+  // 100 Continue as soon as the headers arrive.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res))
+  app.addHook('preParsing', async (req, reply, payload) => {
+    if (req.headers.expect?.toLowerCase() === '100-continue' && !reply.raw.headersSent) reply.raw.writeContinue()
+    return payload
+  })
   // One line per request: method, path, status, bytes, duration, request id.
   app.addHook('onResponse', async (req, reply) => {
     const length = reply.getHeader('content-length')
