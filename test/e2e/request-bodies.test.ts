@@ -4,9 +4,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request, type IncomingHttpHeaders } from 'node:http'
-import type { Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
-import { basicAuth, createTestBerth, type TestBerth } from '../support/berth-app.js'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import { basicAuth, createTestBerth, TEST_ADMIN_PASSWORD, type TestBerth } from '../support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../support/databases.js'
 
 const DECLARED = 1 << 20
@@ -57,6 +56,25 @@ function wholePost(port: number, path: string): Promise<Answer | { error: string
     })
     req.on('error', (err) => resolve({ error: (err as NodeJS.ErrnoException).code ?? err.message }))
     req.end(BODY)
+  })
+}
+
+/** Sends only the headers of a POST that asks `Expect: 100-continue`; resolves with the first bytes the server answers. */
+function firstAnswerToExpect(port: number, path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error('no answer within 10 s'))
+    }, 10_000)
+    socket.once('data', (d) => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(d.toString('latin1'))
+    })
+    socket.on('error', reject)
+    const lines = Object.entries({ host: 'localhost', 'content-type': 'application/json', 'content-length': String(DECLARED), expect: '100-continue', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`)
+    socket.write(`POST ${path} HTTP/1.1\r\n${lines.join('')}\r\n`)
   })
 }
 
@@ -127,6 +145,13 @@ for (const dialect of DIALECTS) {
       const most = Math.max(...list.map((s) => s.bytesRead))
       assert.ok(most < 512 << 10, `one connection had ${most} bytes read`)
       assert.ok(bytesRead(list) < (n * DECLARED) / 2, `the server read ${bytesRead(list)} bytes of ${n * DECLARED}`)
+    })
+
+    it('a client that asks before sending (Expect: 100-continue) is refused without being told to send', skip, async () => {
+      const refused = await firstAnswerToExpect(port, '/api/v2.0/projects', {})
+      assert.match(refused, /^HTTP\/1\.1 401 /, refused.slice(0, 100))
+      const admitted = await firstAnswerToExpect(port, '/api/v2.0/projects', { authorization: basicAuth('admin', TEST_ADMIN_PASSWORD) })
+      assert.match(admitted, /^HTTP\/1\.1 100 Continue/, admitted.slice(0, 100))
     })
 
     it('an anonymous body to an unknown API path is refused without reading past the limit', skip, async () => {
