@@ -27,18 +27,12 @@ export class UploadStore {
    */
   async createOwned(id: string, repository: string, owner: string, max: number): Promise<boolean> {
     const now = nowIso()
-    const text = (v: string) => sql<string>`cast(${v} as text)`
-    const open = this.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).where('owner', '=', owner)
-    const r = await this.db
-      .insertInto('uploads')
-      .columns(['id', 'repository', 'owner', 'created_at', 'updated_at'])
-      .expression(
-        this.db
-          .selectNoFrom([text(id).as('id'), text(repository).as('repository'), text(owner).as('owner'), text(now).as('created_at'), text(now).as('updated_at')])
-          .where((eb) => eb(open, '<', max)),
-      )
-      .executeTakeFirst()
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0
+    const text = (v: string) => sql`cast(${v} as text)`
+    const r = await sql`
+      insert into "uploads" ("id", "repository", "owner", "created_at", "updated_at")
+      select ${text(id)}, ${text(repository)}, ${text(owner)}, ${text(now)}, ${text(now)}
+      where (select count(*) from "uploads" where "owner" = ${owner}) < ${max}`.execute(this.db)
+    return Number(r.numAffectedRows ?? 0) > 0
   }
 
   async get(id: string): Promise<UploadRow | null> {
