@@ -93,6 +93,7 @@ export const ConfigSchema = Type.Object(
       {
         max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),
         upload_ttl_hours: Type.Number({ default: 24, exclusiveMinimum: 0, description: 'idle upload sessions are purged after this many hours' }),
+        max_open_uploads: Type.Integer({ default: 512, minimum: 0, description: 'open upload sessions one user or robot may have at once (0: no limit); past it a new one is refused with 429' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -9,7 +9,7 @@ import { ociRoutes } from '../http/oci/routes.js'
 import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
-import { API } from '../http/api/router.js'
+import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/job-admin-service.js'
@@ -32,7 +32,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
-    bodyLimit: 1 << 20,
+    // Parsed bodies (JSON, forms) are small: API routes that need more say so in their spec;
+    // blobs and manifests on /v2/ are streamed by their handlers and never parsed here.
+    bodyLimit: DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Behind a load balancer: client addresses (audit log, lockouts) and the scheme come from
@@ -56,6 +58,15 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   })
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
+  })
+  // A client that asks before sending its body (Expect: 100-continue, as curl does for large
+  // ones) is told to go on only once the request got past onRequest, where /api/v2.0 resolves
+  // the caller: a refused client never sends the body at all. Node would otherwise answer
+  // 100 Continue as soon as the headers arrive.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res))
+  app.addHook('preParsing', async (req, reply, payload) => {
+    if (req.headers.expect?.toLowerCase() === '100-continue' && !reply.raw.headersSent) reply.raw.writeContinue()
+    return payload
   })
   // One line per request: method, path, status, bytes, duration, request id.
   app.addHook('onResponse', async (req, reply) => {

@@ -181,7 +181,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
   })
   const manifestService = new ManifestService(ctx)
-  const blobService = new BlobService(ctx)
+  const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   const replication = new ReplicationService({
     db,

@@ -31,6 +31,7 @@ const RENDER: Record<ErrorCode, Rendering> = {
   CHUNK_OUT_OF_ORDER: { status: 416, oci: 'BLOB_UPLOAD_INVALID' },
   RANGE_NOT_SATISFIABLE: { status: 416, oci: 'SIZE_INVALID' },
   MANIFEST_TOO_LARGE: { status: 413, oci: 'MANIFEST_INVALID' },
+  BODY_TOO_LARGE: { status: 413, oci: 'SIZE_INVALID' },
   BAD_REQUEST: { status: 400, oci: 'UNSUPPORTED' },
   NOT_FOUND: { status: 404, oci: 'UNSUPPORTED' },
   METHOD_NOT_ALLOWED: { status: 405, oci: 'UNSUPPORTED' },
@@ -57,6 +58,18 @@ const HARBOR_BY_STATUS: Record<number, string> = {
 
 function statusOf(code: ErrorCode): number {
   return RENDER[code].status
+}
+
+/**
+ * Requests refused before their body was read (no or wrong credentials): answered at once and
+ * their connection closed, the body never read. Draining it would let anyone without an account
+ * make the server read DRAIN_BYTES per request.
+ */
+const unread = new WeakSet<IncomingMessage>()
+
+/** Marks a request whose refusal must not read its body (see `unread`). */
+export function leaveBodyUnread(request: FastifyRequest): void {
+  unread.add(request.raw)
 }
 
 /** Unread request bytes an error answer waits for, so that a client still sending can read it. */
@@ -110,8 +123,9 @@ async function finish(e: BerthError, request: FastifyRequest, reply: FastifyRepl
   const r = RENDER[e.code]
   const retry = (e.detail as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
   if (e.code === 'TOOMANYREQUESTS' && typeof retry === 'number') reply.header('retry-after', String(retry))
-  // A body left unread (too large to drain) cannot be followed by another request here.
-  if (!(await drain(request.raw))) reply.header('connection', 'close')
+  // A body left unread (refused before reading, or too large to drain) cannot be followed by
+  // another request on this connection.
+  if (unread.has(request.raw) || !(await drain(request.raw))) reply.header('connection', 'close')
   return reply.code(r.status).type('application/json').send({ errors: [body] })
 }
 
@@ -124,7 +138,11 @@ function toBerthError(err: unknown, request: FastifyRequest): BerthError {
   const fe = err as { statusCode?: number; code?: string; message?: string; validation?: unknown }
   if (fe.validation !== undefined) return new BerthError('BAD_REQUEST', fe.message ?? 'invalid request')
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    if (fe.statusCode === 413) return new BerthError('MANIFEST_TOO_LARGE', fe.message ?? 'payload too large')
+    if (fe.statusCode === 413) {
+      // Reading on past the route's limit, if only to discard, is what the limit is there to prevent.
+      leaveBodyUnread(request)
+      return new BerthError('BODY_TOO_LARGE', `request body is larger than ${request.routeOptions.bodyLimit} bytes`, { limit: request.routeOptions.bodyLimit })
+    }
     return new BerthError('BAD_REQUEST', fe.message ?? 'bad request')
   }
   if (isClientGone(err, request)) return new BerthError('BAD_REQUEST', 'request aborted by the client')

@@ -75,6 +75,8 @@ export interface UploadTable {
   size: Generated<number>
   created_at: string
   updated_at: string
+  /** The user or robot name that opened the session; null for sessions opened on no one's behalf. */
+  owner: string | null
 }
 
 export interface UserTable {

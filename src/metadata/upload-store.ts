@@ -1,5 +1,5 @@
-// Upload sessions: a row per session, so any node can find and continue it.
-import type { Kysely } from 'kysely'
+// Upload sessions: a row per session, so any node can find and continue it, and count a caller's.
+import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
 
@@ -14,9 +14,25 @@ export interface UploadRow {
 export class UploadStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(id: string, repository: string): Promise<void> {
+  async create(id: string, repository: string, owner: string | null = null): Promise<void> {
     const now = nowIso()
-    await this.db.insertInto('uploads').values({ id, repository, created_at: now, updated_at: now }).execute()
+    await this.db.insertInto('uploads').values({ id, repository, owner, created_at: now, updated_at: now }).execute()
+  }
+
+  /**
+   * Opens a session for `owner` unless they already have `max` open: false then. Count and insert
+   * are one statement, so concurrent openings on one connection cannot both pass; statements
+   * running at the same time on other connections can (PostgreSQL, read committed), each at most
+   * once past the cap.
+   */
+  async createOwned(id: string, repository: string, owner: string, max: number): Promise<boolean> {
+    const now = nowIso()
+    const text = (v: string) => sql`cast(${v} as text)`
+    const r = await sql`
+      insert into "uploads" ("id", "repository", "owner", "created_at", "updated_at")
+      select ${text(id)}, ${text(repository)}, ${text(owner)}, ${text(now)}, ${text(now)}
+      where (select count(*) from "uploads" where "owner" = ${owner}) < ${max}`.execute(this.db)
+    return Number(r.numAffectedRows ?? 0) > 0
   }
 
   async get(id: string): Promise<UploadRow | null> {

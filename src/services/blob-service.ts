@@ -34,11 +34,29 @@ export interface ChunkOptions extends IoOptions {
   contentLength?: number
 }
 
+/** How long a caller at the open-session cap is asked to wait before trying again. */
+const UPLOAD_CAP_RETRY_SECONDS = 10
+
+export interface BlobServiceOptions {
+  /** Open upload sessions one caller may have (0: no limit). */
+  maxOpenUploads: number
+}
+
+/** Whose upload a session is: the name of the user or robot that opens it, for the per-caller cap. */
+export interface UploadOwner {
+  owner?: string
+}
+
 export class BlobService {
   /** One chunk at a time per upload session in this process (queued), then across nodes (locked). */
   private readonly sessions = new KeyedMutex()
+  /** One session opening at a time per owner in this process, so that a burst cannot pass the cap here. */
+  private readonly owners = new KeyedMutex()
 
-  constructor(private readonly ctx: RegistryContext) {}
+  constructor(
+    private readonly ctx: RegistryContext,
+    private readonly options: BlobServiceOptions = { maxOpenUploads: 0 },
+  ) {}
 
   private get blobs() {
     return this.ctx.deps.blobs
@@ -81,12 +99,30 @@ export class BlobService {
     })
   }
 
-  /** Opens an upload session. */
-  async startUpload(repository: RepoName, o?: IoOptions): Promise<string> {
+  /**
+   * Opens an upload session; TOOMANYREQUESTS when its owner already has the most open sessions
+   * allowed. The row comes first: a session whose storage could not be created is removed again,
+   * and one left behind by a crash is purged by age like any other.
+   */
+  async startUpload(repository: RepoName, o: IoOptions & UploadOwner = {}): Promise<string> {
     await this.ctx.requireProject(repository)
     const id = newId()
-    await this.blobs.createUpload(id, o)
-    await this.ctx.stores.uploads.create(id, repository)
+    const { owner } = o
+    const max = this.options.maxOpenUploads
+    if (owner === undefined || max === 0) {
+      await this.ctx.stores.uploads.create(id, repository, owner ?? null)
+    } else if (!(await this.owners.run(owner, () => this.ctx.stores.uploads.createOwned(id, repository, owner, max)))) {
+      throw new BerthError('TOOMANYREQUESTS', `${owner} has ${max} upload sessions open, the most allowed; complete or cancel some, or wait for idle ones to expire`, {
+        limit: max,
+        retryAfterSeconds: UPLOAD_CAP_RETRY_SECONDS,
+      })
+    }
+    try {
+      await this.blobs.createUpload(id, o)
+    } catch (err) {
+      await this.ctx.stores.uploads.delete(id).catch(() => {})
+      throw err
+    }
     return id
   }
 
@@ -146,8 +182,8 @@ export class BlobService {
     return size
   }
 
-  /** Monolithic push: the whole blob in one request, verified against `digest`. */
-  async push(repository: RepoName, digest: Digest, body: Readable, o: ChunkOptions = {}): Promise<BlobInfo> {
+  /** Monolithic push: the whole blob in one request, verified against `digest`; its session counts for its owner meanwhile. */
+  async push(repository: RepoName, digest: Digest, body: Readable, o: ChunkOptions & UploadOwner = {}): Promise<BlobInfo> {
     const id = await this.startUpload(repository, o)
     try {
       const size = await this.blobs.append(id, body, { size: 0, signal: o.signal, expectedLength: o.contentLength, algorithm: digestAlgorithm(digest) })

@@ -18,7 +18,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '009-upload-owner'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '009-upload-owner'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()

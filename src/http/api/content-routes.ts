@@ -47,13 +47,13 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     return json
   }
 
-  route('GET', '/projects/:project_name/repositories', { summary: "List a project's repositories", tag: 'repository', params: Type.Object({ project_name: Name }), querystring: Type.Object(ListQueryParams), response: { 200: Type.Array(C.RepositoryJson) } }, async (req, reply, caller) => {
+  route('GET', '/projects/:project_name/repositories', { summary: "List a project's repositories", tag: 'repository', anonymous: true, params: Type.Object({ project_name: Name }), querystring: Type.Object(ListQueryParams), response: { 200: Type.Array(C.RepositoryJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
     const page = await content.listRepositories(caller, projectRefOf(req, (req.params as P).project_name!), q)
     pagingHeaders(req, reply, q, page.total)
     return page.items.map(C.repositoryJson)
   })
-  route('GET', '/projects/:project_name/repositories/:repository_name', { summary: 'Get a repository', tag: 'repository', params: RepoParams, response: { 200: C.RepositoryJson } }, async (req, _reply, caller) => {
+  route('GET', '/projects/:project_name/repositories/:repository_name', { summary: 'Get a repository', tag: 'repository', anonymous: true, params: RepoParams, response: { 200: C.RepositoryJson } }, async (req, _reply, caller) => {
     const { project, repository } = at(req)
     return C.repositoryJson(await content.getRepository(caller, project, repository))
   })
@@ -68,7 +68,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     return reply.send()
   })
 
-  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts', { summary: 'List artifacts (children of indexes and accessories are shown under their parent)', tag: 'artifact', params: RepoParams, querystring: Type.Object({ ...ListQueryParams, ...ArtifactQuery.properties }), response: { 200: Type.Array(C.ArtifactJson) } }, async (req, reply, caller) => {
+  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts', { summary: 'List artifacts (children of indexes and accessories are shown under their parent)', tag: 'artifact', anonymous: true, params: RepoParams, querystring: Type.Object({ ...ListQueryParams, ...ArtifactQuery.properties }), response: { 200: Type.Array(C.ArtifactJson) } }, async (req, reply, caller) => {
     const { project, repository } = at(req)
     const q = listQueryOf(req)
     const o = options(req)
@@ -81,7 +81,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     const digest = await content.copyArtifact(caller, project, repository, (req.query as { from: string }).from)
     return reply.code(201).header('location', `${API}/projects/${p.project_name}/repositories/${encodeURIComponent(p.repository_name!)}/artifacts/${digest}`).send()
   })
-  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference', { summary: 'Get an artifact by digest or tag', tag: 'artifact', params: ArtifactParams, querystring: ArtifactQuery, response: { 200: C.ArtifactJson } }, async (req, _reply, caller) => {
+  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference', { summary: 'Get an artifact by digest or tag', tag: 'artifact', anonymous: true, params: ArtifactParams, querystring: ArtifactQuery, response: { 200: C.ArtifactJson } }, async (req, _reply, caller) => {
     const { project, repository, p } = at(req)
     const o = options(req)
     return artifactOut(await content.getArtifact(caller, project, repository, p.reference!, o), o)
@@ -91,7 +91,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     await content.deleteArtifact(caller, project, repository, p.reference!)
     return reply.send()
   })
-  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags', { summary: "List an artifact's tags", tag: 'artifact', params: ArtifactParams, querystring: Type.Object({ ...ListQueryParams, with_signature: Flag, with_immutable_status: Flag }), response: { 200: Type.Array(C.TagJson) } }, async (req, reply, caller) => {
+  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags', { summary: "List an artifact's tags", tag: 'artifact', anonymous: true, params: ArtifactParams, querystring: Type.Object({ ...ListQueryParams, with_signature: Flag, with_immutable_status: Flag }), response: { 200: Type.Array(C.TagJson) } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)
     const q = listQueryOf(req)
     const page = await content.listTags(caller, project, repository, p.reference!, q)
@@ -120,7 +120,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     return reply.send()
   })
 
-  route('GET', '/labels', { summary: 'List global labels (scope=g) or a project\'s (scope=p&project_id=)', tag: 'label', querystring: Type.Object({ ...ListQueryParams, scope: Type.Optional(Type.Union([Type.Literal('g'), Type.Literal('p')])), project_id: Type.Optional(Type.Integer()), name: Type.Optional(Type.String()) }), response: { 200: Type.Array(C.LabelJson) } }, async (req, reply, caller) => {
+  route('GET', '/labels', { summary: 'List global labels (scope=g) or a project\'s (scope=p&project_id=)', tag: 'label', anonymous: true, querystring: Type.Object({ ...ListQueryParams, scope: Type.Optional(Type.Union([Type.Literal('g'), Type.Literal('p')])), project_id: Type.Optional(Type.Integer()), name: Type.Optional(Type.String()) }), response: { 200: Type.Array(C.LabelJson) } }, async (req, reply, caller) => {
     const query = req.query as { scope?: 'g' | 'p'; project_id?: number; name?: string }
     const q = listQueryOf(req)
     if (query.name !== undefined && query.name !== '') q.conditions.push({ key: 'name', op: 'fuzzy', value: query.name })
@@ -134,7 +134,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     const label = await labels.create(caller, { name: b.name, description: b.description ?? '', color: b.color ?? '', scope: b.scope, ...(b.project_id !== undefined ? { projectId: b.project_id } : {}) })
     return reply.code(201).header('location', `${API}/labels/${label.id}`).send()
   })
-  route('GET', '/labels/:label_id', { summary: 'Get a label', tag: 'label', params: LabelParams, response: { 200: C.LabelJson } }, async (req, _reply, caller) => C.labelJson(await labels.get(caller, idOf((req.params as P).label_id!, 'label_id'))))
+  route('GET', '/labels/:label_id', { summary: 'Get a label', tag: 'label', anonymous: true, params: LabelParams, response: { 200: C.LabelJson } }, async (req, _reply, caller) => C.labelJson(await labels.get(caller, idOf((req.params as P).label_id!, 'label_id'))))
   route('PUT', '/labels/:label_id', { summary: 'Update a label', tag: 'label', params: LabelParams, body: C.LabelUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof C.LabelUpdateBody>
     await labels.update(caller, idOf((req.params as P).label_id!, 'label_id'), { ...(b.name !== undefined ? { name: b.name } : {}), ...(b.description !== undefined ? { description: b.description } : {}), ...(b.color !== undefined ? { color: b.color } : {}) })

@@ -1,12 +1,22 @@
 // How /api/v2.0 routes are declared: one spec per route (path parameters, query, body and
 // responses as TypeBox schemas, plus a summary and a tag). Fastify validates requests and
 // serialises responses from it, and @fastify/swagger builds the OpenAPI document from the same
-// objects, so the document cannot drift from what the server does.
+// objects, so the document cannot drift from what the server does. The caller is resolved before
+// the body is read, so that nobody without credentials can make the server read a body.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type TSchema } from '@sinclair/typebox'
+import { BerthError } from '../../lib/errors.js'
 import type { Caller } from '../../auth/identity.js'
 import type { Security } from '../security.js'
+import { leaveBodyUnread } from '../errors.js'
 import { apiCaller, checkInput } from './context.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who calls an /api/v2.0 route, resolved before its body is read; null elsewhere. */
+    caller: Caller | null
+  }
+}
 
 export const API = '/api/v2.0'
 
@@ -23,9 +33,16 @@ export const ListQueryParams = {
   sort: Type.Optional(Type.String({ description: 'comma-separated keys; a leading - sorts descending' })),
 }
 
+/** The largest JSON body a route accepts unless its spec says otherwise. */
+export const DEFAULT_BODY_LIMIT = 64 << 10
+
 export interface RouteSpec {
   summary: string
   tag: string
+  /** Whether callers without credentials get an answer (public listings, self-registration); otherwise they get 401 before any body is read. */
+  anonymous?: boolean
+  /** Largest request body in bytes; DEFAULT_BODY_LIMIT when absent. */
+  bodyLimit?: number
   params?: TSchema
   querystring?: TSchema
   body?: TSchema
@@ -41,11 +58,13 @@ export const Empty = Type.Null({ description: 'no body' })
 
 /** Declares API routes on `app` with the caller resolved for each request. */
 export function apiRouter(app: FastifyInstance, sec: Security) {
+  if (!app.hasRequestDecorator('caller')) app.decorateRequest('caller', null)
   return function route(method: Method, path: string, spec: RouteSpec, handle: ApiHandler): void {
     const response: Record<string, TSchema> = { ...spec.response, '4xx': ErrorsBody, '5xx': ErrorsBody }
     app.route({
       method,
       url: `${API}${path}`,
+      bodyLimit: spec.bodyLimit ?? DEFAULT_BODY_LIMIT,
       schema: {
         summary: spec.summary,
         tags: [spec.tag],
@@ -54,9 +73,23 @@ export function apiRouter(app: FastifyInstance, sec: Security) {
         ...(spec.body !== undefined ? { body: spec.body } : {}),
         response,
       },
+      // Runs before fastify reads the body: bad path and query input, wrong credentials, and no
+      // credentials where a caller is needed, are refused without reading it.
+      onRequest: async (req, reply) => {
+        try {
+          checkInput(req)
+          const caller = await apiCaller(sec, req, reply)
+          if (caller.kind === 'anonymous' && spec.anonymous !== true) throw new BerthError('UNAUTHORIZED', 'authentication required')
+          req.caller = caller
+        } catch (err) {
+          leaveBodyUnread(req)
+          throw err
+        }
+      },
       handler: async (req, reply) => {
+        // The body is read now: it is checked in its turn.
         checkInput(req)
-        return handle(req, reply, await apiCaller(sec, req, reply))
+        return handle(req, reply, req.caller!)
       },
     })
   }

@@ -27,10 +27,16 @@ export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDe
 /** Harbor's q keys for robots (Level, ProjectID) are accepted beside Berth's own. */
 const ROBOT_ALIASES = { Level: 'level', ProjectID: 'project_id', Name: 'name' }
 
+/** A login is a name and a password: anonymous by nature, so its body is read, but never more than this. */
+const LOGIN_BODY_LIMIT = 16 << 10
+
+/** A robot may carry up to 256 permission entries of up to 64 actions each: more than the usual limit. */
+const ROBOT_BODY_LIMIT = 1 << 20
+
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { users, projects, robots, audit } = deps
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 << 10 }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: LOGIN_BODY_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
   app.setErrorHandler((err, req, reply) => sendApiError(err, req, reply))
@@ -47,7 +53,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
 
   // --- console login -------------------------------------------------------------------
-  app.post('/c/login', async (req, reply) => {
+  app.post('/c/login', { bodyLimit: LOGIN_BODY_LIMIT }, async (req, reply) => {
     const body = (req.body ?? {}) as Partial<Static<typeof S.LoginBody>>
     if (typeof body.principal !== 'string' || typeof body.password !== 'string') throw new BerthError('BAD_REQUEST', 'principal and password are required')
     const principal = await deps.authenticator.login(body.principal, body.password, req.ip)
@@ -80,7 +86,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     return page.items.map((u) => ({ user_id: u.id, username: u.username }))
   })
   route('GET', '/users/current', { summary: 'The signed-in user', tag: 'user', response: { 200: S.UserJson } }, async (_req, _reply, caller) => S.userJson(await users.current(caller), caller.kind === 'user' && caller.sysadmin))
-  route('POST', '/users', { summary: 'Create a user (administrators; anyone with self-registration)', tag: 'user', body: S.UserCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
+  route('POST', '/users', { summary: 'Create a user (administrators; anyone with self-registration)', tag: 'user', anonymous: true, body: S.UserCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.UserCreationBody>
     const user = await users.create(caller, b)
     return created(reply, `/users/${user.id}`)
@@ -105,7 +111,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   })
 
   // --- projects and members --------------------------------------------------------------
-  route('GET', '/projects', { summary: 'List the projects the caller can see', tag: 'project', querystring: Type.Object({ ...ListQueryParams, name: Type.Optional(Type.String()), public: Type.Optional(Type.Boolean()) }), response: { 200: Type.Array(S.ProjectJson) } }, async (req, reply, caller) => {
+  route('GET', '/projects', { summary: 'List the projects the caller can see', tag: 'project', anonymous: true, querystring: Type.Object({ ...ListQueryParams, name: Type.Optional(Type.String()), public: Type.Optional(Type.Boolean()) }), response: { 200: Type.Array(S.ProjectJson) } }, async (req, reply, caller) => {
     const q = listQueryOf(req)
     const query = req.query as { name?: string; public?: boolean }
     // Harbor's separate filters, folded into q.
@@ -120,7 +126,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const project = await projects.create(caller, b.project_name, S.flag(b.metadata?.public) ?? b.public ?? false)
     return created(reply, `/projects/${project.id}`)
   })
-  route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>
+  route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', anonymous: true, params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>
     S.projectJson(await projects.get(caller, projectRefOf(req, params(req).project!))),
   )
   route('PUT', '/projects/:project', { summary: 'Update project metadata', tag: 'project', params: S.ProjectParams, body: S.ProjectUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
@@ -177,7 +183,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     pagingHeaders(req, reply, q, page.total)
     return page.items.map(S.robotJson)
   })
-  route('POST', '/robots', { summary: 'Create a robot account (the secret is shown once)', tag: 'robot', body: S.RobotCreationBody, response: { 201: S.RobotCreatedJson } }, async (req, reply, caller) => {
+  route('POST', '/robots', { summary: 'Create a robot account (the secret is shown once)', tag: 'robot', bodyLimit: ROBOT_BODY_LIMIT, body: S.RobotCreationBody, response: { 201: S.RobotCreatedJson } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.RobotCreationBody>
     const { robot, secret } = await robots.create(caller, {
       name: b.name,
@@ -191,7 +197,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     return reply.code(201).header('location', `${API}/robots/${robot.id}`).send(S.robotCreatedJson(robot, secret))
   })
   route('GET', '/robots/:robot_id', { summary: 'Get a robot account', tag: 'robot', params: S.RobotIdParams, response: { 200: S.RobotJson } }, async (req, _reply, caller) => S.robotJson(await robots.get(caller, idOf(params(req).robot_id!, 'robot_id'))))
-  route('PUT', '/robots/:robot_id', { summary: 'Update a robot account', tag: 'robot', params: S.RobotIdParams, body: S.RobotUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
+  route('PUT', '/robots/:robot_id', { summary: 'Update a robot account', tag: 'robot', bodyLimit: ROBOT_BODY_LIMIT, params: S.RobotIdParams, body: S.RobotUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.RobotUpdateBody>
     await robots.update(caller, idOf(params(req).robot_id!, 'robot_id'), {
       ...(b.description !== undefined ? { description: b.description } : {}),

@@ -59,14 +59,14 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
   const { system, settings } = deps
   const route = apiRouter(app, deps)
 
-  route('GET', '/ping', { summary: 'Liveness of the API: answers Pong', tag: 'ping', response: { 200: Type.String() } }, async (_req, reply) => reply.type('text/plain').send('Pong'))
+  route('GET', '/ping', { summary: 'Liveness of the API: answers Pong', tag: 'ping', anonymous: true, response: { 200: Type.String() } }, async (_req, reply) => reply.type('text/plain').send('Pong'))
 
-  route('GET', '/health', { summary: 'Health of each component (no authentication needed)', tag: 'health', response: { 200: HealthJson } }, async () => {
+  route('GET', '/health', { summary: 'Health of each component (no authentication needed)', tag: 'health', anonymous: true, response: { 200: HealthJson } }, async () => {
     const components = await system.health()
     return { status: components.every((c) => c.status === 'healthy') ? 'healthy' : 'unhealthy', components }
   })
 
-  route('GET', '/systeminfo', { summary: 'System information (less for anonymous callers)', tag: 'systeminfo', response: { 200: Type.Record(Type.String(), Type.Unknown()) } }, async (req, _reply, caller) =>
+  route('GET', '/systeminfo', { summary: 'System information (less for anonymous callers)', tag: 'systeminfo', anonymous: true, response: { 200: Type.Record(Type.String(), Type.Unknown()) } }, async (req, _reply, caller) =>
     system.info(caller, baseUrlOf(req, deps.externalUrl)),
   )
 
@@ -83,7 +83,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
     }
   })
 
-  route('GET', '/search', { summary: 'Projects and repositories whose name contains q', tag: 'search', querystring: Type.Object({ q: Type.String({ maxLength: 255 }) }), response: { 200: SearchJson } }, async (req, _reply, caller) => {
+  route('GET', '/search', { summary: 'Projects and repositories whose name contains q', tag: 'search', anonymous: true, querystring: Type.Object({ q: Type.String({ maxLength: 255 }) }), response: { 200: SearchJson } }, async (req, _reply, caller) => {
     const r = await system.search(caller, (req.query as { q: string }).q)
     return {
       project: r.projects.map((p) => projectJson({ ...p, roleIds: [] })),
@@ -109,7 +109,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
     quotaJson(await system.quota(caller, idOf((req.params as { id: string }).id, 'id'))),
   )
 
-  route('GET', '/projects/:project/summary', { summary: "A project's repository count, members by role and usage", tag: 'project', params: ProjectParams, response: { 200: SummaryJson } }, async (req, _reply, caller) => {
+  route('GET', '/projects/:project/summary', { summary: "A project's repository count, members by role and usage", tag: 'project', anonymous: true, params: ProjectParams, response: { 200: SummaryJson } }, async (req, _reply, caller) => {
     const s = await system.summary(caller, projectRefOf(req, (req.params as { project: string }).project))
     const m = s.members
     return {
@@ -135,8 +135,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
   )
 
   // Harbor's "does this project name exist" check, for signed-in callers: 200 or 404.
-  route('HEAD', '/projects', { summary: 'Whether a project name is taken (signed-in callers)', tag: 'project', querystring: Type.Object({ project_name: Type.String({ minLength: 1, maxLength: 255 }) }), response: { 200: Empty } }, async (req: FastifyRequest, reply, caller) => {
-    if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
+  route('HEAD', '/projects', { summary: 'Whether a project name is taken (signed-in callers)', tag: 'project', querystring: Type.Object({ project_name: Type.String({ minLength: 1, maxLength: 255 }) }), response: { 200: Empty } }, async (req: FastifyRequest, reply) => {
     const exists = (await deps.stores.projects.get((req.query as { project_name: string }).project_name)) !== null
     return reply.code(exists ? 200 : 404).send()
   })

@@ -159,6 +159,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           handle: async (req, reply, m, grant) => {
           const name = repo(m[1]!)
           const q = req.query as Record<string, string | undefined>
+          // Sessions count against the caller's cap on open uploads, under the name the audit log uses.
+          const owner = o.gate.nameOf(req)
           if (q.mount !== undefined) {
             const digest = parseDigest(q.mount, 'mount')
             const from = q.from === undefined || q.from === '' ? undefined : repo(q.from)
@@ -170,10 +172,11 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
             const info = await blobs.push(name, digest, req.raw, {
               contentLength: parseContentLength(req.headers['content-length']),
               signal: signalOf(req),
+              owner,
             })
             return sendBlobCreated(reply, name, info.digest)
           }
-          const id = await blobs.startUpload(name)
+          const id = await blobs.startUpload(name, { owner })
           return sendUploadState(reply, name, id, 0, 202)
         },
         },

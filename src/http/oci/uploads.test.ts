@@ -16,6 +16,7 @@ import {
   sha512,
   startUpload,
   useBerth,
+  withAuthorization,
   withQuery,
   type App,
   type Response,
@@ -596,6 +597,66 @@ for (const dialect of DIALECTS) {
         assertStatus(await t.app.inject({ method: 'DELETE', url: `/v2/library/mount-del-source/blobs/${digest}` }), 202)
         assert.ok((await getBlob(t.app, target, digest)).equals(bytes))
       })
+    })
+  })
+
+  describe(`/v2/ open upload sessions per caller (${dialect})`, await dialectSkip(dialect), () => {
+    const CAP = 3
+    const t = useBerth(dialect, { registry: { max_open_uploads: CAP } })
+    const repo = 'library/capped'
+    const post = (app: App, name = repo, query = '') => app.inject({ method: 'POST', url: `/v2/${name}/blobs/uploads/${query}`, headers: { 'content-length': '0' } })
+    /** Ends every open session, as the idle purge does once they are old enough. */
+    const purgeAll = () => t.berth.blobService.purgeIdleUploads(new Date(Date.now() + 60_000))
+    const assertCapped = (res: Response) => {
+      assertOciError(res, 429, 'TOOMANYREQUESTS')
+      assert.equal(header(res, 'retry-after'), '10')
+    }
+
+    it('past the cap a new session, a monolithic push or a mount fallback is 429 TOOMANYREQUESTS with Retry-After; other callers go on', async () => {
+      await purgeAll()
+      for (let i = 0; i < CAP; i++) assertStatus(await post(t.app), 202)
+      assertCapped(await post(t.app))
+      assertCapped(await post(t.app, 'library/elsewhere'))
+      const bytes = bytesOf('capped-monolithic')
+      const monolithic = await t.app.inject({ method: 'POST', url: `/v2/${repo}/blobs/uploads/?digest=${sha256(bytes)}`, headers: { 'content-type': 'application/octet-stream' }, payload: bytes })
+      assertCapped(monolithic)
+      assertCapped(await post(t.app, repo, `?mount=${sha256('nowhere')}`))
+
+      // Another user has slots of their own.
+      const admin = (method: 'POST', path: string, payload: object) => t.app.inject({ method, url: `/api/v2.0${path}`, payload })
+      assertStatus(await admin('POST', '/users', { username: 'capped-bob', password: 'Capped-Bob-Passw0rd', email: 'bob@example.com', realname: 'Bob' }), 201)
+      const bob = withAuthorization(t.anonymous, basicAuth('capped-bob', 'Capped-Bob-Passw0rd'))
+      assertStatus(await bob.inject({ method: 'POST', url: '/api/v2.0/projects', payload: { project_name: 'bobs' } }), 201)
+      assertStatus(await post(bob, 'bobs/app'), 202)
+    })
+
+    it('completed, cancelled and purged sessions free their slot', async () => {
+      await purgeAll()
+      const open: string[] = []
+      for (let i = 0; i < CAP; i++) open.push(await startUpload(t.app, repo))
+      assertCapped(await post(t.app))
+      // Cancelled.
+      assertStatus(await t.app.inject({ method: 'DELETE', url: pathOf(open.shift()!) }), 204)
+      open.push(await startUpload(t.app, repo))
+      assertCapped(await post(t.app))
+      // Completed.
+      const bytes = bytesOf('capped-complete')
+      const done = await t.app.inject({ method: 'PUT', url: withQuery(open.shift()!, { digest: sha256(bytes) }), headers: { 'content-type': 'application/octet-stream' }, payload: bytes })
+      assertStatus(done, 201)
+      open.push(await startUpload(t.app, repo))
+      assertCapped(await post(t.app))
+      // Abandoned, then purged by age.
+      assert.equal(await purgeAll(), CAP)
+      for (let i = 0; i < CAP; i++) assertStatus(await post(t.app), 202)
+    })
+
+    it('a burst of parallel openings by one caller stops at the cap', async () => {
+      await purgeAll()
+      const answers = await Promise.all(Array.from({ length: 20 }, () => post(t.app)))
+      const opened = answers.filter((r) => r.statusCode === 202).length
+      // One node serialises one caller's openings: the cap holds exactly here.
+      assert.equal(opened, CAP)
+      for (const r of answers.filter((x) => x.statusCode !== 202)) assertCapped(r)
     })
   })
 }
