@@ -21,11 +21,15 @@ export function isSysadmin(caller: Caller): boolean {
   return caller.kind === 'user' && caller.sysadmin
 }
 
-/** A robot's permissions in one project: its entries for that project, and for '*' if it is a system robot. */
-export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, projectName: string): Permission[] {
+/**
+ * A robot's permissions in one project: its grants bound to that project's id, and those for '*'
+ * if it is a system robot. Never by name: a grant on a deleted project does not pass to a new
+ * project of the same name.
+ */
+export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, project: Pick<Project, 'id'>): Permission[] {
   const out: Permission[] = []
   for (const p of robot.permissions) {
-    if (p.namespace !== projectName && !(p.namespace === '*' && robot.system)) continue
+    if (p.namespace === '*' ? !robot.system : p.projectId !== project.id) continue
     for (const a of p.access) {
       const perm = `${a.resource}:${a.action}` as Permission
       if (ALL.has(perm)) out.push(perm)
@@ -42,7 +46,7 @@ export class AccessController {
     if (isSysadmin(caller)) return ALL
     const granted = new Set<Permission>(project.public ? PUBLIC : [])
     if (caller.kind === 'robot') {
-      for (const p of robotPermissions(caller, project.name)) granted.add(p)
+      for (const p of robotPermissions(caller, project)) granted.add(p)
     } else if (caller.kind === 'user') {
       for (const role of roleIds ?? (await this.roles(caller, project))) for (const p of BY_ROLE.get(role) ?? []) granted.add(p)
     }

@@ -1,7 +1,7 @@
 // Turns credentials into principals: database users, LDAP users and robot accounts, with the
 // failed-login lockout in front and a short cache of verified credentials behind (a password
 // hash costs ~100 ms by design; clients using Basic auth send it with every request).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { BerthError } from '../lib/errors.js'
 import { LruCache } from '../cache/lru-cache.js'
 import type { Stores } from '../metadata/stores.js'
@@ -10,6 +10,7 @@ import type { Robot } from '../metadata/robot-store.js'
 import { normaliseDn, type Directory, type Principal, type RobotPrincipal, type UserPrincipal } from './identity.js'
 import { hashPassword, verifyPassword } from './password.js'
 import { LoginGuard } from './login-guard.js'
+import type { RobotSecrets } from './robot-secret.js'
 import { ADMIN } from './admin-user.js'
 
 export type AuthMode = 'db_auth' | 'ldap_auth'
@@ -26,26 +27,12 @@ export interface AuthenticatorOptions {
   mode: AuthMode
   directory?: Directory
   guard: LoginGuard
+  /** Checks robot secrets (keyed with a key all nodes share). */
+  robotSecrets: RobotSecrets
   /** Called for every login attempt that reached a password check (for the audit log). */
   onLogin?: (e: LoginEvent) => void
   cacheMs?: number
   now?: () => number
-}
-
-/** A robot secret: random, so a fast hash is enough to keep it out of the database. */
-export function newRobotSecret(): { secret: string; hash: string } {
-  const secret = randomBytes(24).toString('base64url')
-  return { secret, hash: robotSecretHash(secret) }
-}
-
-export function robotSecretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
-}
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex')
-  const y = Buffer.from(b, 'hex')
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y)
 }
 
 /** A hash no password matches, checked for unknown users so that they take as long as known ones. */
@@ -115,7 +102,7 @@ export class Authenticator {
     if (username === '' || password === '' || username.length > 255 || password.length > 1024) return null
     const robot = await this.o.stores.robots.getByName(username)
     if (robot !== null) {
-      if (!sameHash(robotSecretHash(password), robot.secretHash) || robotProblem(robot, this.now) !== null) return null
+      if (!(await this.o.robotSecrets.verify(password, robot.secretHash)) || robotProblem(robot, this.now) !== null) return null
       return robotPrincipal(robot)
     }
     if (this.o.mode === 'ldap_auth' && username !== ADMIN) return this.checkLdap(username, password)

@@ -1,7 +1,8 @@
 // Users: administration, self-registration, profiles and passwords. Privileged fields (the
 // system-admin flag) change only through setSysadmin, never through create or a profile update.
 import { BerthError } from '../lib/errors.js'
-import type { Stores } from '../metadata/stores.js'
+import { inTransaction, type Stores } from '../metadata/stores.js'
+import type { Db } from '../metadata/schema.js'
 import type { User, UserProfile } from '../metadata/user-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
@@ -19,13 +20,13 @@ export interface NewUserInput {
 }
 
 export interface UserServiceOptions {
+  db: Db
   stores: Stores
   audit: AuditLog
   /** Whether self-registration is on now (a run-time setting). */
   selfRegistration: () => Promise<boolean>
   /** Whether users live in LDAP (then only admins create local users and passwords are LDAP's). */
   ldap: boolean
-  /** Called after any change that may alter what cached credentials grant. */
   /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
   changed?: () => void | Promise<void>
 }
@@ -112,7 +113,11 @@ export class UserService {
     this.audit(caller, 'update', user.username)
   }
 
-  /** Users change their own password with the old one; administrators set anyone's. */
+  /**
+   * Users change their own password with the old one; administrators set anyone's. Every other
+   * console session of the user ends with the change: a user's own change keeps the session that
+   * made it, an administrator's reset ends them all.
+   */
   async setPassword(caller: Caller, id: number, newPassword: string, oldPassword?: string): Promise<void> {
     const user = await this.get(caller, id)
     if (user.ldapDn !== null) throw new BerthError('PRECONDITION', 'the password of an LDAP user is changed in LDAP')
@@ -123,7 +128,12 @@ export class UserService {
     }
     const problem = passwordProblem(newPassword)
     if (problem !== null) throw new BerthError('BAD_REQUEST', `password ${problem}`)
-    await this.o.stores.users.update(id, { passwordHash: await hashPassword(newPassword) })
+    const hash = await hashPassword(newPassword)
+    const keep = me.userId === id ? me.session : undefined
+    await inTransaction(this.o.db, async (t) => {
+      await t.users.update(id, { passwordHash: hash })
+      await t.sessions.deleteOfUser(id, keep)
+    })
     await this.o.changed?.()
     this.audit(caller, 'update', user.username)
   }

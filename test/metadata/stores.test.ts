@@ -18,7 +18,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -36,7 +36,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -245,8 +245,8 @@ for (const dialect of DIALECTS) {
     it('sessions: expire, extend, purge', async () => {
       const u = (await s.users.createIfAbsent({ username: 'sess', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
       const now = new Date('2030-01-01T00:00:00Z')
-      await s.sessions.create('h1', { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
-      assert.deepEqual(await s.sessions.get('h1', now), { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
+      await s.sessions.create('h1', { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z', createdAt: '2030-01-01T00:00:00.000Z' })
+      assert.deepEqual(await s.sessions.get('h1', now), { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z', createdAt: '2030-01-01T00:00:00.000Z' })
       assert.equal(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
       await s.sessions.extend('h1', '2030-01-01T03:00:00.000Z')
       assert.notEqual(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
