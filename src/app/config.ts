@@ -103,6 +103,7 @@ export const ConfigSchema = Type.Object(
         self_registration: Type.Boolean({ default: false, description: 'whether anyone may create an (unprivileged) account' }),
         token_ttl_minutes: Type.Integer({ default: 30, minimum: 1, maximum: 1440, description: 'lifetime of registry tokens in minutes' }),
         session_ttl_minutes: Type.Integer({ default: 60, minimum: 1, maximum: 10080, description: 'idle lifetime of console sessions in minutes' }),
+        session_max_hours: Type.Integer({ default: 12, minimum: 1, maximum: 720, description: 'absolute lifetime of console sessions in hours, however recently they were used' }),
         max_failed_logins: Type.Integer({ default: 5, minimum: 1, maximum: 1000, description: 'failed logins of one user before a temporary lockout' }),
         lockout_minutes: Type.Integer({ default: 15, minimum: 1, maximum: 1440, description: 'how long a locked-out user is refused' }),
         hash_concurrency: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: 'password hashes run at once (each takes a core and 32 MiB); 0: half the cores, at least 1' }),

@@ -32,6 +32,7 @@ import { ensureAdmin } from '../auth/admin-user.js'
 import { TokenService } from '../auth/token-service.js'
 import { sharedSecret } from '../auth/shared-secrets.js'
 import { Sessions } from '../auth/sessions.js'
+import { RobotSecrets } from '../auth/robot-secret.js'
 import { LoginGuard } from '../auth/login-guard.js'
 import { Passwords } from '../auth/password.js'
 import { Authenticator } from '../auth/authenticator.js'
@@ -107,6 +108,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   let csrfKey: Buffer
   let box: SecretBox
   let instanceId: string
+  let robotSecrets: RobotSecrets
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
@@ -117,6 +119,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     if (generated !== null) (o.showOnce ?? showOnce)(generated)
     tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
     csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
+    // The key of generated robot secrets' hashes: every node must compute the same one.
+    robotSecrets = new RobotSecrets(await sharedSecret(stores, box, 'robot-secret-key', () => randomBytes(32)))
     // This registry's name on replication paths, the same on every node.
     instanceId = (await sharedSecret(stores, box, 'instance-id', () => randomBytes(16))).toString('hex')
   } catch (err) {
@@ -143,12 +147,19 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     mode: config.auth.mode,
     ...(directory !== undefined ? { directory } : {}),
     guard: new LoginGuard({ counters: shared.counters, maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
+    robotSecrets,
     onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: e.kind, resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
   })
   const security: Security = {
     authenticator,
     tokens,
-    sessions: new Sessions({ stores, csrfKey, ttlMs: config.auth.session_ttl_minutes * 60_000, adminGroupDn: config.auth.ldap.group_admin_dn }),
+    sessions: new Sessions({
+      stores,
+      csrfKey,
+      ttlMs: config.auth.session_ttl_minutes * 60_000,
+      maxAgeMs: config.auth.session_max_hours * 3_600_000,
+      adminGroupDn: config.auth.ldap.group_admin_dn,
+    }),
     access,
     stores,
     audit,
@@ -208,9 +219,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     replication,
     instanceId,
     manifestService,
-    users: new UserService({ stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
+    users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
-    robots: new RobotService({ stores, access, projects, audit, changed }),
+    robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
     labels: new LabelService({ stores, projects, audit }),
     settings,

@@ -25,11 +25,15 @@ export function isSysadmin(caller: Caller): boolean {
   return caller.kind === 'user' && caller.sysadmin
 }
 
-/** A robot's permissions in one project: its entries for that project, and for '*' if it is a system robot. */
-export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, projectName: string): Permission[] {
+/**
+ * A robot's permissions in one project: its grants bound to that project's id, and those for '*'
+ * if it is a system robot. Never by name: a grant on a deleted project does not pass to a new
+ * project of the same name.
+ */
+export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, project: Pick<Project, 'id'>): Permission[] {
   const out: Permission[] = []
   for (const p of robot.permissions) {
-    if (p.namespace !== projectName && !(p.namespace === '*' && robot.system)) continue
+    if (p.namespace === '*' ? !robot.system : p.projectId !== project.id) continue
     for (const a of p.access) {
       const perm = `${a.resource}:${a.action}` as Permission
       if (ALL.has(perm)) out.push(perm)
@@ -46,7 +50,7 @@ export class AccessController {
     if (isSysadmin(caller)) return ALL
     const granted = new Set<Permission>(project.public ? PUBLIC : [])
     if (caller.kind === 'robot') {
-      for (const p of robotPermissions(caller, project.name)) granted.add(p)
+      for (const p of robotPermissions(caller, project)) granted.add(p)
     } else if (caller.kind === 'user') {
       for (const role of roleIds ?? (await this.roles(caller, project))) for (const p of BY_ROLE.get(role) ?? []) granted.add(p)
     }
@@ -83,10 +87,10 @@ export class AccessController {
     if (isSysadmin(caller)) return { all: true }
     const scope = { all: false as const, publicProjects: PUBLIC.includes(PULL) }
     if (caller.kind === 'robot') {
-      // Entries under '*' (system robots) apply to every project; no project is named '\0'.
-      if (robotPermissions(caller, '\0').includes(PULL)) return { all: true }
-      const names = [...new Set(caller.permissions.map((p) => p.namespace))].filter((n) => robotPermissions(caller, n).includes(PULL))
-      return { ...scope, projectNames: names }
+      // Entries under '*' (system robots) apply to every project; no project has the id -1.
+      if (robotPermissions(caller, { id: -1 }).includes(PULL)) return { all: true }
+      const ids = [...new Set(caller.permissions.map((p) => p.projectId).filter((id): id is number => typeof id === 'number'))]
+      return { ...scope, projectIds: ids.filter((id) => robotPermissions(caller, { id }).includes(PULL)) }
     }
     if (caller.kind !== 'user') return scope
     return { ...scope, userId: caller.userId, groupIds: await this.groupIds(caller), roleIds: PULL_ROLES }

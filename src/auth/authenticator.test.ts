@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { Authenticator } from './authenticator.js'
 import { LoginGuard } from './login-guard.js'
 import { hashPassword, Passwords } from './password.js'
+import { RobotSecrets } from './robot-secret.js'
 import { MemoryState } from '../cache/shared-state.js'
 import { openDb, migrate } from '../metadata/db.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
@@ -37,6 +38,7 @@ describe('authenticator', () => {
   let robotName = ''
   let robotSecret = ''
   let disabledRobot = ''
+  let robotSecrets: RobotSecrets
 
   before(async () => {
     db = await openDb(':memory:')
@@ -44,9 +46,11 @@ describe('authenticator', () => {
     stores = storesOver(db.kysely)
     await stores.users.createIfAbsent({ username: 'victim', email: null, realname: '', comment: '', passwordHash: await hashPassword(PASSWORD), sysadmin: false, ldapDn: null })
     const audit = new AuditLog(db, silentLogger())
+    const secrets = new RobotSecrets(Buffer.alloc(32, 5))
+    robotSecrets = secrets
     const access = new AccessController(stores)
     const admin = { kind: 'user' as const, userId: 0, username: 'root', sysadmin: true, groups: [] }
-    const robots = new RobotService({ stores, access, projects: new ProjectService({ stores, access, audit }), audit })
+    const robots = new RobotService({ stores, access, projects: new ProjectService({ stores, access, audit }), audit, secrets })
     const perms = [{ kind: 'project' as const, namespace: '*', access: [{ resource: 'repository', action: 'pull' }] }]
     const made = await robots.create(admin, { name: 'builder', level: 'system', duration: -1, permissions: perms })
     robotName = made.robot.name
@@ -61,7 +65,7 @@ describe('authenticator', () => {
   function authenticator(o: { maxFailures?: number; concurrency?: number; maxQueued?: number } = {}) {
     const passwords = new CountingPasswords({ concurrency: o.concurrency ?? 2, maxQueued: o.maxQueued ?? 100 })
     const guard = new LoginGuard({ counters: new MemoryState().counters, maxFailures: o.maxFailures ?? 5, lockoutMs: 60_000 })
-    return { passwords, auth: new Authenticator({ stores, mode: 'db_auth', guard, passwords }) }
+    return { passwords, auth: new Authenticator({ stores, mode: 'db_auth', guard, passwords, robotSecrets }) }
   }
 
   it('25 guesses at once get at most 5 password checks; the right password as guess 18 is refused too', async () => {

@@ -1,7 +1,7 @@
 // Turns credentials into principals: database users, LDAP users and robot accounts, with the
 // failed-login lockout in front and a short cache of verified credentials behind (a password
 // hash costs ~100 ms by design; clients using Basic auth send it with every request).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { BerthError } from '../lib/errors.js'
 import { LruCache } from '../cache/lru-cache.js'
 import type { Stores } from '../metadata/stores.js'
@@ -10,6 +10,7 @@ import type { Robot } from '../metadata/robot-store.js'
 import { normaliseDn, type Directory, type Principal, type RobotPrincipal, type UserPrincipal } from './identity.js'
 import type { Passwords } from './password.js'
 import { LoginGuard } from './login-guard.js'
+import type { RobotSecrets } from './robot-secret.js'
 import { ADMIN } from './admin-user.js'
 
 export type AuthMode = 'db_auth' | 'ldap_auth'
@@ -28,27 +29,14 @@ export interface AuthenticatorOptions {
   guard: LoginGuard
   /** Password hashing with its own bounded capacity. */
   passwords: Passwords
+  /** Checks robot secrets (keyed with a key all nodes share). */
+  robotSecrets: RobotSecrets
   /** Called for every login attempt that reached a password check (for the audit log). */
   onLogin?: (e: LoginEvent) => void
   cacheMs?: number
   now?: () => number
 }
 
-/** A robot secret: random, so a fast hash is enough to keep it out of the database. */
-export function newRobotSecret(): { secret: string; hash: string } {
-  const secret = randomBytes(24).toString('base64url')
-  return { secret, hash: robotSecretHash(secret) }
-}
-
-export function robotSecretHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
-}
-
-function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex')
-  const y = Buffer.from(b, 'hex')
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y)
-}
 
 export function userPrincipal(u: Pick<User, 'id' | 'username' | 'sysadmin'>, groups: string[] = [], admin = false): UserPrincipal {
   return { kind: 'user', userId: u.id, username: u.username, sysadmin: u.sysadmin || admin, groups }
@@ -139,8 +127,10 @@ export class Authenticator {
     if (username === '' || password === '' || username.length > 255 || password.length > 1024 || /[\x00-\x1f\x7f]/.test(username)) return null
     const robot = await this.o.stores.robots.getByName(username)
     if (robot !== null) {
-      if (sameHash(robotSecretHash(password), robot.secretHash) && robotProblem(robot, this.now) === null) return robotPrincipal(robot)
-      await this.o.passwords.decoyCheck(password, address)
+      const usable = robotProblem(robot, this.now) === null
+      if (usable && (await this.o.robotSecrets.verify(password, robot.secretHash))) return robotPrincipal(robot)
+      // A chosen secret was checked with scrypt already; a generated one (a fast keyed hash) was not.
+      if (!usable || !robot.secretHash.startsWith('scrypt$')) await this.o.passwords.decoyCheck(password, address)
       return null
     }
     if (this.o.mode === 'ldap_auth' && username !== ADMIN) return this.checkLdap(username, password)

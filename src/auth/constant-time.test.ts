@@ -8,6 +8,7 @@ import { hashPassword, Passwords, verifyPassword } from './password.js'
 import { Sessions } from './sessions.js'
 import { Authenticator } from './authenticator.js'
 import { LoginGuard } from './login-guard.js'
+import { RobotSecrets } from './robot-secret.js'
 import { MemoryState } from '../cache/shared-state.js'
 import { openDb, migrate } from '../metadata/db.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
@@ -48,7 +49,7 @@ describe('constant-time compares', () => {
   })
 
   it('CSRF tokens', async () => {
-    const sessions = new Sessions({ stores, csrfKey: Buffer.alloc(32, 7), ttlMs: 60_000 })
+    const sessions = new Sessions({ stores, csrfKey: Buffer.alloc(32, 7), ttlMs: 60_000, maxAgeMs: 3_600_000 })
     const token = sessions.csrfToken('session-id')
     let matched = false
     assert.equal(await timingSafeCalls(async () => (matched = sessions.csrfMatches('session-id', token))), 1)
@@ -60,10 +61,11 @@ describe('constant-time compares', () => {
     const audit = new AuditLog(db, silentLogger())
     const access = new AccessController(stores)
     const admin = { kind: 'user' as const, userId: 0, username: 'root', sysadmin: true, groups: [] }
-    const robots = new RobotService({ stores, access, projects: new ProjectService({ stores, access, audit }), audit })
+    const robotSecrets = new RobotSecrets(Buffer.alloc(32, 9))
+    const robots = new RobotService({ stores, access, projects: new ProjectService({ stores, access, audit }), audit, secrets: robotSecrets })
     await stores.projects.ensure('library', true)
     const { robot, secret } = await robots.create(admin, { name: 'ct', level: 'system', duration: -1, permissions: [{ kind: 'project', namespace: '*', access: [{ resource: 'repository', action: 'pull' }] }] })
-    const auth = new Authenticator({ stores, mode: 'db_auth', passwords: new Passwords({ concurrency: 1, maxQueued: 10 }), guard: new LoginGuard({ counters: new MemoryState().counters, maxFailures: 100, lockoutMs: 1000 }) })
+    const auth = new Authenticator({ stores, mode: 'db_auth', passwords: new Passwords({ concurrency: 1, maxQueued: 10 }), guard: new LoginGuard({ counters: new MemoryState().counters, maxFailures: 100, lockoutMs: 1000 }), robotSecrets })
     assert.ok((await timingSafeCalls(() => auth.login(robot.name, secret, '127.0.0.1'))) >= 1)
     assert.ok((await timingSafeCalls(() => auth.login(robot.name, 'not-the-secret', '127.0.0.2').catch(() => undefined))) >= 1)
     assert.ok((await timingSafeCalls(() => auth.login('nobody-at-all', 'Some-Passw0rd', '127.0.0.3').catch(() => undefined))) >= 1)

@@ -11,6 +11,8 @@ export interface UserPrincipal {
   groups: string[]
   /** The client address of the request, for the audit log. */
   address?: string
+  /** The stored key (a hash) of the console session the request came with, if any. */
+  session?: string
 }
 
 /** A robot account; `system` comes from its stored level, never from its name. */

@@ -24,7 +24,7 @@ export interface Page {
  */
 export type ReadScope =
   | { all: true }
-  | { all: false; publicProjects: boolean; userId?: number; groupIds?: number[]; roleIds?: number[]; projectNames?: string[] }
+  | { all: false; publicProjects: boolean; userId?: number; groupIds?: number[]; roleIds?: number[]; projectIds?: number[] }
 
 export class RepositoryStore {
   private readonly byName = new PreparedQuery<{ id: number; project_id: number; name: string }, [name: string]>((db) =>
@@ -62,7 +62,7 @@ export class RepositoryStore {
     let q = this.db.selectFrom('repositories as r').select('r.name').orderBy('r.name').limit(page.limit)
     if (page.after !== undefined) q = q.where('r.name', '>', page.after)
     if (!scope.all) {
-      const { publicProjects, userId, groupIds = [], roleIds = [], projectNames = [] } = scope
+      const { publicProjects, userId, groupIds = [], roleIds = [], projectIds = [] } = scope
       q = q.where('r.project_id', 'in', (eb) =>
         eb
           .selectFrom('projects as p')
@@ -71,7 +71,7 @@ export class RepositoryStore {
           .where((p) =>
             p.or([
               ...(publicProjects ? [p('p.public', '=', 1)] : []),
-              ...(projectNames.length > 0 ? [p('p.name', 'in', projectNames)] : []),
+              ...(projectIds.length > 0 ? [p('p.id', 'in', projectIds)] : []),
               ...(roleIds.length > 0 && (userId !== undefined || groupIds.length > 0)
                 ? [
                     p(

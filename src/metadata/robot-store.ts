@@ -1,6 +1,7 @@
 // Robot accounts: machine credentials with explicit permissions. The level ('system' or
-// 'project') is a stored column: a robot is never judged by its name.
-import type { Kysely, Selectable } from 'kysely'
+// 'project') is a stored column: a robot is never judged by its name, and a grant binds to a
+// project's id, never to its name (a project deleted and created again is another project).
+import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, RobotTable } from './schema.js'
 import { nowIso } from './stores.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
@@ -12,8 +13,14 @@ export interface RobotAccess {
 
 export interface RobotPermission {
   kind: 'project'
-  /** A project name, or '*' for every project (system robots only). */
+  /** A project name, or '*' for every project (system robots only); the name the grant was made with. */
   namespace: string
+  /**
+   * The project the grant binds to (project ids are never reused). null: no project ('*', or a
+   * project that was gone when the grant was bound). Absent only in rows written by a version
+   * that matched grants by name; they are bound when read (bindByName).
+   */
+  projectId?: number | null
   access: RobotAccess[]
 }
 
@@ -46,6 +53,7 @@ export const ROBOT_FIELDS: Fields = {
 }
 
 function toRobot(r: Selectable<RobotTable>): Robot {
+  const permissions = JSON.parse(r.permissions) as RobotPermission[]
   return {
     id: r.id,
     name: r.name,
@@ -53,7 +61,7 @@ function toRobot(r: Selectable<RobotTable>): Robot {
     level: r.level,
     projectId: r.project_id,
     secretHash: r.secret_hash,
-    permissions: JSON.parse(r.permissions) as RobotPermission[],
+    permissions,
     disabled: r.disabled === 1,
     duration: r.duration,
     expiresAt: r.expires_at,
@@ -62,17 +70,59 @@ function toRobot(r: Selectable<RobotTable>): Robot {
   }
 }
 
+/** Whether some grant still names its project only (written by a version that matched by name). */
+export function unbound(permissions: RobotPermission[]): boolean {
+  return permissions.some((p) => p.namespace !== '*' && p.projectId === undefined)
+}
+
+/**
+ * Binds grants that name their project only to a project id, with the benefit of the doubt going
+ * to refusal: a grant binds to the live project of its name only if that project already existed
+ * when the robot was last written, and no project of that name was deleted after the robot was
+ * created (the grant may have been meant for that one). Otherwise it binds to nothing, and an
+ * administrator grants it again. Used by migration 008 and for rows an older node writes during
+ * a rolling upgrade.
+ */
+export async function bindByName(db: Kysely<Database>, robot: Pick<Robot, 'permissions' | 'createdAt' | 'updatedAt'>): Promise<RobotPermission[]> {
+  const out: RobotPermission[] = []
+  for (const p of robot.permissions) {
+    if (p.projectId !== undefined) out.push(p)
+    else if (p.namespace === '*') out.push({ ...p, projectId: null })
+    else {
+      const live = await db.selectFrom('projects').select(['id', 'created_at']).where('name', '=', p.namespace).where('deleted', '=', 0).executeTakeFirst()
+      // Deleted projects are renamed to name#id, and live names never contain '#'.
+      const prefix = `${p.namespace}#`
+      const deletedSince = await db
+        .selectFrom('projects')
+        .select('id')
+        .where('deleted', '=', 1)
+        .where(sql<string>`substr(name, 1, ${prefix.length})`, '=', prefix)
+        .where('updated_at', '>=', robot.createdAt)
+        .executeTakeFirst()
+      const ok = live !== undefined && live.created_at <= robot.updatedAt && deletedSince === undefined
+      out.push({ ...p, projectId: ok ? live.id : null })
+    }
+  }
+  return out
+}
+
 export class RobotStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The robot of a row, its grants bound to project ids. */
+  private async robotOf(r: Selectable<RobotTable>): Promise<Robot> {
+    const robot = toRobot(r)
+    return unbound(robot.permissions) ? { ...robot, permissions: await bindByName(this.db, robot) } : robot
+  }
+
   async get(id: number): Promise<Robot | null> {
     const r = await this.db.selectFrom('robots').selectAll().where('id', '=', id).executeTakeFirst()
-    return r === undefined ? null : toRobot(r)
+    return r === undefined ? null : this.robotOf(r)
   }
 
   async getByName(name: string): Promise<Robot | null> {
     const r = await this.db.selectFrom('robots').selectAll().where('name', '=', name).executeTakeFirst()
-    return r === undefined ? null : toRobot(r)
+    return r === undefined ? null : this.robotOf(r)
   }
 
   /** Robots matching `q`, optionally only those of some projects. */
@@ -80,7 +130,19 @@ export class RobotStore {
     let base = this.db.selectFrom('robots').selectAll()
     if (projectIds !== undefined) base = base.where('project_id', 'in', projectIds.length > 0 ? projectIds : [-1])
     const page = await listPage(base, q, ROBOT_FIELDS, { column: 'id', desc: false })
-    return { items: page.items.map(toRobot), total: page.total }
+    return { items: await Promise.all(page.items.map((r) => this.robotOf(r))), total: page.total }
+  }
+
+  /** The current names of the live projects among `ids` (for showing grants by name). */
+  async projectNames(ids: number[]): Promise<Map<number, string>> {
+    const names = new Map<number, string>()
+    const unique = [...new Set(ids)]
+    // In slices, so that no statement carries more parameters than a database takes.
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db.selectFrom('projects').select(['id', 'name']).where('id', 'in', unique.slice(i, i + 500)).where('deleted', '=', 0).execute()
+      for (const r of rows) names.set(r.id, r.name)
+    }
+    return names
   }
 
   /** Creates a robot; null when the name is taken. */

@@ -112,6 +112,8 @@ export class ProjectService {
     if (!(await this.o.stores.projects.deleteIfEmpty(project.id))) {
       throw new BerthError('PRECONDITION', `project ${project.name} still has repositories; delete them first`)
     }
+    // Its robots and members went with it: no node may keep accepting their cached credentials.
+    await this.o.changed?.()
     this.audit(caller, project, 'delete', 'project', project.name)
   }
 

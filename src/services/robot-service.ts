@@ -8,8 +8,8 @@ import { equalTo, type ListQuery, type Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
 import { AccessController, isSysadmin } from '../auth/access.js'
 import { ROBOT_GRANTABLE, type Permission } from '../auth/permissions.js'
-import { newRobotSecret, robotSecretHash } from '../auth/authenticator.js'
 import { passwordProblem } from '../auth/password.js'
+import type { RobotSecrets } from '../auth/robot-secret.js'
 import type { AuditLog } from './audit-log.js'
 import type { ProjectService } from './project-service.js'
 import { actorOf, checkResourceName, requireSignedIn } from './guards.js'
@@ -33,6 +33,8 @@ export interface RobotServiceOptions {
   access: AccessController
   projects: ProjectService
   audit: AuditLog
+  /** Makes and hashes robot secrets. */
+  secrets: RobotSecrets
   /** Called after a change that may alter what cached credentials grant; resolves once every node has been told. */
   changed?: () => void | Promise<void>
   now?: () => number
@@ -48,13 +50,6 @@ function expiryOf(durationDays: number, from: number): string | null {
   return new Date(from + durationDays * 86_400_000).toISOString()
 }
 
-function chosenOrNewSecret(secret: string | undefined): { secret: string; hash: string } {
-  if (secret === undefined) return newRobotSecret()
-  const problem = passwordProblem(secret)
-  if (problem !== null) throw new BerthError('BAD_REQUEST', `secret ${problem}`)
-  return { secret, hash: robotSecretHash(secret) }
-}
-
 export class RobotService {
   constructor(private readonly o: RobotServiceOptions) {}
 
@@ -62,12 +57,40 @@ export class RobotService {
     return (this.o.now ?? Date.now)()
   }
 
+  /** A secret chosen by the user (the password policy applies; kept like a password) or a new random one. */
+  private async chosenOrNewSecret(secret: string | undefined): Promise<{ secret: string; hash: string }> {
+    if (secret === undefined) return this.o.secrets.generate()
+    const problem = passwordProblem(secret)
+    if (problem !== null) throw new BerthError('BAD_REQUEST', `secret ${problem}`)
+    return { secret, hash: await this.o.secrets.chosen(secret) }
+  }
+
+  /**
+   * The robot as answers show it: each grant under the current name of the project it binds to,
+   * and grants whose project is gone left out (they grant nothing).
+   */
+  private async shown(robots: Robot[]): Promise<Robot[]> {
+    const ids = robots.flatMap((r) => r.permissions.flatMap((p) => (typeof p.projectId === 'number' ? [p.projectId] : [])))
+    const names = await this.o.stores.robots.projectNames(ids)
+    return robots.map((r) => ({
+      ...r,
+      permissions: r.permissions.flatMap(({ projectId, ...p }) => {
+        if (p.namespace === '*') return [p]
+        const name = typeof projectId === 'number' ? names.get(projectId) : undefined
+        return name === undefined ? [] : [{ ...p, namespace: name }]
+      }),
+    }))
+  }
+
   private audit(caller: Caller, robot: Pick<Robot, 'name' | 'projectId'>, operation: string): void {
     this.o.audit.record({ ...actorOf(caller), operation, resourceType: 'robot', resource: robot.name, result: 'success', projectId: robot.projectId })
   }
 
-  /** Checks permissions for a robot of `level` made by `caller`; returns the project of a project robot. */
-  private async checkPermissions(caller: Caller, level: 'system' | 'project', permissions: RobotPermission[]): Promise<number | null> {
+  /**
+   * Checks permissions for a robot of `level` made by `caller`; returns them bound to project ids
+   * (names are resolved now, once) and the project of a project robot.
+   */
+  private async checkPermissions(caller: Caller, level: 'system' | 'project', permissions: RobotPermission[]): Promise<{ projectId: number | null; bound: RobotPermission[] }> {
     if (permissions.length === 0) throw new BerthError('BAD_REQUEST', 'a robot needs at least one permission')
     for (const p of permissions) {
       if (p.kind !== 'project') throw new BerthError('BAD_REQUEST', `permission kind ${JSON.stringify(p.kind)} is not supported; use "project"`)
@@ -77,10 +100,18 @@ export class RobotService {
     }
     if (level === 'system') {
       if (!isSysadmin(caller)) throw new BerthError('DENIED', 'only system administrators can create system robot accounts')
+      const bound: RobotPermission[] = []
       for (const p of permissions) {
-        if (p.namespace !== '*' && (await this.o.stores.projects.get(p.namespace)) === null) throw new BerthError('NOT_FOUND', `project ${p.namespace} not found`)
+        if (p.namespace === '*') {
+          bound.push({ ...p, projectId: null })
+          continue
+        }
+        // A deleted project's row is renamed to name#id: that name is not a project one can grant.
+        const project = p.namespace.includes('#') ? null : await this.o.stores.projects.get(p.namespace)
+        if (project === null) throw new BerthError('NOT_FOUND', `project ${p.namespace} not found`)
+        bound.push({ ...p, projectId: project.id })
       }
-      return null
+      return { projectId: null, bound }
     }
     if (permissions.length !== 1 || permissions[0]!.namespace === '*') {
       throw new BerthError('BAD_REQUEST', 'a project robot has permissions in exactly one named project')
@@ -91,7 +122,7 @@ export class RobotService {
     for (const a of p.access) {
       if (!held.has(`${a.resource}:${a.action}` as Permission)) throw new BerthError('DENIED', `you cannot grant ${a.resource}:${a.action}, which you do not hold in ${project.name}`)
     }
-    return project.id
+    return { projectId: project.id, bound: [{ ...p, projectId: project.id }] }
   }
 
   async create(caller: Caller, input: NewRobotInput): Promise<{ robot: Robot; secret: string }> {
@@ -99,23 +130,23 @@ export class RobotService {
     if (caller.kind === 'robot') throw new BerthError('DENIED', 'robot accounts cannot create robot accounts')
     if (input.level !== 'system' && input.level !== 'project') throw new BerthError('BAD_REQUEST', 'level must be "system" or "project"')
     checkResourceName('robot name', input.name, 128)
-    const projectId = await this.checkPermissions(caller, input.level, input.permissions)
+    const { projectId, bound } = await this.checkPermissions(caller, input.level, input.permissions)
     const fullName = input.level === 'system' ? `${ROBOT_PREFIX}${input.name}` : `${ROBOT_PREFIX}${input.permissions[0]!.namespace}+${input.name}`
-    const { secret, hash } = chosenOrNewSecret(input.secret)
+    const { secret, hash } = await this.chosenOrNewSecret(input.secret)
     const robot = await this.o.stores.robots.create({
       name: fullName,
       description: input.description ?? '',
       level: input.level,
       projectId,
       secretHash: hash,
-      permissions: input.permissions,
+      permissions: bound,
       disabled: input.disable ?? false,
       duration: input.duration,
       expiresAt: expiryOf(input.duration, this.now),
     })
     if (robot === null) throw new BerthError('CONFLICT', `robot account ${fullName} already exists`)
     this.audit(caller, robot, 'create')
-    return { robot, secret }
+    return { robot: (await this.shown([robot]))[0]!, secret }
   }
 
   /** The robot, if the caller may manage it with `perm`; otherwise answered as not found. */
@@ -132,29 +163,35 @@ export class RobotService {
   }
 
   async get(caller: Caller, id: number): Promise<Robot> {
-    return this.managed(caller, id, 'robot:read')
+    return (await this.shown([await this.managed(caller, id, 'robot:read')]))[0]!
   }
 
   /** System admins list every robot; others list the robots of one project they may see (q: project_id / ProjectID). */
   async list(caller: Caller, q: ListQuery): Promise<Listed<Robot>> {
     requireSignedIn(caller)
-    if (isSysadmin(caller)) return this.o.stores.robots.list(q)
-    const projectId = equalTo(q, ROBOT_FIELDS, 'project_id')
-    if (projectId === undefined) throw new BerthError('DENIED', 'only system administrators can list all robot accounts; filter by project_id')
-    const project = await this.o.projects.require(caller, { id: Number(projectId) }, 'robot:list')
-    return this.o.stores.robots.list(q, [project.id])
+    let page: Listed<Robot>
+    if (isSysadmin(caller)) page = await this.o.stores.robots.list(q)
+    else {
+      const projectId = equalTo(q, ROBOT_FIELDS, 'project_id')
+      if (projectId === undefined) throw new BerthError('DENIED', 'only system administrators can list all robot accounts; filter by project_id')
+      const project = await this.o.projects.require(caller, { id: Number(projectId) }, 'robot:list')
+      page = await this.o.stores.robots.list(q, [project.id])
+    }
+    return { items: await this.shown(page.items), total: page.total }
   }
 
   async update(caller: Caller, id: number, change: { description?: string; disable?: boolean; duration?: number; permissions?: RobotPermission[] }): Promise<void> {
     const robot = await this.managed(caller, id, 'robot:update')
+    let bound: RobotPermission[] | undefined
     if (change.permissions !== undefined) {
-      const projectId = await this.checkPermissions(caller, robot.level, change.permissions)
-      if (robot.level === 'project' && projectId !== robot.projectId) throw new BerthError('BAD_REQUEST', 'a project robot cannot move to another project')
+      const checked = await this.checkPermissions(caller, robot.level, change.permissions)
+      if (robot.level === 'project' && checked.projectId !== robot.projectId) throw new BerthError('BAD_REQUEST', 'a project robot cannot move to another project')
+      bound = checked.bound
     }
     await this.o.stores.robots.update(id, {
       ...(change.description !== undefined ? { description: change.description } : {}),
       ...(change.disable !== undefined ? { disabled: change.disable } : {}),
-      ...(change.permissions !== undefined ? { permissions: change.permissions } : {}),
+      ...(bound !== undefined ? { permissions: bound } : {}),
       ...(change.duration !== undefined ? { duration: change.duration, expiresAt: expiryOf(change.duration, Date.parse(robot.createdAt)) } : {}),
     })
     await this.o.changed?.()
@@ -164,7 +201,7 @@ export class RobotService {
   /** Replaces the robot's secret with `secret` (which must meet the password policy) or a new random one. */
   async refreshSecret(caller: Caller, id: number, secret?: string): Promise<string> {
     const robot = await this.managed(caller, id, 'robot:update')
-    const next = chosenOrNewSecret(secret)
+    const next = await this.chosenOrNewSecret(secret)
     await this.o.stores.robots.update(id, { secretHash: next.hash })
     await this.o.changed?.()
     this.audit(caller, robot, 'update')

@@ -1,7 +1,8 @@
 // Users: administration, self-registration, profiles and passwords. Privileged fields (the
 // system-admin flag) change only through setSysadmin, never through create or a profile update.
 import { BerthError } from '../lib/errors.js'
-import type { Stores } from '../metadata/stores.js'
+import { inTransaction, type Stores } from '../metadata/stores.js'
+import type { Db } from '../metadata/schema.js'
 import type { User, UserProfile } from '../metadata/user-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
@@ -20,6 +21,7 @@ export interface NewUserInput {
 }
 
 export interface UserServiceOptions {
+  db: Db
   stores: Stores
   audit: AuditLog
   /** Whether self-registration is on now (a run-time setting). */
@@ -119,7 +121,11 @@ export class UserService {
     this.audit(caller, 'update', user.username)
   }
 
-  /** Users change their own password with the old one; administrators set anyone's. */
+  /**
+   * Users change their own password with the old one; administrators set anyone's. Every other
+   * console session of the user ends with the change: a user's own change keeps the session that
+   * made it, an administrator's reset ends them all.
+   */
   async setPassword(caller: Caller, id: number, newPassword: string, oldPassword?: string): Promise<void> {
     const user = await this.get(caller, id)
     if (user.ldapDn !== null) throw new BerthError('PRECONDITION', 'the password of an LDAP user is changed in LDAP')
@@ -130,7 +136,12 @@ export class UserService {
     }
     const problem = passwordProblem(newPassword)
     if (problem !== null) throw new BerthError('BAD_REQUEST', `password ${problem}`)
-    await this.o.stores.users.update(id, { passwordHash: await this.o.passwords.hash(newPassword, caller.address ?? LOCAL) })
+    const hash = await this.o.passwords.hash(newPassword, caller.address ?? LOCAL)
+    const keep = me.userId === id ? me.session : undefined
+    await inTransaction(this.o.db, async (t) => {
+      await t.users.update(id, { passwordHash: hash })
+      await t.sessions.deleteOfUser(id, keep)
+    })
     await this.o.changed?.()
     this.audit(caller, 'update', user.username)
   }

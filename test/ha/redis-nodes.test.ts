@@ -1,6 +1,6 @@
-// Two nodes (in process) sharing PostgreSQL and Redis: a lockout, a settings change and a
-// password change made on one node hold on the other at once; without Redis a node keeps
-// serving pushes and pulls, reports it in /api/v2.0/health, and stays ready.
+// Two nodes (in process) sharing PostgreSQL and Redis: a lockout, a settings change, a password
+// change and the end of a user's console sessions made on one node hold on the other at once;
+// without Redis a node keeps serving pushes and pulls, reports it in /api/v2.0/health, and stays ready.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Value } from '@sinclair/typebox/value'
@@ -110,6 +110,34 @@ describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => 
       await new Promise((r) => setTimeout(r, 50))
     }
     assert.equal(status, 401)
+  })
+
+  it("a user's console sessions ended on one node (password reset, deletion) are refused on the other at once; a revoked admin flag too", async () => {
+    const create = async (username: string) => {
+      const res = await a.app.inject({ method: 'POST', url: '/api/v2.0/users', headers: { authorization: ADMIN }, payload: { username, password: 'Sess-Passw0rd1', email: `${username}@example.com` } })
+      assert.equal(res.statusCode, 201, res.body)
+      return Number(res.headers.location!.split('/').pop())
+    }
+    /** Signs in on node b; returns the session cookie. */
+    const signIn = async (username: string) => {
+      const res = await b.app.inject({ method: 'POST', url: '/c/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `principal=${username}&password=Sess-Passw0rd1` })
+      assert.equal(res.statusCode, 200, res.body)
+      return `sid=${res.cookies.find((c) => c.name === 'sid')!.value}`
+    }
+    const onB = (cookie: string, url = '/api/v2.0/users/current') => b.app.inject({ method: 'GET', url, headers: { cookie } }).then((r) => r.statusCode)
+    const [resetId, deletedId] = await Promise.all([create('sess-reset'), create('sess-deleted')])
+    const [reset, deleted] = await Promise.all([signIn('sess-reset'), signIn('sess-deleted')])
+    assert.deepEqual([await onB(reset), await onB(deleted)], [200, 200])
+
+    assert.equal((await a.app.inject({ method: 'PUT', url: `/api/v2.0/users/${resetId}/sysadmin`, headers: { authorization: ADMIN }, payload: { sysadmin_flag: true } })).statusCode, 200)
+    assert.equal(await onB(reset, '/api/v2.0/users'), 200, 'administrator on b')
+    assert.equal((await a.app.inject({ method: 'PUT', url: `/api/v2.0/users/${resetId}/sysadmin`, headers: { authorization: ADMIN }, payload: { sysadmin_flag: false } })).statusCode, 200)
+    assert.equal(await onB(reset, '/api/v2.0/users'), 403, 'revoked on a: no longer administrator on b')
+
+    assert.equal((await a.app.inject({ method: 'PUT', url: `/api/v2.0/users/${resetId}/password`, headers: { authorization: ADMIN }, payload: { new_password: 'Sess-Passw0rd2' } })).statusCode, 200)
+    assert.equal(await onB(reset), 401, 'reset on a: the session on b has ended')
+    assert.equal((await a.app.inject({ method: 'DELETE', url: `/api/v2.0/users/${deletedId}`, headers: { authorization: ADMIN } })).statusCode, 200)
+    assert.equal(await onB(deleted), 401, 'deleted on a: the session on b has ended')
   })
 
   /** The digest a node serves for a tag, or its status when it serves none. */

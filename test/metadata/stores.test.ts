@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { openDb, migrate } from '../../src/metadata/db.js'
 import { inTransaction, storesOver, type Stores } from '../../src/metadata/stores.js'
 import type { Db } from '../../src/metadata/schema.js'
+import * as m008 from '../../src/metadata/migrations/008-robot-grants.js'
 import { DIALECTS, createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
@@ -18,7 +19,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '009-upload-owner'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants', '009-upload-owner'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -36,7 +37,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '009-upload-owner'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants', '009-upload-owner'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -227,7 +228,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('robots: unique names, JSON permissions, filters', async () => {
-      const perms = [{ kind: 'project' as const, namespace: 'library', access: [{ resource: 'repository', action: 'pull' }] }]
+      const perms = [{ kind: 'project' as const, namespace: 'library', projectId, access: [{ resource: 'repository', action: 'pull' }] }]
       const base = { description: '', level: 'project' as const, projectId, secretHash: 'ab', permissions: perms, disabled: false, duration: -1, expiresAt: null }
       const r = (await s.robots.create({ ...base, name: 'robot$library+a' }))!
       assert.equal(await s.robots.create({ ...base, name: 'robot$library+a' }), null)
@@ -242,16 +243,75 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.robots.get(r.id), null)
     })
 
+    it('robots: grants that name their project only bind to its id when read, and migration 008 stores the binding', async () => {
+      // Times are set by hand: a robot "written" in 2000 or in 2100, projects created and deleted now.
+      const kept1 = (await s.projects.ensure('bind-kept', false)).id
+      assert.equal(await s.projects.deleteIfEmpty(kept1), true)
+      const kept = (await s.projects.ensure('bind-kept', false)).id
+      const gone = (await s.projects.ensure('bind-gone', false)).id
+      assert.equal(await s.projects.deleteIfEmpty(gone), true)
+      const again1 = (await s.projects.ensure('bind-again', false)).id
+      assert.equal(await s.projects.deleteIfEmpty(again1), true)
+      const again = (await s.projects.ensure('bind-again', false)).id
+      const grant = (namespace: string) => ({ kind: 'project', namespace, access: [{ resource: 'repository', action: 'pull' }] })
+      const insert = (name: string, namespaces: string[], createdAt: string, updatedAt: string) =>
+        db.kysely
+          .insertInto('robots')
+          .values({ name, level: 'system', project_id: null, secret_hash: 'x', permissions: JSON.stringify(namespaces.map(grant)), duration: -1, expires_at: null, created_at: createdAt, updated_at: updatedAt })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      const late = '2100-01-01T00:00:00.000Z'
+      const early = '2000-01-01T00:00:00.000Z'
+      // Written after every project above: bind-kept (deleted before the robot existed) binds to
+      // the live one; bind-gone to nothing; '*' to nothing.
+      const a = await insert('robot$bind-a', ['bind-kept', 'bind-gone', '*'], late, late)
+      // Created before and written after: a bind-again was deleted meanwhile, so its grant may
+      // have been meant for that one: nothing.
+      const b = await insert('robot$bind-b', ['bind-again', 'bind-kept'], early, late)
+      // Written before the live projects were created: the grants were for earlier ones.
+      const c = await insert('robot$bind-c', ['bind-kept'], early, early)
+      const ids = async (id: number) => (await s.robots.get(id))!.permissions.map((p) => p.projectId)
+      assert.deepEqual(await ids(a.id), [kept, null, null])
+      assert.deepEqual(await ids(b.id), [null, null])
+      assert.deepEqual(await ids(c.id), [null])
+      assert.deepEqual((await s.robots.getByName('robot$bind-b'))!.permissions.map((p) => p.projectId), [null, null])
+      assert.notEqual(again, again1)
+
+      await m008.up(db.kysely as never, dialect)
+      const stored = async (id: number) =>
+        (JSON.parse((await db.kysely.selectFrom('robots').select('permissions').where('id', '=', id).executeTakeFirstOrThrow()).permissions) as { namespace: string; projectId?: number | null }[]).map((p) => [p.namespace, p.projectId])
+      assert.deepEqual(await stored(a.id), [['bind-kept', kept], ['bind-gone', null], ['*', null]])
+      assert.deepEqual(await stored(b.id), [['bind-again', null], ['bind-kept', null]])
+      assert.deepEqual(await stored(c.id), [['bind-kept', null]])
+      for (const r of [a, b, c]) await s.robots.delete(r.id)
+    })
+
     it('sessions: expire, extend, purge', async () => {
       const u = (await s.users.createIfAbsent({ username: 'sess', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
       const now = new Date('2030-01-01T00:00:00Z')
-      await s.sessions.create('h1', { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
-      assert.deepEqual(await s.sessions.get('h1', now), { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z' })
+      await s.sessions.create('h1', { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z', createdAt: '2030-01-01T00:00:00.000Z' })
+      assert.deepEqual(await s.sessions.get('h1', now), { userId: u.id, groups: ['cn=g'], expiresAt: '2030-01-01T01:00:00.000Z', createdAt: '2030-01-01T00:00:00.000Z' })
       assert.equal(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
       await s.sessions.extend('h1', '2030-01-01T03:00:00.000Z')
       assert.notEqual(await s.sessions.get('h1', new Date('2030-01-01T02:00:00Z')), null)
       assert.equal(await s.sessions.purgeExpired(new Date('2030-01-01T04:00:00Z')), 1)
       assert.equal(await s.sessions.get('h1', now), null)
+    })
+
+    it('sessions: an absolute limit by creation time; ending all of a user\'s sessions but one', async () => {
+      const u = (await s.users.createIfAbsent({ username: 'sess2', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
+      const other = (await s.users.createIfAbsent({ username: 'sess3', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: false }))!
+      const session = (userId: number) => ({ userId, groups: [], expiresAt: '2030-01-02T00:00:00.000Z', createdAt: '2030-01-01T00:00:00.000Z' })
+      for (const h of ['k1', 'k2', 'k3']) await s.sessions.create(h, session(u.id))
+      await s.sessions.create('k4', session(other.id))
+      const now = new Date('2030-01-01T12:00:00Z')
+      assert.notEqual(await s.sessions.get('k1', now, new Date('2029-12-31T23:00:00Z')), null)
+      assert.equal(await s.sessions.get('k1', now, new Date('2030-01-01T00:00:00Z')), null, 'created at the limit')
+      assert.equal(await s.sessions.deleteOfUser(u.id, 'k2'), 2)
+      assert.deepEqual(await Promise.all(['k1', 'k2', 'k3', 'k4'].map(async (h) => (await s.sessions.get(h, now)) !== null)), [false, true, false, true])
+      assert.equal(await s.sessions.deleteOfUser(u.id), 1)
+      assert.equal(await s.sessions.get('k2', now), null)
+      assert.notEqual(await s.sessions.get('k4', now), null)
     })
 
     it('audit: newest first, filters and paging', async () => {

@@ -6,6 +6,7 @@
 // requests use console sessions (cookie + CSRF header), which cost no hash; Basic auth is used
 // where it is what is being tested.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, basicAuth } from '../../../test/support/berth-app.js'
@@ -855,6 +856,100 @@ for (const dialect of DIALECTS) {
         )
       })
 
+      it("a system robot's grant binds to the project, not its name: after the project is deleted and created again the robot can neither pull nor push there", async () => {
+        const grant = (namespace: string, actions: string[]) => ({ kind: 'project', namespace, access: actions.map((action) => ({ resource: 'repository', action })) })
+        const first = await c.createProject(admin, 'reborn')
+        const made = await api(admin, 'POST', '/robots', { name: 'reborn-ci', level: 'system', duration: -1, permissions: [grant('reborn', ['pull', 'push']), grant('team-a', ['pull'])] })
+        assertStatus(made, 201)
+        const { id, name, secret: robotSecret } = made.json()
+        const auth = basicAuth(name, robotSecret)
+        const pull = () => c.registry(auth, 'GET', '/v2/reborn/app/tags/list')
+        const push = () => c.inject({ method: 'POST', url: '/v2/reborn/app/blobs/uploads/', headers: { authorization: auth } }, 'push reborn')
+        const tokenActions = async () => {
+          const res = await c.inject({ method: 'GET', url: '/service/token?service=berth-registry&scope=repository:reborn/app:pull,push', headers: { authorization: auth } }, 'token')
+          assertStatus(res, 200, 'token')
+          const claims = JSON.parse(Buffer.from(res.json().token.split('.')[1], 'base64url').toString('utf8'))
+          return (claims.access as { actions: string[] }[]).flatMap((a) => a.actions).sort()
+        }
+        assertStatus(await pull(), 404, 'pull before (allowed; no such repository)')
+        const upload = await push()
+        assertStatus(upload, 202, 'push before')
+        assertStatus(await c.inject({ method: 'DELETE', url: header(upload, 'location')!, headers: { authorization: auth } }, 'cancel upload'), 204, 'cancel upload')
+        assert.deepEqual(await tokenActions(), ['pull', 'push'])
+
+        assertStatus(await api(admin, 'DELETE', '/projects/reborn'), 200, 'delete project')
+        const second = await c.createProject(u.alice!, 'reborn')
+        assert.notEqual(second, first)
+        for (const [res, what] of [
+          [await pull(), 'pull after'],
+          [await push(), 'push after'],
+        ] as const) {
+          assert.ok([401, 403].includes(res.statusCode), `${what}: ${res.statusCode} ${res.body}`)
+        }
+        assert.deepEqual(await tokenActions(), [], 'token after')
+        assertStatus(await c.registry(auth, 'GET', '/v2/team-a/x/tags/list'), 404, 'the grant on team-a still holds')
+
+        // The answers show the grant on the deleted project as gone, on both GET and the list.
+        const shown = (await api(admin, 'GET', `/robots/${id}`)).json()
+        assert.deepEqual(shown.permissions.map((p: Json) => p.namespace), ['team-a'])
+        const listed = (await api(admin, 'GET', `/robots?q=${encodeURIComponent(`name=${name}`)}`)).json()
+        assert.deepEqual(listed[0].permissions.map((p: Json) => p.namespace), ['team-a'])
+        // Granting the new project is an explicit act, and binds to it.
+        assertStatus(await api(admin, 'PUT', `/robots/${id}`, { ...shown, permissions: [...shown.permissions, grant('reborn', ['pull'])] }), 200, 'grant the new reborn')
+        assertStatus(await pull(), 404, 'pull after the new grant')
+        assert.deepEqual(await tokenActions(), ['pull'])
+        assert.deepEqual((await api(admin, 'GET', `/robots/${id}`)).json().permissions.map((p: Json) => p.namespace), ['team-a', 'reborn'])
+        // A system robot cannot be granted a deleted project by its stored name#id.
+        assertError(await api(admin, 'PUT', `/robots/${id}`, { permissions: [grant(`reborn#${first}`, ['pull'])] }), 404, 'NOT_FOUND', 'tombstone name')
+        assertStatus(await api(admin, 'DELETE', `/robots/${id}`), 200)
+      })
+
+      it('project robots go with their project: deleted with it, never carried to a new project of the same name', async () => {
+        await c.createProject(u.alice!, 'reborn-p')
+        const made = await api(u.alice!, 'POST', '/robots', robotBody('reborn-p', 'ci'))
+        assertStatus(made, 201)
+        const { id, name, secret: robotSecret } = made.json()
+        assertStatus(await c.registry(basicAuth(name, robotSecret), 'GET', '/v2/reborn-p/app/tags/list'), 404, 'before')
+        assertStatus(await api(u.alice!, 'DELETE', '/projects/reborn-p'), 200)
+        await c.createProject(u.alice!, 'reborn-p')
+        assertError(await api(admin, 'GET', `/robots/${id}`), 404, 'NOT_FOUND', 'robot after')
+        assertStatus(await c.registry(basicAuth(name, robotSecret), 'GET', '/v2/reborn-p/app/tags/list'), 401, 'after')
+      })
+
+      it('robot secrets at rest: a chosen one meets the password policy and is kept as scrypt; a generated one as a keyed hash; a bare SHA-256 from before still signs in', async () => {
+        const stores = t.berth.stores
+        assertError(await api(u.alice!, 'POST', '/robots', { ...robotBody('team-a', 'chosen-weak'), secret: 'alllowercase1' }), 400, 'BAD_REQUEST', 'weak chosen secret on create')
+        assert.equal(await stores.robots.getByName('robot$team-a+chosen-weak'), null, 'nothing created')
+
+        const chosen = 'Chosen-Secret-42'
+        const made = await api(u.alice!, 'POST', '/robots', { ...robotBody('team-a', 'chosen'), secret: chosen })
+        assertStatus(made, 201)
+        const { id, name } = made.json()
+        assert.equal(made.json().secret, chosen)
+        assert.match((await stores.robots.get(id))!.secretHash, /^scrypt\$/, 'chosen secret on create')
+        assertStatus(await tagsOf(basicAuth(name, chosen)), 404, 'chosen secret signs in')
+        assertStatus(await tagsOf(basicAuth(name, 'Chosen-Secret-43')), 401, 'another secret')
+
+        assertError(await api(u.alice!, 'PATCH', `/robots/${id}`, { secret: 'NoDigitsHere' }), 400, 'BAD_REQUEST', 'weak chosen secret on refresh')
+        const other = 'Other-Chosen-7'
+        assertStatus(await api(u.alice!, 'PATCH', `/robots/${id}`, { secret: other }), 200)
+        assert.match((await stores.robots.get(id))!.secretHash, /^scrypt\$/, 'chosen secret on refresh')
+        assertStatus(await tagsOf(basicAuth(name, other)), 404, 'refreshed chosen secret signs in')
+
+        const generated = (await api(u.alice!, 'PATCH', `/robots/${id}`, {})).json().secret as string
+        const keyed = (await stores.robots.get(id))!.secretHash
+        assert.match(keyed, /^hmac-sha256\$[A-Za-z0-9_-]{43}$/, 'generated secret')
+        assert.ok(!keyed.includes(createHash('sha256').update(generated).digest('hex')), 'not a bare SHA-256')
+        assertStatus(await tagsOf(basicAuth(name, generated)), 404, 'generated secret signs in')
+
+        // A hash written before this version: bare SHA-256 in hex.
+        const legacy = 'Legacy-Secret-1'
+        await stores.robots.update(id, { secretHash: createHash('sha256').update(legacy).digest('hex') })
+        assertStatus(await tagsOf(basicAuth(name, legacy)), 404, 'old-format hash verifies')
+        assertStatus(await tagsOf(basicAuth(name, 'Legacy-Secret-2')), 401, 'old-format hash, wrong secret')
+        assertStatus(await api(u.alice!, 'DELETE', `/robots/${id}`), 200)
+      })
+
       it('DELETE /robots/{id}: 200, then 404 and its secret stops working', async () => {
         assertError(await api(u.bob!, 'DELETE', `/robots/${robotId}`), 403, 'FORBIDDEN', 'developer')
         assertStatus(await api(u.alice!, 'DELETE', `/robots/${robotId}`), 200)
@@ -1046,6 +1141,30 @@ for (const dialect of DIALECTS) {
         assert.ok(cleared !== undefined && (cleared.value === '' || (cleared.expires !== undefined && cleared.expires.getTime() < Date.now())), 'sid not cleared')
         assertError(await api(s, 'GET', '/users/current'), 401, 'UNAUTHORIZED', 'after log_out')
         assertError(await api(s, 'POST', '/projects', { project_name: 'after-logout' }), 401, 'UNAUTHORIZED', 'POST after log_out')
+      })
+
+      it("a password change ends the user's other sessions (the one that made it stays); an admin reset and a Basic-auth change end them all", async () => {
+        const id = await c.createUser(admin, 'sesspw')
+        const one = await c.session('sesspw', PASSWORD)
+        const two = await c.session('sesspw', PASSWORD)
+        const bystander = await c.session('sessy', PASSWORD)
+        const next = 'Next-Passw0rd-7'
+        assertStatus(await api(one, 'PUT', `/users/${id}/password`, { old_password: PASSWORD, new_password: next }), 200)
+        assertStatus(await api(one, 'GET', '/users/current'), 200, 'the session that made the change')
+        assertError(await api(two, 'GET', '/users/current'), 401, 'UNAUTHORIZED', 'another session of the user')
+        assertStatus(await api(bystander, 'GET', '/users/current'), 200, "another user's session")
+
+        const three = await c.session('sesspw', next)
+        const reset = 'Reset-Passw0rd-8'
+        assertStatus(await api(admin, 'PUT', `/users/${id}/password`, { new_password: reset }), 200, 'admin reset')
+        assertError(await api(one, 'GET', '/users/current'), 401, 'UNAUTHORIZED', 'after reset: one')
+        assertError(await api(three, 'GET', '/users/current'), 401, 'UNAUTHORIZED', 'after reset: three')
+        assertStatus(await api(admin, 'GET', '/users/current'), 200, "the admin's own session")
+
+        const four = await c.session('sesspw', reset)
+        assertStatus(await api(basicActor('sesspw', reset), 'PUT', `/users/${id}/password`, { old_password: reset, new_password: 'Third-Passw0rd-9' }), 200, 'Basic change')
+        assertError(await api(four, 'GET', '/users/current'), 401, 'UNAUTHORIZED', 'after a change without a session')
+        assertStatus(await api(bystander, 'GET', '/users/current'), 200, "another user's session, at the end")
       })
 
       it('5 failed logins lock the user out (429 with Retry-After, even with the right password); others are unaffected', async () => {
