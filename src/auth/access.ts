@@ -11,6 +11,7 @@ import {
   permissionsOf,
   type Permission,
   type RegistryAction,
+  type SystemPermission,
 } from './permissions.js'
 
 const ALL = new Set<Permission>(permissionsOf(ROLE_PERMISSIONS.projectAdmin))
@@ -21,10 +22,21 @@ export function isSysadmin(caller: Caller): boolean {
   return caller.kind === 'user' && caller.sysadmin
 }
 
+/**
+ * Whether the caller holds a system-level permission (Harbor's RequireSystemAccess): system
+ * administrators hold all of them, a system robot those its kind "system" entry grants.
+ */
+export function hasSystemPermission(caller: Caller, perm: SystemPermission): boolean {
+  if (isSysadmin(caller)) return true
+  if (caller.kind !== 'robot' || !caller.system) return false
+  return caller.permissions.some((p) => p.kind === 'system' && p.namespace === '/' && p.access.some((a) => `${a.resource}:${a.action}` === perm))
+}
+
 /** A robot's permissions in one project: its entries for that project, and for '*' if it is a system robot. */
 export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, projectName: string): Permission[] {
   const out: Permission[] = []
   for (const p of robot.permissions) {
+    if (p.kind !== 'project') continue
     if (p.namespace !== projectName && !(p.namespace === '*' && robot.system)) continue
     for (const a of p.access) {
       const perm = `${a.resource}:${a.action}` as Permission

@@ -11,8 +11,9 @@ export interface RobotAccess {
 }
 
 export interface RobotPermission {
-  kind: 'project'
-  /** A project name, or '*' for every project (system robots only). */
+  /** 'project': permissions in projects; 'system': Harbor's system resources (system robots only). */
+  kind: 'project' | 'system'
+  /** A project name, or '*' for every project (system robots only); '/' for kind 'system'. */
   namespace: string
   access: RobotAccess[]
 }

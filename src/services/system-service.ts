@@ -16,7 +16,7 @@ import type { Logger } from '../lib/logger.js'
 import type { SharedState } from '../cache/shared-state.js'
 import type { ProjectRef, ProjectService } from './project-service.js'
 import type { SettingsService } from './settings-service.js'
-import { requireSignedIn, requireSysadmin } from './guards.js'
+import { requireSignedIn, requireSystemAccess } from './guards.js'
 import { containing } from '../metadata/list-query.js'
 
 export const VERSION = '0.1.0'
@@ -189,7 +189,7 @@ export class SystemService {
 
   /** Quotas (one per project; its id is the project's): administrators only, as in Harbor. */
   async quotas(caller: Caller, projectId?: number): Promise<Quota[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, projectId === undefined ? 'quota:list' : 'quota:read')
     const list = await this.o.stores.projects.list({ conditions: projectId === undefined ? [] : [{ key: 'project_id', op: 'eq', value: String(projectId) }], sort: [], page: 1, pageSize: 1_000_000 }, { all: true })
     const out: Quota[] = []
     for (const p of list.items) out.push({ projectId: p.id, projectName: p.name, ownerName: p.ownerName ?? '', used: await this.used(p.id), createdAt: p.createdAt, updatedAt: p.updatedAt })
