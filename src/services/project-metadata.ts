@@ -32,7 +32,7 @@ export const METADATA_KEYS: Record<string, MetadataKind> = {
   proxy_cache_local_on_not_found: { type: 'flag' },
   proxy_referrer_api: { type: 'flag' },
   proxy_cache_filter_pattern: { type: 'text', maxLength: 255 },
-  proxy_cache_filter_kind: { type: 'text', maxLength: 32 },
+  proxy_cache_filter_kind: { type: 'choice', values: ['doublestar', 'regex'] },
 }
 
 /** At most this many CVE ids in one allowlist, each at most CVE_ID_MAX characters. */

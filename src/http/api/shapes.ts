@@ -26,7 +26,8 @@ export const IGNORED_KEYWORD = 'x-harbor-ignored'
 export const ignoredKeyword: KeywordDefinition = {
   keyword: IGNORED_KEYWORD,
   schemaType: 'boolean',
-  modifying: true,
+  // Not `modifying`: Ajv would then read the (removed) value back and check the rest of the
+  // field's schema against undefined. The field's own keywords check the value it was sent with.
   errors: false,
   validate: (drop: boolean, _data: unknown, _schema?: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) => {
     if (drop && cxt !== undefined && cxt.parentData !== undefined && typeof cxt.parentData === 'object') delete cxt.parentData[cxt.parentDataProperty]
