@@ -10,6 +10,7 @@ import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
 import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
+import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/job-admin-service.js'
@@ -37,6 +38,13 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     bodyLimit: DEFAULT_BODY_LIMIT,
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
+    // A refused unknown field is named, so that a client sees which one.
+    schemaErrorFormatter: (errors, dataVar) => {
+      const e = errors[0]
+      const where = `${dataVar}${e?.instancePath ?? ''}`
+      const unknown = (e?.params as { additionalProperty?: string } | undefined)?.additionalProperty
+      return new Error(e?.keyword === 'additionalProperties' && unknown !== undefined ? `${where} has an unknown field ${JSON.stringify(unknown.slice(0, 64))}` : `${where} ${e?.message ?? 'is invalid'}`)
+    },
     // Behind a load balancer: client addresses (audit log, lockouts) and the scheme come from
     // X-Forwarded-* headers, but only from the proxies named here.
     trustProxy: config.http.trust_proxy === '' ? false : config.http.trust_proxy === 'true' ? true : config.http.trust_proxy,
@@ -49,7 +57,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   // Request validation: unknown body fields are an error, not silently dropped (mass
   // assignment), and body values keep their JSON types (42 is not the string "42"); query
   // strings and path parameters are text, so there types are converted as the schema says.
+  // Fields of Harbor's model that Berth ignores are declared and dropped (shapes.ts, IGNORED_KEYWORD).
   const bodies = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strict: false })
+  bodies.addKeyword(ignoredKeyword)
   const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
   const routes: Berth['routes'] = []

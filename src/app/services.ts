@@ -112,11 +112,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
-    await stores.projects.ensure('library', true)
     box = new SecretBox(await resolveSecretKey(config.secret_key, paths.dataDir))
     await checkSecretKey(stores, box)
     const generated = await ensureAdmin(stores, config.admin.password)
     if (generated !== null) (o.showOnce ?? showOnce)(generated)
+    // After the admin: `library` belongs to them, as in Harbor (owner_id is never null).
+    await stores.projects.ensure('library', true, await stores.users.firstAdminId())
     tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
     csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
     // The key of generated robot secrets' hashes: every node must compute the same one.

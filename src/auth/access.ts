@@ -12,6 +12,7 @@ import {
   permissionsOf,
   type Permission,
   type RegistryAction,
+  type SystemPermission,
 } from './permissions.js'
 
 const ALL = new Set<Permission>(permissionsOf(ROLE_PERMISSIONS.projectAdmin))
@@ -26,6 +27,16 @@ export function isSysadmin(caller: Caller): boolean {
 }
 
 /**
+ * Whether the caller holds a system-level permission (Harbor's RequireSystemAccess): system
+ * administrators hold all of them, a system robot those its kind "system" entry grants.
+ */
+export function hasSystemPermission(caller: Caller, perm: SystemPermission): boolean {
+  if (isSysadmin(caller)) return true
+  if (caller.kind !== 'robot' || !caller.system) return false
+  return caller.permissions.some((p) => p.kind === 'system' && p.namespace === '/' && p.access.some((a) => `${a.resource}:${a.action}` === perm))
+}
+
+/**
  * A robot's permissions in one project: its grants bound to that project's id, and those for '*'
  * if it is a system robot. Never by name: a grant on a deleted project does not pass to a new
  * project of the same name.
@@ -33,6 +44,7 @@ export function isSysadmin(caller: Caller): boolean {
 export function robotPermissions(robot: Pick<RobotPrincipal, 'system' | 'permissions'>, project: Pick<Project, 'id'>): Permission[] {
   const out: Permission[] = []
   for (const p of robot.permissions) {
+    if (p.kind !== 'project') continue
     if (p.namespace === '*' ? !robot.system : p.projectId !== project.id) continue
     for (const a of p.access) {
       const perm = `${a.resource}:${a.action}` as Permission

@@ -112,6 +112,46 @@ export const ROBOT_GRANTABLE: readonly Permission[] = [
   'log:list',
 ]
 
+/**
+ * Harbor's system-level permissions (kind "system", namespace "/") a system robot may be given:
+ * the pairs of Harbor's robot system policies (rbac.PoliciesMap["System"]) whose feature Berth
+ * has, each enforced on the matching /api/v2.0 routes. Harbor's others (preheat-instance,
+ * scan-all, scanner, security-hub, system-volumes, garbage-collection, purge-audit, catalog)
+ * are refused until Berth has their feature. System administrators hold all of them.
+ */
+export const SYSTEM_GRANTABLE = [
+  'audit-log:list',
+  'project:create',
+  'project:list',
+  'registry:create',
+  'registry:read',
+  'registry:update',
+  'registry:delete',
+  'registry:list',
+  'replication-policy:create',
+  'replication-policy:read',
+  'replication-policy:update',
+  'replication-policy:delete',
+  'replication-policy:list',
+  'replication:create',
+  'replication:read',
+  'replication:list',
+  'replication-adapter:list',
+  'jobservice-monitor:list',
+  'jobservice-monitor:stop',
+  'label:create',
+  'label:read',
+  'label:update',
+  'label:delete',
+  'quota:read',
+  'quota:list',
+] as const
+export type SystemPermission = (typeof SYSTEM_GRANTABLE)[number]
+
+export function isSystemPermission(p: string): p is SystemPermission {
+  return (SYSTEM_GRANTABLE as readonly string[]).includes(p)
+}
+
 /** The table as Markdown, for docs/permissions.md. */
 export function permissionsMarkdown(): string {
   const roles: [string, Table][] = [

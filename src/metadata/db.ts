@@ -10,6 +10,7 @@ import * as m003 from './migrations/003-identity.js'
 import * as m004 from './migrations/004-catalog.js'
 import * as m005 from './migrations/005-jobs.js'
 import * as m006 from './migrations/006-replication.js'
+import * as m007 from './migrations/007-project-metadata.js'
 import * as m008 from './migrations/008-robot-grants.js'
 import * as m009 from './migrations/009-upload-owner.js'
 
@@ -84,6 +85,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '004-catalog': { up: (db) => m004.up(db, dialect) },
     '005-jobs': { up: (db) => m005.up(db, dialect) },
     '006-replication': { up: (db) => m006.up(db, dialect) },
+    '007-project-metadata': { up: (db) => m007.up(db, dialect) },
     '008-robot-grants': { up: (db) => m008.up(db, dialect) },
     '009-upload-owner': { up: (db) => m009.up(db, dialect) },
   }

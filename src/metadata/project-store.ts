@@ -11,8 +11,19 @@ export interface Project {
   public: boolean
 }
 
+/** A project's CVE allowlist: CVE ids and when it stops applying (unix seconds; null: never). */
+export interface CveAllowlist {
+  expiresAt: number | null
+  items: string[]
+  createdAt: string
+  updatedAt: string
+}
+
 export interface ProjectDetail extends Project {
   ownerId: number | null
+  /** Harbor's metadata keys other than `public`, with Harbor's string values. */
+  metadata: Record<string, string>
+  cveAllowlist: CveAllowlist | null
   ownerName: string | null
   repoCount: number
   createdAt: string
@@ -49,9 +60,10 @@ export class ProjectStore {
     return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
   }
 
-  /** Creates the project if missing; an existing project is left as it is. */
+  /** Creates the project if missing; an existing project is left as it is, except that an ownerless one gets `ownerId`. */
   async ensure(name: string, isPublic: boolean, ownerId: number | null = null): Promise<Project> {
     await this.create(name, isPublic, ownerId)
+    if (ownerId !== null) await this.db.updateTable('projects').set({ owner_id: ownerId }).where('name', '=', name).where('owner_id', 'is', null).execute()
     return (await this.get(name))!
   }
 
@@ -70,6 +82,35 @@ export class ProjectStore {
     await this.db.updateTable('projects').set({ public: isPublic ? 1 : 0, updated_at: nowIso() }).where('id', '=', id).execute()
   }
 
+  /** Sets metadata keys (other than `public`) to the given values; null removes a key. */
+  async setMetadata(id: number, values: Record<string, string | null>): Promise<void> {
+    const now = nowIso()
+    for (const [name, value] of Object.entries(values)) {
+      if (value === null) {
+        await this.db.deleteFrom('project_metadata').where('project_id', '=', id).where('name', '=', name).execute()
+        continue
+      }
+      await this.db
+        .insertInto('project_metadata')
+        .values({ project_id: id, name, value, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['project_id', 'name']).doUpdateSet({ value, updated_at: now }))
+        .execute()
+    }
+    if (Object.keys(values).length > 0) await this.db.updateTable('projects').set({ updated_at: now }).where('id', '=', id).execute()
+  }
+
+  /** Replaces the project's CVE allowlist. */
+  async setCveAllowlist(id: number, list: { expiresAt: number | null; items: string[] }): Promise<void> {
+    const now = nowIso()
+    const items = JSON.stringify(list.items)
+    await this.db
+      .insertInto('project_cve_allowlists')
+      .values({ project_id: id, expires_at: list.expiresAt, items, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('project_id').doUpdateSet({ expires_at: list.expiresAt, items, updated_at: now }))
+      .execute()
+    await this.db.updateTable('projects').set({ updated_at: now }).where('id', '=', id).execute()
+  }
+
   /**
    * Deletes a project that has no repositories; false when it has some (or is gone). The row
    * stays, renamed to `name#id` and marked deleted, so that its id is never given to another
@@ -86,13 +127,31 @@ export class ProjectStore {
     if (Number(r.numUpdatedRows) === 0) return false
     await this.db.deleteFrom('project_members').where('project_id', '=', id).execute()
     await this.db.deleteFrom('robots').where('project_id', '=', id).execute()
+    await this.db.deleteFrom('project_metadata').where('project_id', '=', id).execute()
+    await this.db.deleteFrom('project_cve_allowlists').where('project_id', '=', id).execute()
     return true
   }
 
   async detail(ids: number[]): Promise<ProjectDetail[]> {
     if (ids.length === 0) return []
     const rows = await this.detailQuery().where('projects.id', 'in', ids).execute()
-    return rows.map(toDetail)
+    return this.withMetadata(rows)
+  }
+
+  /** Details from rows, with the metadata and allowlists of all of them read in two queries. */
+  private async withMetadata(rows: DetailRow[]): Promise<ProjectDetail[]> {
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const meta = await this.db.selectFrom('project_metadata').select(['project_id', 'name', 'value']).where('project_id', 'in', ids).orderBy('name').execute()
+    const lists = await this.db.selectFrom('project_cve_allowlists').selectAll().where('project_id', 'in', ids).execute()
+    return rows.map((r) => {
+      const metadata: Record<string, string> = {}
+      for (const m of meta) if (Number(m.project_id) === r.id) metadata[m.name] = m.value
+      const l = lists.find((x) => Number(x.project_id) === r.id)
+      const cveAllowlist =
+        l === undefined ? null : { expiresAt: l.expires_at === null ? null : Number(l.expires_at), items: JSON.parse(l.items) as string[], createdAt: l.created_at, updatedAt: l.updated_at }
+      return { ...toDetail(r), metadata, cveAllowlist }
+    })
   }
 
   async list(q: ListQuery, scope: ProjectScope): Promise<Listed<ProjectDetail>> {
@@ -119,7 +178,7 @@ export class ProjectStore {
       )
     }
     const page = await listPage(base, q, PROJECT_FIELDS, { column: 'projects.name', desc: false })
-    return { items: page.items.map(toDetail), total: page.total }
+    return { items: await this.withMetadata(page.items), total: page.total }
   }
 
   private detailQuery() {
@@ -145,7 +204,7 @@ type DetailRow = Pick<Selectable<ProjectTable>, 'id' | 'name' | 'public' | 'owne
   repo_count: number
 }
 
-function toDetail(r: DetailRow): ProjectDetail {
+function toDetail(r: DetailRow): Omit<ProjectDetail, 'metadata' | 'cveAllowlist'> {
   return {
     id: r.id,
     name: r.name,

@@ -12,8 +12,9 @@ export interface RobotAccess {
 }
 
 export interface RobotPermission {
-  kind: 'project'
-  /** A project name, or '*' for every project (system robots only); the name the grant was made with. */
+  /** 'project': permissions in projects; 'system': Harbor's system resources (system robots only). */
+  kind: 'project' | 'system'
+  /** A project name, or '*' for every project (system robots only); '/' for kind 'system'. */
   namespace: string
   /**
    * The project the grant binds to (project ids are never reused). null: no project ('*', or a

@@ -12,6 +12,26 @@ export interface ProjectTable {
   updated_at: string
 }
 
+/** Harbor's project metadata other than `public` (which is `projects.public`): one row per key. */
+export interface ProjectMetadataTable {
+  project_id: number
+  name: string
+  /** As Harbor keeps it: a string ("true", "high", "-1"). */
+  value: string
+  created_at: string
+  updated_at: string
+}
+
+export interface ProjectCveAllowlistTable {
+  project_id: number
+  /** Unix seconds; null: never expires. */
+  expires_at: number | null
+  /** JSON: string[] of CVE ids. */
+  items: string
+  created_at: string
+  updated_at: string
+}
+
 export interface RepositoryTable {
   id: Generated<number>
   project_id: number
@@ -307,6 +327,8 @@ export interface ArtifactPathTable {
 
 export interface Database {
   projects: ProjectTable
+  project_metadata: ProjectMetadataTable
+  project_cve_allowlists: ProjectCveAllowlistTable
   repositories: RepositoryTable
   blobs: BlobTable
   repository_blobs: RepositoryBlobTable

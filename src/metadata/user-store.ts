@@ -61,6 +61,12 @@ export class UserStore {
     return r === undefined ? null : toUser(r)
   }
 
+  /** The first system administrator: the owner of projects no user created (Harbor's rule). */
+  async firstAdminId(): Promise<number | null> {
+    const r = await this.db.selectFrom('users').select('id').where('sysadmin', '=', 1).where('deleted', '=', 0).orderBy('id').limit(1).executeTakeFirst()
+    return r === undefined ? null : r.id
+  }
+
   async list(q: ListQuery): Promise<Listed<User>> {
     const page = await listPage(this.db.selectFrom('users').selectAll().where('deleted', '=', 0), q, USER_FIELDS, { column: 'id', desc: false })
     return { items: page.items.map(toUser), total: page.total }

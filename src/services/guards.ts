@@ -2,7 +2,8 @@
 // and names that are safe to store.
 import { BerthError } from '../lib/errors.js'
 import type { Caller, Principal, UserPrincipal } from '../auth/identity.js'
-import { isSysadmin } from '../auth/access.js'
+import { hasSystemPermission, isSysadmin } from '../auth/access.js'
+import type { SystemPermission } from '../auth/permissions.js'
 
 /** Who did it and from where, for an audit entry. */
 export function actorOf(caller: Caller): { username: string; clientIp: string } {
@@ -24,6 +25,16 @@ export function requireSysadmin(caller: Caller): UserPrincipal {
   const u = requireSignedIn(caller)
   if (!isSysadmin(u)) throw new BerthError('DENIED', 'only system administrators can do this')
   return u as UserPrincipal
+}
+
+/**
+ * The caller, if it may use a system-level resource: a system administrator, or a system robot
+ * granted `perm` (kind "system"). Every system route checks through here.
+ */
+export function requireSystemAccess(caller: Caller, perm: SystemPermission): Principal {
+  const p = requireSignedIn(caller)
+  if (!hasSystemPermission(p, perm)) throw new BerthError('DENIED', `${perm.replace(':', ' ')} needs a system administrator or a system robot granted it`)
+  return p
 }
 
 /** Project and robot names: lower-case words joined by '.', '_' or '-' (Harbor's rule). */

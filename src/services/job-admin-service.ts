@@ -6,7 +6,7 @@ import type { Caller } from '../auth/identity.js'
 import type { JobService } from '../jobs/job-service.js'
 import type { QueueCounts, Schedule, WorkerPool } from '../jobs/job-records.js'
 import type { Job } from '../jobs/job-store.js'
-import { requireSysadmin } from './guards.js'
+import { requireSystemAccess } from './guards.js'
 
 /** Pools whose heartbeat (every 10 s) is older than this are gone. */
 const POOL_ALIVE_MS = 60_000
@@ -21,13 +21,13 @@ export class JobAdminService {
   constructor(private readonly jobs: JobService) {}
 
   async queues(caller: Caller): Promise<QueueCounts[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:list')
     return this.jobs.queues.list(this.jobs.registeredTypes)
   }
 
   /** pause, resume, or stop (every pending job of the type); `all` for every type. */
   async queueAction(caller: Caller, type: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:stop')
     const known = (await this.jobs.queues.list(this.jobs.registeredTypes)).map((q) => q.type)
     if (type !== 'all' && !known.includes(type)) throw new BerthError('NOT_FOUND', `job queue ${type} not found`)
     for (const t of type === 'all' ? known : [type]) {
@@ -38,18 +38,18 @@ export class JobAdminService {
   }
 
   async stopJob(caller: Caller, id: number): Promise<void> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:stop')
     await this.jobs.stop(id)
   }
 
   async log(caller: Caller, id: number): Promise<string> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:list')
     if ((await this.jobs.jobs.get(id)) === null) throw new BerthError('NOT_FOUND', `job ${id} not found`)
     return this.jobs.logs.read(id)
   }
 
   async pools(caller: Caller): Promise<WorkerPool[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:list')
     return this.jobs.pools.alive(new Date(Date.now() - POOL_ALIVE_MS))
   }
 
@@ -69,7 +69,7 @@ export class JobAdminService {
   }
 
   async schedules(caller: Caller, offset: number, limit: number): Promise<{ items: Schedule[]; total: number }> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'jobservice-monitor:list')
     return this.jobs.schedules.list(offset, limit)
   }
 

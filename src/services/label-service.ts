@@ -8,7 +8,7 @@ import type { Caller } from '../auth/identity.js'
 import type { Permission } from '../auth/permissions.js'
 import type { AuditLog } from './audit-log.js'
 import type { ProjectService } from './project-service.js'
-import { actorOf, requireSignedIn, requireSysadmin } from './guards.js'
+import { actorOf, requireSignedIn, requireSystemAccess } from './guards.js'
 
 export interface LabelServiceOptions {
   stores: Stores
@@ -32,7 +32,7 @@ export class LabelService {
   private async allowed(caller: Caller, label: Label, perm: Permission): Promise<void> {
     if (label.scope === 'g') {
       requireSignedIn(caller)
-      if (perm !== 'label:read' && perm !== 'label:list') requireSysadmin(caller)
+      if (perm !== 'label:read' && perm !== 'label:list') requireSystemAccess(caller, perm === 'label:create' ? 'label:create' : perm === 'label:delete' ? 'label:delete' : 'label:update')
       return
     }
     try {
@@ -64,7 +64,7 @@ export class LabelService {
   async create(caller: Caller, input: LabelInput & { scope: 'g' | 'p'; projectId?: number }): Promise<Label> {
     checkLabel(input)
     let projectId: number | null = null
-    if (input.scope === 'g') requireSysadmin(caller)
+    if (input.scope === 'g') requireSystemAccess(caller, 'label:create')
     else {
       if (input.projectId === undefined) throw new BerthError('BAD_REQUEST', 'project_id is required for scope p')
       projectId = (await this.o.projects.require(caller, { id: input.projectId }, 'label:create')).id

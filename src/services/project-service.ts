@@ -6,13 +6,21 @@ import type { Project, ProjectDetail, ProjectScope } from '../metadata/project-s
 import type { Member } from '../metadata/member-store.js'
 import type { ListQuery, Listed } from '../metadata/list-query.js'
 import type { Caller, Directory } from '../auth/identity.js'
-import { AccessController, isSysadmin } from '../auth/access.js'
+import { AccessController, hasSystemPermission, isSysadmin } from '../auth/access.js'
 import { isRoleId, ROLES, type Permission } from '../auth/permissions.js'
 import type { AuditLog } from './audit-log.js'
-import { actorOf, checkResourceName, requireUser } from './guards.js'
+import { actorOf, checkResourceName, requireSignedIn } from './guards.js'
+import { cveAllowlistOf, METADATA_KEYS, metadataValue, metadataValues } from './project-metadata.js'
 
 export interface ProjectWithRoles extends ProjectDetail {
   roleIds: number[]
+}
+
+/** Metadata and allowlist as a request gives them (values checked by project-metadata.ts). */
+export interface ProjectSettings {
+  /** Harbor's metadata keys; `public` among them. */
+  metadata?: Record<string, unknown>
+  cveAllowlist?: { expires_at?: number | null; items?: { cve_id?: string }[] }
 }
 
 export interface NewMember {
@@ -69,7 +77,7 @@ export class ProjectService {
 
   /** Which projects a listing shows the caller: all (administrators), or public ones and their memberships. */
   async scopeOf(caller: Caller, groupIds?: number[]): Promise<ProjectScope> {
-    if (isSysadmin(caller)) return { all: true }
+    if (hasSystemPermission(caller, 'project:list')) return { all: true }
     return { all: false, ...(caller.kind === 'user' ? { userId: caller.userId } : {}), groupIds: groupIds ?? (await this.o.access.groupIds(caller)) }
   }
 
@@ -88,22 +96,81 @@ export class ProjectService {
     return { ...detail!, roleIds: await this.o.access.roles(caller, project) }
   }
 
-  /** Any signed-in user (administrators only, with project_creation_restriction adminonly) may create a project, and becomes its Project Admin. */
-  async create(caller: Caller, name: string, isPublic: boolean): Promise<Project> {
-    const me = requireUser(caller)
-    if (!isSysadmin(me) && (await this.o.creationRestriction?.()) === 'adminonly') throw new BerthError('DENIED', 'only administrators can create projects here')
+  /**
+   * Any signed-in user (administrators only, with project_creation_restriction adminonly) may
+   * create a project, and becomes its Project Admin. A system robot granted project:create may
+   * too; as in Harbor, a project it creates belongs to the first administrator.
+   */
+  async create(caller: Caller, name: string, settings: ProjectSettings = {}): Promise<Project> {
+    const me = requireSignedIn(caller)
+    if (me.kind === 'robot' && !hasSystemPermission(me, 'project:create')) throw new BerthError('DENIED', 'this robot account may not create projects')
+    if (me.kind === 'user' && !isSysadmin(me) && (await this.o.creationRestriction?.()) === 'adminonly') throw new BerthError('DENIED', 'only administrators can create projects here')
     checkResourceName('project name', name)
-    const project = await this.o.stores.projects.create(name, isPublic, me.userId)
+    // Everything is checked before anything is written.
+    const metadata = metadataValues(settings.metadata ?? {})
+    const allowlist = settings.cveAllowlist === undefined ? undefined : cveAllowlistOf(settings.cveAllowlist)
+    const ownerId = me.kind === 'user' ? me.userId : await this.o.stores.users.firstAdminId()
+    const project = await this.o.stores.projects.create(name, metadata.public === 'true', ownerId)
     if (project === null) throw new BerthError('CONFLICT', `project ${name} already exists`)
-    await this.o.stores.members.add(project.id, 'u', me.userId, ROLES.projectAdmin)
+    if (me.kind === 'user') await this.o.stores.members.add(project.id, 'u', me.userId, ROLES.projectAdmin)
+    await this.store(project, metadata, allowlist)
     this.audit(caller, project, 'create', 'project', name)
     return project
   }
 
-  /** Changes project metadata (today: public). Project Admins and system admins only (CVE-2024-22278). */
-  async update(caller: Caller, ref: ProjectRef, change: { public?: boolean }): Promise<void> {
+  private async store(project: Project, metadata: Record<string, string | null>, allowlist?: { expiresAt: number | null; items: string[] }): Promise<void> {
+    const { public: pub, ...rest } = metadata
+    if (pub !== undefined) await this.o.stores.projects.setPublic(project.id, pub === 'true')
+    await this.o.stores.projects.setMetadata(project.id, rest)
+    if (allowlist !== undefined) await this.o.stores.projects.setCveAllowlist(project.id, allowlist)
+  }
+
+  /**
+   * Changes project metadata and the CVE allowlist; keys not given keep their value. Needs
+   * metadata:update, which Project Admins and system admins hold and Maintainers do not
+   * (CVE-2024-22278), for every key alike.
+   */
+  async update(caller: Caller, ref: ProjectRef, change: ProjectSettings): Promise<void> {
     const project = await this.require(caller, ref, 'metadata:update')
-    if (change.public !== undefined) await this.o.stores.projects.setPublic(project.id, change.public)
+    const metadata = metadataValues(change.metadata ?? {})
+    const allowlist = change.cveAllowlist === undefined ? undefined : cveAllowlistOf(change.cveAllowlist)
+    await this.store(project, metadata, allowlist)
+    this.audit(caller, project, 'update', 'project', project.name)
+  }
+
+  /** The project's metadata as Harbor returns it: every stored key and `public`, as strings. */
+  async metadata(caller: Caller, ref: ProjectRef): Promise<Record<string, string>> {
+    const project = await this.require(caller, ref, 'metadata:read')
+    const [detail] = await this.o.stores.projects.detail([project.id])
+    return { public: String(project.public), ...detail!.metadata }
+  }
+
+  /** Harbor's POST .../metadatas: adds keys; CONFLICT when one is set already. */
+  async addMetadata(caller: Caller, ref: ProjectRef, input: Record<string, unknown>): Promise<void> {
+    const project = await this.require(caller, ref, 'metadata:update')
+    const values = metadataValues(input)
+    const [detail] = await this.o.stores.projects.detail([project.id])
+    for (const key of Object.keys(values)) {
+      if (key === 'public' || Object.hasOwn(detail!.metadata, key)) throw new BerthError('CONFLICT', `metadata ${key} is set already; change it with PUT`)
+    }
+    await this.store(project, values)
+    this.audit(caller, project, 'update', 'project', project.name)
+  }
+
+  /** Harbor's PUT .../metadatas/{name}: the body names exactly that key. */
+  async setMetadata(caller: Caller, ref: ProjectRef, key: string, input: Record<string, unknown>): Promise<void> {
+    const project = await this.require(caller, ref, 'metadata:update')
+    const keys = Object.keys(input)
+    if (keys.length !== 1 || keys[0] !== key) throw new BerthError('BAD_REQUEST', `the body must hold exactly the key ${JSON.stringify(key.slice(0, 64))}`)
+    await this.store(project, { [key]: metadataValue(key, input[key]) })
+    this.audit(caller, project, 'update', 'project', project.name)
+  }
+
+  /** Harbor's DELETE .../metadatas/{name}; without `public` a project is private. */
+  async deleteMetadata(caller: Caller, ref: ProjectRef, key: string): Promise<void> {
+    const project = await this.require(caller, ref, 'metadata:update')
+    if (!Object.hasOwn(METADATA_KEYS, key)) throw new BerthError('NOT_FOUND', `metadata ${JSON.stringify(key.slice(0, 64))} not found`)
+    await this.store(project, { [key]: key === 'public' ? 'false' : null })
     this.audit(caller, project, 'update', 'project', project.name)
   }
 

@@ -7,7 +7,7 @@ import { ROBOT_FIELDS, type Robot, type RobotPermission } from '../metadata/robo
 import { equalTo, type ListQuery, type Listed } from '../metadata/list-query.js'
 import type { Caller } from '../auth/identity.js'
 import { AccessController, isSysadmin } from '../auth/access.js'
-import { ROBOT_GRANTABLE, type Permission } from '../auth/permissions.js'
+import { isSystemPermission, ROBOT_GRANTABLE, SYSTEM_GRANTABLE, type Permission } from '../auth/permissions.js'
 import { passwordProblem } from '../auth/password.js'
 import type { RobotSecrets } from '../auth/robot-secret.js'
 import type { AuditLog } from './audit-log.js'
@@ -88,21 +88,31 @@ export class RobotService {
 
   /**
    * Checks permissions for a robot of `level` made by `caller`; returns them bound to project ids
-   * (names are resolved now, once) and the project of a project robot.
+   * (names are resolved now, once) and the project of a project robot. Kind "project" entries hold project permissions; kind "system" (namespace "/", system
+   * robots only) Harbor's system permissions that Berth enforces. Anything else is refused.
    */
   private async checkPermissions(caller: Caller, level: 'system' | 'project', permissions: RobotPermission[]): Promise<{ projectId: number | null; bound: RobotPermission[] }> {
     if (permissions.length === 0) throw new BerthError('BAD_REQUEST', 'a robot needs at least one permission')
     for (const p of permissions) {
-      if (p.kind !== 'project') throw new BerthError('BAD_REQUEST', `permission kind ${JSON.stringify(p.kind)} is not supported; use "project"`)
+      if (p.kind === 'system') {
+        if (level !== 'system') throw new BerthError('BAD_REQUEST', 'permissions of kind "system" need a system robot (level "system")')
+        if (p.namespace !== '/') throw new BerthError('BAD_REQUEST', 'permissions of kind "system" have namespace "/"')
+        for (const a of p.access) {
+          if (!isSystemPermission(`${a.resource}:${a.action}`)) throw new BerthError('BAD_REQUEST', `${a.resource}:${a.action} cannot be granted to a robot at system level; grantable: ${SYSTEM_GRANTABLE.join(', ')}`)
+        }
+        continue
+      }
+      if (p.kind !== 'project') throw new BerthError('BAD_REQUEST', `permission kind ${JSON.stringify(p.kind)} is not supported; use "project" or "system"`)
       for (const a of p.access) {
         if (!ROBOT_GRANTABLE.includes(`${a.resource}:${a.action}` as Permission)) throw new BerthError('BAD_REQUEST', `${a.resource}:${a.action} cannot be granted to a robot`)
       }
     }
     if (level === 'system') {
       if (!isSysadmin(caller)) throw new BerthError('DENIED', 'only system administrators can create system robot accounts')
+      if (permissions.filter((p) => p.kind === 'system').length > 1) throw new BerthError('BAD_REQUEST', 'give the system permissions in one entry of kind "system"')
       const bound: RobotPermission[] = []
       for (const p of permissions) {
-        if (p.namespace === '*') {
+        if (p.kind === 'system' || p.namespace === '*') {
           bound.push({ ...p, projectId: null })
           continue
         }
@@ -180,9 +190,13 @@ export class RobotService {
     return { items: await this.shown(page.items), total: page.total }
   }
 
-  async update(caller: Caller, id: number, change: { description?: string; disable?: boolean; duration?: number; permissions?: RobotPermission[] }): Promise<void> {
+  async update(caller: Caller, id: number, change: { name?: string; level?: string; description?: string; disable?: boolean; duration?: number; permissions?: RobotPermission[] }): Promise<void> {
     const robot = await this.managed(caller, id, 'robot:update')
     let bound: RobotPermission[] | undefined
+    // Harbor's clients send the robot back whole; its name and level cannot change (as in Harbor).
+    const bareName = robot.name.slice(robot.name.lastIndexOf(robot.level === 'project' ? '+' : '$') + 1)
+    if (change.name !== undefined && change.name !== robot.name && change.name !== bareName) throw new BerthError('BAD_REQUEST', 'the name of a robot account cannot change')
+    if (change.level !== undefined && change.level !== robot.level) throw new BerthError('BAD_REQUEST', 'the level of a robot account cannot change')
     if (change.permissions !== undefined) {
       const checked = await this.checkPermissions(caller, robot.level, change.permissions)
       if (robot.level === 'project' && checked.projectId !== robot.projectId) throw new BerthError('BAD_REQUEST', 'a project robot cannot move to another project')

@@ -7,8 +7,8 @@ import type { Db } from '../metadata/schema.js'
 import type { Stores } from '../metadata/stores.js'
 import type { Project, ProjectDetail } from '../metadata/project-store.js'
 import type { Caller } from '../auth/identity.js'
-import { isSysadmin, type AccessController } from '../auth/access.js'
-import { ROLES } from '../auth/permissions.js'
+import { hasSystemPermission, isSysadmin, type AccessController } from '../auth/access.js'
+import { ROLES, SYSTEM_GRANTABLE } from '../auth/permissions.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import type { Digest } from '../oci/digest.js'
 import type { Config } from '../app/config.js'
@@ -16,10 +16,17 @@ import type { Logger } from '../lib/logger.js'
 import type { SharedState } from '../cache/shared-state.js'
 import type { ProjectRef, ProjectService } from './project-service.js'
 import type { SettingsService } from './settings-service.js'
-import { requireSignedIn, requireSysadmin } from './guards.js'
+import { requireSignedIn, requireSystemAccess } from './guards.js'
 import { containing } from '../metadata/list-query.js'
 
 export const VERSION = '0.1.0'
+
+/**
+ * The Harbor release whose /api/v2.0 behaviour Berth follows (robot accounts with system
+ * permissions, Harbor 2.11's project metadata keys). Harbor's tools read harbor_version to pick
+ * API behaviour; they take the part before the first '-' (Harbor sends "v2.11.0-<commit>").
+ */
+export const HARBOR_API_LEVEL = 'v2.11.0'
 
 export interface ComponentHealth {
   name: string
@@ -102,7 +109,7 @@ export class SystemService {
   async info(caller: Caller, baseUrl: string): Promise<Record<string, unknown>> {
     const s = await this.o.settings.current()
     // berth_instance_id: what Berth peers call this registry on replication paths.
-    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `berth-${VERSION}`, banner_message: s.banner_message, current_time: new Date().toISOString(), berth_instance_id: this.o.instanceId }
+    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `${HARBOR_API_LEVEL}-berth`, berth_version: VERSION, banner_message: s.banner_message, current_time: new Date().toISOString(), berth_instance_id: this.o.instanceId }
     if (caller.kind === 'anonymous') return open
     const host = baseUrl.replace(/^https?:\/\//, '')
     return {
@@ -189,7 +196,7 @@ export class SystemService {
 
   /** Quotas (one per project; its id is the project's): administrators only, as in Harbor. */
   async quotas(caller: Caller, projectId?: number): Promise<Quota[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, projectId === undefined ? 'quota:list' : 'quota:read')
     const list = await this.o.stores.projects.list({ conditions: projectId === undefined ? [] : [{ key: 'project_id', op: 'eq', value: String(projectId) }], sort: [], page: 1, pageSize: 1_000_000 }, { all: true })
     const out: Quota[] = []
     for (const p of list.items) out.push({ projectId: p.id, projectName: p.name, ownerName: p.ownerName ?? '', used: await this.used(p.id), createdAt: p.createdAt, updatedAt: p.updatedAt })
@@ -232,6 +239,7 @@ export class SystemService {
       return [...perms].map((p) => ({ resource: p.split(':')[0]!, action: p.split(':')[1]! }))
     }
     if (scope !== '/' && scope !== '') throw new BerthError('BAD_REQUEST', 'scope must be / or /project/<id>')
+    if (caller.kind === 'robot') return SYSTEM_GRANTABLE.filter((p) => hasSystemPermission(caller, p)).map((p) => ({ resource: p.split(':')[0]!, action: p.split(':')[1]! }))
     return isSysadmin(caller) ? ['user', 'project', 'robot', 'audit-log', 'label', 'configuration', 'quota'].flatMap((resource) => ['create', 'read', 'update', 'delete', 'list'].map((action) => ({ resource, action }))) : [{ resource: 'project', action: 'create' }]
   }
 }

@@ -1,7 +1,14 @@
 // The metadata conformance suite: every store behaves the same on SQLite and PostgreSQL.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { Migrator, type Kysely } from 'kysely'
 import { openDb, migrate } from '../../src/metadata/db.js'
+import * as m001 from '../../src/metadata/migrations/001-registry.js'
+import * as m002 from '../../src/metadata/migrations/002-users-secrets.js'
+import * as m003 from '../../src/metadata/migrations/003-identity.js'
+import * as m004 from '../../src/metadata/migrations/004-catalog.js'
+import * as m005 from '../../src/metadata/migrations/005-jobs.js'
+import * as m006 from '../../src/metadata/migrations/006-replication.js'
 import { inTransaction, storesOver, type Stores } from '../../src/metadata/stores.js'
 import type { Db } from '../../src/metadata/schema.js'
 import * as m008 from '../../src/metadata/migrations/008-robot-grants.js'
@@ -19,7 +26,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants', '009-upload-owner'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -37,7 +44,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '008-robot-grants', '009-upload-owner'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -203,6 +210,50 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.projects.get('empty'))!.public, true)
       assert.equal(await s.projects.deleteIfEmpty(empty.id), true)
       assert.equal(await s.projects.get('empty'), null)
+    })
+
+    it('project metadata and CVE allowlists: set, merged, removed, and gone with the project', async () => {
+      const p = (await s.projects.create('meta', false, null))!
+      await s.projects.setMetadata(p.id, { auto_scan: 'true', severity: 'high' })
+      await s.projects.setMetadata(p.id, { severity: 'low', auto_scan: null, prevent_vul: 'true' })
+      await s.projects.setCveAllowlist(p.id, { expiresAt: 4_102_444_800, items: ['CVE-2024-1', 'CVE-2024-2'] })
+      await s.projects.setCveAllowlist(p.id, { expiresAt: null, items: ['CVE-2024-3'] })
+      const [d] = await s.projects.detail([p.id])
+      assert.deepEqual(d!.metadata, { prevent_vul: 'true', severity: 'low' })
+      assert.deepEqual([d!.cveAllowlist!.expiresAt, d!.cveAllowlist!.items], [null, ['CVE-2024-3']])
+      const listed = (await s.projects.list({ conditions: [{ key: 'name', op: 'eq', value: 'meta' }], sort: [], page: 1, pageSize: 10 }, { all: true })).items[0]!
+      assert.deepEqual(listed.metadata, d!.metadata)
+      assert.equal(await s.projects.deleteIfEmpty(p.id), true)
+      const rows = await db.kysely.selectFrom('project_metadata').select('name').where('project_id', '=', p.id).execute()
+      assert.deepEqual(rows, [])
+    })
+
+    it('ensure gives an ownerless project its owner; migration 007 gives ownerless projects the first administrator', async () => {
+      const admin = (await s.users.createIfAbsent({ username: 'first-admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
+      await s.projects.create('ownerless', true, null)
+      const p = await s.projects.ensure('ownerless', true, admin.id)
+      assert.equal((await s.projects.detail([p.id]))[0]!.ownerId, admin.id)
+      assert.equal(await s.users.firstAdminId(), admin.id)
+
+      // A database of the version before 007, with a project nobody owns.
+      const fresh = await createTestDatabase(dialect)
+      const old = await openDb(fresh.url)
+      try {
+        const upTo006 = { '001': m001, '002': m002, '003': m003, '004': m004, '005': m005, '006': m006 }
+        const names = ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication']
+        const provider = { getMigrations: async () => Object.fromEntries(Object.values(upTo006).map((m, i) => [names[i]!, { up: (k: Kysely<any>) => m.up(k, dialect) }])) }
+        const { error } = await new Migrator({ db: old.kysely, provider }).migrateToLatest()
+        assert.equal(error, undefined)
+        const o = storesOver(old.kysely)
+        await o.projects.create('library', true, null)
+        const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
+        assert.deepEqual(await migrate(old), ['007-project-metadata'])
+        const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
+        assert.equal(lib!.ownerId, first.id)
+      } finally {
+        await old.close()
+        await fresh.drop()
+      }
     })
 
     it('members and groups: scoped by project, roles through groups', async () => {

@@ -17,7 +17,7 @@ async function list(inv: Invocation): Promise<void> {
 async function create(inv: Invocation): Promise<void> {
   const [name] = inv.positionals as [string]
   const isPublic = flag(inv.values, 'public')
-  const project = await withServices(inv, (s, caller) => s.projects.create(caller, name, isPublic))
+  const project = await withServices(inv, (s, caller) => s.projects.create(caller, name, { metadata: { public: isPublic } }))
   inv.out(`created ${isPublic ? 'public' : 'private'} project "${project.name}" (id ${project.id})\n`)
 }
 

@@ -441,7 +441,10 @@ for (const dialect of DIALECTS) {
         for (const name of ['UPPER', 'a..b', '', '-x', 'x_', 'a/b', 'a b', 'x'.repeat(256)]) {
           assertError(await api(u.carol!, 'POST', '/projects', { project_name: name }), 400, 'BAD_REQUEST', JSON.stringify(name))
         }
-        assertError(await api(u.carol!, 'POST', '/projects', { project_name: 'extra', owner_id: 1 }), 400, 'BAD_REQUEST', 'unknown field')
+        // owner_id is read-only in Harbor's model: accepted, never stored; a field Harbor has not is refused.
+        assertStatus(await api(u.carol!, 'POST', '/projects', { project_name: 'owned', owner_id: 1, owner_name: 'admin' }), 201)
+        assert.equal((await api(admin, 'GET', '/projects/owned')).json().owner_name, 'carol')
+        assertError(await api(u.carol!, 'POST', '/projects', { project_name: 'extra', owner: 1 }), 400, 'BAD_REQUEST', 'unknown field')
         assertError(await api(u.carol!, 'POST', '/projects', { project_name: 'meta', metadata: { public: 'maybe' } }), 400, 'BAD_REQUEST', 'bad public')
         assertError(await api(ANON, 'POST', '/projects', { project_name: 'anon-proj' }), 401, 'UNAUTHORIZED')
         const none = await api(admin, 'GET', '/projects?name=anon-proj')

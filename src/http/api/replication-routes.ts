@@ -4,7 +4,7 @@
 // request bodies here accept and ignore fields they do not use.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { requireSysadmin } from '../../services/guards.js'
+import { requireSystemAccess } from '../../services/guards.js'
 import type { RegistryRow } from '../../metadata/registry-store.js'
 import type { Execution, Policy, PolicyFields, Task } from '../../metadata/replication-store.js'
 import { REGISTRY_TYPES, policyFilters, type ReplicationService } from '../../services/replication/replication-service.js'
@@ -261,11 +261,11 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationD
     info((await replication.getRegistry(caller, id(req.params))).type),
   )
   route('GET', '/replication/adapters', { summary: 'The registry types replication speaks', tag: 'replication', response: { 200: Type.Array(Type.String()) } }, async (_req, _reply, caller) => {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'replication-adapter:list')
     return [...REGISTRY_TYPES]
   })
   route('GET', '/replication/adapterinfos', { summary: 'What each registry type supports', tag: 'replication', response: { 200: Type.Record(Type.String(), RegistryInfoJson) } }, async (_req, _reply, caller) => {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'replication-adapter:list')
     return Object.fromEntries(REGISTRY_TYPES.map((t) => [t, info(t)]))
   })
 

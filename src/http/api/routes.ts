@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { BerthError } from '../../lib/errors.js'
-import { isSysadmin } from '../../auth/access.js'
+import { hasSystemPermission } from '../../auth/access.js'
 import type { UserService } from '../../services/user-service.js'
 import type { ProjectService } from '../../services/project-service.js'
 import type { RobotService } from '../../services/robot-service.js'
@@ -123,7 +123,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   })
   route('POST', '/projects', { summary: 'Create a project', tag: 'project', body: S.ProjectCreationBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.ProjectCreationBody>
-    const project = await projects.create(caller, b.project_name, S.flag(b.metadata?.public) ?? b.public ?? false)
+    // The top-level `public` (deprecated in Harbor) counts when metadata.public is not given.
+    const metadata: Record<string, unknown> = { ...(b.public != null ? { public: b.public } : {}), ...(b.metadata ?? {}) }
+    const project = await projects.create(caller, b.project_name, { metadata, ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
     return created(reply, `/projects/${project.id}`)
   })
   route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', anonymous: true, params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>
@@ -131,8 +133,28 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   )
   route('PUT', '/projects/:project', { summary: 'Update project metadata', tag: 'project', params: S.ProjectParams, body: S.ProjectUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.ProjectUpdateBody>
-    const change = S.flag(b.metadata?.public)
-    await projects.update(caller, projectRefOf(req, params(req).project!), change === undefined ? {} : { public: change })
+    await projects.update(caller, projectRefOf(req, params(req).project!), { ...(b.metadata !== undefined ? { metadata: b.metadata } : {}), ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
+    return reply.send()
+  })
+  route('GET', '/projects/:project/metadatas/', { summary: "A project's metadata", tag: 'projectMetadata', params: S.ProjectParams, response: { 200: S.MetadataJson } }, async (req, _reply, caller) =>
+    projects.metadata(caller, projectRefOf(req, params(req).project!)),
+  )
+  route('POST', '/projects/:project/metadatas/', { summary: 'Add metadata keys to a project', tag: 'projectMetadata', params: S.ProjectParams, body: S.MetadataBody, response: { 200: Empty } }, async (req, reply, caller) => {
+    await projects.addMetadata(caller, projectRefOf(req, params(req).project!), req.body as Record<string, unknown>)
+    return reply.send()
+  })
+  route('GET', '/projects/:project/metadatas/:meta_name', { summary: 'One metadata key of a project', tag: 'projectMetadata', params: S.MetadataParams, response: { 200: S.MetadataJson } }, async (req, _reply, caller) => {
+    const key = params(req).meta_name!
+    const all = await projects.metadata(caller, projectRefOf(req, params(req).project!))
+    if (!Object.hasOwn(all, key)) throw new BerthError('NOT_FOUND', `metadata ${key.slice(0, 64)} not found`)
+    return { [key]: all[key]! }
+  })
+  route('PUT', '/projects/:project/metadatas/:meta_name', { summary: 'Change one metadata key of a project', tag: 'projectMetadata', params: S.MetadataParams, body: S.MetadataBody, response: { 200: Empty } }, async (req, reply, caller) => {
+    await projects.setMetadata(caller, projectRefOf(req, params(req).project!), params(req).meta_name!, req.body as Record<string, unknown>)
+    return reply.send()
+  })
+  route('DELETE', '/projects/:project/metadatas/:meta_name', { summary: 'Remove one metadata key of a project', tag: 'projectMetadata', params: S.MetadataParams, response: { 200: Empty } }, async (req, reply, caller) => {
+    await projects.deleteMetadata(caller, projectRefOf(req, params(req).project!), params(req).meta_name!)
     return reply.send()
   })
   route('DELETE', '/projects/:project', { summary: 'Delete an empty project', tag: 'project', params: S.ProjectParams, response: { 200: Empty } }, async (req, reply, caller) => {
@@ -189,7 +211,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       name: b.name,
       level: b.level as 'system' | 'project',
       duration: b.duration,
-      permissions: b.permissions.map((p) => ({ kind: p.kind as 'project', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })),
+      permissions: b.permissions.map((p) => ({ kind: p.kind as 'project' | 'system', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })),
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.disable !== undefined ? { disable: b.disable } : {}),
       ...(b.secret !== undefined ? { secret: b.secret } : {}),
@@ -200,11 +222,13 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   route('PUT', '/robots/:robot_id', { summary: 'Update a robot account', tag: 'robot', bodyLimit: ROBOT_BODY_LIMIT, params: S.RobotIdParams, body: S.RobotUpdateBody, response: { 200: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof S.RobotUpdateBody>
     await robots.update(caller, idOf(params(req).robot_id!, 'robot_id'), {
+      ...(b.name !== undefined ? { name: b.name } : {}),
+      ...(b.level !== undefined ? { level: b.level } : {}),
       ...(b.description !== undefined ? { description: b.description } : {}),
       ...(b.disable !== undefined ? { disable: b.disable } : {}),
       ...(b.duration !== undefined ? { duration: b.duration } : {}),
       ...(b.permissions !== undefined
-        ? { permissions: b.permissions.map((p) => ({ kind: p.kind as 'project', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })) }
+        ? { permissions: b.permissions.map((p) => ({ kind: p.kind as 'project' | 'system', namespace: p.namespace, access: p.access.map((a) => ({ resource: a.resource, action: a.action })) })) }
         : {}),
     })
     return reply.send()
@@ -223,7 +247,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
     const q = listQueryOf(req)
     let projectIds: number[] | undefined
-    if (!isSysadmin(caller)) {
+    if (!hasSystemPermission(caller, 'audit-log:list')) {
       // Others see the entries of the projects whose logs they may list.
       const visible = await projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 10_000 })
       projectIds = []

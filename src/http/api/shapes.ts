@@ -1,15 +1,44 @@
 // The JSON shapes of the identity part of /api/v2.0, with Harbor's field names: one TypeBox
 // schema per shape validates requests, serialises responses (fields not in a schema are never
 // sent) and, later, documents the API.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import type { KeywordDefinition } from 'ajv'
 import type { User } from '../../metadata/user-store.js'
 import type { Member } from '../../metadata/member-store.js'
 import type { Robot } from '../../metadata/robot-store.js'
 import type { AuditRecord } from '../../metadata/audit-store.js'
 import type { ProjectWithRoles } from '../../services/project-service.js'
 import { ROLE_NAMES } from '../../auth/permissions.js'
+import { CVE_ALLOWLIST_MAX, CVE_ID_MAX, METADATA_KEYS, type MetadataKind } from '../../services/project-metadata.js'
 
 const strict = { additionalProperties: false } as const
+
+/**
+ * The body rule (docs/api.md): a request body may carry the fields Berth uses and the fields of
+ * Harbor's model that Harbor reads but ignores (read-only ones such as ids, times and `editable`,
+ * sent back by clients that PUT what they GET). Every other field is refused with a 400 naming it,
+ * so a typo or a mass-assignment attempt never passes silently. A tolerated field is declared with
+ * `ignored()`: it is type-checked as Harbor types it, then removed from the body by this keyword
+ * before any handler runs, so it cannot be stored.
+ */
+export const IGNORED_KEYWORD = 'x-harbor-ignored'
+
+export const ignoredKeyword: KeywordDefinition = {
+  keyword: IGNORED_KEYWORD,
+  schemaType: 'boolean',
+  // Not `modifying`: Ajv would then read the (removed) value back and check the rest of the
+  // field's schema against undefined. The field's own keywords check the value it was sent with.
+  errors: false,
+  validate: (drop: boolean, _data: unknown, _schema?: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) => {
+    if (drop && cxt !== undefined && cxt.parentData !== undefined && typeof cxt.parentData === 'object') delete cxt.parentData[cxt.parentDataProperty]
+    return true
+  },
+}
+
+/** A field of Harbor's model that Berth accepts and drops (see IGNORED_KEYWORD). */
+function ignored<T extends TSchema>(schema: T) {
+  return Type.Optional(Type.Unsafe<never>({ ...schema, [IGNORED_KEYWORD]: true, description: "part of Harbor's model; accepted and ignored" }))
+}
 
 export const ErrorsBody = Type.Object({ errors: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })) })
 
@@ -50,10 +79,67 @@ export const UserProfileBody = Type.Object(
 export const PasswordBody = Type.Object({ old_password: Type.Optional(Type.String({ maxLength: 128 })), new_password: Type.String({ maxLength: 128 }) }, strict)
 export const SysadminBody = Type.Object({ sysadmin_flag: Type.Boolean() }, strict)
 
+/** A metadata value in a request: as Harbor sends it (a string), or as JSON types it; null is "not given". */
+function metadataSchema(kind: MetadataKind): TSchema {
+  switch (kind.type) {
+    case 'flag':
+      return Type.Union([Type.Boolean(), Type.Literal('true'), Type.Literal('false'), Type.Null()])
+    case 'choice':
+      return Type.Union([Type.String({ maxLength: 16, description: kind.values.join(', ') }), Type.Null()])
+    case 'integer':
+      return Type.Union([Type.Integer({ minimum: kind.min }), Type.String({ pattern: '^-?[0-9]{1,10}$' }), Type.Null()])
+    case 'text':
+      return Type.Union([Type.String({ maxLength: kind.maxLength }), Type.Null()])
+  }
+}
+
+/** Harbor's ProjectMetadata: every key optional; values checked again by the service. */
+const ProjectMetadata = Type.Object(Object.fromEntries(Object.entries(METADATA_KEYS).map(([k, kind]) => [k, Type.Optional(metadataSchema(kind))])), strict)
+
+/** Harbor's CVEAllowlist: the items and expiry count; its ids and times are Harbor's read-only fields. */
+const CveAllowlistBody = Type.Object(
+  {
+    id: ignored(Type.Integer()),
+    project_id: ignored(Type.Integer()),
+    creation_time: ignored(Type.String()),
+    update_time: ignored(Type.String()),
+    expires_at: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    items: Type.Optional(Type.Array(Type.Object({ cve_id: Type.String({ maxLength: CVE_ID_MAX }) }, strict), { maxItems: CVE_ALLOWLIST_MAX })),
+  },
+  strict,
+)
+
+export const CveAllowlistJson = Type.Object({
+  id: Type.Integer(),
+  project_id: Type.Integer(),
+  expires_at: Type.Optional(Type.Integer()),
+  items: Type.Array(Type.Object({ cve_id: Type.String() })),
+  creation_time: Type.String(),
+  update_time: Type.String(),
+})
+
+/** Metadata as Harbor returns it: strings; `public` always, the others when set. */
+export const ProjectMetadataJson = Type.Object(Object.fromEntries(Object.keys(METADATA_KEYS).map((k) => [k, k === 'public' ? Type.String() : Type.Optional(Type.String())])))
+
+/** Harbor's Project model, read-only in a request: clients PUT back what they GET. */
+const PROJECT_READ_ONLY = {
+  project_id: ignored(Type.Integer()),
+  name: ignored(Type.String()),
+  owner_id: ignored(Type.Integer()),
+  owner_name: ignored(Type.String()),
+  creation_time: ignored(Type.String()),
+  update_time: ignored(Type.String()),
+  deleted: ignored(Type.Boolean()),
+  togglable: ignored(Type.Boolean()),
+  current_user_role_id: ignored(Type.Integer()),
+  current_user_role_ids: ignored(Type.Array(Type.Integer())),
+  repo_count: ignored(Type.Integer()),
+}
+
 export const ProjectJson = Type.Object({
   project_id: Type.Integer(),
   name: Type.String(),
-  owner_id: Type.Union([Type.Integer(), Type.Null()]),
+  owner_id: Type.Integer(),
   owner_name: Type.String(),
   repo_count: Type.Integer(),
   creation_time: Type.String(),
@@ -61,29 +147,45 @@ export const ProjectJson = Type.Object({
   deleted: Type.Boolean(),
   current_user_role_id: Type.Integer(),
   current_user_role_ids: Type.Array(Type.Integer()),
-  metadata: Type.Object({ public: Type.String() }),
+  metadata: ProjectMetadataJson,
+  cve_allowlist: CveAllowlistJson,
 })
 
-/** Harbor sends metadata values as strings ("true"); booleans are taken too. */
-const Flag = Type.Union([Type.Boolean(), Type.Literal('true'), Type.Literal('false')])
-const ProjectMetadata = Type.Object({ public: Type.Optional(Flag) }, strict)
-
+/** Harbor's ProjectReq (plus its Project model's read-only fields). */
 export const ProjectCreationBody = Type.Object(
   {
     project_name: Type.String({ maxLength: 255 }),
-    public: Type.Optional(Type.Boolean()),
+    public: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     metadata: Type.Optional(ProjectMetadata),
-    storage_limit: Type.Optional(Type.Integer()),
+    cve_allowlist: Type.Optional(CveAllowlistBody),
+    storage_limit: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
     registry_id: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    ...PROJECT_READ_ONLY,
   },
   strict,
 )
 
-export const ProjectUpdateBody = Type.Object({ metadata: Type.Optional(ProjectMetadata) }, strict)
+/**
+ * Harbor's ProjectReq on update: metadata and cve_allowlist change; the name, the deprecated
+ * top-level `public`, storage_limit (quotas have their own API) and registry_id are ignored, as
+ * Harbor ignores them there.
+ */
+export const ProjectUpdateBody = Type.Object(
+  {
+    metadata: Type.Optional(ProjectMetadata),
+    cve_allowlist: Type.Optional(CveAllowlistBody),
+    project_name: ignored(Type.String()),
+    public: ignored(Type.Union([Type.Boolean(), Type.Null()])),
+    storage_limit: ignored(Type.Union([Type.Integer(), Type.Null()])),
+    registry_id: ignored(Type.Union([Type.Integer(), Type.Null()])),
+    ...PROJECT_READ_ONLY,
+  },
+  strict,
+)
 
-export function flag(v: Static<typeof Flag> | undefined): boolean | undefined {
-  return v === undefined ? undefined : v === true || v === 'true'
-}
+/** Harbor's metadata routes: key to string value. */
+export const MetadataBody = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1024 }), Type.Boolean(), Type.Integer()]), { maxProperties: 32 })
+export const MetadataJson = Type.Record(Type.String(), Type.String())
 
 export const MemberJson = Type.Object({
   id: Type.Integer(),
@@ -116,12 +218,24 @@ export const MemberCreationBody = Type.Object(
 
 export const RoleBody = Type.Object({ role_id: Type.Integer() }, strict)
 
-const Access = Type.Object({ resource: Type.String({ maxLength: 64 }), action: Type.String({ maxLength: 64 }), effect: Type.Optional(Type.String()) }, strict)
+const Access = Type.Object({ resource: Type.String({ maxLength: 64 }), action: Type.String({ maxLength: 64 }), effect: ignored(Type.String()) }, strict)
 const RobotPermissionJson = Type.Object(
   { kind: Type.String({ maxLength: 32 }), namespace: Type.String({ maxLength: 255 }), access: Type.Array(Access, { maxItems: 64 }) },
   strict,
 )
 
+/** Harbor's Robot model, read-only in a request. */
+const ROBOT_READ_ONLY = {
+  id: ignored(Type.Integer()),
+  editable: ignored(Type.Boolean()),
+  expires_at: ignored(Type.Integer()),
+  creation_time: ignored(Type.String()),
+  update_time: ignored(Type.String()),
+  creator_type: ignored(Type.String()),
+  creator_ref: ignored(Type.Integer()),
+}
+
+/** Harbor's RobotCreate (plus its Robot model's read-only fields). */
 export const RobotCreationBody = Type.Object(
   {
     name: Type.String({ maxLength: 128 }),
@@ -131,25 +245,21 @@ export const RobotCreationBody = Type.Object(
     disable: Type.Optional(Type.Boolean()),
     secret: Type.Optional(Type.String()),
     permissions: Type.Array(RobotPermissionJson, { maxItems: 256 }),
+    ...ROBOT_READ_ONLY,
   },
   strict,
 )
 
 /**
- * Harbor's clients (its UI, the Terraform provider) PUT back the whole robot as GET returned it;
- * the read-only fields are accepted and ignored, anything else unknown is refused.
+ * Harbor's clients (its UI, the Terraform provider) PUT back the whole robot as GET returned it:
+ * the read-only fields are ignored; the secret changes only through PATCH, as in Harbor; a name
+ * or level other than the robot's own is refused.
  */
 export const RobotUpdateBody = Type.Object(
   {
-    id: Type.Optional(Type.Integer()),
-    editable: Type.Optional(Type.Boolean()),
-    expires_at: Type.Optional(Type.Integer()),
-    creation_time: Type.Optional(Type.String()),
-    update_time: Type.Optional(Type.String()),
-    creator_type: Type.Optional(Type.String()),
-    creator_ref: Type.Optional(Type.Integer()),
-    secret: Type.Optional(Type.String()),
-    name: Type.Optional(Type.String()),
+    ...ROBOT_READ_ONLY,
+    secret: ignored(Type.String()),
+    name: Type.Optional(Type.String({ maxLength: 255 })),
     description: Type.Optional(Type.String({ maxLength: 1024 })),
     level: Type.Optional(Type.String()),
     duration: Type.Optional(Type.Integer()),
@@ -208,7 +318,8 @@ export function projectJson(p: ProjectWithRoles): Static<typeof ProjectJson> {
   return {
     project_id: p.id,
     name: p.name,
-    owner_id: p.ownerId,
+    // Ownerless rows were given the first administrator by migration 007; 0 only if there is none.
+    owner_id: p.ownerId ?? 0,
     owner_name: p.ownerName ?? '',
     repo_count: p.repoCount,
     creation_time: p.createdAt,
@@ -216,7 +327,16 @@ export function projectJson(p: ProjectWithRoles): Static<typeof ProjectJson> {
     deleted: false,
     current_user_role_id: p.roleIds.length > 0 ? Math.min(...p.roleIds) : 0,
     current_user_role_ids: p.roleIds,
-    metadata: { public: String(p.public) },
+    metadata: { ...p.metadata, public: String(p.public) },
+    cve_allowlist: {
+      // One allowlist per project, as in Harbor's answer: its id is the project's.
+      id: p.id,
+      project_id: p.id,
+      ...(p.cveAllowlist?.expiresAt != null ? { expires_at: p.cveAllowlist.expiresAt } : {}),
+      items: (p.cveAllowlist?.items ?? []).map((cve_id) => ({ cve_id })),
+      creation_time: p.cveAllowlist?.createdAt ?? p.createdAt,
+      update_time: p.cveAllowlist?.updatedAt ?? p.updatedAt,
+    },
   }
 }
 
@@ -276,4 +396,5 @@ export const RobotIdParams = Type.Object({ robot_id: Id })
 /** A project name, or its id when numeric (send X-Is-Resource-Name: true for a numeric name). */
 export const ProjectParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 255, description: 'project name or id' }) })
 export const MemberParams = Type.Object({ project: ProjectParams.properties.project, mid: Id })
+export const MetadataParams = Type.Object({ project: ProjectParams.properties.project, meta_name: Type.String({ minLength: 1, maxLength: 64 }) })
 export const RobotSecretJson = Type.Object({ secret: Type.String() })

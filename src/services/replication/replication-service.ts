@@ -15,7 +15,8 @@ import type { RegistryFields, RegistryRow } from '../../metadata/registry-store.
 import type { Execution, Policy, PolicyFields, PolicyFilter, Task } from '../../metadata/replication-store.js'
 import { PermanentJobError, nextRun, type JobContext, type JobService } from '../../jobs/job-service.js'
 import { EVENT_JOB, type RegistryEvent } from '../../events/outbox.js'
-import { requireSysadmin } from '../guards.js'
+import { requireSystemAccess } from '../guards.js'
+import type { SystemPermission } from '../../auth/permissions.js'
 import type { RegistryEndpoint } from './endpoint.js'
 import { compileFilters, destinationRepository, literalRepositories } from './filters.js'
 import { Copier } from './copier.js'
@@ -131,7 +132,7 @@ export class ReplicationService {
   }
 
   async createRegistry(caller: Caller, r: RegistryInput): Promise<number> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'registry:create')
     const f = this.checkRegistry(r)
     await this.o.guard.checkUrl(f.url)
     if ((await this.o.stores.registries.getByName(f.name)) !== null) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
@@ -139,12 +140,13 @@ export class ReplicationService {
   }
 
   async listRegistries(caller: Caller, name?: string): Promise<RegistryRow[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'registry:list')
     return this.o.stores.registries.list(name)
   }
 
-  async getRegistry(caller: Caller, id: number): Promise<RegistryRow> {
-    requireSysadmin(caller)
+  /** The registry, if the caller holds `perm` (what it is looked up for). */
+  async getRegistry(caller: Caller, id: number, perm: SystemPermission = 'registry:read'): Promise<RegistryRow> {
+    requireSystemAccess(caller, perm)
     const r = await this.o.stores.registries.get(id)
     if (r === null) throw notFound(`registry ${id}`)
     return r
@@ -152,7 +154,7 @@ export class ReplicationService {
 
   /** Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the stored one. */
   async updateRegistry(caller: Caller, id: number, u: Partial<{ name: string; description: string; url: string; credential_type: string; access_key: string; access_secret: string; insecure: boolean }>): Promise<void> {
-    const current = await this.getRegistry(caller, id)
+    const current = await this.getRegistry(caller, id, 'registry:update')
     const keepSecret = u.access_secret === undefined || u.access_secret === '*****'
     const f = this.checkRegistry({
       name: u.name ?? current.name,
@@ -169,7 +171,7 @@ export class ReplicationService {
   }
 
   async deleteRegistry(caller: Caller, id: number): Promise<void> {
-    await this.getRegistry(caller, id)
+    await this.getRegistry(caller, id, 'registry:delete')
     const using = await this.o.stores.policies.usingRegistry(id)
     if (using.length > 0) throw new BerthError('PRECONDITION', `registry ${id} is used by replication policies ${using.map((p) => p.name).join(', ')}`)
     await this.o.stores.registries.delete(id)
@@ -177,7 +179,8 @@ export class ReplicationService {
 
   /** Checks that a registry (stored, or given in full) answers with the credentials; BAD_REQUEST with the reason otherwise. */
   async ping(caller: Caller, r: { id?: number } & Partial<RegistryInput> & { credential_type?: string; access_key?: string; access_secret?: string }): Promise<void> {
-    requireSysadmin(caller)
+    // A ping is how a client tries a registry before creating or changing one.
+    requireSystemAccess(caller, 'registry:create')
     let row: RegistryFields
     if (r.id !== undefined) {
       const stored = await this.getRegistry(caller, r.id)
@@ -262,7 +265,7 @@ export class ReplicationService {
   }
 
   async createPolicy(caller: Caller, p: PolicyFields): Promise<number> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'replication-policy:create')
     await this.checkPolicy(p)
     const id = await this.o.stores.policies.create(p)
     await this.scheduleOf(id, p)
@@ -270,26 +273,27 @@ export class ReplicationService {
   }
 
   async listPolicies(caller: Caller, name?: string): Promise<Policy[]> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'replication-policy:list')
     return this.o.stores.policies.list(name)
   }
 
-  async getPolicy(caller: Caller, id: number): Promise<Policy> {
-    requireSysadmin(caller)
+  /** The policy, if the caller holds `perm` (what it is looked up for). */
+  async getPolicy(caller: Caller, id: number, perm: SystemPermission = 'replication-policy:read'): Promise<Policy> {
+    requireSystemAccess(caller, perm)
     const p = await this.o.stores.policies.get(id)
     if (p === null) throw notFound(`replication policy ${id}`)
     return p
   }
 
   async updatePolicy(caller: Caller, id: number, p: PolicyFields): Promise<void> {
-    await this.getPolicy(caller, id)
+    await this.getPolicy(caller, id, 'replication-policy:update')
     await this.checkPolicy(p, id)
     await this.o.stores.policies.update(id, p)
     await this.scheduleOf(id, p)
   }
 
   async deletePolicy(caller: Caller, id: number): Promise<void> {
-    await this.getPolicy(caller, id)
+    await this.getPolicy(caller, id, 'replication-policy:delete')
     if ((await this.o.stores.executions.active(id)) !== null) throw new BerthError('PRECONDITION', `policy ${id} has an execution in progress; stop it first`)
     await this.o.jobs.schedule('REPLICATION', id, null, EXECUTION_JOB, null)
     await this.o.stores.policies.delete(id)
@@ -304,7 +308,7 @@ export class ReplicationService {
 
   /** Starts an execution of a policy by hand; CONFLICT while one is in progress. */
   async execute(caller: Caller, policyId: number): Promise<number> {
-    const p = await this.getPolicy(caller, policyId)
+    const p = await this.getPolicy(caller, policyId, 'replication:create')
     if (!p.enabled) throw new BerthError('PRECONDITION', `policy ${p.name} is disabled`)
     const id = await this.launch(p, 'manual')
     if (id === null) throw new BerthError('CONFLICT', `policy ${p.name} has an execution in progress`)
@@ -320,12 +324,13 @@ export class ReplicationService {
   }
 
   async listExecutions(caller: Caller, f: { policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
-    requireSysadmin(caller)
+    requireSystemAccess(caller, 'replication:list')
     return this.o.stores.executions.list(f, offset, limit)
   }
 
-  async getExecution(caller: Caller, id: number): Promise<Execution> {
-    requireSysadmin(caller)
+  /** The execution, if the caller holds `perm` (what it is looked up for). */
+  async getExecution(caller: Caller, id: number, perm: SystemPermission = 'replication:read'): Promise<Execution> {
+    requireSystemAccess(caller, perm)
     const e = await this.o.stores.executions.get(id)
     if (e === null) throw notFound(`execution ${id}`)
     return e
@@ -333,7 +338,7 @@ export class ReplicationService {
 
   /** Stops an execution: its pending tasks never run, running ones are aborted. */
   async stopExecution(caller: Caller, id: number): Promise<void> {
-    const e = await this.getExecution(caller, id)
+    const e = await this.getExecution(caller, id, 'replication:create')
     if (e.status !== 'InProgress') throw new BerthError('PRECONDITION', `execution ${id} is not in progress`)
     await this.halt(id, 'stopped on request')
   }
@@ -348,7 +353,7 @@ export class ReplicationService {
 
   /** Runs the failed tasks of an execution again (it goes back in progress). */
   async retryExecution(caller: Caller, id: number): Promise<number> {
-    const e = await this.getExecution(caller, id)
+    const e = await this.getExecution(caller, id, 'replication:create')
     if (e.status === 'InProgress') throw new BerthError('PRECONDITION', `execution ${id} is still in progress`)
     const failed = (await this.o.stores.tasks.list(id, { status: 'Failed' }, 0, 100_000)).items
     if (failed.length === 0) return 0
