@@ -150,7 +150,10 @@ export class ReplicationService {
     return r
   }
 
-  /** Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the stored one. */
+  /**
+   * Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the
+   * stored one, but only while the registry stays where the secret was stored for (see secretGoes).
+   */
   async updateRegistry(caller: Caller, id: number, u: Partial<{ name: string; description: string; url: string; credential_type: string; access_key: string; access_secret: string; insecure: boolean }>): Promise<void> {
     const current = await this.getRegistry(caller, id)
     const keepSecret = u.access_secret === undefined || u.access_secret === '*****'
@@ -162,10 +165,22 @@ export class ReplicationService {
       credential: { type: u.credential_type ?? current.credentialType, access_key: u.access_key ?? current.accessKey, access_secret: keepSecret ? '' : u.access_secret },
       insecure: u.insecure ?? current.insecure,
     })
+    if (keepSecret) this.secretGoes(current, f)
     await this.o.guard.checkUrl(f.url)
     const other = await this.o.stores.registries.getByName(f.name)
     if (other !== null && other.id !== id) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
     await this.o.stores.registries.update(id, { ...f, sealedSecret: keepSecret ? current.sealedSecret : f.sealedSecret })
+  }
+
+  /**
+   * A stored secret goes only to the URL it was stored with, and not over a TLS connection whose
+   * certificate is no longer verified: BAD_REQUEST when `to` would take it elsewhere. The secret
+   * must then be given again (Harbor's clients send '*****' for "unchanged").
+   */
+  private secretGoes(stored: RegistryFields, to: { url: string; insecure: boolean }): void {
+    if (stored.sealedSecret === '' || (to.url === stored.url && (!to.insecure || stored.insecure))) return
+    const change = to.url !== stored.url ? `to ${to.url}` : 'without verifying its TLS certificate'
+    throw new BerthError('BAD_REQUEST', `the stored secret of registry ${stored.name} is only sent to ${stored.url}${stored.insecure ? '' : ' with a verified certificate'}: give access_secret again to connect ${change}`)
   }
 
   async deleteRegistry(caller: Caller, id: number): Promise<void> {
@@ -181,11 +196,11 @@ export class ReplicationService {
     let row: RegistryFields
     if (r.id !== undefined) {
       const stored = await this.getRegistry(caller, r.id)
-      row = { ...stored }
-      if (r.url !== undefined) row.url = this.checkRegistry({ name: stored.name, type: stored.type, url: r.url }).url
-      if (r.access_key !== undefined) row.accessKey = r.access_key
-      if (r.access_secret !== undefined && r.access_secret !== '*****') row.sealedSecret = this.o.box.seal(Buffer.from(r.access_secret, 'utf8'))
-      if (r.insecure !== undefined) row.insecure = r.insecure
+      const url = r.url === undefined ? stored.url : this.checkRegistry({ name: stored.name, type: stored.type, url: r.url }).url
+      const insecure = r.insecure ?? stored.insecure
+      const given = r.access_secret !== undefined && r.access_secret !== '*****'
+      if (!given) this.secretGoes(stored, { url, insecure })
+      row = { ...stored, url, insecure, accessKey: r.access_key ?? stored.accessKey, sealedSecret: given ? this.o.box.seal(Buffer.from(r.access_secret!, 'utf8')) : stored.sealedSecret }
     } else {
       row = this.checkRegistry({
         name: 'ping',
