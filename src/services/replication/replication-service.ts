@@ -21,7 +21,7 @@ import { compileFilters, destinationRepository, literalRepositories } from './fi
 import { Copier } from './copier.js'
 import type { LocalRegistry } from './local-registry.js'
 import { OutboundGuard } from './outbound-guard.js'
-import { RemoteRegistry } from './remote-registry.js'
+import { isListLimit, RemoteRegistry, type ListLimits } from './remote-registry.js'
 
 export const REGISTRY_TYPES = ['berth', 'harbor', 'docker-registry', 'docker-hub'] as const
 export type RegistryType = (typeof REGISTRY_TYPES)[number]
@@ -58,6 +58,8 @@ export interface ReplicationOptions {
   taskAttempts: number
   /** Chunk size of blob uploads to remote registries. */
   chunkBytes?: number
+  /** Bounds of one listing of a remote registry (pages, items, bytes). */
+  listLimits?: Partial<ListLimits>
 }
 
 interface TaskPayload {
@@ -78,6 +80,9 @@ interface PlannedTask {
   reference: string
   path: string[]
 }
+
+/** The dedupe key of the job that plans an execution. */
+const plannerKey = (executionId: number) => `execution:${executionId}`
 
 function notFound(what: string): BerthError {
   return new BerthError('NOT_FOUND', `${what} not found`)
@@ -235,6 +240,7 @@ export class ReplicationService {
       insecure: r.insecure,
       guard: this.o.guard,
       ...(this.o.chunkBytes !== undefined ? { chunkBytes: this.o.chunkBytes } : {}),
+      ...(this.o.listLimits !== undefined ? { listLimits: this.o.listLimits } : {}),
       ...(speedKiB > 0 ? { bandwidthBytesPerSec: speedKiB * 1024 } : {}),
       userAgent: 'berth-replication',
     })
@@ -330,7 +336,7 @@ export class ReplicationService {
   private async launch(p: Policy, trigger: string): Promise<number | null> {
     const id = await this.o.stores.executions.start(p.id, trigger)
     if (id === null) return null
-    await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: `execution:${id}` })
+    await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: plannerKey(id) })
     return id
   }
 
@@ -354,6 +360,9 @@ export class ReplicationService {
   }
 
   private async halt(id: number, text: string): Promise<void> {
+    // The planning job reads the source's listings: a stop ends its reading too, on any node.
+    const planner = await this.o.jobs.jobs.byDedupeKey(plannerKey(id))
+    if (planner !== null && (planner.state === 'pending' || planner.state === 'running')) await this.o.jobs.stop(planner.id).catch(() => {})
     for (const t of await this.o.stores.tasks.unfinished(id)) {
       if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
       await this.o.stores.tasks.set(t.id, 'Stopped')
@@ -462,13 +471,15 @@ export class ReplicationService {
   private async plan(j: { executionId?: number; policyId: number; trigger?: string }, ctx: JobContext): Promise<void> {
     const p = await this.o.stores.policies.get(j.policyId)
     if (p === null) return
-    let executionId = j.executionId
+    const executionId = j.executionId
     if (executionId === undefined) {
-      // A cron firing: an execution of its own, unless one is in progress.
+      // A cron firing: an execution of its own, unless one is in progress, planned by a job of
+      // its own (the one a stop of the execution stops).
       if (!p.enabled) return
       const started = await this.o.stores.executions.start(p.id, j.trigger ?? 'scheduled')
       if (started === null) return void (await ctx.log(`policy ${p.name} has an execution in progress: this firing is skipped`))
-      executionId = started
+      await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: started, policyId: p.id }, dedupeKey: plannerKey(started) })
+      return void (await ctx.log(`execution ${started} started`))
     }
     const existing = await this.o.stores.tasks.list(executionId, {}, 0, 1)
     if (existing.total > 0) return // planned already, by an earlier attempt of this job
@@ -495,8 +506,10 @@ export class ReplicationService {
       await this.enqueueTasks(p, executionId, planned)
       if (planned.length === 0) await this.settle(executionId)
     } catch (err) {
-      if (err instanceof PermanentJobError || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
-      throw err
+      // A listing past its bounds would be past them again: the execution fails at once, saying which.
+      const permanent = err instanceof PermanentJobError || isListLimit(err)
+      if (permanent || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
+      throw isListLimit(err) ? new PermanentJobError(err.message) : err
     }
   }
 
