@@ -208,6 +208,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     executionTimeoutMinutes: config.replication.execution_timeout_minutes,
     taskAttempts: config.replication.task_attempts,
     chunkBytes: config.replication.chunk_mib << 20,
+    listLimits: { maxPages: config.replication.remote_max_pages, maxItems: config.replication.remote_max_items, maxBytes: config.replication.remote_max_list_bytes },
   })
   return {
     config,

@@ -192,6 +192,12 @@ export class JobStore {
     return row === undefined ? null : jobOf(row)
   }
 
+  /** The job enqueued with a dedupe key, if any (a job that stands for a thing, e.g. an execution's planning). */
+  async byDedupeKey(key: string): Promise<Job | null> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', key).executeTakeFirst()
+    return row === undefined ? null : jobOf(row)
+  }
+
   /** Running jobs whose owner starts with `ownerPrefix` (one pool's busy workers). */
   async runningOf(ownerPrefix: string): Promise<Job[]> {
     const rows = await this.db

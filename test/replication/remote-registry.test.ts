@@ -599,3 +599,170 @@ describe('OutboundGuard', () => {
     }
   })
 })
+
+describe('OutboundGuard: an address is judged by what it reaches', { timeout: 30_000 }, () => {
+  const LOOPBACK = ['127.0.0.0/8', '::1/128']
+  /** Every spelling of loopback a URL can carry. */
+  const SPELLINGS = ['0.0.0.0', '0', '[::]', '[::ffff:0.0.0.0]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[::127.0.0.1]', '[0:0:0:0:0:ffff:7f00:1]', '2130706433', '0x7f.1', '0177.0.0.1', '127.1', '0x7f000001', '127.0.0.1.', '[::1]', 'localhost']
+
+  /** A listener on 127.0.0.1 and on ::1 (one port) answering GET /v2/ with 200; counts connections and requests. */
+  async function loopbackListener(): Promise<{ port: number; connections: () => number; requests: () => number; close: () => Promise<void> }> {
+    let connections = 0
+    let requests = 0
+    const handler = (_req: IncomingMessage, res: ServerResponse) => {
+      requests++
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    }
+    const v4 = createServer(handler).on('connection', () => connections++)
+    const v6 = createServer(handler).on('connection', () => connections++)
+    await new Promise<void>((r) => v4.listen(0, '127.0.0.1', r))
+    const port = (v4.address() as AddressInfo).port
+    await new Promise<void>((r, reject) => v6.once('error', reject).listen(port, '::1', r))
+    return { port, connections: () => connections, requests: () => requests, close: async () => void (await Promise.all([closeServer(v4), closeServer(v6)])) }
+  }
+
+  it('refuses 0.0.0.0, ::, IPv4 in IPv6 and every other spelling of loopback, before any connection', async () => {
+    const l = await loopbackListener()
+    const closed = new OutboundGuard({ allow: [], deny: LOOPBACK })
+    const open = new OutboundGuard({ allow: [], deny: [] })
+    try {
+      for (const host of SPELLINGS) {
+        const url = `http://${host}:${l.port}`
+        await assert.rejects(closed.checkUrl(url), /refused: .* is denied$/, `${host} when stored`)
+        await assertRejects(new RemoteRegistry({ url, guard: closed }).ping(), 'BAD_REQUEST', /^outbound request to .* refused: .* is denied$/)
+      }
+      assert.equal(l.connections() + l.requests(), 0, 'no spelling reached the listener')
+      // The same listener, allowed: each spelling that reaches it does (the allowed case works).
+      for (const host of ['127.0.0.1', '0.0.0.0', '[::]', '[::ffff:127.0.0.1]', '2130706433', '[::1]', 'localhost']) {
+        const before = l.requests()
+        await open.checkUrl(`http://${host}:${l.port}`)
+        await new RemoteRegistry({ url: `http://${host}:${l.port}`, guard: open }).ping()
+        assert.equal(l.requests(), before + 1, `${host} reached the listener when allowed`)
+      }
+    } finally {
+      await Promise.all([closed.close(), open.close(), l.close()])
+    }
+  })
+
+  it('names what an address reaches in the refusal', async () => {
+    const g = new OutboundGuard({ allow: [], deny: LOOPBACK })
+    await assert.rejects(g.checkUrl('http://0.0.0.0:5000'), /^BerthError: outbound request to 0\.0\.0\.0 refused: 0\.0\.0\.0 \(127\.0\.0\.1\) is denied$/)
+    await assert.rejects(g.checkUrl('http://[::]:5000'), /:: \(::1\) is denied/)
+    await assert.rejects(g.checkUrl('http://[::ffff:0.0.0.0]:5000'), /::ffff:0:0 \(127\.0\.0\.1\) is denied/)
+    await g.close()
+  })
+
+  it('normalises addresses a name resolves to at connect time (a DNS answer of 0.0.0.0 is loopback)', async () => {
+    const l = await loopbackListener()
+    const answers: Record<string, string[]> = {
+      'zero.test': ['0.0.0.0'],
+      'any6.test': ['::'],
+      'mapped.test': ['::ffff:7f00:1'],
+      'mapped-zero.test': ['::ffff:0:0'],
+      'zoned.test': ['::1%lo'],
+      'fine.test': ['127.0.0.1'],
+    }
+    const resolve = async (hostname: string) => (answers[hostname] ?? []).map((address) => ({ address: address.replace(/%.*$/, ''), family: address.includes(':') ? 6 : 4 }))
+    const zoned = async (hostname: string) => (answers[hostname] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+    const closed = new OutboundGuard({ allow: [], deny: LOOPBACK, resolve })
+    const checkOnly = new OutboundGuard({ allow: [], deny: LOOPBACK, resolve: zoned })
+    const open = new OutboundGuard({ allow: [], deny: [], resolve })
+    try {
+      for (const name of Object.keys(answers)) {
+        await assertRejects(new RemoteRegistry({ url: `http://${name}:${l.port}`, guard: closed }).ping(), 'BAD_REQUEST', new RegExp(`^outbound request to ${name.replace('.', '\\.')} refused: .* is denied$`))
+        assert.throws(() => checkOnly.check(name, answers[name]!), /is denied/, `${name} checked with its zone`)
+      }
+      assert.equal(l.connections() + l.requests(), 0, 'no resolved spelling reached the listener')
+      await new RemoteRegistry({ url: `http://fine.test:${l.port}`, guard: open }).ping()
+      await new RemoteRegistry({ url: `http://zero.test:${l.port}`, guard: open }).ping()
+      assert.equal(l.requests(), 2, 'allowed names connect')
+    } finally {
+      await Promise.all([closed.close(), checkOnly.close(), open.close(), l.close()])
+    }
+  })
+
+  it('reads allow and deny entries in any spelling, and metadata addresses inside IPv6', () => {
+    const g = new OutboundGuard({ allow: [], deny: ['0x7f.1', '::ffff:10.0.0.1', '0177.0.0.0/8'] })
+    assert.throws(() => g.check('127.0.0.1', ['127.0.0.1']), /127\.0\.0\.1 is denied/)
+    assert.throws(() => g.check('127.2.3.4', ['127.2.3.4']), /is denied/)
+    assert.throws(() => g.check('10.0.0.1', ['10.0.0.1']), /10\.0\.0\.1 is denied/)
+    const m = new OutboundGuard({ allow: [], deny: [] })
+    assert.throws(() => m.check('::ffff:a9fe:a9fe', ['::ffff:a9fe:a9fe']), /\(169\.254\.169\.254\) is a cloud metadata address/)
+    assert.throws(() => m.check('sneaky.test', ['::ffff:169.254.169.254']), /cloud metadata address/)
+    const allowed = new OutboundGuard({ allow: ['10.0.0.0/8'], deny: [] })
+    allowed.check('mapped.test', ['::ffff:10.1.2.3'])
+    assert.throws(() => allowed.check('zero.test', ['0.0.0.0']), /0\.0\.0\.0 \(127\.0\.0\.1\) is not in the allow list/)
+  })
+})
+
+describe('RemoteRegistry: listings are bounded', { timeout: 60_000 }, () => {
+  const guard = new OutboundGuard({ allow: [], deny: [] })
+  after(() => guard.close())
+
+  /** A registry whose tag list and catalog never end: every page links to the next one. */
+  async function endless(pageOf: (i: number) => string[]): Promise<Awaited<ReturnType<typeof scriptedServer>>> {
+    return scriptedServer((req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      if (url.pathname === '/v2/') return void res.writeHead(200).end('{}')
+      const i = Number(url.searchParams.get('last') ?? 0)
+      const key = url.pathname === '/v2/_catalog' ? 'repositories' : 'tags'
+      res.writeHead(200, { 'content-type': 'application/json', link: `<${url.pathname}?n=100&last=${i + 1}>; rel="next"` })
+      res.end(JSON.stringify({ name: 'hostile/app', [key]: pageOf(i) }))
+    })
+  }
+
+  it('stops a tag list or catalog at maxItems, maxPages or maxBytes, naming the setting', async () => {
+    const full = await endless((i) => Array.from({ length: 100 }, (_, k) => `t${i}-${k}`))
+    const empty = await endless(() => [])
+    const fat = await endless((i) => [`${'x'.repeat(100_000)}-${i}`])
+    try {
+      const limited = (url: string) => new RemoteRegistry({ url, guard, listLimits: { maxPages: 50, maxItems: 1_000, maxBytes: 1 << 20 } })
+      await assertRejects(limited(full.url).tags('hostile/app'), 'SIZE_INVALID', /^the tags of hostile\/app at http:\/\/127\.0\.0\.1:\d+ has more than 1000 items \(replication\.remote_max_items\): stopped reading it$/)
+      assert.equal(full.requests.length, 10 + 1, 'ten full pages and the one past the bound')
+      await assertRejects(collect(limited(full.url).repositories()), 'SIZE_INVALID', /^the catalog at .* has more than 1000 items \(replication\.remote_max_items\)/)
+      await assertRejects(limited(empty.url).tags('hostile/app'), 'SIZE_INVALID', /has more than 50 pages \(replication\.remote_max_pages\)/)
+      assert.equal(empty.requests.length, 50, 'no request past the page bound')
+      await assertRejects(limited(fat.url).tags('hostile/app'), 'SIZE_INVALID', /has more than 1048576 bytes \(replication\.remote_max_list_bytes\)/)
+      assert.ok(fat.requests.length <= 11, `${fat.requests.length} requests for 1 MiB of 100 kB pages`)
+    } finally {
+      await Promise.all([full, empty, fat].map((s) => closeServer(s.server)))
+    }
+  })
+
+  it('bounds a referrers list by items and bytes', async () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ mediaType: OCI_MANIFEST, digest: sha256(Buffer.from(String(i))), size: 10 }))
+    const s = await scriptedServer((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}')
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }).end(JSON.stringify({ schemaVersion: 2, manifests: many }))
+    })
+    try {
+      assert.equal((await new RemoteRegistry({ url: s.url, guard }).referrers('a/b', sha256(Buffer.from('x')))).length, 50)
+      await assertRejects(new RemoteRegistry({ url: s.url, guard, listLimits: { maxItems: 49 } }).referrers('a/b', sha256(Buffer.from('x'))), 'SIZE_INVALID', /more than 49 items \(replication\.remote_max_items\)/)
+      await assertRejects(new RemoteRegistry({ url: s.url, guard, listLimits: { maxBytes: 1000 } }).referrers('a/b', sha256(Buffer.from('x'))), 'SIZE_INVALID', /more than 1000 bytes \(replication\.remote_max_list_bytes\)/)
+    } finally {
+      await closeServer(s.server)
+    }
+  })
+
+  it('stops reading a listing as soon as its signal aborts', async () => {
+    const slow = await scriptedServer((req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      if (url.pathname === '/v2/') return void res.writeHead(200).end('{}')
+      const i = Number(url.searchParams.get('last') ?? 0)
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json', link: `<${url.pathname}?last=${i + 1}>; rel="next"` }).end(JSON.stringify({ tags: [`t${i}`] })), 20)
+    })
+    try {
+      const ac = new AbortController()
+      const reading = new RemoteRegistry({ url: slow.url, guard }).tags('hostile/app', ac.signal)
+      await sleep(300)
+      ac.abort(new Error('stopped'))
+      const atStop = slow.requests.length
+      await assert.rejects(reading, /stopped|abort/i)
+      await sleep(300)
+      assert.ok(atStop >= 3, `${atStop} pages read before the stop`)
+      assert.ok(slow.requests.length <= atStop + 1, `${slow.requests.length - atStop} requests after the stop`)
+    } finally {
+      await closeServer(slow.server)
+    }
+  })
+})

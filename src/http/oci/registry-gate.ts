@@ -18,6 +18,16 @@ export type Need = { kind: 'base' } | { kind: 'catalog' } | { kind: 'repository'
 export interface Grant {
   caller: Caller
   canRead: CanRead
+  /** Whether the caller is one that replicates: only such callers are believed about a replication path. */
+  replicates: () => Promise<boolean>
+}
+
+/**
+ * Robots (what replication endpoints are given) and system administrators (who may do anything
+ * anyway) replicate; other people only push.
+ */
+function replicates(caller: Caller): boolean {
+  return caller.kind === 'robot' || (caller.kind === 'user' && caller.sysadmin)
 }
 
 /**
@@ -86,18 +96,20 @@ export class RegistryGate {
 
   private async byToken(token: VerifiedToken, req: FastifyRequest, reply: FastifyReply, need: Need): Promise<Grant> {
     const canRead: CanRead = (repo) => tokenAllows(token, 'repository', repo, 'pull')
+    // The token says who it was issued to; whether they replicate is asked of who they are now.
+    const fromSubject = async () => replicates(await this.subjectOf(token))
     if (need.kind === 'repository' && !tokenAllows(token, 'repository', need.name, need.action)) {
       challenge(this.sec, req, reply, need, 'insufficient_scope')
       throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant this access', [{ type: 'repository', name: need.name, action: need.action }])
     }
-    if (need.kind !== 'catalog') return { caller: ANONYMOUS, canRead }
+    if (need.kind !== 'catalog') return { caller: ANONYMOUS, canRead, replicates: fromSubject }
     if (!tokenAllows(token, 'registry', 'catalog', '*')) {
       challenge(this.sec, req, reply, need, 'insufficient_scope')
       throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant the catalog')
     }
     // The catalog is filtered for the person the token was issued to, as they are now.
     const caller = await this.subjectOf(token)
-    return { caller, canRead: this.readerFor(caller) }
+    return { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller) }
   }
 
   private async subjectOf(token: VerifiedToken): Promise<Caller> {
@@ -113,7 +125,7 @@ export class RegistryGate {
   }
 
   private async byCaller(caller: Caller, need: Need): Promise<Grant> {
-    const grant = { caller, canRead: this.readerFor(caller) }
+    const grant = { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller) }
     if (need.kind === 'base' || need.kind === 'catalog') {
       if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
       return grant

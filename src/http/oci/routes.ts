@@ -126,7 +126,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
         PUT: {
           needs: 'push',
           audit: { operation: 'create', type: 'artifact' },
-          handle: async (req, reply, m) => {
+          handle: async (req, reply, m, grant) => {
           const name = repo(m[1]!)
           const ref = parseReference(m[2]!)
           const declared = parseContentLength(req.headers['content-length'])
@@ -134,7 +134,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
             throw new BerthError('MANIFEST_TOO_LARGE', `manifest is larger than ${o.maxManifestBytes} bytes`, { limit: o.maxManifestBytes })
           }
           const body = await readCapped(req.raw, o.maxManifestBytes, 'MANIFEST_TOO_LARGE')
-          const pushed = await manifests.put(name, ref, body, req.headers['content-type'], { path: replicationPath(req.headers[PATH_HEADER]) })
+          const pushed = await manifests.put(name, ref, body, req.headers['content-type'], { path: await replicationPath(req, grant) })
           reply.code(201).header('location', url(`/v2/${name}/manifests/${pushed.digest}`)).header('docker-content-digest', pushed.digest)
           if (pushed.subject !== undefined) reply.header('oci-subject', pushed.subject)
           return reply.header('content-length', '0').send()
@@ -143,8 +143,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
         DELETE: {
           needs: 'delete',
           audit: { operation: 'delete', type: 'artifact' },
-          handle: async (req, reply, m) => {
-            await manifests.delete(repo(m[1]!), existingReference(m[2]!), { path: replicationPath(req.headers[PATH_HEADER]) })
+          handle: async (req, reply, m, grant) => {
+            await manifests.delete(repo(m[1]!), existingReference(m[2]!), { path: await replicationPath(req, grant) })
             return reply.code(202).header('content-length', '0').send()
           },
         },
@@ -404,10 +404,13 @@ function linkNext(reply: FastifyReply, path: string, limit: number, page: Listin
 
 /**
  * The replication path a Berth peer sends with a manifest it copies (instance ids, oldest
- * first). Ill-formed values are dropped: the path only ever stops replication, never grants.
+ * first). It keeps content off the peers it names, so it is believed only from callers that
+ * replicate (robots, system administrators); from anyone else it is ignored. Ill-formed values
+ * are dropped: the path only ever stops replication, never grants.
  */
-function replicationPath(header: string | string[] | undefined): string[] {
-  if (typeof header !== 'string' || header.length > 4096) return []
+async function replicationPath(req: FastifyRequest, grant: Grant): Promise<string[]> {
+  const header = req.headers[PATH_HEADER]
+  if (typeof header !== 'string' || header.length > 4096 || !(await grant.replicates())) return []
   return header
     .split(',')
     .map((s) => s.trim())

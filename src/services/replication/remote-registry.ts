@@ -2,7 +2,9 @@
 // peers, Harbor, the CNCF distribution registry, Docker Hub. Anonymous first, then Bearer tokens
 // or Basic credentials as the registry asks; waits out throttling (429/503 + Retry-After); retries
 // idempotent requests; sends large blobs in chunks and resumes a chunk that failed from what the
-// registry acknowledged. Every connection goes through the outbound guard.
+// registry acknowledged. Every connection goes through the outbound guard. What a registry
+// answers is bounded: bodies are read with a byte cap, and paginated listings by pages, items
+// and bytes, so a hostile registry cannot make a listing endless.
 import { createHash } from 'node:crypto'
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -31,6 +33,32 @@ export interface RemoteRegistryOptions {
   bandwidthBytesPerSec?: number
   /** Wall clock (ms) for token expiry and Retry-After dates; default Date.now. */
   now?: () => number
+  /** Bounds of one listing (a tag list, the catalog, a referrers list); DEFAULT_LIST_LIMITS where absent. */
+  listLimits?: Partial<ListLimits>
+}
+
+/** What one listing of a remote registry may take before it fails. */
+export interface ListLimits {
+  /** Pages (requests) of one paginated listing. */
+  maxPages: number
+  /** Names or descriptors in one listing. */
+  maxItems: number
+  /** Bytes of all the pages of one listing together. */
+  maxBytes: number
+}
+
+export const DEFAULT_LIST_LIMITS: ListLimits = { maxPages: 10_000, maxItems: 100_000, maxBytes: 64 * 1024 * 1024 }
+
+/** The setting each bound is configured by, named in the error when a listing hits it. */
+const LIMIT_SETTINGS: Record<keyof ListLimits, string> = {
+  maxPages: 'replication.remote_max_pages',
+  maxItems: 'replication.remote_max_items',
+  maxBytes: 'replication.remote_max_list_bytes',
+}
+
+/** Whether `err` is a listing that hit one of its bounds (retrying it would hit it again). */
+export function isListLimit(err: unknown): err is BerthError {
+  return isBerthError(err) && typeof (err.detail as { setting?: unknown } | undefined)?.setting === 'string'
 }
 
 const MANIFEST_TYPES = [
@@ -154,6 +182,7 @@ export class RemoteRegistry implements RegistryEndpoint {
   private readonly basic: string | undefined
   private readonly chunkBytes: number
   private readonly pageSize: number
+  private readonly limits: ListLimits
   private readonly userAgent: string
   private readonly maxRetryAfterMs: number
   private readonly bucket: TokenBucket | null
@@ -172,6 +201,7 @@ export class RemoteRegistry implements RegistryEndpoint {
     this.basic = o.username === undefined ? undefined : `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`
     this.chunkBytes = o.chunkBytes ?? 16 * 1024 * 1024
     this.pageSize = o.pageSize ?? 100
+    this.limits = { ...DEFAULT_LIST_LIMITS, ...o.listLimits }
     this.userAgent = o.userAgent ?? 'berth-replication'
     this.maxRetryAfterMs = o.maxRetryAfterMs ?? 60_000
     this.bucket = o.bandwidthBytesPerSec !== undefined && o.bandwidthBytesPerSec > 0 ? new TokenBucket(o.bandwidthBytesPerSec) : null
@@ -181,10 +211,7 @@ export class RemoteRegistry implements RegistryEndpoint {
   async *repositories(signal?: AbortSignal): AsyncIterable<string> {
     if (this.dockerHub) throw new BerthError('UNSUPPORTED', 'Docker Hub has no catalog')
     try {
-      for await (const page of this.pages(`/v2/_catalog?n=${this.pageSize}`, ['registry:catalog:*'], signal)) {
-        const names = (page as { repositories?: unknown }).repositories
-        if (Array.isArray(names)) yield* names.filter((n): n is string => typeof n === 'string')
-      }
+      yield* this.listing(`/v2/_catalog?n=${this.pageSize}`, ['registry:catalog:*'], 'repositories', 'the catalog', signal)
     } catch (err) {
       const status = statusOf(err)
       if (status === 404 || status === 405) throw new BerthError('UNSUPPORTED', `${this.origin} has no catalog: ${(err as Error).message}`, (err as BerthError).detail)
@@ -196,10 +223,7 @@ export class RemoteRegistry implements RegistryEndpoint {
     const name = this.name(repository)
     const out: string[] = []
     try {
-      for await (const page of this.pages(`/v2/${name}/tags/list?n=${this.pageSize}`, [pull(name)], signal)) {
-        const tags = (page as { tags?: unknown }).tags
-        if (Array.isArray(tags)) out.push(...tags.filter((t): t is string => typeof t === 'string'))
-      }
+      for await (const tag of this.listing(`/v2/${name}/tags/list?n=${this.pageSize}`, [pull(name)], 'tags', `the tags of ${name}`, signal)) out.push(tag)
     } catch (err) {
       if (statusOf(err) === 404) return []
       throw err
@@ -403,7 +427,10 @@ export class RemoteRegistry implements RegistryEndpoint {
       return tagged === null ? [] : descriptors(this.parseJson(tagged.body, `${this.origin}/v2/${name}/manifests/${referrersTag(digest)}`))
     }
     if (res.statusCode !== 200) throw await this.failure('GET', res, path)
-    return descriptors(this.parseJson(await this.read(res, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE'), `${this.origin}${path}`))
+    const what = `the referrers of ${name}@${digest}`
+    const found = descriptors(this.parseJson(await this.readListPage(res, this.limits.maxBytes, what), `${this.origin}${path}`))
+    if (found.length > this.limits.maxItems) throw this.limitHit(what, 'maxItems')
+    return found
   }
 
   /** Checks that the registry answers GET /v2/ with the configured credentials; throws otherwise. */
@@ -505,17 +532,51 @@ export class RemoteRegistry implements RegistryEndpoint {
     return { offset, location: this.locationOf(res) }
   }
 
-  /** Each page of a paginated listing (`Link: <...>; rel="next"`), parsed. */
-  private async *pages(first: string, scopes: readonly string[], signal?: AbortSignal): AsyncGenerator<unknown> {
+  /**
+   * The strings under `key` on each page of a paginated listing (`Link: <...>; rel="next"`),
+   * within the listing bounds; a stop (the signal) ends it between pages and within a request.
+   */
+  private async *listing(first: string, scopes: readonly string[], key: string, what: string, signal?: AbortSignal): AsyncGenerator<string> {
     let url: URL | null = new URL(first, this.origin)
+    let pages = 0
+    let items = 0
+    let bytes = 0
     while (url !== null) {
+      signal?.throwIfAborted()
+      if (++pages > this.limits.maxPages) throw this.limitHit(what, 'maxPages')
       const res = await this.send({ method: 'GET', url, scopes, headers: { accept: 'application/json' }, signal })
       if (res.statusCode !== 200) throw await this.failure('GET', res, url)
       const next = nextLink(header(res, 'link'))
-      yield this.parseJson(await this.read(res, MAX_MANIFEST_BYTES, 'SIZE_INVALID'), `${this.origin}${url.pathname}`)
+      const body = await this.readListPage(res, this.limits.maxBytes - bytes, what)
+      bytes += body.length
+      const names = (this.parseJson(body, `${this.origin}${url.pathname}`) as Record<string, unknown> | null)?.[key]
+      if (Array.isArray(names)) {
+        for (const n of names) {
+          if (typeof n !== 'string') continue
+          if (++items > this.limits.maxItems) throw this.limitHit(what, 'maxItems')
+          yield n
+        }
+      }
       const following: URL | null = next === null ? null : new URL(next, this.origin)
       url = following === null || following.href === url.href ? null : following
     }
+  }
+
+  /** A page of a listing: at most `left` bytes (what the listing's byte bound leaves), and never more than a manifest. */
+  private async readListPage(res: Answer, left: number, what: string): Promise<Buffer> {
+    const cap = Math.max(0, Math.min(left, MAX_MANIFEST_BYTES))
+    try {
+      return await this.read(res, cap, 'SIZE_INVALID')
+    } catch (err) {
+      throw isBerthError(err, 'SIZE_INVALID') && cap === left ? this.limitHit(what, 'maxBytes') : err
+    }
+  }
+
+  /** The error of a listing that went past one of its bounds, naming the setting. */
+  private limitHit(what: string, bound: keyof ListLimits): BerthError {
+    const unit = bound === 'maxPages' ? 'pages' : bound === 'maxItems' ? 'items' : 'bytes'
+    const setting = LIMIT_SETTINGS[bound]
+    return new BerthError('SIZE_INVALID', `${what} at ${this.origin} has more than ${this.limits[bound]} ${unit} (${setting}): stopped reading it`, { setting, limit: this.limits[bound] })
   }
 
   /** The registry's answer as an error: method, path, status and the registry's own code and message. */

@@ -22,7 +22,7 @@ import { compileFilters, destinationRepository, literalRepositories } from './fi
 import { Copier } from './copier.js'
 import type { LocalRegistry } from './local-registry.js'
 import { OutboundGuard } from './outbound-guard.js'
-import { RemoteRegistry } from './remote-registry.js'
+import { isListLimit, RemoteRegistry, type ListLimits } from './remote-registry.js'
 
 export const REGISTRY_TYPES = ['berth', 'harbor', 'docker-registry', 'docker-hub'] as const
 export type RegistryType = (typeof REGISTRY_TYPES)[number]
@@ -59,6 +59,8 @@ export interface ReplicationOptions {
   taskAttempts: number
   /** Chunk size of blob uploads to remote registries. */
   chunkBytes?: number
+  /** Bounds of one listing of a remote registry (pages, items, bytes). */
+  listLimits?: Partial<ListLimits>
 }
 
 interface TaskPayload {
@@ -79,6 +81,9 @@ interface PlannedTask {
   reference: string
   path: string[]
 }
+
+/** The dedupe key of the job that plans an execution. */
+const plannerKey = (executionId: number) => `execution:${executionId}`
 
 function notFound(what: string): BerthError {
   return new BerthError('NOT_FOUND', `${what} not found`)
@@ -152,7 +157,10 @@ export class ReplicationService {
     return r
   }
 
-  /** Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the stored one. */
+  /**
+   * Harbor's partial update: absent fields keep their value; an access_secret of '*****' keeps the
+   * stored one, but only while the registry stays where the secret was stored for (see secretGoes).
+   */
   async updateRegistry(caller: Caller, id: number, u: Partial<{ name: string; description: string; url: string; credential_type: string; access_key: string; access_secret: string; insecure: boolean }>): Promise<void> {
     const current = await this.getRegistry(caller, id, 'registry:update')
     const keepSecret = u.access_secret === undefined || u.access_secret === '*****'
@@ -164,10 +172,22 @@ export class ReplicationService {
       credential: { type: u.credential_type ?? current.credentialType, access_key: u.access_key ?? current.accessKey, access_secret: keepSecret ? '' : u.access_secret },
       insecure: u.insecure ?? current.insecure,
     })
+    if (keepSecret) this.secretGoes(current, f)
     await this.o.guard.checkUrl(f.url)
     const other = await this.o.stores.registries.getByName(f.name)
     if (other !== null && other.id !== id) throw new BerthError('CONFLICT', `registry ${f.name} already exists`)
     await this.o.stores.registries.update(id, { ...f, sealedSecret: keepSecret ? current.sealedSecret : f.sealedSecret })
+  }
+
+  /**
+   * A stored secret goes only to the URL it was stored with, and not over a TLS connection whose
+   * certificate is no longer verified: BAD_REQUEST when `to` would take it elsewhere. The secret
+   * must then be given again (Harbor's clients send '*****' for "unchanged").
+   */
+  private secretGoes(stored: RegistryFields, to: { url: string; insecure: boolean }): void {
+    if (stored.sealedSecret === '' || (to.url === stored.url && (!to.insecure || stored.insecure))) return
+    const change = to.url !== stored.url ? `to ${to.url}` : 'without verifying its TLS certificate'
+    throw new BerthError('BAD_REQUEST', `the stored secret of registry ${stored.name} is only sent to ${stored.url}${stored.insecure ? '' : ' with a verified certificate'}: give access_secret again to connect ${change}`)
   }
 
   async deleteRegistry(caller: Caller, id: number): Promise<void> {
@@ -184,11 +204,11 @@ export class ReplicationService {
     let row: RegistryFields
     if (r.id !== undefined) {
       const stored = await this.getRegistry(caller, r.id)
-      row = { ...stored }
-      if (r.url !== undefined) row.url = this.checkRegistry({ name: stored.name, type: stored.type, url: r.url }).url
-      if (r.access_key !== undefined) row.accessKey = r.access_key
-      if (r.access_secret !== undefined && r.access_secret !== '*****') row.sealedSecret = this.o.box.seal(Buffer.from(r.access_secret, 'utf8'))
-      if (r.insecure !== undefined) row.insecure = r.insecure
+      const url = r.url === undefined ? stored.url : this.checkRegistry({ name: stored.name, type: stored.type, url: r.url }).url
+      const insecure = r.insecure ?? stored.insecure
+      const given = r.access_secret !== undefined && r.access_secret !== '*****'
+      if (!given) this.secretGoes(stored, { url, insecure })
+      row = { ...stored, url, insecure, accessKey: r.access_key ?? stored.accessKey, sealedSecret: given ? this.o.box.seal(Buffer.from(r.access_secret!, 'utf8')) : stored.sealedSecret }
     } else {
       row = this.checkRegistry({
         name: 'ping',
@@ -223,6 +243,7 @@ export class ReplicationService {
       insecure: r.insecure,
       guard: this.o.guard,
       ...(this.o.chunkBytes !== undefined ? { chunkBytes: this.o.chunkBytes } : {}),
+      ...(this.o.listLimits !== undefined ? { listLimits: this.o.listLimits } : {}),
       ...(speedKiB > 0 ? { bandwidthBytesPerSec: speedKiB * 1024 } : {}),
       userAgent: 'berth-replication',
     })
@@ -319,7 +340,7 @@ export class ReplicationService {
   private async launch(p: Policy, trigger: string): Promise<number | null> {
     const id = await this.o.stores.executions.start(p.id, trigger)
     if (id === null) return null
-    await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: `execution:${id}` })
+    await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: plannerKey(id) })
     return id
   }
 
@@ -344,6 +365,9 @@ export class ReplicationService {
   }
 
   private async halt(id: number, text: string): Promise<void> {
+    // The planning job reads the source's listings: a stop ends its reading too, on any node.
+    const planner = await this.o.jobs.jobs.byDedupeKey(plannerKey(id))
+    if (planner !== null && (planner.state === 'pending' || planner.state === 'running')) await this.o.jobs.stop(planner.id).catch(() => {})
     for (const t of await this.o.stores.tasks.unfinished(id)) {
       if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
       await this.o.stores.tasks.set(t.id, 'Stopped')
@@ -452,13 +476,15 @@ export class ReplicationService {
   private async plan(j: { executionId?: number; policyId: number; trigger?: string }, ctx: JobContext): Promise<void> {
     const p = await this.o.stores.policies.get(j.policyId)
     if (p === null) return
-    let executionId = j.executionId
+    const executionId = j.executionId
     if (executionId === undefined) {
-      // A cron firing: an execution of its own, unless one is in progress.
+      // A cron firing: an execution of its own, unless one is in progress, planned by a job of
+      // its own (the one a stop of the execution stops).
       if (!p.enabled) return
       const started = await this.o.stores.executions.start(p.id, j.trigger ?? 'scheduled')
       if (started === null) return void (await ctx.log(`policy ${p.name} has an execution in progress: this firing is skipped`))
-      executionId = started
+      await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: started, policyId: p.id }, dedupeKey: plannerKey(started) })
+      return void (await ctx.log(`execution ${started} started`))
     }
     const existing = await this.o.stores.tasks.list(executionId, {}, 0, 1)
     if (existing.total > 0) return // planned already, by an earlier attempt of this job
@@ -485,8 +511,10 @@ export class ReplicationService {
       await this.enqueueTasks(p, executionId, planned)
       if (planned.length === 0) await this.settle(executionId)
     } catch (err) {
-      if (err instanceof PermanentJobError || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
-      throw err
+      // A listing past its bounds would be past them again: the execution fails at once, saying which.
+      const permanent = err instanceof PermanentJobError || isListLimit(err)
+      if (permanent || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
+      throw isListLimit(err) ? new PermanentJobError(err.message) : err
     }
   }
 
