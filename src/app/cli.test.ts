@@ -223,7 +223,7 @@ describe('berth admin CLI', { concurrency: true }, () => {
       ok(await run(['projects', 'delete', 'scratch']))
       fails(await run(['projects', 'delete', 'scratch']), 1, /^berth: project not found\n$/)
       const table = ok(await run(['projects', 'list'])).stdout
-      assert.match(table, /^ID +NAME +PUBLIC +REPOSITORIES +OWNER +CREATED\n1 +library +yes +0 +\S+\n2 +web +yes +1 +admin +\S+\n$/)
+      assert.match(table, /^ID +NAME +PUBLIC +REPOSITORIES +OWNER +CREATED\n1 +library +yes +0 +admin +\S+\n2 +web +yes +1 +admin +\S+\n$/)
     }))
 
   it('robots create prints the secret once; list and delete', () =>

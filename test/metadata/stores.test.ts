@@ -247,7 +247,7 @@ for (const dialect of DIALECTS) {
         const o = storesOver(old.kysely)
         await o.projects.create('library', true, null)
         const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
-        assert.deepEqual(await migrate(old), ['007-project-metadata'])
+        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner'])
         const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
         assert.equal(lib!.ownerId, first.id)
       } finally {
