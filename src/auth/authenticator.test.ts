@@ -82,6 +82,13 @@ describe('authenticator', () => {
     assert.equal(passwords.hashes, before)
   })
 
+  it('the same right credentials sent 24 times at once share one check: all pass, one hash', async () => {
+    const { passwords, auth } = authenticator()
+    const outcomes = await Promise.all(Array.from({ length: 24 }, () => auth.login('victim', PASSWORD, '10.9.5.1').then((p) => p.kind, codeOf)))
+    assert.deepEqual(new Set(outcomes), new Set(['user']))
+    assert.equal(passwords.hashes, 1)
+  })
+
   it('every failed login costs one password hash, whether the name is a user, a robot or nothing', async () => {
     const { passwords, auth } = authenticator({ maxFailures: 100 })
     const cases: [string, string][] = [

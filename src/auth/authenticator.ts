@@ -61,6 +61,7 @@ export function robotProblem(r: Robot, now: number): string | null {
 
 export class Authenticator {
   private readonly cache = new LruCache<{ principal: Principal; until: number }>(10_000, () => 1)
+  private readonly inFlight = new Map<string, Promise<Principal | null>>()
 
   constructor(private readonly o: AuthenticatorOptions) {}
 
@@ -79,11 +80,23 @@ export class Authenticator {
     const key = createHash('sha256').update(`${username}\0${password}`).digest('base64url')
     const hit = this.cache.get(key)
     if (hit !== undefined && hit.until > this.now) return hit.principal
+    // The same credentials sent many times at once (a client's parallel requests before the
+    // first answer) share one check: one hash, one attempt, one audit entry.
+    let pending = this.inFlight.get(key)
+    if (pending === undefined) {
+      pending = this.firstCheck(key, username, password, address).finally(() => this.inFlight.delete(key))
+      this.inFlight.set(key, pending)
+    }
+    const principal = await pending
+    if (principal === null) throw new BerthError('UNAUTHORIZED', 'invalid username or password')
+    return principal
+  }
+
+  private async firstCheck(key: string, username: string, password: string, address: string): Promise<Principal | null> {
     const principal = await this.counted(username, address, () => this.check(username, password, address))
     // For a failed attempt the kind is a label in the audit log only, never a permission.
     this.o.onLogin?.({ kind: principal?.kind ?? (username.startsWith('robot$') ? 'robot' : 'user'), username, address, ok: principal !== null })
-    if (principal === null) throw new BerthError('UNAUTHORIZED', 'invalid username or password')
-    this.cache.set(key, { principal, until: this.now + (this.o.cacheMs ?? 30_000) })
+    if (principal !== null) this.cache.set(key, { principal, until: this.now + (this.o.cacheMs ?? 30_000) })
     return principal
   }
 
@@ -115,6 +128,7 @@ export class Authenticator {
   /** Forgets cached credentials, after a password, role or robot change. */
   forget(): void {
     this.cache.clear()
+    this.inFlight.clear()
   }
 
   /**

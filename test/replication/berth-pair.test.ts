@@ -191,7 +191,8 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     assert.equal((await api(onA, 'GET', `/replication/executions/${exec}`)).json().failed, 1)
     // A stored secret does not follow the registry to another URL: it is given again.
     assert.equal((await api(onA, 'PUT', `/registries/${broken}`, { url: urlB })).statusCode, 400)
-    assert.equal((await api(onA, 'PUT', `/registries/${broken}`, { url: urlB, credential: { access_key: 'admin', access_secret: TEST_ADMIN_PASSWORD } })).statusCode, 200)
+    const moved = await api(onA, 'PUT', `/registries/${broken}`, { url: urlB, access_key: 'admin', access_secret: TEST_ADMIN_PASSWORD })
+    assert.equal(moved.statusCode, 200, moved.body)
     const retried = await api(onA, 'POST', `/replication/executions/${exec}/retry`)
     assert.deepEqual(retried.json(), { retried: 1 })
     await until('succeeded', async () => (await api(onA, 'GET', `/replication/executions/${exec}`)).json().status === 'Succeed')
