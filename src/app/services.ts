@@ -109,6 +109,10 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   let box: SecretBox
   let instanceId: string
   let robotSecrets: RobotSecrets
+  const passwords = new Passwords({
+    concurrency: config.auth.hash_concurrency > 0 ? config.auth.hash_concurrency : Math.max(1, Math.floor(availableParallelism() / 2)),
+    maxQueued: config.auth.hash_queue,
+  })
   try {
     const applied = await migrate(db)
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
@@ -121,7 +125,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     tokens = await TokenService.open(stores, box, config.auth.token_ttl_minutes * 60)
     csrfKey = await sharedSecret(stores, box, 'csrf-key', () => randomBytes(32))
     // The key of generated robot secrets' hashes: every node must compute the same one.
-    robotSecrets = new RobotSecrets(await sharedSecret(stores, box, 'robot-secret-key', () => randomBytes(32)))
+    robotSecrets = new RobotSecrets(await sharedSecret(stores, box, 'robot-secret-key', () => randomBytes(32)), passwords)
     // This registry's name on replication paths, the same on every node.
     instanceId = (await sharedSecret(stores, box, 'instance-id', () => randomBytes(16))).toString('hex')
   } catch (err) {
@@ -138,10 +142,6 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     directory = new LdapDirectory(config.auth.ldap, log)
   }
   const access = new AccessController(stores)
-  const passwords = new Passwords({
-    concurrency: config.auth.hash_concurrency > 0 ? config.auth.hash_concurrency : Math.max(1, Math.floor(availableParallelism() / 2)),
-    maxQueued: config.auth.hash_queue,
-  })
   const authenticator = new Authenticator({
     passwords,
     stores,

@@ -142,7 +142,7 @@ export class Authenticator {
     const robot = await this.o.stores.robots.getByName(username)
     if (robot !== null) {
       const usable = robotProblem(robot, this.now) === null
-      if (usable && (await this.o.robotSecrets.verify(password, robot.secretHash))) return robotPrincipal(robot)
+      if (usable && (await this.o.robotSecrets.verify(password, robot.secretHash, address))) return robotPrincipal(robot)
       // A chosen secret was checked with scrypt already; a generated one (a fast keyed hash) was not.
       if (!usable || !robot.secretHash.startsWith('scrypt$')) await this.o.passwords.decoyCheck(password, address)
       return null
