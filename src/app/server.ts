@@ -13,7 +13,7 @@ import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
 import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
-import { JobAdminService } from '../services/job-admin-service.js'
+import { JobAdminService } from '../services/system/job-admin-service.js'
 
 export interface Berth extends Services {
   app: FastifyInstance

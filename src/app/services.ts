@@ -9,17 +9,17 @@ import { storesOver, type Stores } from '../metadata/stores.js'
 import { FilesystemDriver } from '../storage/drivers/filesystem.js'
 import type { StorageDriver } from '../storage/driver.js'
 import { BlobStore } from '../storage/blob-store.js'
-import { RegistryContext } from '../services/registry-context.js'
-import { BlobService } from '../services/blob-service.js'
-import { ManifestService } from '../services/manifest-service.js'
-import { AuditLog } from '../services/audit-log.js'
-import { UserService } from '../services/user-service.js'
-import { ProjectService } from '../services/project-service.js'
-import { RobotService } from '../services/robot-service.js'
-import { ContentService } from '../services/content-service.js'
-import { LabelService } from '../services/label-service.js'
-import { SettingsService } from '../services/settings-service.js'
-import { SystemService } from '../services/system-service.js'
+import { RegistryContext } from '../services/registry/registry-context.js'
+import { BlobService } from '../services/registry/blob-service.js'
+import { ManifestService } from '../services/registry/manifest-service.js'
+import { AuditLog } from '../services/audit/audit-log.js'
+import { UserService } from '../services/identity/user-service.js'
+import { ProjectService } from '../services/identity/project-service.js'
+import { RobotService } from '../services/identity/robot-service.js'
+import { ContentService } from '../services/registry/content-service.js'
+import { LabelService } from '../services/registry/label-service.js'
+import { SettingsService } from '../services/system/settings-service.js'
+import { SystemService } from '../services/system/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
 import { EVENT_JOB, type Outbox } from '../events/outbox.js'
@@ -135,7 +135,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const audit = new AuditLog(db, log)
   const shared: SharedState =
     config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log })
-  const settings = new SettingsService({ stores, config, audit, bus: shared.bus })
+  const settings = new SettingsService({ stores, auth: config.auth, audit, bus: shared.bus })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
     const { LdapDirectory } = await import('../auth/ldap-directory.js')
@@ -227,7 +227,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
     labels: new LabelService({ stores, projects, audit }),
     settings,
-    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, config, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
+    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,
     ...(directory !== undefined ? { directory } : {}),

@@ -13,10 +13,10 @@ import { MemoryState } from '../cache/shared-state.js'
 import { openDb, migrate } from '../metadata/db.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
 import type { Db } from '../metadata/schema.js'
-import { RobotService } from '../services/robot-service.js'
-import { ProjectService } from '../services/project-service.js'
+import { RobotService } from '../services/identity/robot-service.js'
+import { ProjectService } from '../services/identity/project-service.js'
 import { AccessController } from './access.js'
-import { AuditLog } from '../services/audit-log.js'
+import { AuditLog } from '../services/audit/audit-log.js'
 import { silentLogger } from '../lib/logger.js'
 
 /** Counts calls to crypto.timingSafeEqual made while `fn` runs. */

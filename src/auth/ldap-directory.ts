@@ -2,13 +2,29 @@
 import { readFile } from 'node:fs/promises'
 import type { ConnectionOptions } from 'node:tls'
 import { Client, Filter, InvalidCredentialsError, InvalidDNSyntaxError, NoSuchObjectError, type Entry } from 'ldapts'
-import type { Config } from '../app/config.js'
 import { BerthError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import { normaliseDn } from './identity.js'
 import type { Directory, ExternalIdentity } from './identity.js'
 
-export type LdapSettings = Config['auth']['ldap']
+/** The directory's settings (berth.yml's auth.ldap). */
+export interface LdapSettings {
+  url: string
+  search_dn: string
+  search_password: string
+  base_dn: string
+  filter: string
+  uid_attribute: string
+  scope: 'base' | 'one' | 'sub'
+  start_tls: boolean
+  tls_verify: boolean
+  ca_file: string
+  timeout_seconds: number
+  group_base_dn: string
+  group_filter: string
+  group_name_attribute: string
+  group_admin_dn: string
+}
 
 /** Longest login name we send to the directory; anything longer is not a login name. */
 const MAX_USERNAME_LENGTH = 256

@@ -8,7 +8,7 @@ import type { TokenService } from '../auth/token-service.js'
 import type { Sessions } from '../auth/sessions.js'
 import type { AccessController } from '../auth/access.js'
 import { ANONYMOUS, type Caller } from '../auth/identity.js'
-import type { AuditLog } from '../services/audit-log.js'
+import type { AuditLog } from '../services/audit/audit-log.js'
 
 export interface Security {
   authenticator: Authenticator

@@ -2,7 +2,7 @@
 import { BerthError } from '../../lib/errors.js'
 import { REGISTRY_ACTIONS, type RegistryAction } from '../../auth/permissions.js'
 import type { Robot, RobotAccess, RobotPermission } from '../../metadata/robot-store.js'
-import { ROBOT_PREFIX } from '../../services/robot-service.js'
+import { ROBOT_PREFIX } from '../../services/identity/robot-service.js'
 import type { Services } from '../services.js'
 import { apiShapes, commaList, flag, JSON_OPTION, listAll, printList, str, UsageError, withServices, type Group, type Invocation } from './common.js'
 

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { RepositoryDetail, TagDetail, ArtifactDetail } from '../../metadata/catalog-store.js'
 import type { Label } from '../../metadata/label-store.js'
-import type { ArtifactView } from '../../services/content-service.js'
+import type { ArtifactView } from '../../services/registry/content-service.js'
 
 const strict = { additionalProperties: false } as const
 const Strings = Type.Record(Type.String(), Type.String())

@@ -8,7 +8,7 @@ import { basicAuth } from '../../../test/support/berth-app.js'
 import { harborSwagger, harborValidator, modelOf, type HarborModel, type HarborSwagger } from '../../../test/support/harbor-swagger.js'
 import { useBerth, withAuthorization, type App } from '../oci/oci-test-support.js'
 import { assertError, assertStatus } from './api-test-support.js'
-import { VERSION } from '../../services/system-service.js'
+import { VERSION } from '../../services/system/system-service.js'
 
 const PASSWORD = 'Compat-Passw0rd'
 

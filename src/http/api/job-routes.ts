@@ -2,7 +2,7 @@
 // workers, jobs (stop, log) and /schedules. System administrators only.
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import type { JobAdminService } from '../../services/job-admin-service.js'
+import type { JobAdminService } from '../../services/system/job-admin-service.js'
 import type { Security } from '../security.js'
 import { idOf } from './context.js'
 import { apiRouter, Empty, ListQueryParams } from './router.js'

@@ -4,7 +4,7 @@
 // request bodies here accept and ignore fields they do not use.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import { requireSystemAccess } from '../../services/guards.js'
+import { requireSystemAccess } from '../../services/identity/guards.js'
 import type { RegistryRow } from '../../metadata/registry-store.js'
 import type { Execution, Policy, PolicyFields, Task } from '../../metadata/replication-store.js'
 import { REGISTRY_TYPES, policyFilters, type ReplicationService } from '../../services/replication/replication-service.js'

@@ -7,9 +7,9 @@ import type { User } from '../../metadata/user-store.js'
 import type { Member } from '../../metadata/member-store.js'
 import type { Robot } from '../../metadata/robot-store.js'
 import type { AuditRecord } from '../../metadata/audit-store.js'
-import type { ProjectWithRoles } from '../../services/project-service.js'
+import type { ProjectWithRoles } from '../../services/identity/project-service.js'
 import { ROLE_NAMES } from '../../auth/permissions.js'
-import { CVE_ALLOWLIST_MAX, CVE_ID_MAX, METADATA_KEYS, type MetadataKind } from '../../services/project-metadata.js'
+import { CVE_ALLOWLIST_MAX, CVE_ID_MAX, METADATA_KEYS, type MetadataKind } from '../../services/identity/project-metadata.js'
 
 const strict = { additionalProperties: false } as const
 

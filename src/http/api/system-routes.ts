@@ -2,9 +2,9 @@
 // summaries, configurations and the caller's permissions, with Harbor's shapes.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
-import type { SystemService } from '../../services/system-service.js'
-import type { SettingsService } from '../../services/settings-service.js'
-import type { ProjectService } from '../../services/project-service.js'
+import type { SystemService } from '../../services/system/system-service.js'
+import type { SettingsService } from '../../services/system/settings-service.js'
+import type { ProjectService } from '../../services/identity/project-service.js'
 import { ROLES } from '../../auth/permissions.js'
 import { baseUrlOf, type Security } from '../security.js'
 import { idOf, projectRefOf } from './context.js'

@@ -1,7 +1,7 @@
 // Parsing of the request headers the distribution API gives meaning to.
 import { BerthError } from '../../lib/errors.js'
 import { bareMediaType } from '../../oci/media-types.js'
-import type { ChunkRange } from '../../services/blob-service.js'
+import type { ChunkRange } from '../../services/registry/blob-service.js'
 
 /** Content-Range of an upload chunk: "start-end" (the spec), also "bytes start-end/total" and "bytes=start-end". */
 export function parseContentRange(header: string | undefined): ChunkRange | undefined {

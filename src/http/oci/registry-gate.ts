@@ -7,7 +7,7 @@ import { ANONYMOUS, type Caller } from '../../auth/identity.js'
 import { tokenAllows, TOKEN_SERVICE, type VerifiedToken } from '../../auth/token-service.js'
 import { robotPrincipal, userPrincipal } from '../../auth/authenticator.js'
 import type { RegistryAction } from '../../auth/permissions.js'
-import type { CanRead } from '../../services/registry-context.js'
+import type { CanRead } from '../../services/registry/registry-context.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { baseUrlOf, basicCaller, parseAuthorization, type Security } from '../security.js'
 

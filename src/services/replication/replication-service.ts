@@ -15,7 +15,7 @@ import type { RegistryFields, RegistryRow } from '../../metadata/registry-store.
 import type { Execution, Policy, PolicyFields, PolicyFilter, Task } from '../../metadata/replication-store.js'
 import { PermanentJobError, nextRun, type JobContext, type JobService } from '../../jobs/job-service.js'
 import { EVENT_JOB, type RegistryEvent } from '../../events/outbox.js'
-import { requireSystemAccess } from '../guards.js'
+import { requireSystemAccess } from '../identity/guards.js'
 import type { SystemPermission } from '../../auth/permissions.js'
 import type { RegistryEndpoint } from './endpoint.js'
 import { compileFilters, destinationRepository, literalRepositories } from './filters.js'

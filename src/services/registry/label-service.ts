@@ -1,14 +1,14 @@
 // Labels: global ones managed by administrators, project ones by those holding label rights in
 // the project. A label the caller may not see answers as missing.
-import { BerthError } from '../lib/errors.js'
-import type { Stores } from '../metadata/stores.js'
-import type { Label, LabelInput } from '../metadata/label-store.js'
-import type { ListQuery, Listed } from '../metadata/list-query.js'
-import type { Caller } from '../auth/identity.js'
-import type { Permission } from '../auth/permissions.js'
-import type { AuditLog } from './audit-log.js'
-import type { ProjectService } from './project-service.js'
-import { actorOf, requireSignedIn, requireSystemAccess } from './guards.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Stores } from '../../metadata/stores.js'
+import type { Label, LabelInput } from '../../metadata/label-store.js'
+import type { ListQuery, Listed } from '../../metadata/list-query.js'
+import type { Caller } from '../../auth/identity.js'
+import type { Permission } from '../../auth/permissions.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { ProjectService } from '../identity/project-service.js'
+import { actorOf, requireSignedIn, requireSystemAccess } from '../identity/guards.js'
 
 export interface LabelServiceOptions {
   stores: Stores

@@ -1,15 +1,15 @@
 // What the registry use cases share: the database, the blob store, and project checks.
-import { BerthError } from '../lib/errors.js'
-import type { Logger } from '../lib/logger.js'
-import { projectOf, type RepoName } from '../oci/names.js'
-import type { Db } from '../metadata/schema.js'
-import { storesOver, type Stores } from '../metadata/stores.js'
-import type { Project } from '../metadata/project-store.js'
-import type { Repository } from '../metadata/repository-store.js'
-import type { Digest } from '../oci/digest.js'
-import type { BlobStore } from '../storage/blob-store.js'
-import type { SharedState } from '../cache/shared-state.js'
-import type { Outbox } from '../events/outbox.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Logger } from '../../lib/logger.js'
+import { projectOf, type RepoName } from '../../oci/names.js'
+import type { Db } from '../../metadata/schema.js'
+import { storesOver, type Stores } from '../../metadata/stores.js'
+import type { Project } from '../../metadata/project-store.js'
+import type { Repository } from '../../metadata/repository-store.js'
+import type { Digest } from '../../oci/digest.js'
+import type { BlobStore } from '../../storage/blob-store.js'
+import type { SharedState } from '../../cache/shared-state.js'
+import type { Outbox } from '../../events/outbox.js'
 
 export interface RegistryDeps {
   db: Db

@@ -1,12 +1,12 @@
 // What administrators see and do with the job service (Harbor's /jobservice and /schedules):
 // queues with counts per state, pausing and resuming them, stopping jobs, job logs, the worker
 // pools of every node and their busy workers, and the schedules.
-import { BerthError } from '../lib/errors.js'
-import type { Caller } from '../auth/identity.js'
-import type { JobService } from '../jobs/job-service.js'
-import type { QueueCounts, Schedule, WorkerPool } from '../jobs/job-records.js'
-import type { Job } from '../jobs/job-store.js'
-import { requireSystemAccess } from './guards.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Caller } from '../../auth/identity.js'
+import type { JobService } from '../../jobs/job-service.js'
+import type { QueueCounts, Schedule, WorkerPool } from '../../jobs/job-records.js'
+import type { Job } from '../../jobs/job-store.js'
+import { requireSystemAccess } from '../identity/guards.js'
 
 /** Pools whose heartbeat (every 10 s) is older than this are gone. */
 const POOL_ALIVE_MS = 60_000

@@ -2,22 +2,21 @@
 // information, statistics, search, quotas (usage; limits come with the quota work) and
 // project summaries. Each answers only with what the caller may see.
 import { sql } from 'kysely'
-import { BerthError } from '../lib/errors.js'
-import type { Db } from '../metadata/schema.js'
-import type { Stores } from '../metadata/stores.js'
-import type { Project, ProjectDetail } from '../metadata/project-store.js'
-import type { Caller } from '../auth/identity.js'
-import { hasSystemPermission, isSysadmin, type AccessController } from '../auth/access.js'
-import { ROLES, SYSTEM_GRANTABLE } from '../auth/permissions.js'
-import type { BlobStore } from '../storage/blob-store.js'
-import type { Digest } from '../oci/digest.js'
-import type { Config } from '../app/config.js'
-import type { Logger } from '../lib/logger.js'
-import type { SharedState } from '../cache/shared-state.js'
-import type { ProjectRef, ProjectService } from './project-service.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Db } from '../../metadata/schema.js'
+import type { Stores } from '../../metadata/stores.js'
+import type { Project, ProjectDetail } from '../../metadata/project-store.js'
+import type { Caller } from '../../auth/identity.js'
+import { hasSystemPermission, isSysadmin, type AccessController } from '../../auth/access.js'
+import { ROLES, SYSTEM_GRANTABLE } from '../../auth/permissions.js'
+import type { BlobStore } from '../../storage/blob-store.js'
+import type { Digest } from '../../oci/digest.js'
+import type { Logger } from '../../lib/logger.js'
+import type { SharedState } from '../../cache/shared-state.js'
+import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import type { SettingsService } from './settings-service.js'
-import { requireSignedIn, requireSystemAccess } from './guards.js'
-import { containing } from '../metadata/list-query.js'
+import { requireSignedIn, requireSystemAccess } from '../identity/guards.js'
+import { containing } from '../../metadata/list-query.js'
 
 export const VERSION = '0.1.0'
 
@@ -63,7 +62,9 @@ export interface SystemServiceOptions {
   access: AccessController
   projects: ProjectService
   settings: SettingsService
-  config: Config
+  /** berth.yml's auth.mode and storage.driver, as systeminfo reports them. */
+  authMode: string
+  storageDriver: string
   log: Logger
   /** Set when Redis is configured: its reachability is a component of health. */
   shared?: SharedState | undefined
@@ -109,7 +110,7 @@ export class SystemService {
   async info(caller: Caller, baseUrl: string): Promise<Record<string, unknown>> {
     const s = await this.o.settings.current()
     // berth_instance_id: what Berth peers call this registry on replication paths.
-    const open = { auth_mode: this.o.config.auth.mode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `${HARBOR_API_LEVEL}-berth`, berth_version: VERSION, banner_message: s.banner_message, current_time: new Date().toISOString(), berth_instance_id: this.o.instanceId }
+    const open = { auth_mode: this.o.authMode, primary_auth_mode: false, self_registration: s.self_registration, harbor_version: `${HARBOR_API_LEVEL}-berth`, berth_version: VERSION, banner_message: s.banner_message, current_time: new Date().toISOString(), berth_instance_id: this.o.instanceId }
     if (caller.kind === 'anonymous') return open
     const host = baseUrl.replace(/^https?:\/\//, '')
     return {
@@ -118,7 +119,7 @@ export class SystemService {
       registry_url: host,
       project_creation_restriction: s.project_creation_restriction,
       has_ca_root: false,
-      registry_storage_provider_name: this.o.config.storage.driver,
+      registry_storage_provider_name: this.o.storageDriver,
       read_only: false,
       notification_enable: false,
       with_notary: false,

@@ -1,9 +1,9 @@
 // Checks shared by the identity use cases: who must be signed in, who must be an administrator,
 // and names that are safe to store.
-import { BerthError } from '../lib/errors.js'
-import type { Caller, Principal, UserPrincipal } from '../auth/identity.js'
-import { hasSystemPermission, isSysadmin } from '../auth/access.js'
-import type { SystemPermission } from '../auth/permissions.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Caller, Principal, UserPrincipal } from '../../auth/identity.js'
+import { hasSystemPermission, isSysadmin } from '../../auth/access.js'
+import type { SystemPermission } from '../../auth/permissions.js'
 
 /** Who did it and from where, for an audit entry. */
 export function actorOf(caller: Caller): { username: string; clientIp: string } {

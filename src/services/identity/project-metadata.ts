@@ -1,7 +1,7 @@
 // Harbor's project metadata keys and CVE allowlist: what each key accepts and how it is kept (as
 // Harbor keeps it, a string). One table serves the request schemas, the metadata routes and the
 // service, so a key is validated the same way whichever route sets it.
-import { BerthError } from '../lib/errors.js'
+import { BerthError } from '../../lib/errors.js'
 
 export type MetadataKind =
   | { type: 'flag' }

@@ -1,12 +1,12 @@
 // Registry use cases for manifests: push, pull, delete, tags, catalog and referrers.
-import { BerthError } from '../lib/errors.js'
-import { LruCache } from '../cache/lru-cache.js'
-import { digestAlgorithm, digestOf, type Digest } from '../oci/digest.js'
-import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.js'
-import type { RepoName, Reference } from '../oci/names.js'
-import type { ArtifactRow } from '../metadata/artifact-store.js'
-import type { ReadScope } from '../metadata/repository-store.js'
-import { inTransaction, type Stores } from '../metadata/stores.js'
+import { BerthError } from '../../lib/errors.js'
+import { LruCache } from '../../cache/lru-cache.js'
+import { digestAlgorithm, digestOf, type Digest } from '../../oci/digest.js'
+import { parseManifest, type Descriptor, type ParsedManifest } from '../../oci/manifest.js'
+import type { RepoName, Reference } from '../../oci/names.js'
+import type { ArtifactRow } from '../../metadata/artifact-store.js'
+import type { ReadScope } from '../../metadata/repository-store.js'
+import { inTransaction, type Stores } from '../../metadata/stores.js'
 import { nameUnknown, type RegistryContext } from './registry-context.js'
 
 export interface ManifestInfo {

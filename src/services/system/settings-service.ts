@@ -1,13 +1,13 @@
 // System settings as Harbor's /configurations shows them: the ones that can change at run time
 // (stored in the database, so every node sees them, and winning over berth.yml) and the ones
 // that come from berth.yml only (shown read-only; the LDAP password is never shown).
-import { BerthError } from '../lib/errors.js'
-import type { Config } from '../app/config.js'
-import type { Stores } from '../metadata/stores.js'
-import type { Caller } from '../auth/identity.js'
-import type { AuditLog } from './audit-log.js'
-import type { Bus } from '../cache/shared-state.js'
-import { actorOf, requireSysadmin } from './guards.js'
+import { BerthError } from '../../lib/errors.js'
+import type { LdapSettings } from '../../auth/ldap-directory.js'
+import type { Stores } from '../../metadata/stores.js'
+import type { Caller } from '../../auth/identity.js'
+import type { AuditLog } from '../audit/audit-log.js'
+import type { Bus } from '../../cache/shared-state.js'
+import { actorOf, requireSysadmin } from '../identity/guards.js'
 
 export type CreationRestriction = 'everyone' | 'adminonly'
 
@@ -28,6 +28,15 @@ const CHECKS: { [K in keyof RuntimeSettings]: Check } = {
   banner_message: (v) => (typeof v === 'string' && v.length <= 4096 ? null : 'must be a string of at most 4096 characters'),
 }
 
+/** The fixed authentication settings (berth.yml's auth) this service shows and starts from. */
+export interface AuthSettings {
+  mode: string
+  self_registration: boolean
+  token_ttl_minutes: number
+  session_ttl_minutes: number
+  ldap: LdapSettings
+}
+
 export interface ConfigItem {
   value: string | number | boolean
   editable: boolean
@@ -39,7 +48,7 @@ const CACHE_MS = 5_000
 export class SettingsService {
   private cached: { at: number; value: RuntimeSettings } | undefined
 
-  constructor(private readonly o: { stores: Stores; config: Config; audit: AuditLog; bus?: Bus; now?: () => number }) {
+  constructor(private readonly o: { stores: Stores; auth: AuthSettings; audit: AuditLog; bus?: Bus; now?: () => number }) {
     // Another node changed a setting: read it again now rather than when the cache expires.
     o.bus?.subscribe('settings-changed', () => {
       this.cached = undefined
@@ -51,7 +60,7 @@ export class SettingsService {
   }
 
   private defaults(): RuntimeSettings {
-    const c = this.o.config
+    const c = { auth: this.o.auth }
     return { self_registration: c.auth.self_registration, project_creation_restriction: 'everyone', token_expiration: c.auth.token_ttl_minutes, banner_message: '' }
   }
 
@@ -69,7 +78,7 @@ export class SettingsService {
   async list(caller: Caller): Promise<Record<string, ConfigItem>> {
     requireSysadmin(caller)
     const rt = await this.current()
-    const c = this.o.config
+    const c = { auth: this.o.auth }
     const ldap = c.auth.ldap
     const scope = { base: 0, one: 1, sub: 2 }[ldap.scope]
     const fixed: Record<string, string | number | boolean> = {

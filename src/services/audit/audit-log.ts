@@ -1,10 +1,10 @@
 // The audit log writer. Entries are buffered and written in batches, so that recording every
 // pull costs the request nothing; a reader flushes first, so this node's entries are visible.
-import type { Logger } from '../lib/logger.js'
-import type { Db } from '../metadata/schema.js'
-import { storesOver, nowIso, type Stores } from '../metadata/stores.js'
-import type { AuditEntry, AuditRecord } from '../metadata/audit-store.js'
-import type { ListQuery, Listed } from '../metadata/list-query.js'
+import type { Logger } from '../../lib/logger.js'
+import type { Db } from '../../metadata/schema.js'
+import { storesOver, nowIso, type Stores } from '../../metadata/stores.js'
+import type { AuditEntry, AuditRecord } from '../../metadata/audit-store.js'
+import type { ListQuery, Listed } from '../../metadata/list-query.js'
 
 /** An entry to record; the project may be given by name, and is looked up when the entry is written. */
 export type AuditInput = Omit<AuditEntry, 'opTime' | 'clientIp' | 'projectId'> & {

@@ -1,15 +1,15 @@
 // Users: administration, self-registration, profiles and passwords. Privileged fields (the
 // system-admin flag) change only through setSysadmin, never through create or a profile update.
-import { BerthError } from '../lib/errors.js'
-import { inTransaction, type Stores } from '../metadata/stores.js'
-import type { Db } from '../metadata/schema.js'
-import type { User, UserProfile } from '../metadata/user-store.js'
-import type { ListQuery, Listed } from '../metadata/list-query.js'
-import type { Caller } from '../auth/identity.js'
-import { isSysadmin } from '../auth/access.js'
-import { passwordProblem, type Passwords } from '../auth/password.js'
-import type { Authenticator } from '../auth/authenticator.js'
-import type { AuditLog } from './audit-log.js'
+import { BerthError } from '../../lib/errors.js'
+import { inTransaction, type Stores } from '../../metadata/stores.js'
+import type { Db } from '../../metadata/schema.js'
+import type { User, UserProfile } from '../../metadata/user-store.js'
+import type { ListQuery, Listed } from '../../metadata/list-query.js'
+import type { Caller } from '../../auth/identity.js'
+import { isSysadmin } from '../../auth/access.js'
+import { passwordProblem, type Passwords } from '../../auth/password.js'
+import type { Authenticator } from '../../auth/authenticator.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { actorOf, checkUsername, requireSignedIn, requireSysadmin, requireUser } from './guards.js'
 
 export interface NewUserInput {

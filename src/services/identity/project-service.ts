@@ -1,14 +1,14 @@
 // Projects and their members. Every operation resolves the project first and checks the
 // caller's permission in that project; a member id is only ever looked up inside its project.
-import { BerthError } from '../lib/errors.js'
-import type { Stores } from '../metadata/stores.js'
-import type { Project, ProjectDetail, ProjectScope } from '../metadata/project-store.js'
-import type { Member } from '../metadata/member-store.js'
-import type { ListQuery, Listed } from '../metadata/list-query.js'
-import type { Caller, Directory } from '../auth/identity.js'
-import { AccessController, hasSystemPermission, isSysadmin } from '../auth/access.js'
-import { isRoleId, ROLES, type Permission } from '../auth/permissions.js'
-import type { AuditLog } from './audit-log.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Stores } from '../../metadata/stores.js'
+import type { Project, ProjectDetail, ProjectScope } from '../../metadata/project-store.js'
+import type { Member } from '../../metadata/member-store.js'
+import type { ListQuery, Listed } from '../../metadata/list-query.js'
+import type { Caller, Directory } from '../../auth/identity.js'
+import { AccessController, hasSystemPermission, isSysadmin } from '../../auth/access.js'
+import { isRoleId, ROLES, type Permission } from '../../auth/permissions.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import { actorOf, checkResourceName, requireSignedIn } from './guards.js'
 import { cveAllowlistOf, METADATA_KEYS, metadataValue, metadataValues } from './project-metadata.js'
 

@@ -1,16 +1,16 @@
 // Robot accounts. System robots are created by system administrators only; a project robot
 // holds permissions in its own project only, and never more than its creator holds there
 // (Harbor's CVE-2019-16919 was a project admin minting a robot for someone else's project).
-import { BerthError } from '../lib/errors.js'
-import type { Stores } from '../metadata/stores.js'
-import { ROBOT_FIELDS, type Robot, type RobotPermission } from '../metadata/robot-store.js'
-import { equalTo, type ListQuery, type Listed } from '../metadata/list-query.js'
-import type { Caller } from '../auth/identity.js'
-import { AccessController, isSysadmin } from '../auth/access.js'
-import { isSystemPermission, ROBOT_GRANTABLE, SYSTEM_GRANTABLE, type Permission } from '../auth/permissions.js'
-import { passwordProblem } from '../auth/password.js'
-import type { RobotSecrets } from '../auth/robot-secret.js'
-import type { AuditLog } from './audit-log.js'
+import { BerthError } from '../../lib/errors.js'
+import type { Stores } from '../../metadata/stores.js'
+import { ROBOT_FIELDS, type Robot, type RobotPermission } from '../../metadata/robot-store.js'
+import { equalTo, type ListQuery, type Listed } from '../../metadata/list-query.js'
+import type { Caller } from '../../auth/identity.js'
+import { AccessController, isSysadmin } from '../../auth/access.js'
+import { isSystemPermission, ROBOT_GRANTABLE, SYSTEM_GRANTABLE, type Permission } from '../../auth/permissions.js'
+import { passwordProblem } from '../../auth/password.js'
+import type { RobotSecrets } from '../../auth/robot-secret.js'
+import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectService } from './project-service.js'
 import { actorOf, checkResourceName, requireSignedIn } from './guards.js'
 
