@@ -1,8 +1,9 @@
 // Replication policies, their executions and tasks, and the replication path of artifacts.
 import { sql, type Kysely, type Selectable } from 'kysely'
-import type { Database, ReplicationExecutionTable, ReplicationPolicyTable, ReplicationTaskTable } from './schema.js'
+import type { Database, ReplicationPolicyTable } from './schema.js'
+import { ExecutionStore, TaskStore, type Execution as ModelExecution, type RunStatus, type Task as ModelTask } from './execution-store.js'
 import { nowIso } from './stores.js'
-import { containing } from './list-query.js'
+import { containing, type ListQuery } from './list-query.js'
 
 export interface PolicyFilter {
   type: 'name' | 'tag' | 'label' | 'resource'
@@ -159,174 +160,135 @@ export interface Task {
   endTime: string | null
 }
 
-function taskOf(r: Selectable<ReplicationTaskTable>): Task {
+/** Replication's words for the model's statuses (Harbor's replication API speaks these). */
+const TO_REPLICATION: Record<RunStatus, TaskStatus> = { Pending: 'Pending', Running: 'InProgress', Success: 'Succeed', Error: 'Failed', Stopped: 'Stopped' }
+const FROM_REPLICATION: Record<TaskStatus, RunStatus> = { Pending: 'Pending', InProgress: 'Running', Succeed: 'Success', Failed: 'Error', Stopped: 'Stopped' }
+
+/** A status filter in replication's words, as the model's; unknown words match nothing. */
+function runStatus(status: string): string {
+  return Object.hasOwn(FROM_REPLICATION, status) ? FROM_REPLICATION[status as TaskStatus] : status
+}
+
+function replicationExecution(e: ModelExecution): Execution {
+  const m = e.metrics
   return {
-    id: Number(r.id),
-    executionId: Number(r.execution_id),
-    status: r.status as TaskStatus,
-    operation: r.operation as Task['operation'],
-    resourceType: r.resource_type,
-    srcResource: r.src_resource,
-    dstResource: r.dst_resource,
-    jobId: r.job_id === null ? null : Number(r.job_id),
-    startTime: r.start_time,
-    endTime: r.end_time,
+    id: e.id,
+    policyId: e.vendorId,
+    status: TO_REPLICATION[e.status] as ExecutionStatus,
+    statusText: e.statusMessage,
+    trigger: e.trigger,
+    startTime: e.startTime,
+    endTime: e.endTime,
+    counts: { total: m.total, failed: m.error, succeed: m.success, inProgress: m.pending + m.running, stopped: m.stopped },
   }
 }
 
-export class ExecutionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+function replicationTask(t: ModelTask): Task {
+  return {
+    id: t.id,
+    executionId: t.executionId,
+    status: TO_REPLICATION[t.status],
+    operation: (t.extraAttrs.operation as Task['operation'] | undefined) ?? 'copy',
+    resourceType: t.kind,
+    srcResource: t.subject,
+    dstResource: typeof t.extraAttrs.dst_resource === 'string' ? t.extraAttrs.dst_resource : '',
+    jobId: t.jobId,
+    startTime: t.startTime,
+    endTime: t.endTime,
+  }
+}
+
+export const REPLICATION = 'REPLICATION'
+
+/** Replication's executions: the model's executions of vendor type REPLICATION, in replication's words. */
+export class ReplicationExecutionStore {
+  private readonly model: ExecutionStore
+
+  constructor(db: Kysely<Database>) {
+    this.model = new ExecutionStore(db)
+  }
 
   /** Starts an execution unless the policy has one in progress (a unique index decides races between nodes): then null. */
-  async start(policyId: number, trigger: string): Promise<number | null> {
-    const r = await this.db
-      .insertInto('replication_executions')
-      .values({ policy_id: policyId, status: 'InProgress', trigger, start_time: nowIso() })
-      .onConflict((oc) => oc.doNothing())
-      .returning('id')
-      .executeTakeFirst()
-    return r === undefined ? null : Number(r.id)
+  start(policyId: number, trigger: string): Promise<number | null> {
+    return this.model.start({ vendorType: REPLICATION, vendorId: policyId, trigger })
   }
 
   /** Puts an execution that ended back in progress (a task was added to it as it ended); false if another one is active. */
-  async reopen(id: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('replication_executions')
-      .set({ status: 'InProgress', status_text: '', end_time: null })
-      .where('id', '=', id)
-      .where('status', '!=', 'InProgress')
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('replication_executions as other').select('other.id').whereRef('other.policy_id', '=', 'replication_executions.policy_id').where('other.status', '=', 'InProgress'))),
-      )
-      .executeTakeFirst()
-    return Number(r.numUpdatedRows) === 1
+  reopen(id: number): Promise<boolean> {
+    return this.model.reopen(id)
   }
 
   /** The policy's execution in progress, if any. */
-  async active(policyId: number): Promise<number | null> {
-    const r = await this.db.selectFrom('replication_executions').select('id').where('policy_id', '=', policyId).where('status', '=', 'InProgress').executeTakeFirst()
-    return r === undefined ? null : Number(r.id)
+  active(policyId: number): Promise<number | null> {
+    return this.model.active(REPLICATION, policyId)
   }
 
   async get(id: number): Promise<Execution | null> {
-    return (await this.rows(this.filtered({ id }), 0, 1))[0] ?? null
+    const e = await this.model.get(id, REPLICATION)
+    return e === null ? null : replicationExecution(e)
   }
 
   async list(f: { policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
-    const base = this.filtered(f)
-    const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
-    return { total: Number(total.n), items: await this.rows(base, offset, limit) }
-  }
-
-  private filtered(f: { id?: number; policyId?: number; status?: string; trigger?: string }) {
-    return this.db
-      .selectFrom('replication_executions as e')
-      .$if(f.id !== undefined, (q) => q.where('e.id', '=', f.id!))
-      .$if(f.policyId !== undefined, (q) => q.where('e.policy_id', '=', f.policyId!))
-      .$if(f.status !== undefined, (q) => q.where('e.status', '=', f.status!))
-      .$if(f.trigger !== undefined, (q) => q.where('e.trigger', '=', f.trigger!))
-  }
-
-  /** Executions of a filtered query, newest first, with their task counts. */
-  private async rows(base: ReturnType<ExecutionStore['filtered']>, offset: number, limit: number): Promise<Execution[]> {
-    const count = (status: string | null) =>
-      sql<string>`(select count(*) from replication_tasks t where t.execution_id = e.id${status === null ? sql`` : sql` and t.status = ${status}`})`
-    const rows = await base
-      .selectAll('e')
-      .select([
-        count(null).as('total'),
-        count('Failed').as('failed'),
-        count('Succeed').as('succeed'),
-        sql<string>`(select count(*) from replication_tasks t where t.execution_id = e.id and t.status in ('Pending', 'InProgress'))`.as('in_progress'),
-        count('Stopped').as('stopped'),
-      ])
-      .orderBy('e.id', 'desc')
-      .offset(offset)
-      .limit(limit)
-      .execute()
-    return rows.map((r: Selectable<ReplicationExecutionTable> & Record<'total' | 'failed' | 'succeed' | 'in_progress' | 'stopped', string>) => ({
-      id: Number(r.id),
-      policyId: Number(r.policy_id),
-      status: r.status as ExecutionStatus,
-      statusText: r.status_text,
-      trigger: r.trigger,
-      startTime: r.start_time,
-      endTime: r.end_time,
-      counts: { total: Number(r.total), failed: Number(r.failed), succeed: Number(r.succeed), inProgress: Number(r.in_progress), stopped: Number(r.stopped) },
-    }))
+    const conditions: ListQuery['conditions'] = []
+    if (f.status !== undefined) conditions.push({ key: 'status', op: 'eq', value: runStatus(f.status) })
+    if (f.trigger !== undefined) conditions.push({ key: 'trigger', op: 'eq', value: f.trigger })
+    const page = await this.model.list(REPLICATION, { conditions, sort: [], page: Math.floor(offset / Math.max(1, limit)) + 1, pageSize: limit }, f.policyId)
+    return { items: page.items.map(replicationExecution), total: page.total }
   }
 
   /** Ends an execution that is still in progress; false when it had already ended. */
-  async end(id: number, status: ExecutionStatus, text = ''): Promise<boolean> {
-    const r = await this.db
-      .updateTable('replication_executions')
-      .set({ status, status_text: text, end_time: nowIso() })
-      .where('id', '=', id)
-      .where('status', '=', 'InProgress')
-      .executeTakeFirst()
-    return Number(r.numUpdatedRows) === 1
+  end(id: number, status: ExecutionStatus, text = ''): Promise<boolean> {
+    return this.model.end(id, FROM_REPLICATION[status], text)
   }
 
   /** Executions in progress that started before `before` (for the timeout). */
-  async startedBefore(before: string): Promise<number[]> {
-    const rows = await this.db.selectFrom('replication_executions').select('id').where('status', '=', 'InProgress').where('start_time', '<', before).execute()
-    return rows.map((r) => Number(r.id))
+  startedBefore(before: string): Promise<number[]> {
+    return this.model.startedBefore(REPLICATION, before)
   }
 }
 
-export class TaskStore {
-  constructor(private readonly db: Kysely<Database>) {}
+/** Replication's tasks: the model's tasks, the resource type as kind and the source as subject. */
+export class ReplicationTaskStore {
+  private readonly model: TaskStore
 
-  async create(t: Pick<Task, 'executionId' | 'operation' | 'resourceType' | 'srcResource' | 'dstResource'>): Promise<number> {
-    const r = await this.db
-      .insertInto('replication_tasks')
-      .values({ execution_id: t.executionId, status: 'Pending', operation: t.operation, resource_type: t.resourceType, src_resource: t.srcResource, dst_resource: t.dstResource })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    return Number(r.id)
+  constructor(db: Kysely<Database>) {
+    this.model = new TaskStore(db)
   }
 
-  async setJob(id: number, jobId: number): Promise<void> {
-    await this.db.updateTable('replication_tasks').set({ job_id: jobId }).where('id', '=', id).execute()
+  create(t: Pick<Task, 'executionId' | 'operation' | 'resourceType' | 'srcResource' | 'dstResource'>): Promise<number> {
+    return this.model.create({ executionId: t.executionId, kind: t.resourceType, subject: t.srcResource, extraAttrs: { operation: t.operation, dst_resource: t.dstResource } })
+  }
+
+  setJob(id: number, jobId: number): Promise<void> {
+    return this.model.setJob(id, jobId)
   }
 
   /** Moves a task to `status` (start and end times follow); an ended task stays ended. */
-  async set(id: number, status: TaskStatus): Promise<void> {
-    const at = nowIso()
-    const ended = status === 'Succeed' || status === 'Failed' || status === 'Stopped'
-    await this.db
-      .updateTable('replication_tasks')
-      .set(ended ? { status, end_time: at } : { status, start_time: at })
-      .where('id', '=', id)
-      .where('status', 'in', ['Pending', 'InProgress'])
-      .execute()
+  set(id: number, status: TaskStatus): Promise<void> {
+    return this.model.set(id, FROM_REPLICATION[status])
   }
 
   async get(id: number): Promise<Task | null> {
-    const r = await this.db.selectFrom('replication_tasks').selectAll().where('id', '=', id).executeTakeFirst()
-    return r === undefined ? null : taskOf(r)
+    const t = await this.model.get(id)
+    return t === null ? null : replicationTask(t)
   }
 
   async list(executionId: number, f: { status?: string; resourceType?: string }, offset: number, limit: number): Promise<{ items: Task[]; total: number }> {
-    const base = this.db
-      .selectFrom('replication_tasks')
-      .where('execution_id', '=', executionId)
-      .$if(f.status !== undefined, (q) => q.where('status', '=', f.status!))
-      .$if(f.resourceType !== undefined, (q) => q.where('resource_type', '=', f.resourceType!))
-    const total = await base.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
-    const rows = await base.selectAll().orderBy('id').offset(offset).limit(limit).execute()
-    return { items: rows.map(taskOf), total: Number(total.n) }
+    const conditions: ListQuery['conditions'] = []
+    if (f.status !== undefined) conditions.push({ key: 'status', op: 'eq', value: runStatus(f.status) })
+    if (f.resourceType !== undefined) conditions.push({ key: 'kind', op: 'eq', value: f.resourceType })
+    const page = await this.model.list(executionId, { conditions, sort: [], page: Math.floor(offset / Math.max(1, limit)) + 1, pageSize: limit })
+    return { items: page.items.map(replicationTask), total: page.total }
   }
 
   /** Puts a failed task back to pending, to run again. */
-  async retry(id: number): Promise<void> {
-    await this.db.updateTable('replication_tasks').set({ status: 'Pending', start_time: null, end_time: null }).where('id', '=', id).where('status', '=', 'Failed').execute()
+  retry(id: number): Promise<void> {
+    return this.model.retry(id)
   }
 
   /** Tasks of an execution not yet ended. */
   async unfinished(executionId: number): Promise<Task[]> {
-    const rows = await this.db.selectFrom('replication_tasks').selectAll().where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'InProgress']).execute()
-    return rows.map(taskOf)
+    return (await this.model.unfinished(executionId)).map(replicationTask)
   }
 }
 

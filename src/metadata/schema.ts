@@ -318,6 +318,36 @@ export interface ReplicationTaskTable {
   end_time: string | null
 }
 
+/** One run of background work (migration 010): vendor_type names what kind, vendor_id which policy. */
+export interface ExecutionTable {
+  id: Generated<number>
+  vendor_type: string
+  vendor_id: number
+  status: string
+  status_message: Generated<string>
+  trigger: string
+  extra_attrs: Generated<string>
+  start_time: string
+  end_time: string | null
+  update_time: string
+}
+
+export interface TaskTable {
+  id: Generated<number>
+  execution_id: number
+  status: string
+  status_message: Generated<string>
+  kind: Generated<string>
+  subject: Generated<string>
+  extra_attrs: Generated<string>
+  job_id: number | null
+  run_count: Generated<number>
+  creation_time: string
+  start_time: string | null
+  end_time: string | null
+  update_time: string
+}
+
 export interface ArtifactPathTable {
   repository_id: number
   digest: string
@@ -356,6 +386,8 @@ export interface Database {
   replication_executions: ReplicationExecutionTable
   replication_tasks: ReplicationTaskTable
   artifact_paths: ArtifactPathTable
+  executions: ExecutionTable
+  tasks: TaskTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

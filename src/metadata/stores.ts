@@ -17,7 +17,8 @@ import { CatalogStore } from './catalog-store.js'
 import { LabelStore } from './label-store.js'
 import { SettingStore } from './setting-store.js'
 import { RegistryStore } from './registry-store.js'
-import { ArtifactPathStore, ExecutionStore, PolicyStore, TaskStore } from './replication-store.js'
+import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationTaskStore } from './replication-store.js'
+import { ExecutionStore, TaskStore } from './execution-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -37,8 +38,12 @@ export interface Stores {
   settings: SettingStore
   registries: RegistryStore
   policies: PolicyStore
+  /** Every kind of background work's runs and their tasks (vendor_type tells them apart). */
   executions: ExecutionStore
   tasks: TaskStore
+  /** Replication's runs, in its own words. */
+  replicationExecutions: ReplicationExecutionStore
+  replicationTasks: ReplicationTaskStore
   artifactPaths: ArtifactPathStore
 }
 
@@ -63,6 +68,8 @@ export function storesOver(executor: Kysely<Database>): Stores {
     policies: new PolicyStore(executor),
     executions: new ExecutionStore(executor),
     tasks: new TaskStore(executor),
+    replicationExecutions: new ReplicationExecutionStore(executor),
+    replicationTasks: new ReplicationTaskStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
   }
 }

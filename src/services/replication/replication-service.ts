@@ -315,7 +315,7 @@ export class ReplicationService {
 
   async deletePolicy(caller: Caller, id: number): Promise<void> {
     await this.getPolicy(caller, id, 'replication-policy:delete')
-    if ((await this.o.stores.executions.active(id)) !== null) throw new BerthError('PRECONDITION', `policy ${id} has an execution in progress; stop it first`)
+    if ((await this.o.stores.replicationExecutions.active(id)) !== null) throw new BerthError('PRECONDITION', `policy ${id} has an execution in progress; stop it first`)
     await this.o.jobs.schedule('REPLICATION', id, null, EXECUTION_JOB, null)
     await this.o.stores.policies.delete(id)
   }
@@ -338,7 +338,7 @@ export class ReplicationService {
 
   /** Starts an execution and its planning job; null when the policy already has one in progress. */
   private async launch(p: Policy, trigger: string): Promise<number | null> {
-    const id = await this.o.stores.executions.start(p.id, trigger)
+    const id = await this.o.stores.replicationExecutions.start(p.id, trigger)
     if (id === null) return null
     await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: id, policyId: p.id }, dedupeKey: plannerKey(id) })
     return id
@@ -346,13 +346,13 @@ export class ReplicationService {
 
   async listExecutions(caller: Caller, f: { policyId?: number; status?: string; trigger?: string }, offset: number, limit: number): Promise<{ items: Execution[]; total: number }> {
     requireSystemAccess(caller, 'replication:list')
-    return this.o.stores.executions.list(f, offset, limit)
+    return this.o.stores.replicationExecutions.list(f, offset, limit)
   }
 
   /** The execution, if the caller holds `perm` (what it is looked up for). */
   async getExecution(caller: Caller, id: number, perm: SystemPermission = 'replication:read'): Promise<Execution> {
     requireSystemAccess(caller, perm)
-    const e = await this.o.stores.executions.get(id)
+    const e = await this.o.stores.replicationExecutions.get(id)
     if (e === null) throw notFound(`execution ${id}`)
     return e
   }
@@ -368,39 +368,39 @@ export class ReplicationService {
     // The planning job reads the source's listings: a stop ends its reading too, on any node.
     const planner = await this.o.jobs.jobs.byDedupeKey(plannerKey(id))
     if (planner !== null && (planner.state === 'pending' || planner.state === 'running')) await this.o.jobs.stop(planner.id).catch(() => {})
-    for (const t of await this.o.stores.tasks.unfinished(id)) {
+    for (const t of await this.o.stores.replicationTasks.unfinished(id)) {
       if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
-      await this.o.stores.tasks.set(t.id, 'Stopped')
+      await this.o.stores.replicationTasks.set(t.id, 'Stopped')
     }
-    await this.o.stores.executions.end(id, 'Stopped', text)
+    await this.o.stores.replicationExecutions.end(id, 'Stopped', text)
   }
 
   /** Runs the failed tasks of an execution again (it goes back in progress). */
   async retryExecution(caller: Caller, id: number): Promise<number> {
     const e = await this.getExecution(caller, id, 'replication:create')
     if (e.status === 'InProgress') throw new BerthError('PRECONDITION', `execution ${id} is still in progress`)
-    const failed = (await this.o.stores.tasks.list(id, { status: 'Failed' }, 0, 100_000)).items
+    const failed = (await this.o.stores.replicationTasks.list(id, { status: 'Failed' }, 0, 100_000)).items
     if (failed.length === 0) return 0
-    if (!(await this.o.stores.executions.reopen(id))) throw new BerthError('CONFLICT', `policy ${e.policyId} has another execution in progress`)
+    if (!(await this.o.stores.replicationExecutions.reopen(id))) throw new BerthError('CONFLICT', `policy ${e.policyId} has another execution in progress`)
     for (const t of failed) {
-      await this.o.stores.tasks.retry(t.id)
+      await this.o.stores.replicationTasks.retry(t.id)
       const job = await this.o.jobs.jobs.get(t.jobId ?? -1)
       const payload = job?.payload as TaskPayload | undefined
       if (payload === undefined) continue
       const jobId = await this.o.jobs.enqueue({ type: TASK_JOB, payload, dedupeKey: `task:${t.id}:retry:${Date.now()}` })
-      await this.o.stores.tasks.setJob(t.id, jobId)
+      await this.o.stores.replicationTasks.setJob(t.id, jobId)
     }
     return failed.length
   }
 
   async listTasks(caller: Caller, executionId: number, f: { status?: string; resourceType?: string }, offset: number, limit: number): Promise<{ items: Task[]; total: number }> {
     await this.getExecution(caller, executionId)
-    return this.o.stores.tasks.list(executionId, f, offset, limit)
+    return this.o.stores.replicationTasks.list(executionId, f, offset, limit)
   }
 
   async taskLog(caller: Caller, executionId: number, taskId: number): Promise<string> {
     await this.getExecution(caller, executionId)
-    const t = await this.o.stores.tasks.get(taskId)
+    const t = await this.o.stores.replicationTasks.get(taskId)
     if (t === null || t.executionId !== executionId) throw notFound(`task ${taskId} of execution ${executionId}`)
     return t.jobId === null ? '' : this.o.jobs.logs.read(t.jobId)
   }
@@ -451,12 +451,12 @@ export class ReplicationService {
   /** Adds tasks to the policy's execution in progress, or to a new one. */
   private async addTasks(p: Policy, trigger: string, planned: PlannedTask[]): Promise<void> {
     if (planned.length === 0) return
-    let executionId = (await this.o.stores.executions.start(p.id, trigger)) ?? (await this.o.stores.executions.active(p.id))
-    if (executionId === null) executionId = await this.o.stores.executions.start(p.id, trigger)
+    let executionId = (await this.o.stores.replicationExecutions.start(p.id, trigger)) ?? (await this.o.stores.replicationExecutions.active(p.id))
+    if (executionId === null) executionId = await this.o.stores.replicationExecutions.start(p.id, trigger)
     if (executionId === null) throw new Error(`could not open an execution for policy ${p.id}`)
     await this.enqueueTasks(p, executionId, planned)
-    const e = await this.o.stores.executions.get(executionId)
-    if (e !== null && e.status !== 'InProgress') await this.o.stores.executions.reopen(executionId)
+    const e = await this.o.stores.replicationExecutions.get(executionId)
+    if (e !== null && e.status !== 'InProgress') await this.o.stores.replicationExecutions.reopen(executionId)
   }
 
   private async enqueueTasks(p: Policy, executionId: number, planned: PlannedTask[]): Promise<void> {
@@ -464,9 +464,9 @@ export class ReplicationService {
       const src = t.operation === 'copy' ? `${t.srcRepo}${t.reference.includes(':') ? '@' : ':'}${t.reference}` : ''
       const dst = `${t.dstRepo}${t.reference.includes(':') ? '@' : ':'}${t.reference}`
       await inTransaction(this.o.db, async (s, trx) => {
-        const taskId = await s.tasks.create({ executionId, operation: t.operation, resourceType: 'artifact', srcResource: src, dstResource: dst })
+        const taskId = await s.replicationTasks.create({ executionId, operation: t.operation, resourceType: 'artifact', srcResource: src, dstResource: dst })
         const jobId = await this.o.jobs.enqueue({ type: TASK_JOB, payload: { taskId, executionId, policyId: p.id, ...t } satisfies TaskPayload, dedupeKey: `task:${taskId}` }, trx)
-        await s.tasks.setJob(taskId, jobId)
+        await s.replicationTasks.setJob(taskId, jobId)
       })
     }
     await this.o.jobs.wake()
@@ -481,12 +481,12 @@ export class ReplicationService {
       // A cron firing: an execution of its own, unless one is in progress, planned by a job of
       // its own (the one a stop of the execution stops).
       if (!p.enabled) return
-      const started = await this.o.stores.executions.start(p.id, j.trigger ?? 'scheduled')
+      const started = await this.o.stores.replicationExecutions.start(p.id, j.trigger ?? 'scheduled')
       if (started === null) return void (await ctx.log(`policy ${p.name} has an execution in progress: this firing is skipped`))
       await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: started, policyId: p.id }, dedupeKey: plannerKey(started) })
       return void (await ctx.log(`execution ${started} started`))
     }
-    const existing = await this.o.stores.tasks.list(executionId, {}, 0, 1)
+    const existing = await this.o.stores.replicationTasks.list(executionId, {}, 0, 1)
     if (existing.total > 0) return // planned already, by an earlier attempt of this job
     try {
       const { src, srcId, dstId } = await this.ends(p)
@@ -513,7 +513,7 @@ export class ReplicationService {
     } catch (err) {
       // A listing past its bounds would be past them again: the execution fails at once, saying which.
       const permanent = err instanceof PermanentJobError || isListLimit(err)
-      if (permanent || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.executions.end(executionId, 'Failed', (err as Error).message)
+      if (permanent || ctx.job.attempts >= ctx.job.maxAttempts) await this.o.stores.replicationExecutions.end(executionId, 'Failed', (err as Error).message)
       throw isListLimit(err) ? new PermanentJobError(err.message) : err
     }
   }
@@ -533,7 +533,7 @@ export class ReplicationService {
   private async runTask(t: TaskPayload, ctx: JobContext): Promise<void> {
     const p = await this.o.stores.policies.get(t.policyId)
     if (p === null) throw new PermanentJobError(`policy ${t.policyId} no longer exists`)
-    await this.o.stores.tasks.set(t.taskId, 'InProgress')
+    await this.o.stores.replicationTasks.set(t.taskId, 'InProgress')
     const { src, dst } = await this.ends(p)
     const copier = new Copier(src, dst)
     const o = { path: t.path, signal: ctx.signal, log: ctx.log, override: p.override }
@@ -542,22 +542,22 @@ export class ReplicationService {
   }
 
   private async taskEnded(taskId: number, executionId: number, state: string): Promise<void> {
-    await this.o.stores.tasks.set(taskId, state === 'success' ? 'Succeed' : state === 'stopped' ? 'Stopped' : 'Failed')
+    await this.o.stores.replicationTasks.set(taskId, state === 'success' ? 'Succeed' : state === 'stopped' ? 'Stopped' : 'Failed')
     await this.settle(executionId)
   }
 
   /** Ends an execution whose tasks have all ended. */
   private async settle(executionId: number): Promise<void> {
-    const e = await this.o.stores.executions.get(executionId)
+    const e = await this.o.stores.replicationExecutions.get(executionId)
     if (e === null || e.status !== 'InProgress' || e.counts.inProgress > 0) return
     const status = e.counts.failed > 0 ? 'Failed' : e.counts.stopped > 0 ? 'Stopped' : 'Succeed'
-    await this.o.stores.executions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : '')
+    await this.o.stores.replicationExecutions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : '')
   }
 
   /** Re-runs event and cron policies that are idle (a target that was down catches up); stops executions past their timeout. */
   private async reconcile(): Promise<void> {
     const cutoff = new Date(Date.now() - this.o.executionTimeoutMinutes * 60_000).toISOString()
-    for (const id of await this.o.stores.executions.startedBefore(cutoff)) await this.halt(id, `timed out after ${this.o.executionTimeoutMinutes} minutes`)
+    for (const id of await this.o.stores.replicationExecutions.startedBefore(cutoff)) await this.halt(id, `timed out after ${this.o.executionTimeoutMinutes} minutes`)
     for (const p of await this.o.stores.policies.list()) {
       if (!p.enabled || p.trigger === 'manual') continue
       await this.launch(p, 'reconcile')
