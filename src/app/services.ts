@@ -22,6 +22,9 @@ import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
+import { Executions } from '../jobs/executions.js'
+import { SystemJobs, type SystemJobApi } from '../services/system/system-jobs.js'
+import { auditPurge } from '../services/audit/audit-purge.js'
 import { EVENT_JOB, type Outbox } from '../events/outbox.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
@@ -80,6 +83,10 @@ export interface Services {
   shared: SharedState
   /** Durable jobs; the server starts its workers. */
   jobs: JobService
+  /** Runs of background work and their tasks (garbage collection, purges, retention, webhooks). */
+  executions: Executions
+  /** Harbor's audit-log purge (/system/purgeaudit). */
+  purgeAudit: SystemJobApi
   replication: ReplicationService
   /** This registry's id on replication paths. */
   instanceId: string
@@ -168,6 +175,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
   const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
+  const executions = new Executions({ db, jobs })
+  const purgeAudit = new SystemJobs(auditPurge({ audit: stores.audit, flush: () => audit.flush() }), { executions, jobs, audit })
   const outbox: Outbox = {
     record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
     committed: () => void jobs.wake(),
@@ -230,6 +239,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,
+    executions,
+    purgeAudit,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await jobs.close()

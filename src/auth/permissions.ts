@@ -116,7 +116,7 @@ export const ROBOT_GRANTABLE: readonly Permission[] = [
  * Harbor's system-level permissions (kind "system", namespace "/") a system robot may be given:
  * the pairs of Harbor's robot system policies (rbac.PoliciesMap["System"]) whose feature Berth
  * has, each enforced on the matching /api/v2.0 routes. Harbor's others (preheat-instance,
- * scan-all, scanner, security-hub, system-volumes, garbage-collection, purge-audit, catalog)
+ * scan-all, scanner, security-hub, system-volumes, catalog)
  * are refused until Berth has their feature. System administrators hold all of them.
  */
 export const SYSTEM_GRANTABLE = [
@@ -145,6 +145,16 @@ export const SYSTEM_GRANTABLE = [
   'label:delete',
   'quota:read',
   'quota:list',
+  'garbage-collection:create',
+  'garbage-collection:read',
+  'garbage-collection:update',
+  'garbage-collection:stop',
+  'garbage-collection:list',
+  'purge-audit:create',
+  'purge-audit:read',
+  'purge-audit:update',
+  'purge-audit:stop',
+  'purge-audit:list',
 ] as const
 export type SystemPermission = (typeof SYSTEM_GRANTABLE)[number]
 

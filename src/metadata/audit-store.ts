@@ -88,4 +88,32 @@ export class AuditStore {
     const page = await listPage(base, q, AUDIT_FIELDS, { column: 'id', desc: true })
     return { items: page.items.map(toRecord), total: page.total }
   }
+
+  /** How many entries older than `before` (of `operations`, or all) there are. */
+  async countOlder(before: string, operations: readonly string[] | null): Promise<number> {
+    const r = await this.db
+      .selectFrom('audit_logs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('op_time', '<', before)
+      .$if(operations !== null, (q) => q.where('operation', 'in', operations!.length > 0 ? operations! : ['']))
+      .executeTakeFirstOrThrow()
+    return Number(r.n)
+  }
+
+  /**
+   * Deletes up to `limit` entries older than `before` (of `operations`, or all), oldest first:
+   * how many. A purge calls it until it returns less than `limit`, so no statement holds the
+   * table for long.
+   */
+  async deleteOlder(before: string, operations: readonly string[] | null, limit: number): Promise<number> {
+    const ids = this.db
+      .selectFrom('audit_logs')
+      .select('id')
+      .where('op_time', '<', before)
+      .$if(operations !== null, (q) => q.where('operation', 'in', operations!.length > 0 ? operations! : ['']))
+      .orderBy('id')
+      .limit(limit)
+    const r = await this.db.deleteFrom('audit_logs').where('id', 'in', ids).executeTakeFirst()
+    return Number(r.numDeletedRows)
+  }
 }

@@ -36,7 +36,7 @@ export const ignoredKeyword: KeywordDefinition = {
 }
 
 /** A field of Harbor's model that Berth accepts and drops (see IGNORED_KEYWORD). */
-function ignored<T extends TSchema>(schema: T) {
+export function ignored<T extends TSchema>(schema: T) {
   return Type.Optional(Type.Unsafe<never>({ ...schema, [IGNORED_KEYWORD]: true, description: "part of Harbor's model; accepted and ignored" }))
 }
 

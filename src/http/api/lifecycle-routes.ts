@@ -1,0 +1,16 @@
+// /api/v2.0 routes of the artifact lifecycle: the system jobs (audit-log purge; garbage
+// collection joins them) with Harbor's paths and shapes.
+import type { FastifyInstance } from 'fastify'
+import type { Security } from '../security.js'
+import type { SystemJobApi } from '../../services/system/system-jobs.js'
+import { apiRouter } from './router.js'
+import { systemJobRoutes } from './system-job-routes.js'
+
+export interface LifecycleDeps extends Security {
+  purgeAudit: SystemJobApi
+}
+
+export async function lifecycleRoutes(app: FastifyInstance, deps: LifecycleDeps): Promise<void> {
+  const route = apiRouter(app, deps)
+  systemJobRoutes(route, { base: '/system/purgeaudit', idParam: 'purge_id', jobName: 'PURGE_AUDIT', tag: 'purge', jobs: deps.purgeAudit })
+}
