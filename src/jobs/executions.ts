@@ -95,11 +95,12 @@ export class Executions {
 
   /**
    * Starts a run with its tasks, all in one transaction: the execution's id, or null when one is
-   * running already. A run with no tasks ends at once, successfully.
+   * running already (unless `concurrent`: runs of this vendor may overlap, e.g. one webhook
+   * delivery per event). A run with no tasks ends at once, successfully.
    */
-  async run<P>(vendorType: string, vendorId: number, trigger: string, jobType: string, tasks: NewTaskOf<P>[], extraAttrs: Attrs = {}): Promise<number | null> {
+  async run<P>(vendorType: string, vendorId: number, trigger: string, jobType: string, tasks: NewTaskOf<P>[], extraAttrs: Attrs = {}, o: { concurrent?: boolean } = {}): Promise<number | null> {
     const id = await this.o.db.kysely.transaction().execute(async (trx) => {
-      const started = await new ExecutionStore(trx).start({ vendorType, vendorId, trigger, extraAttrs })
+      const started = await new ExecutionStore(trx).start({ vendorType, vendorId, trigger, extraAttrs, concurrent: o.concurrent === true })
       if (started !== null) await this.createTasks(trx, started, jobType, tasks)
       return started
     })

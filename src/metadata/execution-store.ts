@@ -113,20 +113,29 @@ export class ExecutionStore {
 
   /**
    * Starts a run of `vendorType`/`vendorId` unless one is running (a unique index decides races
-   * between nodes): its id, or null.
+   * between nodes): its id, or null. With `concurrent`, runs may overlap and one always starts.
    */
-  async start(e: { vendorType: string; vendorId: number; trigger: string; extraAttrs?: Attrs }): Promise<number | null> {
+  async start(e: { vendorType: string; vendorId: number; trigger: string; extraAttrs?: Attrs; concurrent?: boolean }): Promise<number | null> {
     const at = now()
     const r = await this.db
       .insertInto('executions')
-      .values({ vendor_type: e.vendorType, vendor_id: e.vendorId, status: 'Running', trigger: e.trigger, extra_attrs: JSON.stringify(e.extraAttrs ?? {}), start_time: at, update_time: at })
+      .values({
+        vendor_type: e.vendorType,
+        vendor_id: e.vendorId,
+        status: 'Running',
+        trigger: e.trigger,
+        extra_attrs: JSON.stringify(e.extraAttrs ?? {}),
+        start_time: at,
+        update_time: at,
+        concurrent: e.concurrent === true ? 1 : 0,
+      })
       .onConflict((oc) => oc.doNothing())
       .returning('id')
       .executeTakeFirst()
     return r === undefined ? null : Number(r.id)
   }
 
-  /** The running execution of a vendor, if any. */
+  /** The running execution of a vendor, if any (of those that may not overlap). */
   async active(vendorType: string, vendorId: number): Promise<number | null> {
     const r = await this.db
       .selectFrom('executions')
@@ -134,6 +143,7 @@ export class ExecutionStore {
       .where('vendor_type', '=', vendorType)
       .where('vendor_id', '=', vendorId)
       .where('status', '=', 'Running')
+      .where('concurrent', '=', 0)
       .executeTakeFirst()
     return r === undefined ? null : Number(r.id)
   }
@@ -152,7 +162,8 @@ export class ExecutionStore {
               .select('other.id')
               .whereRef('other.vendor_type', '=', 'executions.vendor_type')
               .whereRef('other.vendor_id', '=', 'executions.vendor_id')
-              .where('other.status', '=', 'Running'),
+              .where('other.status', '=', 'Running')
+              .where('other.concurrent', '=', 0),
           ),
         ),
       )

@@ -330,6 +330,8 @@ export interface ExecutionTable {
   start_time: string
   end_time: string | null
   update_time: string
+  /** 1: runs of this vendor may overlap (no one-at-a-time rule). */
+  concurrent: Generated<number>
 }
 
 export interface TaskTable {

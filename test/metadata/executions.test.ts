@@ -54,6 +54,16 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.executions.get(next!, 'RETENTION'), null, 'asked for as another vendor: not found')
     })
 
+    it('runs that may overlap (one per event) all start, and do not hold their vendor', async () => {
+      const runs = await Promise.all(Array.from({ length: 4 }, () => s.executions.start({ vendorType: 'WEBHOOK', vendorId: 3, trigger: 'EVENT', concurrent: true })))
+      assert.equal(new Set(runs).size, 4)
+      assert.ok(runs.every((r) => r !== null))
+      assert.equal(await s.executions.active('WEBHOOK', 3), null)
+      const exclusive = await s.executions.start({ vendorType: 'WEBHOOK', vendorId: 3, trigger: 'MANUAL' })
+      assert.notEqual(exclusive, null, 'overlapping runs do not block one that may not overlap')
+      assert.equal(await s.executions.start({ vendorType: 'WEBHOOK', vendorId: 3, trigger: 'MANUAL' }), null)
+    })
+
     it('tasks: statuses, run counts, attributes, counts on their execution, filters and pages', async () => {
       const e = (await s.executions.start({ vendorType: 'WEBHOOK', vendorId: 7, trigger: 'EVENT' }))!
       const ids: number[] = []

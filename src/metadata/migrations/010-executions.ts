@@ -32,16 +32,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('start_time', 'text', (c) => c.notNull())
     .addColumn('end_time', 'text')
     .addColumn('update_time', 'text', (c) => c.notNull())
+    .addColumn('concurrent', 'integer', (c) => c.notNull().defaultTo(0))
     .execute()
   await db.schema.createIndex('executions_vendor').on('executions').columns(['vendor_type', 'vendor_id', 'id']).execute()
-  // At most one run in progress per vendor, whichever node starts it.
-  await db.schema
-    .createIndex('executions_active')
-    .on('executions')
-    .columns(['vendor_type', 'vendor_id'])
-    .unique()
-    .where('status' as never, '=', 'Running' as never)
-    .execute()
+  // At most one run in progress per vendor, whichever node starts it; kinds of work whose runs
+  // may overlap (webhook deliveries: one run per event) say so with `concurrent`.
+  await sql`create unique index executions_active on executions (vendor_type, vendor_id) where status = 'Running' and concurrent = 0`.execute(db)
 
   await db.schema
     .createTable('tasks')
