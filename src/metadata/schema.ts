@@ -350,6 +350,20 @@ export interface TaskTable {
   update_time: string
 }
 
+/** A project's webhook policy (migration 015); targets and event types as JSON, secrets sealed. */
+export interface WebhookPolicyTable {
+  id: Generated<number>
+  project_id: number
+  name: string
+  description: Generated<string>
+  targets: string
+  event_types: string
+  creator: Generated<string>
+  enabled: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
 export interface ArtifactPathTable {
   repository_id: number
   digest: string
@@ -390,6 +404,7 @@ export interface Database {
   artifact_paths: ArtifactPathTable
   executions: ExecutionTable
   tasks: TaskTable
+  webhook_policies: WebhookPolicyTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

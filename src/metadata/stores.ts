@@ -19,6 +19,7 @@ import { SettingStore } from './setting-store.js'
 import { RegistryStore } from './registry-store.js'
 import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationTaskStore } from './replication-store.js'
 import { ExecutionStore, TaskStore } from './execution-store.js'
+import { WebhookStore } from './webhook-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -44,6 +45,7 @@ export interface Stores {
   /** Replication's runs, in its own words. */
   replicationExecutions: ReplicationExecutionStore
   replicationTasks: ReplicationTaskStore
+  webhooks: WebhookStore
   artifactPaths: ArtifactPathStore
 }
 
@@ -70,6 +72,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     tasks: new TaskStore(executor),
     replicationExecutions: new ReplicationExecutionStore(executor),
     replicationTasks: new ReplicationTaskStore(executor),
+    webhooks: new WebhookStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
   }
 }
