@@ -100,6 +100,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    quota: Type.Object(
+      {
+        warning_percent: Type.Integer({ default: 85, minimum: 1, maximum: 100, description: "a QUOTA_WARNING event is recorded when a push takes a project's usage to this percentage of its limit" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     auth: Type.Object(
       {
         mode: Type.Union([Type.Literal('db_auth'), Type.Literal('ldap_auth')], { default: 'db_auth', description: 'where users are checked: the database or LDAP' }),

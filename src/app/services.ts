@@ -20,6 +20,7 @@ import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
+import { QuotaService } from '../services/quota/quota-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
 import { Executions } from '../jobs/executions.js'
@@ -79,6 +80,7 @@ export interface Services {
   labels: LabelService
   settings: SettingsService
   system: SystemService
+  quotas: QuotaService
   /** Counters and messages shared between nodes (Redis), or this process's own. */
   shared: SharedState
   /** Durable jobs; the server starts its workers. */
@@ -181,7 +183,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
     committed: () => void jobs.wake(),
   }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox })
+  const quotas = new QuotaService({ db, stores, outbox, audit, defaultLimit: async () => (await settings.current()).storage_per_project, warningPercent: config.quota.warning_percent })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
@@ -200,6 +203,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     ...(directory !== undefined ? { directory } : {}),
     changed,
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
+    storageLimit: (caller, requested) => quotas.limitFor(caller, requested),
   })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
@@ -209,7 +213,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     stores,
     jobs,
     box,
-    local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false)) }),
+    local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false, null, await quotas.defaultLimit())) }),
     instanceId,
     guard: new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata }),
     log,
@@ -236,6 +240,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
     labels: new LabelService({ stores, projects, audit }),
     settings,
+    quotas,
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,

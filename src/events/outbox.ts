@@ -12,6 +12,10 @@ export type RegistryEvent =
   | ({ type: 'DELETE_TAG'; repository: string; tag: string; digest: string } & Path)
   | ({ type: 'DELETE_ARTIFACT'; repository: string; digest: string } & Path)
   | ({ type: 'DELETE_REPOSITORY'; repository: string; digests: string[] } & Path)
+  /** A push took the project's usage to the warning level (quota.warning_percent of `hard`); bytes. */
+  | ({ type: 'QUOTA_WARNING'; repository: string; project: string; used: number; hard: number; needed: number } & Path)
+  /** A push was refused: `used` before it plus `needed` would pass `hard`; bytes. */
+  | ({ type: 'QUOTA_EXCEED'; repository: string; project: string; used: number; hard: number; needed: number } & Path)
 
 export const EVENT_JOB = 'EVENT'
 

@@ -69,6 +69,8 @@ export interface ArtifactTable {
   annotations: string | null
   /** 0 when a listing shows it under another artifact (a referrer, a child of an index). */
   listed: Generated<number>
+  /** Manifest plus config and layers (an index: plus its children's totals); null for rows written before migration 011. */
+  total_size: number | null
   created_at: string
 }
 
@@ -357,6 +359,24 @@ export interface ArtifactPathTable {
   updated_at: string
 }
 
+/** Content a project's artifacts reference, once per project (quota usage counts each once). */
+export interface ProjectBlobTable {
+  project_id: number
+  digest: string
+  size: number
+  /** Artifacts of the project referencing the digest, as their manifest or as a blob. */
+  refs: number
+}
+
+/** A project's storage limit and usage, in bytes (hard -1: no limit). */
+export interface QuotaUsageTable {
+  project_id: number
+  hard: Generated<number>
+  used: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -390,6 +410,8 @@ export interface Database {
   artifact_paths: ArtifactPathTable
   executions: ExecutionTable
   tasks: TaskTable
+  project_blobs: ProjectBlobTable
+  quota_usage: QuotaUsageTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

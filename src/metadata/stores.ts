@@ -19,6 +19,7 @@ import { SettingStore } from './setting-store.js'
 import { RegistryStore } from './registry-store.js'
 import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationTaskStore } from './replication-store.js'
 import { ExecutionStore, TaskStore } from './execution-store.js'
+import { QuotaStore } from './quota-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -45,6 +46,7 @@ export interface Stores {
   replicationExecutions: ReplicationExecutionStore
   replicationTasks: ReplicationTaskStore
   artifactPaths: ArtifactPathStore
+  quotas: QuotaStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -71,6 +73,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     replicationExecutions: new ReplicationExecutionStore(executor),
     replicationTasks: new ReplicationTaskStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
+    quotas: new QuotaStore(executor),
   }
 }
 

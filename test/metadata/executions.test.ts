@@ -147,7 +147,7 @@ for (const dialect of DIALECTS) {
           ])
           .execute()
 
-        assert.deepEqual(await migrate(old), ['010-executions'])
+        assert.deepEqual((await migrate(old))[0], '010-executions')
         const o = storesOver(old.kysely)
         const e41 = (await o.replicationExecutions.get(41))!
         assert.deepEqual(

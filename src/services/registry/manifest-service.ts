@@ -8,6 +8,7 @@ import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
 import { nameUnknown, type RegistryContext } from './registry-context.js'
+import { QuotaExceeded } from '../quota/quota-service.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -63,31 +64,39 @@ export class ManifestService {
     await assertReferencesExist(this.ctx.stores, existing?.id, m)
     await this.ctx.deps.blobs.putBytes(digest, body)
     const path = [...(o.path ?? [])]
-    await inTransaction(this.ctx.deps.db, async (s, trx) => {
-      const repo = await s.repositories.ensure(project.id, repository)
-      await assertReferencesExist(s, repo.id, m)
-      const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
-      await s.blobLinks.record(digest, body.length)
-      const artifactId = await s.artifacts.put(repo.id, {
-        digest,
-        mediaType: m.mediaType,
-        artifactType: m.artifactType ?? null,
-        size: body.length,
-        subjectDigest: m.subject?.digest ?? null,
-        annotations: m.annotations ?? null,
-        blobs: m.blobs.map((d) => d.digest),
-        manifests: m.manifests.map((d) => d.digest),
+    const quota = this.ctx.deps.quota
+    try {
+      await inTransaction(this.ctx.deps.db, async (s, trx) => {
+        const repo = await s.repositories.ensure(project.id, repository)
+        await assertReferencesExist(s, repo.id, m)
+        const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
+        await s.blobLinks.record(digest, body.length)
+        const put = await s.artifacts.put(repo.id, {
+          digest,
+          mediaType: m.mediaType,
+          artifactType: m.artifactType ?? null,
+          size: body.length,
+          subjectDigest: m.subject?.digest ?? null,
+          annotations: m.annotations ?? null,
+          blobs: m.blobs.map((d) => d.digest),
+          manifests: m.manifests.map((d) => d.digest),
+        })
+        // New content counts against the project's limit; past it, the whole push rolls back.
+        if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage)
+        if (ref.kind === 'tag') await s.artifacts.tag(repo.id, put.id, ref.tag)
+        await s.repositories.touch(repo.id)
+        if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
+        // An event when something changed: a tag that is new or moved, or a new referrer (a
+        // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
+        // where it already is) has none, which is what ends replication in a mesh.
+        if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
+          await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path })
+        }
       })
-      if (ref.kind === 'tag') await s.artifacts.tag(repo.id, artifactId, ref.tag)
-      await s.repositories.touch(repo.id)
-      if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
-      // An event when something changed: a tag that is new or moved, or a new referrer (a
-      // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
-      // where it already is) has none, which is what ends replication in a mesh.
-      if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
-        await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path })
-      }
-    })
+    } catch (err) {
+      if (err instanceof QuotaExceeded) await quota?.exceeded(err).catch((e: unknown) => this.ctx.deps.log.warn({ err: e }, 'recording QUOTA_EXCEED failed'))
+      throw err
+    }
     this.ctx.deps.outbox.committed()
     await this.changed(repository)
     this.bytes.set(digest, body)

@@ -424,6 +424,8 @@ export class ReplicationService {
 
   /** An event from the outbox: tasks for every enabled event policy it concerns. */
   private async onEvent(e: RegistryEvent): Promise<void> {
+    // Only content changes replicate; other events (quota warnings...) are not for replication.
+    if (e.type !== 'PUSH_ARTIFACT' && e.type !== 'DELETE_TAG' && e.type !== 'DELETE_ARTIFACT' && e.type !== 'DELETE_REPOSITORY') return
     for (const p of await this.o.stores.policies.list()) {
       if (!p.enabled || p.trigger !== 'event_based' || p.srcRegistryId !== null) continue
       const filters = compileFilters(p.filters)
