@@ -74,6 +74,17 @@ export const ConfigSchema = Type.Object(
       {
         workers: Type.Integer({ default: 5, minimum: 0, maximum: 100, description: 'job workers on this node (0: this node runs no jobs)' }),
         lease_seconds: Type.Integer({ default: 30, minimum: 2, maximum: 3600, description: "how long a job stays claimed without its worker's heartbeat; a dead node's jobs restart after it" }),
+        housekeeping_cron: Type.String({
+          default: '0 0 * * * *',
+          maxLength: 128,
+          description: 'when the periodic purges of abandoned uploads and expired sessions run, once per slot across nodes (cron: 6 fields, seconds first, or 5; empty: never)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    events: Type.Object(
+      {
+        pull_flush_seconds: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 3600, description: 'pulls are kept in memory and written (pull times, PULL_ARTIFACT events) at most this long after, or every 500 pulls' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -22,7 +22,10 @@ import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
-import { EVENT_JOB, type Outbox } from '../events/outbox.js'
+import { EventDispatcher } from '../events/dispatcher.js'
+import { PullRecorder } from '../services/registry/pull-recorder.js'
+import { uploadPurgeJob } from '../services/registry/blob-service.js'
+import { sessionPurgeJob } from '../services/identity/session-purge.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
 import { OutboundGuard } from '../services/replication/outbound-guard.js'
@@ -80,6 +83,10 @@ export interface Services {
   shared: SharedState
   /** Durable jobs; the server starts its workers. */
   jobs: JobService
+  /** The event bus: subscribe here to react to pushes, pulls and deletes. */
+  events: EventDispatcher
+  /** Pulls of manifests, written in batches. */
+  pulls: PullRecorder
   replication: ReplicationService
   /** This registry's id on replication paths. */
   instanceId: string
@@ -168,10 +175,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
   const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
-  const outbox: Outbox = {
-    record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
-    committed: () => void jobs.wake(),
-  }
+  const events = new EventDispatcher(jobs)
+  const outbox = events
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
@@ -194,11 +199,15 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
+  jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
+  jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
+  const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   const replication = new ReplicationService({
     db,
     stores,
     jobs,
+    events,
     box,
     local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false)) }),
     instanceId,
@@ -230,8 +239,11 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,
+    events,
+    pulls,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
+      await pulls.close()
       await jobs.close()
       await audit.flush()
       await shared.close()

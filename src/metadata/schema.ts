@@ -70,6 +70,8 @@ export interface ArtifactTable {
   /** 0 when a listing shows it under another artifact (a referrer, a child of an index). */
   listed: Generated<number>
   created_at: string
+  /** When a client last pulled the manifest (migration 013); null when never. */
+  pull_time: string | null
 }
 
 /** What a manifest points at: its blobs ('blob') and, for an index, its children ('manifest'). */
@@ -86,6 +88,8 @@ export interface TagTable {
   name: string
   created_at: string
   updated_at: string
+  /** When a client last pulled the manifest by this tag (migration 013); null when never. */
+  pull_time: string | null
 }
 
 export interface UploadTable {
