@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { BerthError } from '../lib/errors.js'
+import { nextRun } from '../jobs/job-service.js'
 
 const Url = Type.String({ pattern: '^(https?://[^\\s/]+(/[^\\s]*)?)?$', expected: 'an http(s) URL such as https://registry.example.com, or empty' })
 
@@ -257,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
   if (config.auth.mode === 'ldap_auth') {
     for (const key of ['url', 'base_dn'] as const) {
       if (config.auth.ldap[key] === '') throw configError(`auth.ldap.${key}`, 'must be set when auth.mode is ldap_auth')
+    }
+  }
+  if (config.jobs.housekeeping_cron !== '') {
+    try {
+      nextRun(config.jobs.housekeeping_cron)
+    } catch (err) {
+      throw configError('jobs.housekeeping_cron', (err as Error).message)
     }
   }
   if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')

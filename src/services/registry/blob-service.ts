@@ -18,7 +18,7 @@ import { blobUnknown, type CanRead, type RegistryContext } from './registry-cont
 export const UPLOAD_PURGE_JOB = 'SYSTEM_UPLOAD_PURGE'
 
 /** Purges, on `cron`, the upload sessions idle for longer than `ttlMs`, in batches until none is left. */
-export function uploadPurgeJob(blobs: BlobService, ttlMs: number, cron: string | null): PeriodicJob {
+export function uploadPurgeJob(blobs: Pick<BlobService, 'purgeIdleUploads'>, ttlMs: number, cron: string | null): PeriodicJob {
   return {
     type: UPLOAD_PURGE_JOB,
     cron,
