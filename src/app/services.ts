@@ -26,7 +26,10 @@ import { JobService } from '../jobs/job-service.js'
 import { Executions } from '../jobs/executions.js'
 import { SystemJobs, type SystemJobApi } from '../services/system/system-jobs.js'
 import { auditPurge } from '../services/audit/audit-purge.js'
-import { EVENT_JOB, type Outbox } from '../events/outbox.js'
+import { EventDispatcher } from '../events/dispatcher.js'
+import { PullRecorder } from '../services/registry/pull-recorder.js'
+import { uploadPurgeJob } from '../services/registry/blob-service.js'
+import { sessionPurgeJob } from '../services/identity/session-purge.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
 import { OutboundGuard } from '../services/replication/outbound-guard.js'
@@ -89,6 +92,10 @@ export interface Services {
   executions: Executions
   /** Harbor's audit-log purge (/system/purgeaudit). */
   purgeAudit: SystemJobApi
+  /** The event bus: subscribe here to react to pushes, pulls and deletes. */
+  events: EventDispatcher
+  /** Pulls of manifests, written in batches. */
+  pulls: PullRecorder
   replication: ReplicationService
   /** This registry's id on replication paths. */
   instanceId: string
@@ -179,10 +186,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
   const executions = new Executions({ db, jobs })
   const purgeAudit = new SystemJobs(auditPurge({ audit: stores.audit, flush: () => audit.flush() }), { executions, jobs, audit })
-  const outbox: Outbox = {
-    record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
-    committed: () => void jobs.wake(),
-  }
+  const events = new EventDispatcher(jobs)
+  const outbox = events
   const quotas = new QuotaService({ db, stores, outbox, audit, defaultLimit: async () => (await settings.current()).storage_per_project, warningPercent: config.quota.warning_percent })
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas })
   // Another node rotated the token-signing key: sign with the new one from now on.
@@ -207,11 +212,15 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
+  jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
+  jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
+  const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   const replication = new ReplicationService({
     db,
     stores,
     jobs,
+    events,
     box,
     local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false, null, await quotas.defaultLimit())) }),
     instanceId,
@@ -246,8 +255,11 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     jobs,
     executions,
     purgeAudit,
+    events,
+    pulls,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
+      await pulls.close()
       await jobs.close()
       await audit.flush()
       await shared.close()

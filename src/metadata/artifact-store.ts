@@ -222,6 +222,46 @@ export class ArtifactStore {
     return row?.digest ?? null
   }
 
+  /** The tags of the artifact `digest` in the repository, in byte order. */
+  async tagsOf(repositoryId: number, digest: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('tags as t')
+      .innerJoin('artifacts as a', 'a.id', 't.artifact_id')
+      .select('t.name')
+      .where('a.repository_id', '=', repositoryId)
+      .where('a.digest', '=', digest)
+      .orderBy('t.name')
+      .execute()
+    return rows.map((r) => r.name)
+  }
+
+  /**
+   * Sets the last pull time of an artifact (by repository name and digest) and, when it was
+   * pulled by tag, of that tag. Only moves forward: an older batch from a slower node never
+   * takes a pull time back.
+   */
+  async setPulled(repository: string, digest: string, tag: string | undefined, at: string): Promise<void> {
+    const repo = this.db.selectFrom('repositories').select('id').where('name', '=', repository)
+    await this.db
+      .updateTable('artifacts')
+      .set({ pull_time: at })
+      .where('repository_id', '=', repo)
+      .where('digest', '=', digest)
+      .where((eb) => eb.or([eb('pull_time', 'is', null), eb('pull_time', '<', at)]))
+      .execute()
+    if (tag !== undefined) {
+      const artifact = this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repo).where('digest', '=', digest)
+      await this.db
+        .updateTable('tags')
+        .set({ pull_time: at })
+        .where('repository_id', '=', repo)
+        .where('name', '=', tag)
+        .where('artifact_id', '=', artifact)
+        .where((eb) => eb.or([eb('pull_time', 'is', null), eb('pull_time', '<', at)]))
+        .execute()
+    }
+  }
+
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
     let q = this.db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).orderBy('name').limit(page.limit)
     if (page.after !== undefined) q = q.where('name', '>', page.after)

@@ -29,6 +29,8 @@ export interface ArtifactDetail {
   subjectDigest: string | null
   annotations: Record<string, string> | null
   createdAt: string
+  /** When a client last pulled it (written in batches); null when never. */
+  pullTime: string | null
 }
 
 export interface TagDetail {
@@ -38,6 +40,8 @@ export interface TagDetail {
   name: string
   createdAt: string
   updatedAt: string
+  /** When a client last pulled the artifact by this tag; null when never. */
+  pullTime: string | null
 }
 
 export const REPOSITORY_FIELDS: Fields = {
@@ -55,16 +59,18 @@ export const ARTIFACT_FIELDS: Fields = {
   id: { column: 'a.id', type: 'int' },
   size: { column: 'a.total_size', type: 'int' },
   push_time: { column: 'a.created_at', type: 'time' },
+  pull_time: { column: 'a.pull_time', type: 'time' },
 }
 
 export const TAG_FIELDS: Fields = {
   name: { column: 't.name' },
   id: { column: 't.id', type: 'int' },
   push_time: { column: 't.updated_at', type: 'time' },
+  pull_time: { column: 't.pull_time', type: 'time' },
 }
 
 type RepoRow = { id: number; project_id: number; name: string; description: string; pull_count: number; created_at: string; updated_at: string; artifact_count: number }
-type ArtifactRowRaw = { id: number; repository_id: number; digest: string; media_type: string; artifact_type: string | null; size: number; total_size: number | null; subject_digest: string | null; annotations: string | null; created_at: string }
+type ArtifactRowRaw = { id: number; repository_id: number; digest: string; media_type: string; artifact_type: string | null; size: number; total_size: number | null; subject_digest: string | null; annotations: string | null; created_at: string; pull_time: string | null }
 
 function toRepository(r: RepoRow): RepositoryDetail {
   return {
@@ -91,6 +97,7 @@ function toArtifact(r: ArtifactRowRaw): ArtifactDetail {
     subjectDigest: r.subject_digest,
     annotations: r.annotations === null ? null : (JSON.parse(r.annotations) as Record<string, string>),
     createdAt: r.created_at,
+    pullTime: r.pull_time,
   }
 }
 
@@ -205,7 +212,7 @@ export class CatalogStore {
     const rows = await this.db.selectFrom('tags').selectAll().where('artifact_id', 'in', artifactIds).orderBy('name').execute()
     for (const r of rows) {
       const list = out.get(r.artifact_id) ?? []
-      list.push({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })
+      list.push({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at, pullTime: r.pull_time })
       out.set(r.artifact_id, list)
     }
     return out
@@ -219,7 +226,7 @@ export class CatalogStore {
     const rows = names.length === 0 ? [] : await this.db.selectFrom('tags').selectAll().where('artifact_id', '=', artifactId).where('name', 'in', names).execute()
     const byName = new Map(rows.map((r) => [r.name, r]))
     return {
-      items: names.map((n) => byName.get(n)!).map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })),
+      items: names.map((n) => byName.get(n)!).map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at, pullTime: r.pull_time })),
       total,
     }
   }

@@ -15,6 +15,7 @@ import * as m008 from './migrations/008-robot-grants.js'
 import * as m009 from './migrations/009-upload-owner.js'
 import * as m010 from './migrations/010-executions.js'
 import * as m011 from './migrations/011-quotas.js'
+import * as m013 from './migrations/013-pull-time.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -92,6 +93,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '009-upload-owner': { up: (db) => m009.up(db, dialect) },
     '010-executions': { up: (db) => m010.up(db, dialect) },
     '011-quotas': { up: (db) => m011.up(db, dialect) },
+    '013-pull-time': { up: (db) => m013.up(db, dialect) },
   }
 }
 

@@ -72,6 +72,8 @@ export interface ArtifactTable {
   /** Manifest plus config and layers (an index: plus its children's totals); null for rows written before migration 011. */
   total_size: number | null
   created_at: string
+  /** When a client last pulled the manifest (migration 013); null when never. */
+  pull_time: string | null
 }
 
 /** What a manifest points at: its blobs ('blob') and, for an index, its children ('manifest'). */
@@ -88,6 +90,8 @@ export interface TagTable {
   name: string
   created_at: string
   updated_at: string
+  /** When a client last pulled the manifest by this tag (migration 013); null when never. */
+  pull_time: string | null
 }
 
 export interface UploadTable {

@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas', '013-pull-time'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -46,7 +46,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas', '013-pull-time'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -252,7 +252,7 @@ for (const dialect of DIALECTS) {
         const now = new Date().toISOString()
         await old.kysely.insertInto('projects').values({ name: 'library', public: 1, owner_id: null, created_at: now, updated_at: now }).execute()
         const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
-        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas'])
+        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '011-quotas', '013-pull-time'])
         const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
         assert.equal(lib!.ownerId, first.id)
       } finally {
@@ -286,7 +286,7 @@ for (const dialect of DIALECTS) {
         await art(r2, 11, 12, [[1, 'blob'], [3, 'blob']])
         await art(r1, 11, 12, [[1, 'blob'], [3, 'blob']])
         await art(r1, 12, 13, [[10, 'manifest'], [11, 'manifest']])
-        assert.deepEqual(await migrate(old), ['010-executions', '011-quotas'])
+        assert.deepEqual(await migrate(old), ['010-executions', '011-quotas', '013-pull-time'])
         const o = storesOver(old.kysely)
         // 1000 + 200 + 30 once, and the three manifests (11 + 12 + 13) once.
         assert.equal((await o.quotas.get(p))?.used, 1000 + 200 + 30 + 11 + 12 + 13)

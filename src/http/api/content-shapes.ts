@@ -135,7 +135,7 @@ export function repositoryJson(r: RepositoryDetail): Static<typeof RepositoryJso
 }
 
 export function tagJson(t: TagDetail, signed?: boolean): Static<typeof TagJson> {
-  return { id: t.id, repository_id: t.repositoryId, artifact_id: t.artifactId, name: t.name, push_time: t.updatedAt, pull_time: NEVER, immutable: false, ...(signed !== undefined ? { signed } : {}) }
+  return { id: t.id, repository_id: t.repositoryId, artifact_id: t.artifactId, name: t.name, push_time: t.updatedAt, pull_time: t.pullTime ?? NEVER, immutable: false, ...(signed !== undefined ? { signed } : {}) }
 }
 
 export function labelJson(l: Label): Static<typeof LabelJson> {
@@ -178,7 +178,7 @@ export function artifactJson(a: ArtifactView, withSignature = false): Static<typ
     digest: a.digest,
     size: a.size,
     push_time: a.createdAt,
-    pull_time: NEVER,
+    pull_time: a.pullTime ?? NEVER,
     extra_attrs: {},
     annotations: a.annotations ?? {},
     references: a.references.map((r) => ({

@@ -70,13 +70,18 @@ for (const dialect of DIALECTS) {
       return res.json()
     }
     const used = async (id: number): Promise<number> => (await quota(id)).used.storage
+    // What a subscriber to the quota events was handed (its jobs), without the time of each.
     const events = async (type: string): Promise<Json[]> =>
-      (await berth.db.kysely.selectFrom('jobs').select('payload').where('type', '=', 'EVENT').execute()).map((r) => JSON.parse(r.payload)).filter((e) => e.type === type)
+      (await berth.db.kysely.selectFrom('jobs').select('payload').where('type', '=', 'EVENT:quota-test').execute())
+        .map((r) => JSON.parse(r.payload))
+        .filter((e) => e.type === type)
+        .map(({ occurredAt, ...e }) => (assert.ok(!Number.isNaN(Date.parse(occurredAt))), e))
 
     // team (members of every role), for the role matrix of PUT /quotas.
     let team: number
     before(async () => {
       berth = await createTestBerth(dialect)
+      berth.events.subscribe({ name: 'quota-test', types: ['QUOTA_WARNING', 'QUOTA_EXCEED'], handle: async () => {} })
       app = withAuthorization(berth.app, ADMIN_AUTH)
       team = await projectId('team')
       const roles: [string, number][] = [['owner', 1], ['maintainer', 4], ['developer', 2], ['guest', 3], ['limited', 5], ['outsider', 0]]
@@ -156,7 +161,7 @@ for (const dialect of DIALECTS) {
       assert.equal(totalOf(arts), 0)
       assert.deepEqual((await app.inject({ method: 'GET', url: '/v2/limited-p-2/other/tags/list' })).json().tags ?? [], [])
       const exceeded = (await events('QUOTA_EXCEED')).filter((e) => e.project === 'limited-p-2')
-      assert.deepEqual(exceeded, [{ type: 'QUOTA_EXCEED', repository: 'limited-p-2/other', project: 'limited-p-2', used: before, hard: Math.floor(need * 1.5), needed, path: [] }])
+      assert.deepEqual(exceeded, [{ type: 'QUOTA_EXCEED', repository: 'limited-p-2/other', project: 'limited-p-2', used: before, hard: Math.floor(need * 1.5), needed, path: [], operator: 'admin' }])
 
       // Through the API too (a copy is a push): refused with 403, nothing copied.
       assertError(await send(admin, 'POST', `/projects/limited-p-2/repositories/copy/artifacts?from=limited-p/probe:v1`), 403, 'FORBIDDEN')

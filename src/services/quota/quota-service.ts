@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
 import type { Caller } from '../../auth/identity.js'
 import { isSysadmin } from '../../auth/access.js'
-import type { Outbox } from '../../events/outbox.js'
+import { eventMeta, type Outbox } from '../../events/outbox.js'
 import type { Database, Db } from '../../metadata/schema.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
 import type { ListQuery, Listed } from '../../metadata/list-query.js'
@@ -115,21 +115,21 @@ export class QuotaService {
    * Called in a push's transaction with the usage after it: refuses a push that passes the limit
    * (throw, so the transaction rolls back), records QUOTA_WARNING when it crosses the warning level.
    */
-  async admit(trx: Kysely<Database>, project: string, repository: string, usage: UsageChange): Promise<void> {
+  async admit(trx: Kysely<Database>, project: string, repository: string, usage: UsageChange, operator = ''): Promise<void> {
     const { used, hard, delta } = usage
     if (hard < 0 || delta <= 0) return
     const before = used - delta
     if (used > hard) throw new QuotaExceeded(project, repository, { used: before, needed: delta, hard })
     const level = (hard * this.o.warningPercent) / 100
     if (before < level && used >= level) {
-      await this.o.outbox.record(trx, { type: 'QUOTA_WARNING', repository, project, used, hard, needed: delta, path: [] })
+      await this.o.outbox.record(trx, { type: 'QUOTA_WARNING', repository, project, used, hard, needed: delta, path: [], ...eventMeta(operator) })
     }
   }
 
   /** Records a refused push's QUOTA_EXCEED in a transaction of its own (the push's rolled back). */
-  async exceeded(e: QuotaExceeded): Promise<void> {
+  async exceeded(e: QuotaExceeded, operator = ''): Promise<void> {
     await inTransaction(this.o.db, (_s, trx) =>
-      this.o.outbox.record(trx, { type: 'QUOTA_EXCEED', repository: e.repository, project: e.project, used: e.numbers.used, hard: e.numbers.hard, needed: e.numbers.needed, path: [] }),
+      this.o.outbox.record(trx, { type: 'QUOTA_EXCEED', repository: e.repository, project: e.project, used: e.numbers.used, hard: e.numbers.hard, needed: e.numbers.needed, path: [], ...eventMeta(operator) }),
     )
     this.o.outbox.committed()
   }

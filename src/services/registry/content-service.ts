@@ -1,7 +1,7 @@
 // A project's content as the management API sees it: repositories, artifacts (with tags,
 // children, accessories and labels), tag changes, copies between repositories, and deletions.
 // Every call resolves the project and checks the caller's permission there first.
-import type { Outbox } from '../../events/outbox.js'
+import { eventMeta, type Outbox } from '../../events/outbox.js'
 import { BerthError } from '../../lib/errors.js'
 import type { Stores } from '../../metadata/stores.js'
 import { inTransaction } from '../../metadata/stores.js'
@@ -97,7 +97,7 @@ export class ContentService {
     const repo = await this.repository(name)
     await inTransaction(this.o.db, async (s, trx) => {
       const digests = await s.catalog.deleteRepository(repo.id)
-      await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [] })
+      await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)
@@ -173,7 +173,7 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'artifact:delete')
     const { artifact } = await this.artifact(name, reference)
     try {
-      await this.o.manifests.delete(name, parseReference(artifact.digest))
+      await this.o.manifests.delete(name, parseReference(artifact.digest), { operator: actorOf(caller).username })
     } catch (err) {
       if (err instanceof BerthError && err.code === 'DELETE_REFUSED') throw new BerthError('PRECONDITION', err.message)
       throw err
@@ -200,16 +200,16 @@ export class ContentService {
     }
     await this.o.projects.require(caller, { name: projectOf(source) }, 'repository:pull')
     const sourceRef = parseReference(from.slice(split + 1))
-    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined)
+    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined, actorOf(caller).username)
     this.audit(caller, project, 'create', 'artifact', `${name}@${copied}`)
     return copied
   }
 
   /** Copies one manifest (children first), linking its blobs into the target; returns its digest. */
-  private async copyManifest(source: RepoName, target: RepoName, ref: Reference, as?: Reference): Promise<string> {
+  private async copyManifest(source: RepoName, target: RepoName, ref: Reference, as: Reference | undefined, operator: string): Promise<string> {
     const m = await this.o.manifests.get(source, ref)
     const doc = JSON.parse(m.body.toString('utf8')) as { config?: { digest: string }; layers?: { digest: string }[]; manifests?: { digest: string }[]; blobs?: { digest: string }[] }
-    for (const child of doc.manifests ?? []) await this.copyManifest(source, target, parseReference(child.digest))
+    for (const child of doc.manifests ?? []) await this.copyManifest(source, target, parseReference(child.digest), undefined, operator)
     const sourceRepo = await this.repository(source)
     const targetProject = await this.o.stores.projects.get(projectOf(target))
     if (targetProject === null) throw notFound(`project ${projectOf(target)}`)
@@ -219,7 +219,7 @@ export class ContentService {
       const missing = new Set(await s.blobLinks.missing(sourceRepo.id, blobs))
       for (const digest of blobs) if (!missing.has(digest)) await s.blobLinks.link(repo.id, digest)
     })
-    await this.o.manifests.put(target, as ?? parseReference(m.digest), m.body, m.mediaType)
+    await this.o.manifests.put(target, as ?? parseReference(m.digest), m.body, m.mediaType, { operator })
     return m.digest
   }
 
@@ -237,7 +237,7 @@ export class ContentService {
     if ((await this.o.stores.artifacts.getByTag(name, tag)) !== null) throw new BerthError('CONFLICT', `tag ${tag} already exists in ${name}`)
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.tag(repo.id, artifact.id, tag)
-      await this.o.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository: name, digest: artifact.digest, tag, path: [] })
+      await this.o.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository: name, digest: artifact.digest, tag, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)
@@ -251,7 +251,7 @@ export class ContentService {
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.untag(repo.id, tag)
-      await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [] })
+      await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)

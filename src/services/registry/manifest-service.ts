@@ -7,6 +7,7 @@ import type { RepoName, Reference } from '../../oci/names.js'
 import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
+import { eventMeta } from '../../events/outbox.js'
 import { nameUnknown, type RegistryContext } from './registry-context.js'
 import { QuotaExceeded } from '../quota/quota-service.js'
 
@@ -16,9 +17,11 @@ export interface ManifestInfo {
   size: number
 }
 
-/** Options of a write: the replication path it arrived with (empty for a client's own push). */
+/** Options of a write: the replication path it arrived with (empty for a client's own push), and who made it. */
 export interface WriteOptions {
   path?: readonly string[]
+  /** The user or robot name on the write's event, 'anonymous', or '' (the default) for the system. */
+  operator?: string
 }
 
 export interface PushedManifest {
@@ -82,7 +85,7 @@ export class ManifestService {
           manifests: m.manifests.map((d) => d.digest),
         })
         // New content counts against the project's limit; past it, the whole push rolls back.
-        if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage)
+        if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage, o.operator ?? '')
         if (ref.kind === 'tag') await s.artifacts.tag(repo.id, put.id, ref.tag)
         await s.repositories.touch(repo.id)
         if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
@@ -90,11 +93,11 @@ export class ManifestService {
         // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
         // where it already is) has none, which is what ends replication in a mesh.
         if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
-          await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path })
+          await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path, ...eventMeta(o.operator ?? '') })
         }
       })
     } catch (err) {
-      if (err instanceof QuotaExceeded) await quota?.exceeded(err).catch((e: unknown) => this.ctx.deps.log.warn({ err: e }, 'recording QUOTA_EXCEED failed'))
+      if (err instanceof QuotaExceeded) await quota?.exceeded(err, o.operator ?? '').catch((e: unknown) => this.ctx.deps.log.warn({ err: e }, 'recording QUOTA_EXCEED failed'))
       throw err
     }
     this.ctx.deps.outbox.committed()
@@ -151,14 +154,14 @@ export class ManifestService {
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference, o: WriteOptions = {}): Promise<void> {
     try {
-      await this.deleteCommitted(repository, ref, [...(o.path ?? [])])
+      await this.deleteCommitted(repository, ref, [...(o.path ?? [])], o.operator ?? '')
       this.ctx.deps.outbox.committed()
     } finally {
       await this.changed(repository)
     }
   }
 
-  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[]): Promise<void> {
+  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[], operator: string): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
@@ -166,17 +169,18 @@ export class ManifestService {
         if (tagged === null || !(await s.artifacts.untag(repo.id, ref.tag))) {
           throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
         }
-        await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path })
+        await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path, ...eventMeta(operator) })
         return
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
       if (parent !== null) {
         throw new BerthError('DELETE_REFUSED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
       }
+      const tags = await s.artifacts.tagsOf(repo.id, ref.digest)
       if (!(await s.artifacts.delete(repo.id, ref.digest))) {
         throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
       }
-      await this.ctx.deps.outbox.record(trx, { type: 'DELETE_ARTIFACT', repository, digest: ref.digest, path })
+      await this.ctx.deps.outbox.record(trx, { type: 'DELETE_ARTIFACT', repository, digest: ref.digest, tags, path, ...eventMeta(operator) })
     })
   }
 
