@@ -18,6 +18,7 @@ import { ProjectService } from '../services/identity/project-service.js'
 import { RobotService } from '../services/identity/robot-service.js'
 import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
+import { ImmutabilityService } from '../services/immutability/immutability-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
@@ -74,6 +75,8 @@ export interface Services {
   robots: RobotService
   content: ContentService
   labels: LabelService
+  /** Tag immutability rules, and the check every tag move or removal passes. */
+  immutability: ImmutabilityService
   settings: SettingsService
   system: SystemService
   /** Counters and messages shared between nodes (Redis), or this process's own. */
@@ -172,7 +175,6 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
     committed: () => void jobs.wake(),
   }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
@@ -192,6 +194,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     changed,
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
   })
+  const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
@@ -224,7 +228,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
-    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox, immutability }),
+    immutability,
     labels: new LabelService({ stores, projects, audit }),
     settings,
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),

@@ -13,6 +13,7 @@ import * as m006 from './migrations/006-replication.js'
 import * as m007 from './migrations/007-project-metadata.js'
 import * as m008 from './migrations/008-robot-grants.js'
 import * as m009 from './migrations/009-upload-owner.js'
+import * as m012 from './migrations/012-immutable-rules.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -88,6 +89,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '007-project-metadata': { up: (db) => m007.up(db, dialect) },
     '008-robot-grants': { up: (db) => m008.up(db, dialect) },
     '009-upload-owner': { up: (db) => m009.up(db, dialect) },
+    '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
   }
 }
 

@@ -325,6 +325,18 @@ export interface ArtifactPathTable {
   updated_at: string
 }
 
+/** A project's tag immutability rule (migration 012). */
+export interface ImmutableRuleTable {
+  id: Generated<number>
+  project_id: number
+  disabled: number
+  priority: number
+  /** JSON: Harbor's rule without id, priority and disabled (action, template, params, selectors). */
+  rule: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -356,6 +368,7 @@ export interface Database {
   replication_executions: ReplicationExecutionTable
   replication_tasks: ReplicationTaskTable
   artifact_paths: ArtifactPathTable
+  immutable_rules: ImmutableRuleTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

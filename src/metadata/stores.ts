@@ -17,6 +17,7 @@ import { CatalogStore } from './catalog-store.js'
 import { LabelStore } from './label-store.js'
 import { SettingStore } from './setting-store.js'
 import { RegistryStore } from './registry-store.js'
+import { ImmutableRuleStore } from './immutable-rule-store.js'
 import { ArtifactPathStore, ExecutionStore, PolicyStore, TaskStore } from './replication-store.js'
 
 export interface Stores {
@@ -40,6 +41,7 @@ export interface Stores {
   executions: ExecutionStore
   tasks: TaskStore
   artifactPaths: ArtifactPathStore
+  immutableRules: ImmutableRuleStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -64,6 +66,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     executions: new ExecutionStore(executor),
     tasks: new TaskStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
+    immutableRules: new ImmutableRuleStore(executor),
   }
 }
 

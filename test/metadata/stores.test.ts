@@ -26,7 +26,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '012-immutable-rules'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '012-immutable-rules'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -247,7 +247,7 @@ for (const dialect of DIALECTS) {
         const o = storesOver(old.kysely)
         await o.projects.create('library', true, null)
         const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
-        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner'])
+        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '012-immutable-rules'])
         const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
         assert.equal(lib!.ownerId, first.id)
       } finally {

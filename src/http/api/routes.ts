@@ -17,8 +17,9 @@ import { contentRoutes, type ContentDeps } from './content-routes.js'
 import { systemRoutes, type SystemDeps } from './system-routes.js'
 import { jobRoutes, type JobDeps } from './job-routes.js'
 import { replicationRoutes, type ReplicationDeps } from './replication-routes.js'
+import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, ImmutableDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -48,6 +49,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await systemRoutes(app, deps)
   await jobRoutes(app, deps)
   await replicationRoutes(app, deps)
+  await immutableRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

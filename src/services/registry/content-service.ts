@@ -19,6 +19,7 @@ import type { ManifestService } from './manifest-service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf } from '../identity/guards.js'
+import type { TagImmutability } from '../immutability/immutability-service.js'
 
 export interface ArtifactView extends ArtifactDetail {
   projectId: number
@@ -44,6 +45,8 @@ export interface ContentServiceOptions {
   manifests: ManifestService
   audit: AuditLog
   outbox: Outbox
+  /** Refuses removing a tag an immutability rule protects (with its artifact or repository too). */
+  immutability: TagImmutability
 }
 
 function notFound(what: string): BerthError {
@@ -96,6 +99,7 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'repository:delete')
     const repo = await this.repository(name)
     await inTransaction(this.o.db, async (s, trx) => {
+      await this.o.immutability.check(project.id, name, () => s.artifacts.tagsGoingWith(repo.id), 'delete', s)
       const digests = await s.catalog.deleteRepository(repo.id)
       await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [] })
     })
@@ -249,6 +253,7 @@ export class ContentService {
     const { repo, artifact } = await this.artifact(name, reference)
     const tagged = await this.o.stores.artifacts.getByTag(name, tag)
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
+    await this.o.immutability.check(project.id, name, [tag], 'delete')
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.untag(repo.id, tag)
       await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [] })

@@ -10,6 +10,7 @@ import type { Digest } from '../../oci/digest.js'
 import type { BlobStore } from '../../storage/blob-store.js'
 import type { SharedState } from '../../cache/shared-state.js'
 import type { Outbox } from '../../events/outbox.js'
+import type { TagImmutability } from '../immutability/immutability-service.js'
 
 export interface RegistryDeps {
   db: Db
@@ -19,6 +20,8 @@ export interface RegistryDeps {
   shared: SharedState
   /** Where pushes and deletes are recorded as events, in their own transactions. */
   outbox: Outbox
+  /** Refuses moving or removing a tag an immutability rule protects. */
+  immutability: TagImmutability
 }
 
 /** Whether the caller may read a repository (for mounts and the catalog); the registry gate supplies it per request. */
