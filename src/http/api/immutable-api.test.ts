@@ -288,6 +288,19 @@ for (const dialect of DIALECTS) {
         await unchanged()
       })
 
+      it('with_immutable_status=true marks the protected tags on artifacts and tag listings (false without it, as Harbor)', async () => {
+        const status = (tags: Json[]) => Object.fromEntries(tags.map((x: Json) => [x.name, x.immutable]))
+        const listed = (await api(ADMIN, 'GET', '/projects/imm/repositories/app/artifacts?with_immutable_status=true')).json() as Json[]
+        assert.deepEqual(status(listed.find((a) => a.digest === v1.digest).tags), { v1: true, 'v1.0': true })
+        assert.deepEqual(status(listed.find((a) => a.digest === other.digest).tags), { latest: false, scratch: false })
+        const plain = (await api(ADMIN, 'GET', '/projects/imm/repositories/app/artifacts')).json() as Json[]
+        assert.deepEqual(status(plain.find((a) => a.digest === v1.digest).tags), { v1: false, 'v1.0': false })
+        const tags = (await api(ADMIN, 'GET', `/projects/imm/repositories/app/artifacts/${v1.digest}/tags?with_immutable_status=true`)).json()
+        assert.deepEqual(status(tags), { v1: true, 'v1.0': true })
+        const one = (await api(ADMIN, 'GET', '/projects/imm/repositories/app/artifacts/v1?with_immutable_status=true')).json()
+        assert.deepEqual(status(one.tags), { v1: true, 'v1.0': true })
+      })
+
       it("replication's local writes are refused the same way", async () => {
         const s = t.berth
         const local = new LocalRegistry({ manifests: s.manifestService, blobs: s.blobService, stores: s.stores, ensureProject: async () => {} })

@@ -48,10 +48,12 @@ export interface TagImmutability {
    * would wait for it forever).
    */
   check(projectId: number, repository: string, tags: TagSource, op: ImmutableOperation, stores?: Stores): Promise<void>
+  /** Which of `tags` are protected now: the `immutable` status the API shows on tags. */
+  protectedTags(projectId: number, repository: string, tags: readonly string[]): Promise<Set<string>>
 }
 
 /** A check that never refuses: for services built without immutability (some unit tests). */
-export const NO_IMMUTABILITY: TagImmutability = { check: async () => {} }
+export const NO_IMMUTABILITY: TagImmutability = { check: async () => {}, protectedTags: async () => new Set() }
 
 export interface ImmutableRule extends RuleSelectors {
   id: number
@@ -163,14 +165,24 @@ export class ImmutabilityService implements TagImmutability {
   // --- the check ---------------------------------------------------------------------------
 
   async check(projectId: number, repository: string, tags: TagSource, op: ImmutableOperation, stores?: Stores): Promise<void> {
-    const rules = await this.enabledRules(projectId, stores ?? this.o.stores)
-    if (rules.length === 0) return
-    const name = repositoryInProject(repository)
-    const covering = rules.filter((r) => r.coversRepository(name))
+    const covering = await this.covering(projectId, repository, stores ?? this.o.stores)
     if (covering.length === 0) return
     for (const tag of typeof tags === 'function' ? await tags() : tags) {
       if (covering.some((r) => r.selectsTag(tag))) throw immutableTagError(repository, tag, op)
     }
+  }
+
+  async protectedTags(projectId: number, repository: string, tags: readonly string[]): Promise<Set<string>> {
+    const covering = await this.covering(projectId, repository, this.o.stores)
+    return new Set(covering.length === 0 ? [] : tags.filter((tag) => covering.some((r) => r.selectsTag(tag))))
+  }
+
+  /** The project's enabled rules whose scope covers the repository. */
+  private async covering(projectId: number, repository: string, stores: Stores): Promise<CompiledSelectors[]> {
+    const rules = await this.enabledRules(projectId, stores)
+    if (rules.length === 0) return rules
+    const name = repositoryInProject(repository)
+    return rules.filter((r) => r.coversRepository(name))
   }
 
   /** A project's enabled rules, compiled: from the cache, or loaded once for concurrent callers. */
