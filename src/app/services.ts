@@ -18,6 +18,7 @@ import { ProjectService } from '../services/identity/project-service.js'
 import { RobotService } from '../services/identity/robot-service.js'
 import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
+import { ImmutabilityService } from '../services/immutability/immutability-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
@@ -81,6 +82,8 @@ export interface Services {
   robots: RobotService
   content: ContentService
   labels: LabelService
+  /** Tag immutability rules, and the check every tag move or removal passes. */
+  immutability: ImmutabilityService
   settings: SettingsService
   system: SystemService
   quotas: QuotaService
@@ -189,7 +192,6 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const events = new EventDispatcher(jobs)
   const outbox = events
   const quotas = new QuotaService({ db, stores, outbox, audit, defaultLimit: async () => (await settings.current()).storage_per_project, warningPercent: config.quota.warning_percent })
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
@@ -210,6 +212,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
     storageLimit: (caller, requested) => quotas.limitFor(caller, requested),
   })
+  const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
   jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
@@ -246,7 +250,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
-    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox, immutability }),
+    immutability,
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,

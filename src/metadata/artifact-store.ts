@@ -268,6 +268,16 @@ export class ArtifactStore {
     return (await q.execute()).map((r) => r.name)
   }
 
+  /**
+   * The tags a delete of `digest` takes away: the artifact's own and its referrers' (deleted
+   * with it). Without `digest`: every tag of the repository.
+   */
+  async tagsGoingWith(repositoryId: number, digest?: string): Promise<string[]> {
+    let q = this.db.selectFrom('tags as t').innerJoin('artifacts as a', 'a.id', 't.artifact_id').select('t.name').where('t.repository_id', '=', repositoryId)
+    if (digest !== undefined) q = q.where((eb) => eb.or([eb('a.digest', '=', digest), eb('a.subject_digest', '=', digest)]))
+    return (await q.orderBy('t.name').execute()).map((r) => r.name)
+  }
+
   /** Manifests in the repository whose subject is `digest`, optionally of one artifactType. */
   async referrers(repositoryId: number, digest: string, artifactType?: string): Promise<Referrer[]> {
     let q = this.db

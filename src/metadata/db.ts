@@ -16,6 +16,7 @@ import * as m009 from './migrations/009-upload-owner.js'
 import * as m010 from './migrations/010-executions.js'
 import * as m011 from './migrations/011-quotas.js'
 import * as m013 from './migrations/013-pull-time.js'
+import * as m012 from './migrations/012-immutable-rules.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -80,6 +81,11 @@ function withStatementCache(database: import('better-sqlite3').Database): Sqlite
 }
 
 /** Versioned migrations, in order. Each is expand/contract so two versions can serve side by side. */
+/** The name of every migration, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort()
+}
+
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-registry': { up: (db) => m001.up(db, dialect) },
@@ -94,6 +100,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '010-executions': { up: (db) => m010.up(db, dialect) },
     '011-quotas': { up: (db) => m011.up(db, dialect) },
     '013-pull-time': { up: (db) => m013.up(db, dialect) },
+    '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
   }
 }
 

@@ -381,6 +381,18 @@ export interface QuotaUsageTable {
   updated_at: string
 }
 
+/** A project's tag immutability rule (migration 012). */
+export interface ImmutableRuleTable {
+  id: Generated<number>
+  project_id: number
+  disabled: number
+  priority: number
+  /** JSON: Harbor's rule without id, priority and disabled (action, template, params, selectors). */
+  rule: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -416,6 +428,7 @@ export interface Database {
   tasks: TaskTable
   project_blobs: ProjectBlobTable
   quota_usage: QuotaUsageTable
+  immutable_rules: ImmutableRuleTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -20,6 +20,7 @@ import { RegistryStore } from './registry-store.js'
 import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationTaskStore } from './replication-store.js'
 import { ExecutionStore, TaskStore } from './execution-store.js'
 import { QuotaStore } from './quota-store.js'
+import { ImmutableRuleStore } from './immutable-rule-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -47,6 +48,7 @@ export interface Stores {
   replicationTasks: ReplicationTaskStore
   artifactPaths: ArtifactPathStore
   quotas: QuotaStore
+  immutableRules: ImmutableRuleStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -74,6 +76,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     replicationTasks: new ReplicationTaskStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
     quotas: new QuotaStore(executor),
+    immutableRules: new ImmutableRuleStore(executor),
   }
 }
 

@@ -18,10 +18,10 @@ import { systemRoutes, type SystemDeps } from './system-routes.js'
 import { jobRoutes, type JobDeps } from './job-routes.js'
 import { replicationRoutes, type ReplicationDeps } from './replication-routes.js'
 import { lifecycleRoutes, type LifecycleDeps } from './lifecycle-routes.js'
-
 import { quotaRoutes, type QuotaDeps } from './quota-routes.js'
+import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -53,6 +53,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await replicationRoutes(app, deps)
   await lifecycleRoutes(app, deps)
   await quotaRoutes(app, deps)
+  await immutableRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

@@ -19,11 +19,12 @@ import type { ManifestService } from './manifest-service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf } from '../identity/guards.js'
+import type { TagImmutability } from '../immutability/immutability-service.js'
 
 export interface ArtifactView extends ArtifactDetail {
   projectId: number
   repositoryName: string
-  tags?: TagDetail[]
+  tags?: (TagDetail & { immutable?: boolean })[]
   labels?: Label[]
   accessories?: ArtifactDetail[]
   /** Children of an index, with the platform the index gives them. */
@@ -34,6 +35,8 @@ export interface ArtifactOptions {
   withTag?: boolean
   withLabel?: boolean
   withAccessory?: boolean
+  /** Marks the tags an immutability rule protects (Harbor's with_immutable_status). */
+  withImmutableStatus?: boolean
 }
 
 export interface ContentServiceOptions {
@@ -44,6 +47,8 @@ export interface ContentServiceOptions {
   manifests: ManifestService
   audit: AuditLog
   outbox: Outbox
+  /** Refuses removing a tag an immutability rule protects (with its artifact or repository too). */
+  immutability: TagImmutability
 }
 
 function notFound(what: string): BerthError {
@@ -96,6 +101,7 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'repository:delete')
     const repo = await this.repository(name)
     await inTransaction(this.o.db, async (s, trx) => {
+      await this.o.immutability.check(project.id, name, () => s.artifacts.tagsGoingWith(repo.id), 'delete', s)
       const digests = await s.catalog.deleteRepository(repo.id)
       await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [], ...eventMeta(actorOf(caller).username) })
     })
@@ -123,6 +129,7 @@ export class ContentService {
   private async views(project: Project, name: RepoName, repo: RepositoryDetail, artifacts: ArtifactDetail[], o: ArtifactOptions): Promise<ArtifactView[]> {
     const ids = artifacts.map((a) => a.id)
     const tags = o.withTag === false ? undefined : await this.o.stores.catalog.tagsOf(ids)
+    if (tags !== undefined && o.withImmutableStatus === true) await this.markImmutable(project, name, [...tags.values()].flat())
     const labels = o.withLabel === true ? await this.o.stores.labels.labelsOf(ids) : undefined
     const accessories = o.withAccessory === true ? await this.o.stores.catalog.accessoriesOf(repo.id, artifacts.map((a) => a.digest)) : undefined
     const out: ArtifactView[] = []
@@ -223,10 +230,18 @@ export class ContentService {
     return m.digest
   }
 
-  async listTags(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery): Promise<Listed<TagDetail>> {
-    const { name } = await this.scope(caller, ref, repository, 'tag:list')
+  async listTags(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery, o: { withImmutableStatus?: boolean } = {}): Promise<Listed<TagDetail & { immutable?: boolean }>> {
+    const { project, name } = await this.scope(caller, ref, repository, 'tag:list')
     const { artifact } = await this.artifact(name, reference)
-    return this.o.stores.catalog.listTags(artifact.id, q)
+    const page = await this.o.stores.catalog.listTags(artifact.id, q)
+    if (o.withImmutableStatus === true) await this.markImmutable(project, name, page.items)
+    return page
+  }
+
+  /** Sets `immutable` on each tag: whether an immutability rule protects it now. */
+  private async markImmutable(project: Project, name: RepoName, tags: (TagDetail & { immutable?: boolean })[]): Promise<void> {
+    const protectedTags = await this.o.immutability.protectedTags(project.id, name, tags.map((t) => t.name))
+    for (const t of tags) t.immutable = protectedTags.has(t.name)
   }
 
   /** Adds a tag to an artifact; CONFLICT when the repository already has that tag. */
@@ -249,6 +264,7 @@ export class ContentService {
     const { repo, artifact } = await this.artifact(name, reference)
     const tagged = await this.o.stores.artifacts.getByTag(name, tag)
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
+    await this.o.immutability.check(project.id, name, [tag], 'delete')
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.untag(repo.id, tag)
       await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [], ...eventMeta(actorOf(caller).username) })

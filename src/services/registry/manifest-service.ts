@@ -65,6 +65,12 @@ export class ManifestService {
     // again in the transaction, against a concurrent delete.
     const existing = await this.ctx.stores.repositories.get(repository)
     await assertReferencesExist(this.ctx.stores, existing?.id, m)
+    // An immutable tag is not moved: refused before the bytes are written (the tag is looked up
+    // only when a rule covers the repository), and again in the transaction.
+    const immutability = this.ctx.deps.immutability
+    if (ref.kind === 'tag' && existing !== null) {
+      await immutability.check(project.id, repository, async () => movedTag(await this.ctx.stores.artifacts.getByTag(repository, ref.tag), ref.tag, digest), 'push')
+    }
     await this.ctx.deps.blobs.putBytes(digest, body)
     const path = [...(o.path ?? [])]
     const quota = this.ctx.deps.quota
@@ -73,6 +79,7 @@ export class ManifestService {
         const repo = await s.repositories.ensure(project.id, repository)
         await assertReferencesExist(s, repo.id, m)
         const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
+        if (ref.kind === 'tag') await immutability.check(project.id, repository, movedTag(before, ref.tag, digest), 'push', s)
         await s.blobLinks.record(digest, body.length)
         const put = await s.artifacts.put(repo.id, {
           digest,
@@ -166,9 +173,9 @@ export class ManifestService {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
         const tagged = await s.artifacts.getByTag(repository, ref.tag)
-        if (tagged === null || !(await s.artifacts.untag(repo.id, ref.tag))) {
-          throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
-        }
+        if (tagged === null) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
+        await this.ctx.deps.immutability.check(repo.projectId, repository, [ref.tag], 'delete', s)
+        if (!(await s.artifacts.untag(repo.id, ref.tag))) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
         await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path, ...eventMeta(operator) })
         return
       }
@@ -176,6 +183,8 @@ export class ManifestService {
       if (parent !== null) {
         throw new BerthError('DELETE_REFUSED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
       }
+      // Deleting an artifact takes its tags (and its referrers') with it.
+      await this.ctx.deps.immutability.check(repo.projectId, repository, () => s.artifacts.tagsGoingWith(repo.id, ref.digest), 'delete', s)
       const tags = await s.artifacts.tagsOf(repo.id, ref.digest)
       if (!(await s.artifacts.delete(repo.id, ref.digest))) {
         throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
@@ -231,6 +240,11 @@ async function assertReferencesExist(stores: Stores, repositoryId: number | unde
   if (missing.length > 0) {
     throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, { missing: missing.slice(0, 20) })
   }
+}
+
+/** The tag a push would move: `tag` when it points at another digest now, else none. */
+function movedTag(current: ArtifactRow | null, tag: string, digest: Digest): string[] {
+  return current !== null && current.digest !== digest ? [tag] : []
 }
 
 function info(row: ArtifactRow): ManifestInfo {
