@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema, Kind } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { BerthError } from '../lib/errors.js'
+import { nextRun } from '../jobs/job-service.js'
 
 const Url = Type.String({ pattern: '^(https?://[^\\s/]+(/[^\\s]*)?)?$', expected: 'an http(s) URL such as https://registry.example.com, or empty' })
 
@@ -74,6 +75,17 @@ export const ConfigSchema = Type.Object(
       {
         workers: Type.Integer({ default: 5, minimum: 0, maximum: 100, description: 'job workers on this node (0: this node runs no jobs)' }),
         lease_seconds: Type.Integer({ default: 30, minimum: 2, maximum: 3600, description: "how long a job stays claimed without its worker's heartbeat; a dead node's jobs restart after it" }),
+        housekeeping_cron: Type.String({
+          default: '0 0 * * * *',
+          maxLength: 128,
+          description: 'when the periodic purges of abandoned uploads and expired sessions run, once per slot across nodes (cron: 6 fields, seconds first, or 5; empty: never)',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    events: Type.Object(
+      {
+        pull_flush_seconds: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 3600, description: 'pulls are kept in memory and written (pull times, PULL_ARTIFACT events) at most this long after, or every 500 pulls' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -97,6 +109,12 @@ export const ConfigSchema = Type.Object(
         max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),
         upload_ttl_hours: Type.Number({ default: 24, exclusiveMinimum: 0, description: 'idle upload sessions are purged after this many hours' }),
         max_open_uploads: Type.Integer({ default: 512, minimum: 0, description: 'open upload sessions one user or robot may have at once (0: no limit); past it a new one is refused with 429' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    quota: Type.Object(
+      {
+        warning_percent: Type.Integer({ default: 85, minimum: 1, maximum: 100, description: "a QUOTA_WARNING event is recorded when a push takes a project's usage to this percentage of its limit" }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -246,6 +264,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
   if (config.auth.mode === 'ldap_auth') {
     for (const key of ['url', 'base_dn'] as const) {
       if (config.auth.ldap[key] === '') throw configError(`auth.ldap.${key}`, 'must be set when auth.mode is ldap_auth')
+    }
+  }
+  if (config.jobs.housekeeping_cron !== '') {
+    try {
+      nextRun(config.jobs.housekeeping_cron)
+    } catch (err) {
+      throw configError('jobs.housekeeping_cron', (err as Error).message)
     }
   }
   if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')

@@ -28,7 +28,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** Builds a ready-to-listen Berth: the services (database migrated, `library` present) behind HTTP. */
 export async function createBerth(config: Config, o: ServicesOptions = {}): Promise<Berth> {
   const services = await openServices(config, o)
-  const { log, stores, security, audit, blobService, manifestService } = services
+  const { log, security, audit, blobService, manifestService } = services
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -116,9 +116,10 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     maxManifestBytes: config.registry.max_manifest_bytes,
     gate: new RegistryGate(security),
     audit: (e) => audit.record(e),
+    pulls: services.pulls,
   })
   await app.register(tokenRoutes, security)
-  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, system: services.system, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit })
+  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, immutability: services.immutability, system: services.system, quotas: services.quotas, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit })
   // Liveness says only that the process answers; readiness that it can serve: database and
   // storage reachable (migrations ran before the server listened), and not shutting down.
   let draining = false
@@ -131,15 +132,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     return { status: 'ok' }
   })
 
-  const ttlMs = config.registry.upload_ttl_hours * 3600_000
-  const purge = setInterval(() => {
-    blobService
-      .purgeIdleUploads(new Date(Date.now() - ttlMs))
-      .then((n) => n > 0 && log.info({ purged: n }, 'idle uploads purged'))
-      .catch((err) => log.warn({ err }, 'purging idle uploads failed'))
-    stores.sessions.purgeExpired().catch((err) => log.warn({ err }, 'purging expired sessions failed'))
-  }, Math.min(ttlMs, 3600_000))
-  purge.unref()
+  // Periodic work (the purges of abandoned uploads and expired sessions...) runs as scheduled
+  // jobs: each slot once across all nodes.
+  await services.jobs.schedulePeriodic()
   services.jobs.start()
   await services.replication.start()
 
@@ -151,7 +146,6 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
       draining = true
     },
     close: async () => {
-      clearInterval(purge)
       await app.close()
       await services.close()
     },

@@ -18,14 +18,19 @@ import { ProjectService } from '../services/identity/project-service.js'
 import { RobotService } from '../services/identity/robot-service.js'
 import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
+import { ImmutabilityService } from '../services/immutability/immutability-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService } from '../services/system/system-service.js'
+import { QuotaService } from '../services/quota/quota-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
 import { Executions } from '../jobs/executions.js'
 import { SystemJobs, type SystemJobApi } from '../services/system/system-jobs.js'
 import { auditPurge } from '../services/audit/audit-purge.js'
-import { EVENT_JOB, type Outbox } from '../events/outbox.js'
+import { EventDispatcher } from '../events/dispatcher.js'
+import { PullRecorder } from '../services/registry/pull-recorder.js'
+import { uploadPurgeJob } from '../services/registry/blob-service.js'
+import { sessionPurgeJob } from '../services/identity/session-purge.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
 import { OutboundGuard } from '../services/replication/outbound-guard.js'
@@ -77,8 +82,11 @@ export interface Services {
   robots: RobotService
   content: ContentService
   labels: LabelService
+  /** Tag immutability rules, and the check every tag move or removal passes. */
+  immutability: ImmutabilityService
   settings: SettingsService
   system: SystemService
+  quotas: QuotaService
   /** Counters and messages shared between nodes (Redis), or this process's own. */
   shared: SharedState
   /** Durable jobs; the server starts its workers. */
@@ -87,6 +95,10 @@ export interface Services {
   executions: Executions
   /** Harbor's audit-log purge (/system/purgeaudit). */
   purgeAudit: SystemJobApi
+  /** The event bus: subscribe here to react to pushes, pulls and deletes. */
+  events: EventDispatcher
+  /** Pulls of manifests, written in batches. */
+  pulls: PullRecorder
   replication: ReplicationService
   /** This registry's id on replication paths. */
   instanceId: string
@@ -177,11 +189,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
   const executions = new Executions({ db, jobs })
   const purgeAudit = new SystemJobs(auditPurge({ audit: stores.audit, flush: () => audit.flush() }), { executions, jobs, audit })
-  const outbox: Outbox = {
-    record: async (trx, event) => void (await jobs.enqueue({ type: EVENT_JOB, payload: event }, trx)),
-    committed: () => void jobs.wake(),
-  }
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox })
+  const events = new EventDispatcher(jobs)
+  const outbox = events
+  const quotas = new QuotaService({ db, stores, outbox, audit, defaultLimit: async () => (await settings.current()).storage_per_project, warningPercent: config.quota.warning_percent })
   // Another node rotated the token-signing key: sign with the new one from now on.
   shared.bus.subscribe('token-keys-changed', () => void tokens.reload().catch((err) => log.warn({ err }, 'reloading token keys failed')))
   // A change to a password, role, member or robot clears every node's verified-credential cache.
@@ -200,16 +210,23 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     ...(directory !== undefined ? { directory } : {}),
     changed,
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
+    storageLimit: (caller, requested) => quotas.limitFor(caller, requested),
   })
+  const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
+  jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
+  jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
+  const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   const replication = new ReplicationService({
     db,
     stores,
     jobs,
+    events,
     box,
-    local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false)) }),
+    local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false, null, await quotas.defaultLimit())) }),
     instanceId,
     guard: new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata }),
     log,
@@ -233,16 +250,21 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
-    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox, immutability }),
+    immutability,
     labels: new LabelService({ stores, projects, audit }),
     settings,
+    quotas,
     system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
     shared,
     jobs,
     executions,
     purgeAudit,
+    events,
+    pulls,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
+      await pulls.close()
       await jobs.close()
       await audit.flush()
       await shared.close()

@@ -1,7 +1,7 @@
 // Harbor's roles and what each may do in a project: the one table every check derives from.
 // docs/permissions.md is generated from it (a test keeps the two equal).
 
-export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot'] as const
+export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag'] as const
 export type Resource = (typeof RESOURCES)[number]
 
 export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push'] as const
@@ -36,7 +36,7 @@ const READ_ONLY = {
 } as const
 
 /** Read access to a project's content, without its members, logs or robots. */
-const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [] }
+const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [] }
 
 const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'] }
 
@@ -47,9 +47,13 @@ const DEVELOPER: Table = {
   tag: ['list', 'create'],
 }
 
-/** A developer who may also delete content and manage labels; not members, metadata or robots (CVE-2024-22278). */
+/**
+ * A developer who may also delete content and manage labels and tag immutability rules (as in
+ * Harbor); not members, metadata or robots (CVE-2024-22278).
+ */
 const MAINTAINER: Table = {
   ...DEVELOPER,
+  'immutable-tag': ['list', 'create', 'update', 'delete'],
   repository: ['list', 'read', 'pull', 'push', 'update', 'delete'],
   artifact: ['list', 'read', 'create', 'delete'],
   tag: ['list', 'create', 'delete'],

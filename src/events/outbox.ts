@@ -1,19 +1,41 @@
 // Domain events, written in the same transaction as the change they describe (the outbox), so
-// that no committed push goes without its event and no rolled-back one has one. An event is a
-// job of type EVENT: any node's worker hands it to its consumers (replication), at least once.
+// that no committed push goes without its event and no rolled-back one has one. The dispatcher
+// (dispatcher.ts) turns each event into one job per subscriber, in that transaction.
 import type { Kysely } from 'kysely'
 import type { Database } from '../metadata/schema.js'
 
 /** The instances a change travelled through before it reached this one (replication), oldest first. */
 type Path = { path: string[] }
 
-export type RegistryEvent =
-  | ({ type: 'PUSH_ARTIFACT'; repository: string; digest: string; tag?: string } & Path)
-  | ({ type: 'DELETE_TAG'; repository: string; tag: string; digest: string } & Path)
-  | ({ type: 'DELETE_ARTIFACT'; repository: string; digest: string } & Path)
-  | ({ type: 'DELETE_REPOSITORY'; repository: string; digests: string[] } & Path)
+/** What every event carries besides its own fields: who made the change and when. */
+export interface EventMeta {
+  /** The user or robot name, 'anonymous', or '' for the system itself (a job, an in-process replication). */
+  operator: string
+  /** When the change happened (ISO 8601, UTC). */
+  occurredAt: string
+}
 
-export const EVENT_JOB = 'EVENT'
+export type RegistryEvent =
+  | ({ type: 'PUSH_ARTIFACT'; repository: string; digest: string; tag?: string } & Path & EventMeta)
+  | ({ type: 'DELETE_TAG'; repository: string; tag: string; digest: string } & Path & EventMeta)
+  /** `tags`: the tags the artifact had when it was deleted. */
+  | ({ type: 'DELETE_ARTIFACT'; repository: string; digest: string; tags: string[] } & Path & EventMeta)
+  | ({ type: 'DELETE_REPOSITORY'; repository: string; digests: string[] } & Path & EventMeta)
+  /** A manifest GET (batched per node: see pull-recorder.ts); `tag` when it was pulled by tag. */
+  | ({ type: 'PULL_ARTIFACT'; repository: string; digest: string; tag?: string } & Path & EventMeta)
+  /** A push took the project's usage to the warning level (quota.warning_percent of `hard`); bytes. */
+  | ({ type: 'QUOTA_WARNING'; repository: string; project: string; used: number; hard: number; needed: number } & Path & EventMeta)
+  /** A push was refused: `used` before it plus `needed` would pass `hard`; bytes. */
+  | ({ type: 'QUOTA_EXCEED'; repository: string; project: string; used: number; hard: number; needed: number } & Path & EventMeta)
+
+export type EventType = RegistryEvent['type']
+
+export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED']
+
+/** The meta fields of an event made now by `operator` ('' for the system). */
+export function eventMeta(operator: string, at: Date = new Date()): EventMeta {
+  return { operator, occurredAt: at.toISOString() }
+}
 
 export interface Outbox {
   /** Records `event` in the transaction `trx` of the change. */

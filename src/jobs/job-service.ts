@@ -32,6 +32,17 @@ export interface JobType {
   ended?(job: Job, state: 'success' | 'error' | 'stopped'): Promise<void>
 }
 
+/** Work that runs on a schedule, once per slot across all nodes (see JobService.periodic). */
+export interface PeriodicJob {
+  /** The job type, also the vendor type of its schedule (e.g. SYSTEM_UPLOAD_PURGE). */
+  type: string
+  /** Harbor's 6 fields (seconds first) or 5; null or '' for no schedule. */
+  cron: string | null
+  /** 1 by default: the next slot is the retry. */
+  maxAttempts?: number
+  run(ctx: JobContext): Promise<void>
+}
+
 export interface JobServiceOptions {
   db: Db
   log: Logger
@@ -75,6 +86,7 @@ export class JobService {
   readonly schedules: ScheduleStore
   readonly pools: WorkerPoolStore
   private readonly types = new Map<string, JobType>()
+  private readonly periodics: { type: string; cron: string | null }[] = []
   private readonly running = new Map<number, { controller: AbortController; slot: string; type: string; startedAt: string }>()
   private readonly loops: Promise<void>[] = []
   private readonly startedAt = new Date().toISOString()
@@ -96,8 +108,26 @@ export class JobService {
     o.bus.subscribe(STOP, (id) => this.running.get(Number(id))?.controller.abort(new Error('stopped')))
   }
 
+  /** Adds a job type; throws when the type is taken, so that a second consumer never silently replaces the first. */
   register(t: JobType): void {
+    if (this.types.has(t.type)) throw new Error(`job type ${t.type} is already registered`)
     this.types.set(t.type, t)
+  }
+
+  /**
+   * A periodic job in one line: registers `type` and remembers its schedule (`cron`, Harbor's
+   * 6 fields or 5; null or '' for none), written by `schedulePeriodic()` at start-up under the
+   * vendor type of the same name. Each slot runs once across all nodes: only the node that
+   * advances the schedule enqueues the slot's job.
+   */
+  periodic(p: PeriodicJob): void {
+    this.register({ type: p.type, maxAttempts: p.maxAttempts ?? 1, run: (_payload, ctx) => p.run(ctx) })
+    this.periodics.push({ type: p.type, cron: p.cron })
+  }
+
+  /** Writes the schedules of the periodic jobs (every node does at start; the same schedule again keeps its next run). */
+  async schedulePeriodic(): Promise<void> {
+    for (const p of this.periodics) await this.schedule(p.type, 0, p.cron, p.type, null)
   }
 
   get registeredTypes(): string[] {

@@ -5,6 +5,7 @@ import type { Page } from './repository-store.js'
 import { nowIso } from './stores.js'
 import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
+import { QuotaStore, type Content, type UsageChange } from './quota-store.js'
 
 export interface ArtifactRow {
   id: number
@@ -22,6 +23,14 @@ export interface NewArtifact {
   annotations: Record<string, string> | null
   blobs: string[]
   manifests: string[]
+}
+
+/** What a put did: the artifact's id, whether it is new, and if so the project's usage after it. */
+export interface PutArtifact {
+  id: number
+  created: boolean
+  /** Set when the artifact is new: the caller refuses the push when `used` passes `hard`. */
+  usage?: UsageChange
 }
 
 export interface Referrer {
@@ -48,7 +57,11 @@ export class ArtifactStore {
     artifactsOf(db).innerJoin('tags as t', 't.artifact_id', 'a.id').where('t.name', '=', ''),
   )
 
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly quotas: QuotaStore
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.quotas = new QuotaStore(db)
+  }
 
   async getByDigest(repository: string, digest: string): Promise<ArtifactRow | null> {
     return toRow(await this.byDigest.first(this.db, repository, digest))
@@ -58,8 +71,27 @@ export class ArtifactStore {
     return toRow(await this.byTag.first(this.db, repository, tag))
   }
 
-  /** Inserts the artifact and its references (idempotent on repository + digest); returns its id. */
-  async put(repositoryId: number, a: NewArtifact): Promise<number> {
+  /**
+   * Inserts the artifact and its references (idempotent on repository + digest), and counts its
+   * content in its project's quota usage (in the caller's transaction).
+   */
+  async put(repositoryId: number, a: NewArtifact): Promise<PutArtifact> {
+    const blobs = await this.blobSizes([...new Set(a.blobs)])
+    const children = [...new Set(a.manifests)]
+    const childTotals =
+      children.length === 0
+        ? 0
+        : Number(
+            (
+              await this.db
+                .selectFrom('artifacts')
+                .select(sql<number>`coalesce(sum(coalesce(total_size, size)), 0)`.as('n'))
+                .where('repository_id', '=', repositoryId)
+                .where('digest', 'in', children)
+                .executeTakeFirst()
+            )?.n ?? 0,
+          )
+    const totalSize = a.size + [...blobs.values()].reduce((x, y) => x + y, 0) + childTotals
     const inserted = await this.db
       .insertInto('artifacts')
       .values({
@@ -68,6 +100,7 @@ export class ArtifactStore {
         media_type: a.mediaType,
         artifact_type: a.artifactType,
         size: a.size,
+        total_size: totalSize,
         subject_digest: a.subjectDigest,
         annotations: a.annotations === null ? null : JSON.stringify(a.annotations),
         listed: a.subjectDigest === null ? 1 : 0,
@@ -83,7 +116,7 @@ export class ArtifactStore {
         .where('repository_id', '=', repositoryId)
         .where('digest', '=', a.digest)
         .executeTakeFirstOrThrow()
-      return row.id
+      return { id: row.id, created: false }
     }
     const refs = [
       ...[...new Set(a.blobs)].map((digest) => ({ artifact_id: inserted.id, digest, kind: 'blob' as const })),
@@ -99,7 +132,24 @@ export class ArtifactStore {
       listedDelta -= Number(r.numUpdatedRows)
     }
     await this.countListed(repositoryId, listedDelta)
-    return inserted.id
+    const content: Content[] = [{ digest: a.digest, size: a.size }, ...[...blobs].map(([digest, size]) => ({ digest, size }))]
+    const usage = await this.quotas.add(await this.projectOf(repositoryId), content)
+    return { id: inserted.id, created: true, usage }
+  }
+
+  /** Stored sizes of blobs by digest (a digest not recorded counts 0). */
+  private async blobSizes(digests: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>(digests.map((d) => [d, 0]))
+    for (let i = 0; i < digests.length; i += 300) {
+      const rows = await this.db.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', digests.slice(i, i + 300)).execute()
+      for (const r of rows) out.set(r.digest, Number(r.size))
+    }
+    return out
+  }
+
+  private async projectOf(repositoryId: number): Promise<number> {
+    const r = await this.db.selectFrom('repositories').select('project_id').where('id', '=', repositoryId).executeTakeFirstOrThrow()
+    return r.project_id
   }
 
   /** Points a tag at an artifact, creating or moving it. */
@@ -133,6 +183,8 @@ export class ArtifactStore {
     if (row === undefined) return false
     let listedDelta = row.listed === 1 ? -1 : 0
     const children = await this.db.selectFrom('artifact_references').select('digest').where('artifact_id', '=', row.id).where('kind', '=', 'manifest').execute()
+    const blobs = await this.db.selectFrom('artifact_references').select('digest').where('artifact_id', '=', row.id).where('kind', '=', 'blob').execute()
+    await this.quotas.release(await this.projectOf(repositoryId), new Map([digest, ...blobs.map((b) => b.digest)].map((d) => [d, 1])))
     await this.db.deleteFrom('tags').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifacts').where('id', '=', row.id).execute()
@@ -170,10 +222,60 @@ export class ArtifactStore {
     return row?.digest ?? null
   }
 
+  /** The tags of the artifact `digest` in the repository, in byte order. */
+  async tagsOf(repositoryId: number, digest: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('tags as t')
+      .innerJoin('artifacts as a', 'a.id', 't.artifact_id')
+      .select('t.name')
+      .where('a.repository_id', '=', repositoryId)
+      .where('a.digest', '=', digest)
+      .orderBy('t.name')
+      .execute()
+    return rows.map((r) => r.name)
+  }
+
+  /**
+   * Sets the last pull time of an artifact (by repository name and digest) and, when it was
+   * pulled by tag, of that tag. Only moves forward: an older batch from a slower node never
+   * takes a pull time back.
+   */
+  async setPulled(repository: string, digest: string, tag: string | undefined, at: string): Promise<void> {
+    const repo = this.db.selectFrom('repositories').select('id').where('name', '=', repository)
+    await this.db
+      .updateTable('artifacts')
+      .set({ pull_time: at })
+      .where('repository_id', '=', repo)
+      .where('digest', '=', digest)
+      .where((eb) => eb.or([eb('pull_time', 'is', null), eb('pull_time', '<', at)]))
+      .execute()
+    if (tag !== undefined) {
+      const artifact = this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repo).where('digest', '=', digest)
+      await this.db
+        .updateTable('tags')
+        .set({ pull_time: at })
+        .where('repository_id', '=', repo)
+        .where('name', '=', tag)
+        .where('artifact_id', '=', artifact)
+        .where((eb) => eb.or([eb('pull_time', 'is', null), eb('pull_time', '<', at)]))
+        .execute()
+    }
+  }
+
   async listTags(repositoryId: number, page: Page): Promise<string[]> {
     let q = this.db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).orderBy('name').limit(page.limit)
     if (page.after !== undefined) q = q.where('name', '>', page.after)
     return (await q.execute()).map((r) => r.name)
+  }
+
+  /**
+   * The tags a delete of `digest` takes away: the artifact's own and its referrers' (deleted
+   * with it). Without `digest`: every tag of the repository.
+   */
+  async tagsGoingWith(repositoryId: number, digest?: string): Promise<string[]> {
+    let q = this.db.selectFrom('tags as t').innerJoin('artifacts as a', 'a.id', 't.artifact_id').select('t.name').where('t.repository_id', '=', repositoryId)
+    if (digest !== undefined) q = q.where((eb) => eb.or([eb('a.digest', '=', digest), eb('a.subject_digest', '=', digest)]))
+    return (await q.orderBy('t.name').execute()).map((r) => r.name)
   }
 
   /** Manifests in the repository whose subject is `digest`, optionally of one artifactType. */

@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database } from './schema.js'
 import { nowIso } from './stores.js'
+import { QuotaStore } from './quota-store.js'
 import { applyQuery, containing, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface RepositoryDetail {
@@ -28,6 +29,8 @@ export interface ArtifactDetail {
   subjectDigest: string | null
   annotations: Record<string, string> | null
   createdAt: string
+  /** When a client last pulled it (written in batches); null when never. */
+  pullTime: string | null
 }
 
 export interface TagDetail {
@@ -37,6 +40,8 @@ export interface TagDetail {
   name: string
   createdAt: string
   updatedAt: string
+  /** When a client last pulled the artifact by this tag; null when never. */
+  pullTime: string | null
 }
 
 export const REPOSITORY_FIELDS: Fields = {
@@ -52,18 +57,20 @@ export const ARTIFACT_FIELDS: Fields = {
   media_type: { column: 'a.media_type' },
   artifact_type: { column: 'a.artifact_type' },
   id: { column: 'a.id', type: 'int' },
-  size: { column: 'a.size', type: 'int' },
+  size: { column: 'a.total_size', type: 'int' },
   push_time: { column: 'a.created_at', type: 'time' },
+  pull_time: { column: 'a.pull_time', type: 'time' },
 }
 
 export const TAG_FIELDS: Fields = {
   name: { column: 't.name' },
   id: { column: 't.id', type: 'int' },
   push_time: { column: 't.updated_at', type: 'time' },
+  pull_time: { column: 't.pull_time', type: 'time' },
 }
 
 type RepoRow = { id: number; project_id: number; name: string; description: string; pull_count: number; created_at: string; updated_at: string; artifact_count: number }
-type ArtifactRowRaw = { id: number; repository_id: number; digest: string; media_type: string; artifact_type: string | null; size: number; subject_digest: string | null; annotations: string | null; created_at: string }
+type ArtifactRowRaw = { id: number; repository_id: number; digest: string; media_type: string; artifact_type: string | null; size: number; total_size: number | null; subject_digest: string | null; annotations: string | null; created_at: string; pull_time: string | null }
 
 function toRepository(r: RepoRow): RepositoryDetail {
   return {
@@ -85,10 +92,12 @@ function toArtifact(r: ArtifactRowRaw): ArtifactDetail {
     digest: r.digest,
     mediaType: r.media_type,
     artifactType: r.artifact_type,
-    size: Number(r.size),
+    // What Harbor reports: manifest plus config and layers (an index: plus its children).
+    size: Number(r.total_size ?? r.size),
     subjectDigest: r.subject_digest,
     annotations: r.annotations === null ? null : (JSON.parse(r.annotations) as Record<string, string>),
     createdAt: r.created_at,
+    pullTime: r.pull_time,
   }
 }
 
@@ -130,11 +139,22 @@ export class CatalogStore {
     await this.db.updateTable('repositories').set({ pull_count: sql`pull_count + ${pulls}` }).where('name', '=', repository).execute()
   }
 
-  /** Deletes a repository with its artifacts, tags and blob links (the blobs stay for GC). */
-  /** Deletes a repository with everything in it; returns the digests of the artifacts a listing showed. */
+  /**
+   * Deletes a repository with everything in it (the blobs stay for GC), giving its content back to
+   * the project's quota; returns the digests of the artifacts a listing showed.
+   */
   async deleteRepository(repositoryId: number): Promise<string[]> {
     const listed = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).where('listed', '=', 1).execute()
     const artifactIds = this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repositoryId)
+    const repo = await this.db.selectFrom('repositories').select('project_id').where('id', '=', repositoryId).executeTakeFirst()
+    if (repo !== undefined) {
+      // Each artifact references its own manifest and its blobs: that many references go.
+      const manifests = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).execute()
+      const blobs = await this.db.selectFrom('artifact_references').select('digest').where('artifact_id', 'in', artifactIds).where('kind', '=', 'blob').execute()
+      const times = new Map<string, number>()
+      for (const { digest } of [...manifests, ...blobs]) times.set(digest, (times.get(digest) ?? 0) + 1)
+      await new QuotaStore(this.db).release(repo.project_id, times)
+    }
     await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('artifact_labels').where('artifact_id', 'in', artifactIds).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', 'in', artifactIds).execute()
@@ -192,7 +212,7 @@ export class CatalogStore {
     const rows = await this.db.selectFrom('tags').selectAll().where('artifact_id', 'in', artifactIds).orderBy('name').execute()
     for (const r of rows) {
       const list = out.get(r.artifact_id) ?? []
-      list.push({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })
+      list.push({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at, pullTime: r.pull_time })
       out.set(r.artifact_id, list)
     }
     return out
@@ -206,7 +226,7 @@ export class CatalogStore {
     const rows = names.length === 0 ? [] : await this.db.selectFrom('tags').selectAll().where('artifact_id', '=', artifactId).where('name', 'in', names).execute()
     const byName = new Map(rows.map((r) => [r.name, r]))
     return {
-      items: names.map((n) => byName.get(n)!).map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at })),
+      items: names.map((n) => byName.get(n)!).map((r) => ({ id: r.id, repositoryId: r.repository_id, artifactId: r.artifact_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at, pullTime: r.pull_time })),
       total,
     }
   }

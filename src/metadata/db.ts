@@ -14,6 +14,9 @@ import * as m007 from './migrations/007-project-metadata.js'
 import * as m008 from './migrations/008-robot-grants.js'
 import * as m009 from './migrations/009-upload-owner.js'
 import * as m010 from './migrations/010-executions.js'
+import * as m011 from './migrations/011-quotas.js'
+import * as m013 from './migrations/013-pull-time.js'
+import * as m012 from './migrations/012-immutable-rules.js'
 import * as m015 from './migrations/015-webhooks.js'
 
 export interface DbOptions {
@@ -79,6 +82,11 @@ function withStatementCache(database: import('better-sqlite3').Database): Sqlite
 }
 
 /** Versioned migrations, in order. Each is expand/contract so two versions can serve side by side. */
+/** The name of every migration, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort()
+}
+
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-registry': { up: (db) => m001.up(db, dialect) },
@@ -91,6 +99,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '008-robot-grants': { up: (db) => m008.up(db, dialect) },
     '009-upload-owner': { up: (db) => m009.up(db, dialect) },
     '010-executions': { up: (db) => m010.up(db, dialect) },
+    '011-quotas': { up: (db) => m011.up(db, dialect) },
+    '013-pull-time': { up: (db) => m013.up(db, dialect) },
+    '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
     '015-webhooks': { up: (db) => m015.up(db, dialect) },
   }
 }

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, ProjectTable } from './schema.js'
 import { nowIso } from './stores.js'
+import { QuotaStore, UNLIMITED } from './quota-store.js'
 import { PreparedQuery } from './prepared.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
@@ -60,22 +61,28 @@ export class ProjectStore {
     return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
   }
 
-  /** Creates the project if missing; an existing project is left as it is, except that an ownerless one gets `ownerId`. */
-  async ensure(name: string, isPublic: boolean, ownerId: number | null = null): Promise<Project> {
-    await this.create(name, isPublic, ownerId)
+  /**
+   * Creates the project if missing (with storage limit `hard`); an existing project is left as it
+   * is, except that an ownerless one gets `ownerId`.
+   */
+  async ensure(name: string, isPublic: boolean, ownerId: number | null = null, hard = UNLIMITED): Promise<Project> {
+    await this.create(name, isPublic, ownerId, hard)
     if (ownerId !== null) await this.db.updateTable('projects').set({ owner_id: ownerId }).where('name', '=', name).where('owner_id', 'is', null).execute()
     return (await this.get(name))!
   }
 
-  /** Creates a project; null when the name is taken. */
-  async create(name: string, isPublic: boolean, ownerId: number | null): Promise<Project | null> {
+  /** Creates a project with its quota (`hard` bytes, -1: no limit); null when the name is taken. */
+  async create(name: string, isPublic: boolean, ownerId: number | null, hard = UNLIMITED): Promise<Project | null> {
     const now = nowIso()
     const r = await this.db
       .insertInto('projects')
       .values({ name, public: isPublic ? 1 : 0, owner_id: ownerId, created_at: now, updated_at: now })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst()
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? this.get(name) : null
+    if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) return null
+    const project = await this.get(name)
+    if (project !== null) await new QuotaStore(this.db).ensure(project.id, hard)
+    return project
   }
 
   async setPublic(id: number, isPublic: boolean): Promise<void> {
@@ -128,6 +135,7 @@ export class ProjectStore {
     await this.db.deleteFrom('project_members').where('project_id', '=', id).execute()
     await this.db.deleteFrom('robots').where('project_id', '=', id).execute()
     await this.db.deleteFrom('project_metadata').where('project_id', '=', id).execute()
+    await new QuotaStore(this.db).remove(id)
     await this.db.deleteFrom('project_cve_allowlists').where('project_id', '=', id).execute()
     return true
   }

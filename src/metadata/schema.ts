@@ -69,7 +69,11 @@ export interface ArtifactTable {
   annotations: string | null
   /** 0 when a listing shows it under another artifact (a referrer, a child of an index). */
   listed: Generated<number>
+  /** Manifest plus config and layers (an index: plus its children's totals); null for rows written before migration 011. */
+  total_size: number | null
   created_at: string
+  /** When a client last pulled the manifest (migration 013); null when never. */
+  pull_time: string | null
 }
 
 /** What a manifest points at: its blobs ('blob') and, for an index, its children ('manifest'). */
@@ -86,6 +90,8 @@ export interface TagTable {
   name: string
   created_at: string
   updated_at: string
+  /** When a client last pulled the manifest by this tag (migration 013); null when never. */
+  pull_time: string | null
 }
 
 export interface UploadTable {
@@ -371,6 +377,36 @@ export interface ArtifactPathTable {
   updated_at: string
 }
 
+/** Content a project's artifacts reference, once per project (quota usage counts each once). */
+export interface ProjectBlobTable {
+  project_id: number
+  digest: string
+  size: number
+  /** Artifacts of the project referencing the digest, as their manifest or as a blob. */
+  refs: number
+}
+
+/** A project's storage limit and usage, in bytes (hard -1: no limit). */
+export interface QuotaUsageTable {
+  project_id: number
+  hard: Generated<number>
+  used: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
+/** A project's tag immutability rule (migration 012). */
+export interface ImmutableRuleTable {
+  id: Generated<number>
+  project_id: number
+  disabled: number
+  priority: number
+  /** JSON: Harbor's rule without id, priority and disabled (action, template, params, selectors). */
+  rule: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -404,6 +440,9 @@ export interface Database {
   artifact_paths: ArtifactPathTable
   executions: ExecutionTable
   tasks: TaskTable
+  project_blobs: ProjectBlobTable
+  quota_usage: QuotaUsageTable
+  immutable_rules: ImmutableRuleTable
   webhook_policies: WebhookPolicyTable
 }
 

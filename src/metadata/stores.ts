@@ -19,6 +19,8 @@ import { SettingStore } from './setting-store.js'
 import { RegistryStore } from './registry-store.js'
 import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationTaskStore } from './replication-store.js'
 import { ExecutionStore, TaskStore } from './execution-store.js'
+import { QuotaStore } from './quota-store.js'
+import { ImmutableRuleStore } from './immutable-rule-store.js'
 import { WebhookStore } from './webhook-store.js'
 
 export interface Stores {
@@ -47,6 +49,8 @@ export interface Stores {
   replicationTasks: ReplicationTaskStore
   webhooks: WebhookStore
   artifactPaths: ArtifactPathStore
+  quotas: QuotaStore
+  immutableRules: ImmutableRuleStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -74,6 +78,8 @@ export function storesOver(executor: Kysely<Database>): Stores {
     replicationTasks: new ReplicationTaskStore(executor),
     webhooks: new WebhookStore(executor),
     artifactPaths: new ArtifactPathStore(executor),
+    quotas: new QuotaStore(executor),
+    immutableRules: new ImmutableRuleStore(executor),
   }
 }
 

@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Migrator, type Kysely } from 'kysely'
-import { openDb, migrate } from '../../src/metadata/db.js'
+import { openDb, migrate, migrationNames } from '../../src/metadata/db.js'
 import * as m001 from '../../src/metadata/migrations/001-registry.js'
 import * as m002 from '../../src/metadata/migrations/002-users-secrets.js'
 import * as m003 from '../../src/metadata/migrations/003-identity.js'
@@ -11,7 +11,9 @@ import * as m005 from '../../src/metadata/migrations/005-jobs.js'
 import * as m006 from '../../src/metadata/migrations/006-replication.js'
 import { inTransaction, storesOver, type Stores } from '../../src/metadata/stores.js'
 import type { Db } from '../../src/metadata/schema.js'
+import * as m007 from '../../src/metadata/migrations/007-project-metadata.js'
 import * as m008 from '../../src/metadata/migrations/008-robot-grants.js'
+import * as m009 from '../../src/metadata/migrations/009-upload-owner.js'
 import { DIALECTS, createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
@@ -26,7 +28,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '015-webhooks'])
+      assert.deepEqual(await migrate(db), migrationNames())
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -44,7 +46,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '015-webhooks'])
+        assert.deepEqual(applied.flat().sort(), migrationNames())
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -106,8 +108,9 @@ for (const dialect of DIALECTS) {
         blobs: [d(1), d(2), d(1)],
         manifests: [],
       }
-      const id = await s.artifacts.put(repo.id, a)
-      assert.equal(await s.artifacts.put(repo.id, a), id)
+      const { id, created } = await s.artifacts.put(repo.id, a)
+      assert.equal(created, true)
+      assert.deepEqual(await s.artifacts.put(repo.id, a), { id, created: false })
       await s.artifacts.tag(repo.id, id, 'v1')
       await s.artifacts.tag(repo.id, id, 'latest')
       assert.deepEqual(await s.artifacts.getByTag('library/art', 'v1'), { id, digest: d(100), mediaType: a.mediaType, size: 123 })
@@ -115,7 +118,7 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.artifacts.referencedBy(repo.id, d(2), 'blob'), d(100))
       assert.equal(await s.artifacts.referencedBy(repo.id, d(2), 'manifest'), null)
 
-      const other = await s.artifacts.put(repo.id, { ...a, digest: d(101), blobs: [] })
+      const { id: other } = await s.artifacts.put(repo.id, { ...a, digest: d(101), blobs: [] })
       await s.artifacts.tag(repo.id, other, 'v1')
       assert.equal((await s.artifacts.getByTag('library/art', 'v1'))?.digest, d(101))
       assert.deepEqual(await s.artifacts.listTags(repo.id, { limit: 10 }), ['latest', 'v1'])
@@ -132,7 +135,7 @@ for (const dialect of DIALECTS) {
 
     it('tags list in byte order with paging', async () => {
       const repo = await s.repositories.ensure(projectId, 'library/tags')
-      const id = await s.artifacts.put(repo.id, {
+      const { id } = await s.artifacts.put(repo.id, {
         digest: d(200), mediaType: 'm', artifactType: null, size: 1, subjectDigest: null, annotations: null, blobs: [], manifests: [],
       })
       const tags = ['b', 'A', 'a', '_x', '1.0', 'B', 'a-1', 'a.1']
@@ -240,16 +243,65 @@ for (const dialect of DIALECTS) {
       const old = await openDb(fresh.url)
       try {
         const upTo006 = { '001': m001, '002': m002, '003': m003, '004': m004, '005': m005, '006': m006 }
-        const names = ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication']
+        const names = migrationNames()
         const provider = { getMigrations: async () => Object.fromEntries(Object.values(upTo006).map((m, i) => [names[i]!, { up: (k: Kysely<any>) => m.up(k, dialect) }])) }
         const { error } = await new Migrator({ db: old.kysely, provider }).migrateToLatest()
         assert.equal(error, undefined)
         const o = storesOver(old.kysely)
-        await o.projects.create('library', true, null)
+        // Written as the version of then did (today's store also writes the quota of migration 011).
+        const now = new Date().toISOString()
+        await old.kysely.insertInto('projects').values({ name: 'library', public: 1, owner_id: null, created_at: now, updated_at: now }).execute()
         const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
-        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '015-webhooks'])
+        assert.deepEqual(await migrate(old), migrationNames().filter((n) => n >= '007'))
         const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
         assert.equal(lib!.ownerId, first.id)
+      } finally {
+        await old.close()
+        await fresh.drop()
+      }
+    })
+
+    it('migration 011 counts what is stored: each digest once per project, artifact totals with blobs and children', async () => {
+      const fresh = await createTestDatabase(dialect)
+      const old = await openDb(fresh.url)
+      try {
+        const upTo009 = [m001, m002, m003, m004, m005, m006, m007, m008, m009]
+        const names = migrationNames()
+        const provider = { getMigrations: async () => Object.fromEntries(upTo009.map((m, i) => [names[i]!, { up: (k: Kysely<any>) => m.up(k, dialect) }])) }
+        assert.equal((await new Migrator({ db: old.kysely, provider }).migrateToLatest()).error, undefined)
+        // As the version of then wrote them: two repositories of one project share blob 1; an index over both images in r1.
+        const k = old.kysely as Kysely<any>
+        const now = new Date().toISOString()
+        const p = (await k.insertInto('projects').values({ name: 'p', public: 0, owner_id: null, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id
+        const empty = (await k.insertInto('projects').values({ name: 'e', public: 0, owner_id: null, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id
+        const repo = async (name: string) => (await k.insertInto('repositories').values({ project_id: p, name, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id
+        const r1 = await repo('p/one')
+        const r2 = await repo('p/two')
+        for (const [n, size] of [[1, 1000], [2, 200], [3, 30], [10, 11], [11, 12], [12, 13]] as const) await k.insertInto('blobs').values({ digest: d(n), size, created_at: now }).execute()
+        const art = async (repoId: number, n: number, size: number, refs: [number, 'blob' | 'manifest'][]) => {
+          const id = (await k.insertInto('artifacts').values({ repository_id: repoId, digest: d(n), media_type: 'm', artifact_type: null, size, subject_digest: null, annotations: null, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
+          for (const [x, kind] of refs) await k.insertInto('artifact_references').values({ artifact_id: id, digest: d(x), kind }).execute()
+        }
+        await art(r1, 10, 11, [[1, 'blob'], [2, 'blob']])
+        await art(r2, 11, 12, [[1, 'blob'], [3, 'blob']])
+        await art(r1, 11, 12, [[1, 'blob'], [3, 'blob']])
+        await art(r1, 12, 13, [[10, 'manifest'], [11, 'manifest']])
+        assert.deepEqual(await migrate(old), migrationNames().filter((n) => n >= '010'))
+        const o = storesOver(old.kysely)
+        // 1000 + 200 + 30 once, and the three manifests (11 + 12 + 13) once.
+        assert.equal((await o.quotas.get(p))?.used, 1000 + 200 + 30 + 11 + 12 + 13)
+        assert.equal((await o.quotas.get(p))?.hard, -1)
+        assert.equal((await o.quotas.get(empty))?.used, 0)
+        const refs = await k.selectFrom('project_blobs').select(['digest', 'refs']).where('project_id', '=', p).where('digest', 'in', [d(1), d(11)]).orderBy('digest').execute()
+        assert.deepEqual(refs.map((r) => Number(r.refs)), [3, 2])
+        const totals = new Map((await o.catalog.listArtifacts(r1, { conditions: [], sort: [], page: 1, pageSize: 10 })).items.map((a) => [a.digest, a.size]))
+        assert.equal(totals.get(d(12)), 13 + (11 + 1000 + 200) + (12 + 1000 + 30))
+        // Deleting what migration 011 counted gives back exactly that.
+        await inTransaction(old, async (t) => {
+          await t.catalog.deleteRepository(r1)
+          await t.catalog.deleteRepository(r2)
+        })
+        assert.equal((await o.quotas.get(p))?.used, 0)
       } finally {
         await old.close()
         await fresh.drop()

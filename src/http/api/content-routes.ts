@@ -39,7 +39,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
   }
   const options = (req: FastifyRequest) => {
     const q = req.query as Static<typeof ArtifactQuery>
-    return { withTag: q.with_tag !== false, withLabel: q.with_label === true, withAccessory: q.with_accessory === true || q.with_signature === true, accessories: q.with_accessory === true, signature: q.with_signature === true }
+    return { withTag: q.with_tag !== false, withLabel: q.with_label === true, withAccessory: q.with_accessory === true || q.with_signature === true, withImmutableStatus: q.with_immutable_status === true, accessories: q.with_accessory === true, signature: q.with_signature === true }
   }
   const artifactOut = (a: Parameters<typeof C.artifactJson>[0], o: ReturnType<typeof options>) => {
     const json = C.artifactJson(a, o.signature)
@@ -94,7 +94,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
   route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags', { summary: "List an artifact's tags", tag: 'artifact', anonymous: true, params: ArtifactParams, querystring: Type.Object({ ...ListQueryParams, with_signature: Flag, with_immutable_status: Flag }), response: { 200: Type.Array(C.TagJson) } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)
     const q = listQueryOf(req)
-    const page = await content.listTags(caller, project, repository, p.reference!, q)
+    const page = await content.listTags(caller, project, repository, p.reference!, q, { withImmutableStatus: (req.query as { with_immutable_status?: boolean }).with_immutable_status === true })
     pagingHeaders(req, reply, q, page.total)
     return page.items.map((t) => C.tagJson(t))
   })

@@ -134,8 +134,8 @@ export function repositoryJson(r: RepositoryDetail): Static<typeof RepositoryJso
   return { id: r.id, project_id: r.projectId, name: r.name, description: r.description, artifact_count: r.artifactCount, pull_count: r.pullCount, creation_time: r.createdAt, update_time: r.updatedAt }
 }
 
-export function tagJson(t: TagDetail, signed?: boolean): Static<typeof TagJson> {
-  return { id: t.id, repository_id: t.repositoryId, artifact_id: t.artifactId, name: t.name, push_time: t.updatedAt, pull_time: NEVER, immutable: false, ...(signed !== undefined ? { signed } : {}) }
+export function tagJson(t: TagDetail & { immutable?: boolean }, signed?: boolean): Static<typeof TagJson> {
+  return { id: t.id, repository_id: t.repositoryId, artifact_id: t.artifactId, name: t.name, push_time: t.updatedAt, pull_time: t.pullTime ?? NEVER, immutable: t.immutable ?? false, ...(signed !== undefined ? { signed } : {}) }
 }
 
 export function labelJson(l: Label): Static<typeof LabelJson> {
@@ -178,7 +178,7 @@ export function artifactJson(a: ArtifactView, withSignature = false): Static<typ
     digest: a.digest,
     size: a.size,
     push_time: a.createdAt,
-    pull_time: NEVER,
+    pull_time: a.pullTime ?? NEVER,
     extra_attrs: {},
     annotations: a.annotations ?? {},
     references: a.references.map((r) => ({

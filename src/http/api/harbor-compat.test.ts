@@ -25,6 +25,8 @@ const REQUEST_MODELS: [method: string, path: string, models: string[]][] = [
   ['post', '/api/v2.0/robots', ['RobotCreate', 'Robot']],
   ['put', '/api/v2.0/robots/{robot_id}', ['Robot']],
   ['patch', '/api/v2.0/robots/{robot_id}', ['RobotSec']],
+  ['post', '/api/v2.0/projects/{project}/immutabletagrules', ['ImmutableRule']],
+  ['put', '/api/v2.0/projects/{project}/immutabletagrules/{immutable_rule_id}', ['ImmutableRule']],
 ]
 
 interface JsonSchema {

@@ -18,8 +18,10 @@ import { systemRoutes, type SystemDeps } from './system-routes.js'
 import { jobRoutes, type JobDeps } from './job-routes.js'
 import { replicationRoutes, type ReplicationDeps } from './replication-routes.js'
 import { lifecycleRoutes, type LifecycleDeps } from './lifecycle-routes.js'
+import { quotaRoutes, type QuotaDeps } from './quota-routes.js'
+import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -50,6 +52,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await jobRoutes(app, deps)
   await replicationRoutes(app, deps)
   await lifecycleRoutes(app, deps)
+  await quotaRoutes(app, deps)
+  await immutableRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
@@ -127,7 +131,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const b = req.body as Static<typeof S.ProjectCreationBody>
     // The top-level `public` (deprecated in Harbor) counts when metadata.public is not given.
     const metadata: Record<string, unknown> = { ...(b.public != null ? { public: b.public } : {}), ...(b.metadata ?? {}) }
-    const project = await projects.create(caller, b.project_name, { metadata, ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
+    const project = await projects.create(caller, b.project_name, { metadata, storageLimit: b.storage_limit, ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
     return created(reply, `/projects/${project.id}`)
   })
   route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', anonymous: true, params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>

@@ -1,5 +1,5 @@
-// /api/v2.0 system routes: ping, health, systeminfo, statistics, search, quotas, project
-// summaries, configurations and the caller's permissions, with Harbor's shapes.
+// /api/v2.0 system routes: ping, health, systeminfo, statistics, search, project summaries,
+// configurations and the caller's permissions, with Harbor's shapes.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import type { SystemService } from '../../services/system/system-service.js'
@@ -33,14 +33,6 @@ const SearchJson = Type.Object({
   repository: Type.Array(Type.Object({ project_id: Type.Integer(), project_name: Type.String(), project_public: Type.Boolean(), repository_name: Type.String(), pull_count: Type.Integer(), artifact_count: Type.Integer() })),
 })
 const Storage = Type.Object({ storage: Type.Integer() })
-const QuotaJson = Type.Object({
-  id: Type.Integer(),
-  ref: Type.Object({ id: Type.Integer(), name: Type.String(), owner_name: Type.String() }),
-  creation_time: Type.String(),
-  update_time: Type.String(),
-  hard: Storage,
-  used: Storage,
-})
 const SummaryJson = Type.Object({
   repo_count: Type.Integer(),
   project_admin_count: Type.Optional(Type.Integer()),
@@ -52,8 +44,6 @@ const SummaryJson = Type.Object({
 })
 const ConfigItem = Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), editable: Type.Boolean() })
 const PermissionJson = Type.Object({ resource: Type.String(), action: Type.String() })
-/** Quota limits arrive with the quota work: -1 is Harbor's "no limit". */
-const UNLIMITED = -1
 
 export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Promise<void> {
   const { system, settings } = deps
@@ -91,24 +81,6 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
     }
   })
 
-  const quotaJson = (q: Awaited<ReturnType<SystemService['quota']>>): Static<typeof QuotaJson> => ({
-    id: q.projectId,
-    ref: { id: q.projectId, name: q.projectName, owner_name: q.ownerName },
-    creation_time: q.createdAt,
-    update_time: q.updatedAt,
-    hard: { storage: UNLIMITED },
-    used: { storage: q.used },
-  })
-  route('GET', '/quotas', { summary: 'Quotas of all projects (administrators)', tag: 'quota', querystring: Type.Object({ reference: Type.Optional(Type.Literal('project')), reference_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }), response: { 200: Type.Array(QuotaJson) } }, async (req, reply, caller) => {
-    const q = req.query as { reference_id?: string }
-    const list = await system.quotas(caller, q.reference_id === undefined ? undefined : Number(q.reference_id))
-    reply.header('x-total-count', String(list.length))
-    return list.map(quotaJson)
-  })
-  route('GET', '/quotas/:id', { summary: 'The quota of one project (its id is the project id)', tag: 'quota', params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }), response: { 200: QuotaJson } }, async (req, _reply, caller) =>
-    quotaJson(await system.quota(caller, idOf((req.params as { id: string }).id, 'id'))),
-  )
-
   route('GET', '/projects/:project/summary', { summary: "A project's repository count, members by role and usage", tag: 'project', anonymous: true, params: ProjectParams, response: { 200: SummaryJson } }, async (req, _reply, caller) => {
     const s = await system.summary(caller, projectRefOf(req, (req.params as { project: string }).project))
     const m = s.members
@@ -117,7 +89,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
       ...(m !== undefined
         ? { project_admin_count: m[ROLES.projectAdmin]!, maintainer_count: m[ROLES.maintainer]!, developer_count: m[ROLES.developer]!, guest_count: m[ROLES.guest]!, limited_guest_count: m[ROLES.limitedGuest]! }
         : {}),
-      quota: { hard: { storage: UNLIMITED }, used: { storage: s.used } },
+      quota: { hard: { storage: s.hard }, used: { storage: s.used } },
     }
   })
   route('GET', '/projects/:project/_deletable', { summary: 'Whether the project can be deleted now', tag: 'project', params: ProjectParams, response: { 200: Type.Object({ deletable: Type.Boolean(), message: Type.String() }) } }, async (req, _reply, caller) =>
@@ -125,7 +97,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
   )
 
   route('GET', '/configurations', { summary: 'System settings with whether each can change here (administrators)', tag: 'configure', response: { 200: Type.Record(Type.String(), ConfigItem) } }, async (_req, _reply, caller) => settings.list(caller))
-  route('PUT', '/configurations', { summary: 'Change run-time settings (self_registration, project_creation_restriction, token_expiration, banner_message)', tag: 'configure', body: Type.Record(Type.String(), Type.Unknown()), response: { 200: Empty } }, async (req, reply, caller) => {
+  route('PUT', '/configurations', { summary: 'Change run-time settings (self_registration, project_creation_restriction, token_expiration, banner_message, storage_per_project)', tag: 'configure', body: Type.Record(Type.String(), Type.Unknown()), response: { 200: Empty } }, async (req, reply, caller) => {
     await settings.update(caller, req.body as Record<string, unknown>)
     return reply.send()
   })

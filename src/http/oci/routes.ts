@@ -8,6 +8,7 @@ import { MediaType } from '../../oci/media-types.js'
 import { parseReference, parseRepoName, isRepoName, isTag, type Reference, type RepoName } from '../../oci/names.js'
 import type { BlobService, ChunkOptions } from '../../services/registry/blob-service.js'
 import type { ManifestService, Listing } from '../../services/registry/manifest-service.js'
+import type { Pull } from '../../services/registry/pull-recorder.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
@@ -23,7 +24,15 @@ export interface OciRoutesOptions {
   maxManifestBytes: number
   gate: RegistryGate
   audit: (e: AuditInput) => void
+  /** Where manifest GETs are counted as pulls (pull times, PULL_ARTIFACT events). */
+  pulls?: { record(p: Pull): void }
 }
+
+/**
+ * The user agents of replication clients (Berth's, Harbor's). A manifest read by one of them, from a
+ * caller that replicates (a robot or a system administrator), is a copy, not a pull, as in Harbor.
+ */
+const REPLICATION_AGENTS = /^(berth-replication|harbor-registry-client|harbor-replication-service)\b/i
 
 /** Cap on `n` for tags and the catalog; a larger n gets this many and a Link to the rest. */
 export const MAX_PAGE = 10_000
@@ -121,8 +130,20 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       pattern: /^(.+)\/manifests\/([^/]+)$/,
       methods: {
-        GET: { needs: 'pull', audit: { operation: 'pull', type: 'artifact' }, handle: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, true) },
-        HEAD: { needs: 'pull', handle: async (req, reply, m) => sendManifest(req, reply, repo(m[1]!), m[2]!, false) },
+        GET: {
+          needs: 'pull',
+          audit: { operation: 'pull', type: 'artifact' },
+          handle: async (req, reply, m, grant) => {
+            const name = repo(m[1]!)
+            const sent = await sendManifest(req, reply, name, m[2]!, true)
+            if (o.pulls !== undefined && !(REPLICATION_AGENTS.test(req.headers['user-agent'] ?? '') && (await grant.replicates()))) {
+              o.pulls.record({ repository: name, digest: sent.digest, ...(sent.tag !== undefined ? { tag: sent.tag } : {}), operator: o.gate.nameOf(req) })
+            }
+            return sent.reply
+          },
+        },
+        // A HEAD is not a pull (Harbor counts GETs only): clients check tags with it.
+        HEAD: { needs: 'pull', handle: async (req, reply, m) => (await sendManifest(req, reply, repo(m[1]!), m[2]!, false)).reply },
         PUT: {
           needs: 'push',
           audit: { operation: 'create', type: 'artifact' },
@@ -134,7 +155,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
             throw new BerthError('MANIFEST_TOO_LARGE', `manifest is larger than ${o.maxManifestBytes} bytes`, { limit: o.maxManifestBytes })
           }
           const body = await readCapped(req.raw, o.maxManifestBytes, 'MANIFEST_TOO_LARGE')
-          const pushed = await manifests.put(name, ref, body, req.headers['content-type'], { path: await replicationPath(req, grant) })
+          const pushed = await manifests.put(name, ref, body, req.headers['content-type'], { path: await replicationPath(req, grant), operator: o.gate.nameOf(req) })
           reply.code(201).header('location', url(`/v2/${name}/manifests/${pushed.digest}`)).header('docker-content-digest', pushed.digest)
           if (pushed.subject !== undefined) reply.header('oci-subject', pushed.subject)
           return reply.header('content-length', '0').send()
@@ -144,7 +165,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           needs: 'delete',
           audit: { operation: 'delete', type: 'artifact' },
           handle: async (req, reply, m, grant) => {
-            await manifests.delete(repo(m[1]!), existingReference(m[2]!), { path: await replicationPath(req, grant) })
+            await manifests.delete(repo(m[1]!), existingReference(m[2]!), { path: await replicationPath(req, grant), operator: o.gate.nameOf(req) })
             return reply.code(202).header('content-length', '0').send()
           },
         },
@@ -264,7 +285,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
   ]
 
-  async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean) {
+  /** Sends a manifest (or its headers); says which digest it was and the tag it was asked by. */
+  async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean): Promise<{ reply: FastifyReply; digest: string; tag?: string }> {
     const ref = existingReference(reference)
     const accepted = acceptedTypes(req.headers.accept)
     const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
@@ -276,7 +298,8 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       .header('docker-content-digest', m.digest)
       .header('etag', `"${m.digest}"`)
       .header('content-length', String(m.size))
-    return reply.send('body' in m ? m.body : undefined)
+    const sent = reply.send('body' in m ? m.body : undefined)
+    return ref.kind === 'tag' ? { reply: sent, digest: m.digest, tag: ref.tag } : { reply: sent, digest: m.digest }
   }
 
   async function sendBlob(req: FastifyRequest, reply: FastifyReply, name: RepoName, digest: Digest, withBody: boolean) {

@@ -21,6 +21,8 @@ export interface ProjectSettings {
   /** Harbor's metadata keys; `public` among them. */
   metadata?: Record<string, unknown>
   cveAllowlist?: { expires_at?: number | null; items?: { cve_id?: string }[] }
+  /** Harbor's storage_limit on creation (bytes; -1: none). */
+  storageLimit?: number | null
 }
 
 export interface NewMember {
@@ -38,6 +40,8 @@ export interface ProjectServiceOptions {
   changed?: () => void | Promise<void>
   /** Who may create projects now (a run-time setting); everyone signed in by default. */
   creationRestriction?: () => Promise<'everyone' | 'adminonly'>
+  /** The storage limit of a project the caller creates, from what they asked (quota rules); -1 without it. */
+  storageLimit?: (caller: Caller, requested: number | null | undefined) => Promise<number>
 }
 
 /** A project reference from a URL: its name, or its numeric id. */
@@ -109,8 +113,9 @@ export class ProjectService {
     // Everything is checked before anything is written.
     const metadata = metadataValues(settings.metadata ?? {})
     const allowlist = settings.cveAllowlist === undefined ? undefined : cveAllowlistOf(settings.cveAllowlist)
+    const hard = (await this.o.storageLimit?.(caller, settings.storageLimit)) ?? -1
     const ownerId = me.kind === 'user' ? me.userId : await this.o.stores.users.firstAdminId()
-    const project = await this.o.stores.projects.create(name, metadata.public === 'true', ownerId)
+    const project = await this.o.stores.projects.create(name, metadata.public === 'true', ownerId, hard)
     if (project === null) throw new BerthError('CONFLICT', `project ${name} already exists`)
     if (me.kind === 'user') await this.o.stores.members.add(project.id, 'u', me.userId, ROLES.projectAdmin)
     await this.store(project, metadata, allowlist)

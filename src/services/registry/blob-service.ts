@@ -11,7 +11,28 @@ import { digestAlgorithm, type Digest } from '../../oci/digest.js'
 import type { RepoName } from '../../oci/names.js'
 import { inTransaction } from '../../metadata/stores.js'
 import { holding } from '../../cache/shared-state.js'
+import type { PeriodicJob } from '../../jobs/job-service.js'
 import { blobUnknown, type CanRead, type RegistryContext } from './registry-context.js'
+
+/** The periodic job (and its schedule's vendor type) that purges abandoned upload sessions. */
+export const UPLOAD_PURGE_JOB = 'SYSTEM_UPLOAD_PURGE'
+
+/** Purges, on `cron`, the upload sessions idle for longer than `ttlMs`, in batches until none is left. */
+export function uploadPurgeJob(blobs: Pick<BlobService, 'purgeIdleUploads'>, ttlMs: number, cron: string | null): PeriodicJob {
+  return {
+    type: UPLOAD_PURGE_JOB,
+    cron,
+    run: async (ctx) => {
+      const cutoff = new Date(Date.now() - ttlMs)
+      let purged = 0
+      for (let n = 1; n > 0 && !ctx.signal.aborted; ) {
+        n = await blobs.purgeIdleUploads(cutoff, { signal: ctx.signal })
+        purged += n
+      }
+      await ctx.log(`purged ${purged} upload session(s) idle since before ${cutoff.toISOString()}`)
+    },
+  }
+}
 
 /**
  * An upload session's lock across nodes: held while a chunk is written, renewed meanwhile, and

@@ -1,7 +1,7 @@
 // A project's content as the management API sees it: repositories, artifacts (with tags,
 // children, accessories and labels), tag changes, copies between repositories, and deletions.
 // Every call resolves the project and checks the caller's permission there first.
-import type { Outbox } from '../../events/outbox.js'
+import { eventMeta, type Outbox } from '../../events/outbox.js'
 import { BerthError } from '../../lib/errors.js'
 import type { Stores } from '../../metadata/stores.js'
 import { inTransaction } from '../../metadata/stores.js'
@@ -19,11 +19,12 @@ import type { ManifestService } from './manifest-service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf } from '../identity/guards.js'
+import type { TagImmutability } from '../immutability/immutability-service.js'
 
 export interface ArtifactView extends ArtifactDetail {
   projectId: number
   repositoryName: string
-  tags?: TagDetail[]
+  tags?: (TagDetail & { immutable?: boolean })[]
   labels?: Label[]
   accessories?: ArtifactDetail[]
   /** Children of an index, with the platform the index gives them. */
@@ -34,6 +35,8 @@ export interface ArtifactOptions {
   withTag?: boolean
   withLabel?: boolean
   withAccessory?: boolean
+  /** Marks the tags an immutability rule protects (Harbor's with_immutable_status). */
+  withImmutableStatus?: boolean
 }
 
 export interface ContentServiceOptions {
@@ -44,6 +47,8 @@ export interface ContentServiceOptions {
   manifests: ManifestService
   audit: AuditLog
   outbox: Outbox
+  /** Refuses removing a tag an immutability rule protects (with its artifact or repository too). */
+  immutability: TagImmutability
 }
 
 function notFound(what: string): BerthError {
@@ -96,8 +101,9 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'repository:delete')
     const repo = await this.repository(name)
     await inTransaction(this.o.db, async (s, trx) => {
+      await this.o.immutability.check(project.id, name, () => s.artifacts.tagsGoingWith(repo.id), 'delete', s)
       const digests = await s.catalog.deleteRepository(repo.id)
-      await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [] })
+      await this.o.outbox.record(trx, { type: 'DELETE_REPOSITORY', repository: name, digests, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)
@@ -123,6 +129,7 @@ export class ContentService {
   private async views(project: Project, name: RepoName, repo: RepositoryDetail, artifacts: ArtifactDetail[], o: ArtifactOptions): Promise<ArtifactView[]> {
     const ids = artifacts.map((a) => a.id)
     const tags = o.withTag === false ? undefined : await this.o.stores.catalog.tagsOf(ids)
+    if (tags !== undefined && o.withImmutableStatus === true) await this.markImmutable(project, name, [...tags.values()].flat())
     const labels = o.withLabel === true ? await this.o.stores.labels.labelsOf(ids) : undefined
     const accessories = o.withAccessory === true ? await this.o.stores.catalog.accessoriesOf(repo.id, artifacts.map((a) => a.digest)) : undefined
     const out: ArtifactView[] = []
@@ -173,7 +180,7 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'artifact:delete')
     const { artifact } = await this.artifact(name, reference)
     try {
-      await this.o.manifests.delete(name, parseReference(artifact.digest))
+      await this.o.manifests.delete(name, parseReference(artifact.digest), { operator: actorOf(caller).username })
     } catch (err) {
       if (err instanceof BerthError && err.code === 'DELETE_REFUSED') throw new BerthError('PRECONDITION', err.message)
       throw err
@@ -200,16 +207,16 @@ export class ContentService {
     }
     await this.o.projects.require(caller, { name: projectOf(source) }, 'repository:pull')
     const sourceRef = parseReference(from.slice(split + 1))
-    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined)
+    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined, actorOf(caller).username)
     this.audit(caller, project, 'create', 'artifact', `${name}@${copied}`)
     return copied
   }
 
   /** Copies one manifest (children first), linking its blobs into the target; returns its digest. */
-  private async copyManifest(source: RepoName, target: RepoName, ref: Reference, as?: Reference): Promise<string> {
+  private async copyManifest(source: RepoName, target: RepoName, ref: Reference, as: Reference | undefined, operator: string): Promise<string> {
     const m = await this.o.manifests.get(source, ref)
     const doc = JSON.parse(m.body.toString('utf8')) as { config?: { digest: string }; layers?: { digest: string }[]; manifests?: { digest: string }[]; blobs?: { digest: string }[] }
-    for (const child of doc.manifests ?? []) await this.copyManifest(source, target, parseReference(child.digest))
+    for (const child of doc.manifests ?? []) await this.copyManifest(source, target, parseReference(child.digest), undefined, operator)
     const sourceRepo = await this.repository(source)
     const targetProject = await this.o.stores.projects.get(projectOf(target))
     if (targetProject === null) throw notFound(`project ${projectOf(target)}`)
@@ -219,14 +226,22 @@ export class ContentService {
       const missing = new Set(await s.blobLinks.missing(sourceRepo.id, blobs))
       for (const digest of blobs) if (!missing.has(digest)) await s.blobLinks.link(repo.id, digest)
     })
-    await this.o.manifests.put(target, as ?? parseReference(m.digest), m.body, m.mediaType)
+    await this.o.manifests.put(target, as ?? parseReference(m.digest), m.body, m.mediaType, { operator })
     return m.digest
   }
 
-  async listTags(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery): Promise<Listed<TagDetail>> {
-    const { name } = await this.scope(caller, ref, repository, 'tag:list')
+  async listTags(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery, o: { withImmutableStatus?: boolean } = {}): Promise<Listed<TagDetail & { immutable?: boolean }>> {
+    const { project, name } = await this.scope(caller, ref, repository, 'tag:list')
     const { artifact } = await this.artifact(name, reference)
-    return this.o.stores.catalog.listTags(artifact.id, q)
+    const page = await this.o.stores.catalog.listTags(artifact.id, q)
+    if (o.withImmutableStatus === true) await this.markImmutable(project, name, page.items)
+    return page
+  }
+
+  /** Sets `immutable` on each tag: whether an immutability rule protects it now. */
+  private async markImmutable(project: Project, name: RepoName, tags: (TagDetail & { immutable?: boolean })[]): Promise<void> {
+    const protectedTags = await this.o.immutability.protectedTags(project.id, name, tags.map((t) => t.name))
+    for (const t of tags) t.immutable = protectedTags.has(t.name)
   }
 
   /** Adds a tag to an artifact; CONFLICT when the repository already has that tag. */
@@ -237,7 +252,7 @@ export class ContentService {
     if ((await this.o.stores.artifacts.getByTag(name, tag)) !== null) throw new BerthError('CONFLICT', `tag ${tag} already exists in ${name}`)
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.tag(repo.id, artifact.id, tag)
-      await this.o.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository: name, digest: artifact.digest, tag, path: [] })
+      await this.o.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository: name, digest: artifact.digest, tag, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)
@@ -249,9 +264,10 @@ export class ContentService {
     const { repo, artifact } = await this.artifact(name, reference)
     const tagged = await this.o.stores.artifacts.getByTag(name, tag)
     if (tagged === null || tagged.id !== artifact.id) throw notFound(`tag ${tag} of this artifact`)
+    await this.o.immutability.check(project.id, name, [tag], 'delete')
     await inTransaction(this.o.db, async (s, trx) => {
       await s.artifacts.untag(repo.id, tag)
-      await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [] })
+      await this.o.outbox.record(trx, { type: 'DELETE_TAG', repository: name, tag, digest: artifact.digest, path: [], ...eventMeta(actorOf(caller).username) })
     })
     this.o.outbox.committed()
     await this.o.manifests.changed(name)

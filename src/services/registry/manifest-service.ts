@@ -7,7 +7,9 @@ import type { RepoName, Reference } from '../../oci/names.js'
 import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
+import { eventMeta } from '../../events/outbox.js'
 import { nameUnknown, type RegistryContext } from './registry-context.js'
+import { QuotaExceeded } from '../quota/quota-service.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -15,9 +17,11 @@ export interface ManifestInfo {
   size: number
 }
 
-/** Options of a write: the replication path it arrived with (empty for a client's own push). */
+/** Options of a write: the replication path it arrived with (empty for a client's own push), and who made it. */
 export interface WriteOptions {
   path?: readonly string[]
+  /** The user or robot name on the write's event, 'anonymous', or '' (the default) for the system. */
+  operator?: string
 }
 
 export interface PushedManifest {
@@ -61,33 +65,48 @@ export class ManifestService {
     // again in the transaction, against a concurrent delete.
     const existing = await this.ctx.stores.repositories.get(repository)
     await assertReferencesExist(this.ctx.stores, existing?.id, m)
+    // An immutable tag is not moved: refused before the bytes are written (the tag is looked up
+    // only when a rule covers the repository), and again in the transaction.
+    const immutability = this.ctx.deps.immutability
+    if (ref.kind === 'tag' && existing !== null) {
+      await immutability.check(project.id, repository, async () => movedTag(await this.ctx.stores.artifacts.getByTag(repository, ref.tag), ref.tag, digest), 'push')
+    }
     await this.ctx.deps.blobs.putBytes(digest, body)
     const path = [...(o.path ?? [])]
-    await inTransaction(this.ctx.deps.db, async (s, trx) => {
-      const repo = await s.repositories.ensure(project.id, repository)
-      await assertReferencesExist(s, repo.id, m)
-      const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
-      await s.blobLinks.record(digest, body.length)
-      const artifactId = await s.artifacts.put(repo.id, {
-        digest,
-        mediaType: m.mediaType,
-        artifactType: m.artifactType ?? null,
-        size: body.length,
-        subjectDigest: m.subject?.digest ?? null,
-        annotations: m.annotations ?? null,
-        blobs: m.blobs.map((d) => d.digest),
-        manifests: m.manifests.map((d) => d.digest),
+    const quota = this.ctx.deps.quota
+    try {
+      await inTransaction(this.ctx.deps.db, async (s, trx) => {
+        const repo = await s.repositories.ensure(project.id, repository)
+        await assertReferencesExist(s, repo.id, m)
+        const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
+        if (ref.kind === 'tag') await immutability.check(project.id, repository, movedTag(before, ref.tag, digest), 'push', s)
+        await s.blobLinks.record(digest, body.length)
+        const put = await s.artifacts.put(repo.id, {
+          digest,
+          mediaType: m.mediaType,
+          artifactType: m.artifactType ?? null,
+          size: body.length,
+          subjectDigest: m.subject?.digest ?? null,
+          annotations: m.annotations ?? null,
+          blobs: m.blobs.map((d) => d.digest),
+          manifests: m.manifests.map((d) => d.digest),
+        })
+        // New content counts against the project's limit; past it, the whole push rolls back.
+        if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage, o.operator ?? '')
+        if (ref.kind === 'tag') await s.artifacts.tag(repo.id, put.id, ref.tag)
+        await s.repositories.touch(repo.id)
+        if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
+        // An event when something changed: a tag that is new or moved, or a new referrer (a
+        // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
+        // where it already is) has none, which is what ends replication in a mesh.
+        if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
+          await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path, ...eventMeta(o.operator ?? '') })
+        }
       })
-      if (ref.kind === 'tag') await s.artifacts.tag(repo.id, artifactId, ref.tag)
-      await s.repositories.touch(repo.id)
-      if (path.length > 0) await s.artifactPaths.record(repo.id, digest, path)
-      // An event when something changed: a tag that is new or moved, or a new referrer (a
-      // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
-      // where it already is) has none, which is what ends replication in a mesh.
-      if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
-        await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path })
-      }
-    })
+    } catch (err) {
+      if (err instanceof QuotaExceeded) await quota?.exceeded(err, o.operator ?? '').catch((e: unknown) => this.ctx.deps.log.warn({ err: e }, 'recording QUOTA_EXCEED failed'))
+      throw err
+    }
     this.ctx.deps.outbox.committed()
     await this.changed(repository)
     this.bytes.set(digest, body)
@@ -142,32 +161,35 @@ export class ManifestService {
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference, o: WriteOptions = {}): Promise<void> {
     try {
-      await this.deleteCommitted(repository, ref, [...(o.path ?? [])])
+      await this.deleteCommitted(repository, ref, [...(o.path ?? [])], o.operator ?? '')
       this.ctx.deps.outbox.committed()
     } finally {
       await this.changed(repository)
     }
   }
 
-  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[]): Promise<void> {
+  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[], operator: string): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
         const tagged = await s.artifacts.getByTag(repository, ref.tag)
-        if (tagged === null || !(await s.artifacts.untag(repo.id, ref.tag))) {
-          throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
-        }
-        await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path })
+        if (tagged === null) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
+        await this.ctx.deps.immutability.check(repo.projectId, repository, [ref.tag], 'delete', s)
+        if (!(await s.artifacts.untag(repo.id, ref.tag))) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
+        await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path, ...eventMeta(operator) })
         return
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
       if (parent !== null) {
         throw new BerthError('DELETE_REFUSED', `manifest is part of index ${parent}; delete the index first`, { digest: ref.digest, index: parent })
       }
+      // Deleting an artifact takes its tags (and its referrers') with it.
+      await this.ctx.deps.immutability.check(repo.projectId, repository, () => s.artifacts.tagsGoingWith(repo.id, ref.digest), 'delete', s)
+      const tags = await s.artifacts.tagsOf(repo.id, ref.digest)
       if (!(await s.artifacts.delete(repo.id, ref.digest))) {
         throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { digest: ref.digest })
       }
-      await this.ctx.deps.outbox.record(trx, { type: 'DELETE_ARTIFACT', repository, digest: ref.digest, path })
+      await this.ctx.deps.outbox.record(trx, { type: 'DELETE_ARTIFACT', repository, digest: ref.digest, tags, path, ...eventMeta(operator) })
     })
   }
 
@@ -218,6 +240,11 @@ async function assertReferencesExist(stores: Stores, repositoryId: number | unde
   if (missing.length > 0) {
     throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${missing.length} unknown blob(s) or manifest(s)`, { missing: missing.slice(0, 20) })
   }
+}
+
+/** The tag a push would move: `tag` when it points at another digest now, else none. */
+function movedTag(current: ArtifactRow | null, tag: string, digest: Digest): string[] {
+  return current !== null && current.digest !== digest ? [tag] : []
 }
 
 function info(row: ArtifactRow): ManifestInfo {

@@ -10,6 +10,8 @@ import type { Digest } from '../../oci/digest.js'
 import type { BlobStore } from '../../storage/blob-store.js'
 import type { SharedState } from '../../cache/shared-state.js'
 import type { Outbox } from '../../events/outbox.js'
+import type { QuotaService } from '../quota/quota-service.js'
+import type { TagImmutability } from '../immutability/immutability-service.js'
 
 export interface RegistryDeps {
   db: Db
@@ -19,6 +21,10 @@ export interface RegistryDeps {
   shared: SharedState
   /** Where pushes and deletes are recorded as events, in their own transactions. */
   outbox: Outbox
+  /** Refuses pushes past their project's storage limit; without it nothing is refused. */
+  quota?: Pick<QuotaService, 'admit' | 'exceeded'>
+  /** Refuses moving or removing a tag an immutability rule protects. */
+  immutability: TagImmutability
 }
 
 /** Whether the caller may read a repository (for mounts and the catalog); the registry gate supplies it per request. */

@@ -1,8 +1,8 @@
 // Which artifacts a policy takes, and where they land: Harbor's filters (repository name and tag
 // globs with `**`, `*`, `?`, `{a,b}`, matched or excluded; labels; resource type) and its
 // destination namespace with flattening.
-import picomatch from 'picomatch'
 import { BerthError } from '../../lib/errors.js'
+import { compileGlob, isGlob } from '../../lib/glob.js'
 import type { PolicyFilter } from '../../metadata/replication-store.js'
 
 export interface Candidate {
@@ -12,16 +12,6 @@ export interface Candidate {
   labels?: readonly string[]
   /** 'image' or 'artifact' (Harbor's resource types); everything Berth stores is both. */
   resourceType?: string
-}
-
-const GLOB_OPTIONS = { dot: true, nobrace: false, noextglob: true } as const
-
-function glob(pattern: string): (s: string) => boolean {
-  try {
-    return picomatch(pattern, GLOB_OPTIONS)
-  } catch (err) {
-    throw new BerthError('BAD_REQUEST', `invalid filter pattern ${JSON.stringify(pattern)}: ${(err as Error).message}`)
-  }
 }
 
 /** Checks a policy's filters and returns a matcher over candidates. BAD_REQUEST for a malformed filter. */
@@ -35,7 +25,7 @@ export function compileFilters(filters: readonly PolicyFilter[]): { matches(c: C
       case 'name':
       case 'tag': {
         if (typeof f.value !== 'string' || f.value === '') throw new BerthError('BAD_REQUEST', `a ${f.type} filter takes a non-empty pattern`)
-        const m = glob(f.value)
+        const m = compileGlob(f.value, 'filter pattern')
         const key = f.type === 'name' ? 'repository' : 'tag'
         return { type: f.type, test: (c: Candidate) => (key === 'tag' && c.tag === undefined ? true : m(c[key]!) !== exclude) }
       }
@@ -66,7 +56,7 @@ export function literalRepositories(filters: readonly PolicyFilter[]): string[] 
   const names = filters.filter((f) => f.type === 'name' && f.decoration !== 'excludes')
   if (names.length === 0) return null
   const values = names.map((f) => String(f.value))
-  if (values.some((v) => /[*?{}[\]!]/.test(v))) return null
+  if (values.some(isGlob)) return null
   return [...new Set(values)]
 }
 

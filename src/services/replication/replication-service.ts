@@ -14,7 +14,8 @@ import { inTransaction, type Stores } from '../../metadata/stores.js'
 import type { RegistryFields, RegistryRow } from '../../metadata/registry-store.js'
 import type { Execution, Policy, PolicyFields, PolicyFilter, Task } from '../../metadata/replication-store.js'
 import { PermanentJobError, nextRun, type JobContext, type JobService } from '../../jobs/job-service.js'
-import { EVENT_JOB, type RegistryEvent } from '../../events/outbox.js'
+import type { RegistryEvent } from '../../events/outbox.js'
+import type { EventSubscriptions } from '../../events/dispatcher.js'
 import { requireSystemAccess } from '../identity/guards.js'
 import type { SystemPermission } from '../../auth/permissions.js'
 import type { RegistryEndpoint } from './endpoint.js'
@@ -45,6 +46,8 @@ export interface ReplicationOptions {
   db: Db
   stores: Stores
   jobs: JobService
+  /** The event bus replication subscribes to (pushes and deletes). */
+  events: EventSubscriptions
   box: SecretBox
   local: LocalRegistry
   /** This instance's id on replication paths. */
@@ -91,7 +94,7 @@ function notFound(what: string): BerthError {
 
 export class ReplicationService {
   constructor(private readonly o: ReplicationOptions) {
-    o.jobs.register({ type: EVENT_JOB, maxAttempts: 10, run: (p) => this.onEvent(p as RegistryEvent) })
+    o.events.subscribe({ name: 'replication', types: ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY'], maxAttempts: 10, handle: (e) => this.onEvent(e) })
     o.jobs.register({ type: EXECUTION_JOB, maxAttempts: 5, run: (p, ctx) => this.plan(p as { executionId: number; policyId: number }, ctx) })
     o.jobs.register({
       type: TASK_JOB,
@@ -424,6 +427,8 @@ export class ReplicationService {
 
   /** An event from the outbox: tasks for every enabled event policy it concerns. */
   private async onEvent(e: RegistryEvent): Promise<void> {
+    // Only content changes replicate; other events (quota warnings...) are not for replication.
+    if (e.type !== 'PUSH_ARTIFACT' && e.type !== 'DELETE_TAG' && e.type !== 'DELETE_ARTIFACT' && e.type !== 'DELETE_REPOSITORY') return
     for (const p of await this.o.stores.policies.list()) {
       if (!p.enabled || p.trigger !== 'event_based' || p.srcRegistryId !== null) continue
       const filters = compileFilters(p.filters)

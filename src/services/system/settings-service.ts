@@ -18,6 +18,8 @@ export interface RuntimeSettings {
   /** Minutes a registry token lives (Harbor's name). */
   token_expiration: number
   banner_message: string
+  /** Bytes a project created without storage_limit may hold (-1: no limit); Harbor's name. */
+  storage_per_project: number
 }
 
 type Check = (v: unknown) => string | null
@@ -26,6 +28,7 @@ const CHECKS: { [K in keyof RuntimeSettings]: Check } = {
   project_creation_restriction: (v) => (v === 'everyone' || v === 'adminonly' ? null : 'must be "everyone" or "adminonly"'),
   token_expiration: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1440 ? null : 'must be whole minutes from 1 to 1440'),
   banner_message: (v) => (typeof v === 'string' && v.length <= 4096 ? null : 'must be a string of at most 4096 characters'),
+  storage_per_project: (v) => (Number.isSafeInteger(v) && ((v as number) > 0 || v === -1) ? null : 'must be -1 (no limit) or a positive whole number of bytes'),
 }
 
 /** The fixed authentication settings (berth.yml's auth) this service shows and starts from. */
@@ -61,7 +64,7 @@ export class SettingsService {
 
   private defaults(): RuntimeSettings {
     const c = { auth: this.o.auth }
-    return { self_registration: c.auth.self_registration, project_creation_restriction: 'everyone', token_expiration: c.auth.token_ttl_minutes, banner_message: '' }
+    return { self_registration: c.auth.self_registration, project_creation_restriction: 'everyone', token_expiration: c.auth.token_ttl_minutes, banner_message: '', storage_per_project: -1 }
   }
 
   /** The effective run-time settings: stored values over berth.yml's. */

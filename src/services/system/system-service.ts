@@ -1,6 +1,5 @@
 // The system-wide read views of the management API: health of each component, system
-// information, statistics, search, quotas (usage; limits come with the quota work) and
-// project summaries. Each answers only with what the caller may see.
+// information, statistics, search and project summaries. Each answers only with what the caller may see.
 import { sql } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
 import type { Db } from '../../metadata/schema.js'
@@ -41,13 +40,12 @@ export interface Statistics {
   totalStorage?: number
 }
 
-export interface Quota {
-  projectId: number
-  projectName: string
-  ownerName: string
+/** Harbor's project summary: repositories, members by role (for those who may list them), quota (bytes). */
+export interface ProjectSummary {
+  repoCount: number
+  members?: Record<number, number>
   used: number
-  createdAt: string
-  updatedAt: string
+  hard: number
 }
 
 export interface SearchResult {
@@ -180,41 +178,12 @@ export class SystemService {
     }
   }
 
-  /** Bytes a project's repositories reference: each blob and manifest counted once per project. */
-  private async used(projectId: number): Promise<number> {
-    const db = this.o.db.kysely
-    const blobs = await db
-      .selectFrom('blobs as b')
-      .where('b.digest', 'in', db.selectFrom('repository_blobs as rb').innerJoin('repositories as r', 'r.id', 'rb.repository_id').select('rb.digest').where('r.project_id', '=', projectId))
-      .select(sql<number>`coalesce(sum(b.size), 0)`.as('n'))
-      .executeTakeFirst()
-    const manifests = await db
-      .selectFrom((eb) => eb.selectFrom('artifacts as a').innerJoin('repositories as r', 'r.id', 'a.repository_id').where('r.project_id', '=', projectId).select(['a.digest', 'a.size']).distinct().as('m'))
-      .select(sql<number>`coalesce(sum(m.size), 0)`.as('n'))
-      .executeTakeFirst()
-    return Number(blobs?.n ?? 0) + Number(manifests?.n ?? 0)
-  }
-
-  /** Quotas (one per project; its id is the project's): administrators only, as in Harbor. */
-  async quotas(caller: Caller, projectId?: number): Promise<Quota[]> {
-    requireSystemAccess(caller, projectId === undefined ? 'quota:list' : 'quota:read')
-    const list = await this.o.stores.projects.list({ conditions: projectId === undefined ? [] : [{ key: 'project_id', op: 'eq', value: String(projectId) }], sort: [], page: 1, pageSize: 1_000_000 }, { all: true })
-    const out: Quota[] = []
-    for (const p of list.items) out.push({ projectId: p.id, projectName: p.name, ownerName: p.ownerName ?? '', used: await this.used(p.id), createdAt: p.createdAt, updatedAt: p.updatedAt })
-    return out
-  }
-
-  async quota(caller: Caller, id: number): Promise<Quota> {
-    const [q] = await this.quotas(caller, id)
-    if (q === undefined) throw new BerthError('NOT_FOUND', 'quota not found')
-    return q
-  }
-
   /** Harbor's project summary: repository count, members by role (for those who may list members), and usage. */
-  async summary(caller: Caller, ref: ProjectRef): Promise<{ repoCount: number; members?: Record<number, number>; used: number }> {
+  async summary(caller: Caller, ref: ProjectRef): Promise<ProjectSummary> {
     const { project, perms } = await this.o.projects.visible(caller, ref)
     const [detail] = await this.o.stores.projects.detail([project.id])
-    const out: { repoCount: number; members?: Record<number, number>; used: number } = { repoCount: detail?.repoCount ?? 0, used: await this.used(project.id) }
+    const quota = await this.o.stores.quotas.get(project.id)
+    const out: ProjectSummary = { repoCount: detail?.repoCount ?? 0, used: quota?.used ?? 0, hard: quota?.hard ?? -1 }
     if (perms.has('member:list')) {
       const members = await this.o.stores.members.list(project.id, { conditions: [], sort: [], page: 1, pageSize: 1_000_000 })
       const counts: Record<number, number> = Object.fromEntries(Object.values(ROLES).map((r) => [r, 0]))
