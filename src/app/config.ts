@@ -112,6 +112,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    webhook: Type.Object(
+      {
+        max_attempts: Type.Integer({ default: 5, minimum: 1, maximum: 20, description: 'attempts per webhook delivery before it is given up (retries back off exponentially)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     quota: Type.Object(
       {
         warning_percent: Type.Integer({ default: 85, minimum: 1, maximum: 100, description: "a QUOTA_WARNING event is recorded when a push takes a project's usage to this percentage of its limit" }),

@@ -20,11 +20,12 @@ import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
 import { ImmutabilityService } from '../services/immutability/immutability-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
-import { SystemService } from '../services/system/system-service.js'
+import { SystemService, VERSION } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
 import { Executions } from '../jobs/executions.js'
+import { WebhookService } from '../services/webhook/webhook-service.js'
 import { SystemJobs, type SystemJobApi } from '../services/system/system-jobs.js'
 import { auditPurge } from '../services/audit/audit-purge.js'
 import { EventDispatcher } from '../events/dispatcher.js'
@@ -100,6 +101,8 @@ export interface Services {
   /** Pulls of manifests, written in batches. */
   pulls: PullRecorder
   replication: ReplicationService
+  /** Projects' webhook policies and their deliveries. */
+  webhooks: WebhookService
   /** This registry's id on replication paths. */
   instanceId: string
   directory?: Directory
@@ -111,6 +114,12 @@ export interface ServicesOptions {
   log?: Logger
   /** Shows the generated admin password; by default printed once on stderr. */
   showOnce?: (password: string) => void
+}
+
+/** Where clients pull from, as resource URLs show it: external_url's host, else the listening address. */
+function registryHost(config: Config): string {
+  if (config.external_url !== '') return new URL(config.external_url).host
+  return `${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`
 }
 
 /** Prints the generated admin password once, outside the structured log. */
@@ -220,6 +229,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
   const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
+  // Every request Berth makes to an address a user gave (registries, webhooks) goes through it.
+  const guard = new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata })
   const replication = new ReplicationService({
     db,
     stores,
@@ -228,7 +239,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     box,
     local: new LocalRegistry({ manifests: manifestService, blobs: blobService, stores, ensureProject: async (name) => void (await stores.projects.ensure(name, false, null, await quotas.defaultLimit())) }),
     instanceId,
-    guard: new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata }),
+    guard,
     log,
     reconcileSeconds: config.replication.reconcile_seconds,
     executionTimeoutMinutes: config.replication.execution_timeout_minutes,
@@ -236,12 +247,26 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     chunkBytes: config.replication.chunk_mib << 20,
     listLimits: { maxPages: config.replication.remote_max_pages, maxItems: config.replication.remote_max_items, maxBytes: config.replication.remote_max_list_bytes },
   })
+  const webhooks = new WebhookService({
+    stores,
+    projects,
+    executions,
+    events,
+    box,
+    guard,
+    audit,
+    log,
+    registryHost: registryHost(config),
+    userAgent: `berth/${VERSION}`,
+    maxAttempts: config.webhook.max_attempts,
+  })
   return {
     config,
     db,
     stores,
     log,
     audit,
+    webhooks,
     security,
     blobService,
     replication,

@@ -1,7 +1,7 @@
 // Harbor's roles and what each may do in a project: the one table every check derives from.
 // docs/permissions.md is generated from it (a test keeps the two equal).
 
-export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag'] as const
+export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag', 'notification-policy'] as const
 export type Resource = (typeof RESOURCES)[number]
 
 export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push'] as const
@@ -36,7 +36,7 @@ const READ_ONLY = {
 } as const
 
 /** Read access to a project's content, without its members, logs or robots. */
-const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [] }
+const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [], 'notification-policy': [] }
 
 const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'] }
 
@@ -54,6 +54,7 @@ const DEVELOPER: Table = {
 const MAINTAINER: Table = {
   ...DEVELOPER,
   'immutable-tag': ['list', 'create', 'update', 'delete'],
+  'notification-policy': ['list'],
   repository: ['list', 'read', 'pull', 'push', 'update', 'delete'],
   artifact: ['list', 'read', 'create', 'delete'],
   tag: ['list', 'create', 'delete'],
@@ -66,6 +67,7 @@ const PROJECT_ADMIN: Table = {
   metadata: ['read', 'update'],
   member: ['list', 'read', 'create', 'update', 'delete'],
   robot: ['list', 'read', 'create', 'update', 'delete'],
+  'notification-policy': ['list', 'read', 'create', 'update', 'delete'],
 }
 
 export const ROLE_PERMISSIONS: Record<RoleName, Table> = {

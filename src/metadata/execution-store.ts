@@ -79,6 +79,9 @@ const TASK_FIELDS: Fields = {
   end_time: { column: 'end_time', type: 'time' },
 }
 
+/** Task keys when tasks of several runs are listed together (column names qualified). */
+const VENDOR_TASK_FIELDS: Fields = Object.fromEntries(Object.entries(TASK_FIELDS).map(([k, f]) => [k, { ...f, column: `tasks.${f.column}` }]))
+
 function attrs(text: string): Attrs {
   try {
     const v = JSON.parse(text) as unknown
@@ -333,6 +336,18 @@ export class TaskStore {
   async list(executionId: number, q: ListQuery): Promise<Listed<Task>> {
     const base = this.db.selectFrom('tasks').selectAll().where('execution_id', '=', executionId)
     const page = await listPage(base, q, TASK_FIELDS, { column: 'id', desc: false })
+    return { items: page.items.map(taskOf), total: page.total }
+  }
+
+  /** One page of the tasks of every run of a vendor (e.g. a webhook policy's deliveries), newest first unless `q` sorts. */
+  async listByVendor(vendorType: string, vendorId: number, q: ListQuery): Promise<Listed<Task>> {
+    const base = this.db
+      .selectFrom('tasks')
+      .selectAll('tasks')
+      .innerJoin('executions as e', 'e.id', 'tasks.execution_id')
+      .where('e.vendor_type', '=', vendorType)
+      .where('e.vendor_id', '=', vendorId)
+    const page = await listPage(base, q, VENDOR_TASK_FIELDS, { column: 'tasks.id', desc: true })
     return { items: page.items.map(taskOf), total: page.total }
   }
 

@@ -2,6 +2,21 @@
 // and what holds for every response (a request id; errors in Harbor's body format).
 import assert from 'node:assert/strict'
 import { header, type Response } from '../oci/oci-test-support.js'
+import { ADMIN_AUTH, basicAuth } from '../../../test/support/berth-app.js'
+
+/** Who a request is sent as: a name for messages, and the headers that make it so. */
+export interface Actor {
+  name: string
+  headers: Record<string, string>
+}
+
+export const ANON: Actor = { name: 'anonymous', headers: {} }
+export const ADMIN: Actor = { name: 'admin', headers: { authorization: ADMIN_AUTH } }
+
+/** A user signing in with Basic credentials. */
+export function userActor(name: string, password: string): Actor {
+  return { name, headers: { authorization: basicAuth(name, password) } }
+}
 
 /** A request id on every response; errors as `{"errors":[{code,message}]}` with a JSON content type. */
 export function checkResponse(res: Response, what: string, body?: unknown): void {

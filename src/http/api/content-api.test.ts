@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
-import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf } from './api-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf, ADMIN, ANON, type Actor } from './api-test-support.js'
 import { bytesOf, descriptorOf, header, indexText, manifestText, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, pushBlob, pushImage, pushManifest, sha256, useBerth, type App, type Descriptor, type PushedImage, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
@@ -21,13 +21,6 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 /** A parsed response body: the tests read fields by name and assert their values. */
 type Json = any
 
-interface Actor {
-  name: string
-  headers: Record<string, string>
-}
-
-const ANON: Actor = { name: 'anonymous', headers: {} }
-const ADMIN: Actor = { name: 'admin', headers: { authorization: ADMIN_AUTH } }
 
 
 const q = (s: string) => encodeURIComponent(s)

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
-import { ADMIN_AUTH, basicAuth } from '../../../test/support/berth-app.js'
+import { basicAuth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { LocalRegistry } from '../../services/replication/local-registry.js'
-import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf } from './api-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf, ADMIN, ANON, userActor, type Actor } from './api-test-support.js'
 import { assertOciError, header, OCI_MANIFEST, pushImage, putManifest, sha256, useBerth, type App, type PushedImage, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
@@ -17,14 +17,7 @@ const PASSWORD = 'Immutable-Test-Passw0rd'
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 type Json = any
 
-interface Actor {
-  name: string
-  headers: Record<string, string>
-}
-
-const ANON: Actor = { name: 'anonymous', headers: {} }
-const ADMIN: Actor = { name: 'admin', headers: { authorization: ADMIN_AUTH } }
-const user = (name: string): Actor => ({ name, headers: { authorization: basicAuth(name, PASSWORD) } })
+const user = (name: string): Actor => userActor(name, PASSWORD)
 
 const sel = (decoration: string, pattern: string, extras?: string) => ({ kind: 'doublestar', decoration, pattern, ...(extras !== undefined ? { extras } : {}) })
 /** A rule as Harbor's console sends it. */
