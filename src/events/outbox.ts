@@ -27,10 +27,12 @@ export type RegistryEvent =
   | ({ type: 'QUOTA_WARNING'; repository: string; project: string; used: number; hard: number; needed: number } & Path & EventMeta)
   /** A push was refused: `used` before it plus `needed` would pass `hard`; bytes. */
   | ({ type: 'QUOTA_EXCEED'; repository: string; project: string; used: number; hard: number; needed: number } & Path & EventMeta)
+  /** A replication run ended: told to each local project it copied into or out of (Harbor's payload fields). */
+  | ({ type: 'REPLICATION'; project: string; replication: Record<string, unknown> } & Path & EventMeta)
 
 export type EventType = RegistryEvent['type']
 
-export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED']
+export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED', 'REPLICATION']
 
 /** The meta fields of an event made now by `operator` ('' for the system). */
 export function eventMeta(operator: string, at: Date = new Date()): EventMeta {

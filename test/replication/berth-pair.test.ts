@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, createTestBerth, type TestBerth } from '../support/berth-app.js'
 import { pushImage, pushManifest, indexText, withAuthorization, OCI_INDEX, OCI_MANIFEST, manifestText, descriptorOf, pushBlob, sha256, type App } from '../../src/http/oci/oci-test-support.js'
 import { waitUntil } from '../support/until.js'
+import { Receiver } from '../support/webhook-receiver.js'
 
 const API = '/api/v2.0'
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -67,7 +68,10 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     assert.equal((await api(a.app as App, 'GET', '/registries')).statusCode, 401)
   })
 
-  it('an event-based push policy copies a pushed image, its tags and its signature to the other instance', async () => {
+  it('an event-based push policy copies a pushed image, its tags and its signature to the other instance; the project\'s webhooks hear of the run', async () => {
+    const hook = await new Receiver().start()
+    const webhook = await api(onA, 'POST', '/projects/library/webhook/policies', { name: 'replications', event_types: ['REPLICATION'], targets: [{ address: hook.url }] })
+    assert.equal(webhook.statusCode, 201, webhook.body)
     const res = await api(onA, 'POST', '/replication/policies', {
       name: 'to-b',
       src_registry: null,
@@ -110,6 +114,14 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     const log = await api(onA, 'GET', `/replication/executions/${execs[execs.length - 1].id}/tasks/${tasks[0].id}/log`)
     assert.equal(log.statusCode, 200)
     assert.match(log.body, /library\/app:v1/)
+    // A REPLICATION event per run, to the webhooks of the project it copied from.
+    await until('a REPLICATION delivery naming v1', async () => hook.received.some((r) => JSON.stringify(JSON.parse(r.body).event_data).includes('library/app:v1')))
+    const told = hook.received.map((r) => JSON.parse(r.body)).find((p) => JSON.stringify(p.event_data).includes('library/app:v1'))
+    assert.equal(told.type, 'REPLICATION')
+    assert.equal(told.event_data.replication.policy_name, 'to-b')
+    assert.ok(['Succeed', 'Failed'].includes(told.event_data.replication.job_status))
+    assert.ok(told.event_data.replication.successful_artifact.some((x: { name_tag: string }) => x.name_tag === 'library/app:v1'))
+    await hook.stop()
   })
 
   it('an index travels with its children, digests unchanged', async () => {

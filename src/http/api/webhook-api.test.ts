@@ -4,13 +4,12 @@
 // receiver that was down or failing, permanent failures, pulls and deletes, delivery history,
 // the test send, and the outbound guard.
 import assert from 'node:assert/strict'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH, createTestBerth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { waitUntil } from '../../../test/support/until.js'
+import { Receiver } from '../../../test/support/webhook-receiver.js'
 import { signature } from '../../services/webhook/delivery.js'
 import { assertError, assertStatus, checkResponse, idFromLocation, totalOf, ADMIN, ANON, userActor, type Actor } from './api-test-support.js'
 import { pushImage, useBerth, type Response } from '../oci/oci-test-support.js'
@@ -20,47 +19,6 @@ const PASSWORD = 'Webhook-Test-Passw0rd'
 type Json = any
 
 const user = (name: string): Actor => userActor(name, PASSWORD)
-
-interface Received {
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** An HTTP receiver on loopback that records what it is sent and answers `status()` (200 by default). */
-class Receiver {
-  readonly received: Received[] = []
-  status: () => number = () => 200
-  private server: Server | undefined
-  port = 0
-
-  async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-        res.statusCode = this.status()
-        res.end('noted')
-      })
-    })
-    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r))
-    this.port = (this.server.address() as AddressInfo).port
-    return this
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/hook`
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server === undefined ? r() : this.server.close(() => r())))
-    this.server = undefined
-  }
-
-  json(i: number): Json {
-    return JSON.parse(this.received[i]!.body)
-  }
-}
 
 for (const dialect of DIALECTS) {
   describe(`webhooks (${dialect})`, await dialectSkip(dialect), () => {

@@ -14,7 +14,7 @@ import { inTransaction, type Stores } from '../../metadata/stores.js'
 import type { RegistryFields, RegistryRow } from '../../metadata/registry-store.js'
 import type { Execution, Policy, PolicyFields, PolicyFilter, Task } from '../../metadata/replication-store.js'
 import { PermanentJobError, nextRun, type JobContext, type JobService } from '../../jobs/job-service.js'
-import type { RegistryEvent } from '../../events/outbox.js'
+import { eventMeta, type Outbox, type RegistryEvent } from '../../events/outbox.js'
 import type { EventSubscriptions } from '../../events/dispatcher.js'
 import { requireSystemAccess } from '../identity/guards.js'
 import type { SystemPermission } from '../../auth/permissions.js'
@@ -42,12 +42,16 @@ export interface RegistryInput {
   insecure?: boolean
 }
 
+/** Bounds of a REPLICATION event: the projects told of one run, and the artifacts listed. */
+const MAX_EVENT_PROJECTS = 20
+const MAX_EVENT_ARTIFACTS = 100
+
 export interface ReplicationOptions {
   db: Db
   stores: Stores
   jobs: JobService
-  /** The event bus replication subscribes to (pushes and deletes). */
-  events: EventSubscriptions
+  /** The event bus replication subscribes to (pushes and deletes), and tells of its runs' ends. */
+  events: EventSubscriptions & Outbox
   box: SecretBox
   local: LocalRegistry
   /** This instance's id on replication paths. */
@@ -556,7 +560,50 @@ export class ReplicationService {
     const e = await this.o.stores.replicationExecutions.get(executionId)
     if (e === null || e.status !== 'InProgress' || e.counts.inProgress > 0) return
     const status = e.counts.failed > 0 ? 'Failed' : e.counts.stopped > 0 ? 'Stopped' : 'Succeed'
-    await this.o.stores.replicationExecutions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : '')
+    if (!(await this.o.stores.replicationExecutions.end(executionId, status, e.counts.failed > 0 ? `${e.counts.failed} of ${e.counts.total} task(s) failed` : ''))) return
+    await this.told(e, status).catch((err) => this.o.log.warn({ err, execution: executionId }, 'recording the REPLICATION event failed'))
+  }
+
+  /**
+   * A REPLICATION event for each local project the run copied into or out of (at most
+   * MAX_EVENT_PROJECTS), so the projects' webhooks hear of it, with the artifacts it moved.
+   */
+  private async told(e: Execution, status: string): Promise<void> {
+    if (e.counts.total === 0) return
+    const policy = await this.o.stores.policies.get(e.policyId)
+    if (policy === null) return
+    const { items } = await this.o.stores.replicationTasks.list(e.id, {}, 0, MAX_EVENT_ARTIFACTS)
+    const pull = policy.srcRegistryId !== null
+    const byProject = new Map<string, Task[]>()
+    for (const t of items) {
+      const local = pull ? t.dstResource : t.srcResource
+      const project = local.split('/')[0] ?? ''
+      if (project === '' || (!byProject.has(project) && byProject.size >= MAX_EVENT_PROJECTS)) continue
+      byProject.set(project, [...(byProject.get(project) ?? []), t])
+    }
+    const artifact = (t: Task) => ({ type: t.resourceType, status: t.status, name_tag: pull ? t.dstResource : t.srcResource })
+    await this.o.db.kysely.transaction().execute(async (trx) => {
+      for (const [project, tasks] of byProject) {
+        await this.o.events.record(trx, {
+          type: 'REPLICATION',
+          project,
+          replication: {
+            policy_id: policy.id,
+            policy_name: policy.name,
+            job_status: status,
+            trigger_type: e.trigger,
+            override_mode: policy.override,
+            execution_id: e.id,
+            execution_timestamp: Math.floor(Date.parse(e.startTime) / 1000),
+            successful_artifact: tasks.filter((t) => t.status === 'Succeed').map(artifact),
+            failed_artifact: tasks.filter((t) => t.status === 'Failed').map(artifact),
+          },
+          path: [],
+          ...eventMeta(''),
+        })
+      }
+    })
+    this.o.events.committed()
   }
 
   /** Re-runs event and cron policies that are idle (a target that was down catches up); stops executions past their timeout. */
