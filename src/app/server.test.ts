@@ -135,7 +135,7 @@ describe('berth command', () => {
     try {
       const first = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.equal(first.status, 0, first.stderr)
-      assert.match(first.stdout, /applied: 001-registry, 002-users-secrets, 003-identity, 004-catalog, 005-jobs, 006-replication, 007-project-metadata, 008-robot-grants, 009-upload-owner, 010-executions/)
+      assert.match(first.stdout, /applied: 001-registry, 002-users-secrets, 003-identity, 004-catalog, 005-jobs, 006-replication, 007-project-metadata, 008-robot-grants, 009-upload-owner, 010-executions, 014-gc/)
       const second = run(['migrate'], { BERTH_DATA_DIR: dir })
       assert.match(second.stdout, /up to date/)
     } finally {

@@ -25,6 +25,7 @@ import { JobService } from '../jobs/job-service.js'
 import { Executions } from '../jobs/executions.js'
 import { SystemJobs, type SystemJobApi } from '../services/system/system-jobs.js'
 import { auditPurge } from '../services/audit/audit-purge.js'
+import { garbageCollection, type GcHooks } from '../services/gc/garbage-collection.js'
 import { EVENT_JOB, type Outbox } from '../events/outbox.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
@@ -87,6 +88,8 @@ export interface Services {
   executions: Executions
   /** Harbor's audit-log purge (/system/purgeaudit). */
   purgeAudit: SystemJobApi
+  /** Harbor's garbage collection (/system/gc). */
+  gc: SystemJobApi
   replication: ReplicationService
   /** This registry's id on replication paths. */
   instanceId: string
@@ -99,6 +102,8 @@ export interface ServicesOptions {
   log?: Logger
   /** Shows the generated admin password; by default printed once on stderr. */
   showOnce?: (password: string) => void
+  /** Pauses inside garbage collection (tests only). */
+  gcHooks?: GcHooks
 }
 
 /** Prints the generated admin password once, outside the structured log. */
@@ -203,6 +208,18 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
+  const gc = new SystemJobs(
+    garbageCollection({
+      db,
+      blobs: ctx.deps.blobs,
+      manifests: manifestService,
+      uploads: { purgeIdleUploads: (cutoff, io) => blobService.purgeIdleUploads(cutoff, io), countIdle: async (cutoff) => (await stores.uploads.listIdle(cutoff.toISOString(), 1_000_000)).length },
+      timeWindowMinutes: config.gc.time_window_minutes,
+      uploadTtlHours: config.registry.upload_ttl_hours,
+      ...(o.gcHooks !== undefined ? { hooks: o.gcHooks } : {}),
+    }),
+    { executions, jobs, audit },
+  )
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   const replication = new ReplicationService({
     db,
@@ -241,6 +258,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     jobs,
     executions,
     purgeAudit,
+    gc,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await jobs.close()

@@ -14,6 +14,7 @@ import * as m007 from './migrations/007-project-metadata.js'
 import * as m008 from './migrations/008-robot-grants.js'
 import * as m009 from './migrations/009-upload-owner.js'
 import * as m010 from './migrations/010-executions.js'
+import * as m014 from './migrations/014-gc.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -90,6 +91,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '008-robot-grants': { up: (db) => m008.up(db, dialect) },
     '009-upload-owner': { up: (db) => m009.up(db, dialect) },
     '010-executions': { up: (db) => m010.up(db, dialect) },
+    '014-gc': { up: (db) => m014.up(db, dialect) },
   }
 }
 

@@ -10,6 +10,7 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { BerthError } from '../lib/errors.js'
+import { forEachBounded } from '../lib/bounded.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
 import { HashingStream } from '../lib/hash-stream.js'
 import { localHashers, type HashAlgorithm, type Hasher, type HasherFactory } from '../lib/hasher.js'
@@ -79,6 +80,17 @@ export class BlobStore {
       await this.driver.delete(uploadDir(id))
     }
     return { digest, size: bytes.length }
+  }
+
+  /**
+   * Removes blobs' bytes (garbage collection, once their records say so): in the driver's
+   * batches when it has them, else `concurrency` deletes at a time. Stops between batches
+   * when the signal aborts.
+   */
+  async deleteBlobs(digests: readonly Digest[], o: IoOptions & { concurrency?: number } = {}): Promise<void> {
+    const paths = digests.map((d) => blobPath(d))
+    if (this.driver.deleteMany !== undefined) return this.driver.deleteMany(paths, o)
+    await forEachBounded(paths, o.concurrency ?? 8, (p) => this.driver.delete(p, o), o.signal)
   }
 
   /** Creates the (empty) storage of a new upload session. */

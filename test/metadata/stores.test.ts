@@ -26,7 +26,7 @@ for (const dialect of DIALECTS) {
     before(async () => {
       database = await createTestDatabase(dialect)
       db = await openDb(database.url)
-      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions'])
+      assert.deepEqual(await migrate(db), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '014-gc'])
       s = storesOver(db.kysely)
       projectId = (await s.projects.ensure('library', true)).id
     })
@@ -44,7 +44,7 @@ for (const dialect of DIALECTS) {
       const nodes = await Promise.all([0, 1, 2].map(() => openDb(fresh.url)))
       try {
         const applied = await Promise.all(nodes.map((n) => migrate(n)))
-        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions'])
+        assert.deepEqual(applied.flat().sort(), ['001-registry', '002-users-secrets', '003-identity', '004-catalog', '005-jobs', '006-replication', '007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '014-gc'])
       } finally {
         for (const n of nodes) await n.close()
         await fresh.drop()
@@ -73,15 +73,36 @@ for (const dialect of DIALECTS) {
       const repo = await s.repositories.ensure(projectId, 'library/blobs')
       await s.blobLinks.record(d(1), 2 ** 40)
       await s.blobLinks.record(d(1), 2 ** 40)
-      await s.blobLinks.link(repo.id, d(1))
-      await s.blobLinks.link(repo.id, d(1))
-      assert.deepEqual(await s.blobLinks.get('library/blobs', d(1)), { size: 2 ** 40 })
+      assert.equal(await s.blobLinks.link(repo.id, d(1)), true)
+      assert.equal(await s.blobLinks.link(repo.id, d(1)), true)
+      assert.equal(await s.blobLinks.link(repo.id, d(3)), false, 'a blob with no record is not linked')
+      const linked = await s.blobLinks.get('library/blobs', d(1))
+      assert.deepEqual({ ...linked, touchedAt: undefined }, { size: 2 ** 40, gcMark: null, touchedAt: undefined })
+      assert.ok(Date.parse(linked!.touchedAt) > Date.now() - 60_000, 'a link touches the blob')
       assert.equal(await s.blobLinks.get('library/a', d(1)), null)
       assert.deepEqual(await s.blobLinks.missing(repo.id, [d(1), d(2), d(2)]), [d(2)])
       assert.deepEqual(await s.blobLinks.repositoriesWith(d(1), 10), ['library/blobs'])
       assert.equal(await s.blobLinks.unlink(repo.id, d(1)), true)
       assert.equal(await s.blobLinks.unlink(repo.id, d(1)), false)
       assert.equal(await s.blobLinks.get('library/blobs', d(1)), null)
+    })
+
+    it('blob claims: a candidate mark is cleared, a blob being removed is neither claimed nor linked', async () => {
+      const repo = await s.repositories.ensure(projectId, 'library/claims')
+      await s.blobLinks.record(d(4), 1)
+      await s.blobLinks.record(d(5), 1)
+      await db.kysely.updateTable('blobs').set({ gc_mark: 'run-1', touched_at: '2000-01-01T00:00:00.000Z' }).where('digest', '=', d(4)).execute()
+      await db.kysely.updateTable('blobs').set({ gc_mark: 'deleting' }).where('digest', '=', d(5)).execute()
+      assert.deepEqual(await s.blobLinks.claim([d(4), d(5), d(6)]), [d(4)])
+      const row = await db.kysely.selectFrom('blobs').select(['gc_mark', 'touched_at']).where('digest', '=', d(4)).executeTakeFirstOrThrow()
+      assert.equal(row.gc_mark, null)
+      assert.ok(row.touched_at! > '2001')
+      assert.equal(await s.blobLinks.link(repo.id, d(5)), false)
+      assert.deepEqual(await s.blobLinks.missing(repo.id, [d(5)]), [d(5)])
+      assert.deepEqual(await inTransaction(db, (t) => t.blobLinks.lockInUse([d(4), d(5), d(6)])), [d(5)])
+      assert.equal(await s.blobLinks.state(d(5)), 'deleting')
+      assert.equal(await s.blobLinks.state(d(4)), 'present')
+      assert.equal(await s.blobLinks.state(d(6)), 'absent')
     })
 
     it('missing() handles more digests than one query takes', async () => {
@@ -247,7 +268,7 @@ for (const dialect of DIALECTS) {
         const o = storesOver(old.kysely)
         await o.projects.create('library', true, null)
         const first = (await o.users.createIfAbsent({ username: 'admin', email: null, realname: '', comment: '', passwordHash: 'x', sysadmin: true }))!
-        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions'])
+        assert.deepEqual(await migrate(old), ['007-project-metadata', '008-robot-grants', '009-upload-owner', '010-executions', '014-gc'])
         const [lib] = await o.projects.detail([(await o.projects.get('library'))!.id])
         assert.equal(lib!.ownerId, first.id)
       } finally {

@@ -7,7 +7,7 @@ import type { RepoName, Reference } from '../../oci/names.js'
 import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
-import { nameUnknown, type RegistryContext } from './registry-context.js'
+import { claimForPush, nameUnknown, type RegistryContext } from './registry-context.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -18,6 +18,8 @@ export interface ManifestInfo {
 /** Options of a write: the replication path it arrived with (empty for a client's own push). */
 export interface WriteOptions {
   path?: readonly string[]
+  /** A delete by digest only if the artifact has no tag when it happens (garbage collection's untagged deletion). */
+  untaggedOnly?: boolean
 }
 
 export interface PushedManifest {
@@ -61,10 +63,16 @@ export class ManifestService {
     // again in the transaction, against a concurrent delete.
     const existing = await this.ctx.stores.repositories.get(repository)
     await assertReferencesExist(this.ctx.stores, existing?.id, m)
+    await claimForPush(this.ctx, digest)
     await this.ctx.deps.blobs.putBytes(digest, body)
     const path = [...(o.path ?? [])]
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await s.repositories.ensure(project.id, repository)
+      // Locks the referenced blobs against garbage collection before checking their links: a
+      // collection that removed one first has removed its links too, so the check refuses.
+      const collected = await s.blobLinks.lockInUse(m.blobs.map((d) => d.digest))
+      if (collected.length > 0) throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${collected.length} blob(s) garbage collection removed; push them again`, { missing: collected.slice(0, 20) })
+      await s.artifacts.lockShared(repo.id, m.manifests.map((d) => d.digest))
       await assertReferencesExist(s, repo.id, m)
       const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
       await s.blobLinks.record(digest, body.length)
@@ -142,14 +150,14 @@ export class ManifestService {
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference, o: WriteOptions = {}): Promise<void> {
     try {
-      await this.deleteCommitted(repository, ref, [...(o.path ?? [])])
+      await this.deleteCommitted(repository, ref, [...(o.path ?? [])], o.untaggedOnly === true)
       this.ctx.deps.outbox.committed()
     } finally {
       await this.changed(repository)
     }
   }
 
-  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[]): Promise<void> {
+  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[], untaggedOnly: boolean): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
@@ -159,6 +167,9 @@ export class ManifestService {
         }
         await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path })
         return
+      }
+      if (untaggedOnly && (await s.artifacts.lockTagged(repo.id, ref.digest))) {
+        throw new BerthError('PRECONDITION', 'the artifact was tagged meanwhile; it stays', { digest: ref.digest })
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
       if (parent !== null) {
