@@ -1,5 +1,5 @@
 // Garbage collection at scale: N unreferenced blobs (small bytes each, older than the time window)
-// on the filesystem driver and on the S3 driver (s3rver, the test fake), swept by one run of
+// on the filesystem driver and on the S3 driver (s3rver, the test fake, in a process of its own), swept by one run of
 // /system/gc on a Berth served on loopback (SQLite), while clients keep pushing small images.
 // Reports blobs/s swept, and the push latency (p50/p99 of one blob upload plus one manifest PUT)
 // before and during the run.
@@ -21,7 +21,9 @@ import { silentLogger } from '../src/lib/logger.js'
 import { forEachBounded } from '../src/lib/bounded.js'
 import { blobPath } from '../src/storage/layout.js'
 import type { Digest } from '../src/oci/digest.js'
-import { startS3, type FakeS3 } from '../test/support/s3-server.js'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { quantile } from './load.js'
 
 const PASSWORD = 'Bench-Gc-Passw0rd'
@@ -40,6 +42,25 @@ const { values } = parseArgs({
 })
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`
+
+interface S3Endpoint {
+  endpoint: string
+  bucket: string
+  accessKey: string
+  secretKey: string
+  region: string
+}
+
+/** The fake S3 in its own process (bench/s3-fake.ts). */
+async function startS3Process(): Promise<{ s3: S3Endpoint; child: ChildProcess }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./s3-fake.js', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let buffered = ''
+  for await (const chunk of child.stdout!) {
+    buffered += String(chunk)
+    if (buffered.includes('\n')) break
+  }
+  return { s3: JSON.parse(buffered.split('\n')[0]!) as S3Endpoint, child }
+}
 
 interface Result {
   driver: string
@@ -81,14 +102,15 @@ function summary(ms: number[]): { n: number; p50: number; p99: number } {
 
 async function runOne(driver: 'filesystem' | 's3', n: number): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-bench-gc-'))
-  let s3: FakeS3 | undefined
+  let s3: S3Endpoint | undefined
+  let child: ChildProcess | undefined
   let berth: Berth | undefined
   try {
     const config = Value.Default(ConfigSchema, {}) as Config
     Object.assign(config, { data_dir: dir, admin: { password: PASSWORD }, log: { level: 'silent' } })
     config.jobs = { ...config.jobs, workers: 2 }
     if (driver === 's3') {
-      s3 = await startS3()
+      ;({ s3, child } = await startS3Process())
       config.storage = { ...config.storage, driver: 's3' }
       config.s3 = { ...config.s3, endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, prefix: 'bench', access_key: s3.accessKey, secret_key: s3.secretKey, force_path_style: true }
     }
@@ -145,7 +167,8 @@ async function runOne(driver: 'filesystem' | 's3', n: number): Promise<Result> {
     return { driver, blobs: p.purged_blobs, seconds: Math.round(seconds * 10) / 10, blobsPerSecond: Math.round(p.purged_blobs / seconds), freedBytes: p.freed_space, pushBefore, pushDuring }
   } finally {
     await berth?.close()
-    await s3?.stop()
+    child?.stdin?.end()
+    if (child !== undefined && child.exitCode === null) await once(child, 'exit')
     await rm(dir, { recursive: true, force: true })
   }
 }

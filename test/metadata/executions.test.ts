@@ -137,7 +137,7 @@ for (const dialect of DIALECTS) {
           ])
           .execute()
 
-        assert.deepEqual(await migrate(old), ['010-executions'])
+        assert.deepEqual(await migrate(old), ['010-executions', '014-gc'])
         const o = storesOver(old.kysely)
         const e41 = (await o.replicationExecutions.get(41))!
         assert.deepEqual(
