@@ -31,7 +31,8 @@ export interface GcResults extends Record<string, unknown> {
 
 /** Pauses between phases, for tests that race pushes against a collection. */
 export interface GcHooks {
-  afterMark?(): Promise<void>
+  /** `signal`: the run's, aborted when it is stopped. */
+  afterMark?(signal: AbortSignal): Promise<void>
   beforeCondemn?(digests: string[]): Promise<void>
 }
 
@@ -143,7 +144,7 @@ class Collection {
       if (p.dry_run) this.blobs.add(page)
       else await this.store.mark(page.map((r) => r.digest), this.mark)
     }
-    await this.o.hooks?.afterMark?.()
+    await this.o.hooks?.afterMark?.(this.ctx.signal)
     if (!p.dry_run) await this.sweep()
     const idleSince = new Date(this.started - this.o.uploadTtlHours * 3_600_000)
     const uploads = p.dry_run ? await this.o.uploads.countIdle(idleSince) : await this.purgeUploads(idleSince)

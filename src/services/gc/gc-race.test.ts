@@ -21,6 +21,9 @@ import { ADMIN_AUTH, TEST_ADMIN_PASSWORD } from '../../../test/support/berth-app
 import { waitUntil } from '../../../test/support/until.js'
 import { OCI_MANIFEST, header, sha256 } from '../../http/oci/oci-test-support.js'
 import type { GcHooks } from './garbage-collection.js'
+import { FilesystemDriver } from '../../storage/drivers/filesystem.js'
+import { blobPath } from '../../storage/layout.js'
+import type { Digest } from '../../oci/digest.js'
 
 const ROUNDS = 4
 const GARBAGE = 40
@@ -34,6 +37,8 @@ interface Node extends Berth {
 /** Hooks shared by the nodes: each phase of a run releases the pushes waiting for it. */
 class Phases implements GcHooks {
   private waiters = new Map<string, (() => void)[]>()
+  /** When set, a run waits after its mark until it is stopped. */
+  holdUntilStopped = false
   reset(): void {
     this.waiters.clear()
   }
@@ -44,8 +49,9 @@ class Phases implements GcHooks {
     for (const w of this.waiters.get(phase) ?? []) w()
     this.waiters.delete(phase)
   }
-  async afterMark(): Promise<void> {
+  async afterMark(signal: AbortSignal): Promise<void> {
     this.release('marked')
+    if (this.holdUntilStopped) await waitUntil('the run is stopped', () => signal.aborted, { timeoutMs: 20_000, everyMs: 10 })
     await sleep(5)
   }
   async beforeCondemn(): Promise<void> {
@@ -120,6 +126,37 @@ for (const dialect of DIALECTS) {
       }
       await database?.drop()
       if (storage !== undefined) await rm(storage, { recursive: true, force: true })
+    })
+
+    it('a run stopped between mark and sweep removes nothing; the next run unmarks and frees', async () => {
+      const a = cluster[0]!
+      phases.reset()
+      const garbage = Array.from({ length: 10 }, () => randomBytes(300))
+      for (const g of garbage) await upload(a, 'race/stop', g)
+      const digests = garbage.map((g) => sha256(g))
+      await a.db.kysely.updateTable('blobs').set({ created_at: OLD(), touched_at: OLD() }).where('digest', 'in', digests).execute()
+      await a.db.kysely.updateTable('repository_blobs').set({ created_at: OLD() }).where('digest', 'in', digests).execute()
+      phases.holdUntilStopped = true
+      const marked = phases.at('marked')
+      const gc = await inject(a, 'POST', '/api/v2.0/system/gc/schedule', JSON.stringify({ schedule: { type: 'Manual' }, parameters: {} }), 'application/json')
+      assert.equal(gc.statusCode, 201, gc.body)
+      const id = Number(header(gc, 'location')!.split('/').pop())
+      await marked
+      assert.equal((await inject(a, 'PUT', `/api/v2.0/system/gc/${id}`)).statusCode, 200)
+      assert.equal((await inject(a, 'GET', `/api/v2.0/system/gc/${id}`)).json().job_status, 'Stopped')
+      phases.holdUntilStopped = false
+      const rows = async () => a.db.kysely.selectFrom('blobs').select(['digest', 'gc_mark']).where('digest', 'in', digests).execute()
+      // The task ends once its job saw the stop; nothing was removed.
+      const [task] = (await a.executions.tasks.list(id, { conditions: [], sort: [], page: 1, pageSize: 1 })).items
+      await waitUntil('the job ends', async () => (await a.jobs.jobs.get(task!.jobId!))!.state === 'stopped', { timeoutMs: 20_000, everyMs: 20 })
+      assert.deepEqual((await rows()).map((r) => r.gc_mark), digests.map(() => `run-${id}`), 'a stopped run removes nothing; its marks stay')
+      const fs = new FilesystemDriver(storage)
+      for (const d of digests) assert.ok(await fs.stat(blobPath(d as Digest)), 'bytes stay')
+      const next = await inject(a, 'POST', '/api/v2.0/system/gc/schedule', JSON.stringify({ schedule: { type: 'Manual' }, parameters: {} }), 'application/json')
+      assert.equal(next.statusCode, 201, next.body)
+      const nextId = Number(header(next, 'location')!.split('/').pop())
+      await waitUntil(`gc ${nextId} ends`, async () => !['Running', 'Pending'].includes((await inject(a, 'GET', `/api/v2.0/system/gc/${nextId}`)).json().job_status), { timeoutMs: 30_000, everyMs: 20 })
+      assert.deepEqual(await rows(), [], 'freed by a later run')
     })
 
     it(`${ROUNDS} rounds: every push succeeds and stays pullable from every node; the unused garbage is freed`, async () => {
