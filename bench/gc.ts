@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createHash, randomBytes } from 'node:crypto'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { Value } from '@sinclair/typebox/value'
@@ -64,6 +64,9 @@ async function startS3Process(): Promise<{ s3: S3Endpoint; child: ChildProcess }
 
 interface Result {
   driver: string
+  /** The event loop's delay during the run: time the process spent in one synchronous stretch. */
+  loopDelayP99Ms: number
+  loopDelayMaxMs: number
   blobs: number
   seconds: number
   blobsPerSecond: number
@@ -147,6 +150,8 @@ async function runOne(driver: 'filesystem' | 's3', n: number): Promise<Result> {
     const pushBefore = summary(await beforeLoad)
 
     let running = true
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
     const duringLoad = pushLoad(base, Number(values.pushers), () => !running)
     const t = performance.now()
     const res = await fetch(`${base}/api/v2.0/system/gc/schedule`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ schedule: { type: 'Manual' }, parameters: { workers: Number(values.workers) } }) })
@@ -159,12 +164,13 @@ async function runOne(driver: 'filesystem' | 's3', n: number): Promise<Result> {
       await sleep(50)
     }
     const seconds = (performance.now() - t) / 1000
+    loop.disable()
     running = false
     const pushDuring = summary(await duringLoad)
     if (run.job_status !== 'Success') throw new Error(`gc ended ${run.job_status}`)
     const p = JSON.parse(run.job_parameters) as { purged_blobs: number; freed_space: number }
     if (p.purged_blobs < n) throw new Error(`gc purged ${p.purged_blobs} of ${n}`)
-    return { driver, blobs: p.purged_blobs, seconds: Math.round(seconds * 10) / 10, blobsPerSecond: Math.round(p.purged_blobs / seconds), freedBytes: p.freed_space, pushBefore, pushDuring }
+    return { driver, loopDelayP99Ms: Math.round(loop.percentile(99) / 1e5) / 10, loopDelayMaxMs: Math.round(loop.max / 1e5) / 10, blobs: p.purged_blobs, seconds: Math.round(seconds * 10) / 10, blobsPerSecond: Math.round(p.purged_blobs / seconds), freedBytes: p.freed_space, pushBefore, pushDuring }
   } finally {
     await berth?.close()
     child?.stdin?.end()
@@ -177,10 +183,10 @@ const results: Result[] = []
 for (const driver of values.drivers.split(',') as ('filesystem' | 's3')[]) {
   results.push(await runOne(driver, Number(driver === 's3' ? values['s3-blobs'] : values.blobs)))
 }
-console.log('driver      blobs    seconds  blobs/s  push p50/p99 ms before  push p50/p99 ms during (pushes)')
+console.log('driver      blobs    seconds  blobs/s  push p50/p99 ms before  push p50/p99 ms during (pushes)  loop delay p99/max ms')
 for (const r of results) {
   console.log(
-    `${r.driver.padEnd(10)} ${String(r.blobs).padStart(7)} ${String(r.seconds).padStart(9)} ${String(r.blobsPerSecond).padStart(8)}  ${`${r.pushBefore.p50}/${r.pushBefore.p99}`.padStart(20)}  ${`${r.pushDuring.p50}/${r.pushDuring.p99} (${r.pushDuring.n})`.padStart(26)}`,
+    `${r.driver.padEnd(10)} ${String(r.blobs).padStart(7)} ${String(r.seconds).padStart(9)} ${String(r.blobsPerSecond).padStart(8)}  ${`${r.pushBefore.p50}/${r.pushBefore.p99}`.padStart(20)}  ${`${r.pushDuring.p50}/${r.pushDuring.p99} (${r.pushDuring.n})`.padStart(26)}  ${`${r.loopDelayP99Ms}/${r.loopDelayMaxMs}`.padStart(20)}`,
   )
 }
 if (values.json) console.log(JSON.stringify(results, null, 2))

@@ -9,8 +9,9 @@ import type { Dialect } from '../schema.js'
 export async function up(db: Kysely<unknown>, _dialect: Dialect): Promise<void> {
   await db.schema.alterTable('blobs').addColumn('touched_at', 'text').execute()
   await db.schema.alterTable('blobs').addColumn('gc_mark', 'text').execute()
-  // Only marked blobs are looked up by their mark: a partial index stays small.
-  await sql`create index blobs_gc_mark on blobs (gc_mark) where gc_mark is not null`.execute(db)
+  // Only marked blobs are looked up by their mark, a page at a time in digest order: a partial
+  // index that serves the order too stays small.
+  await sql`create index blobs_gc_mark on blobs (gc_mark, digest) where gc_mark is not null`.execute(db)
   // "Is this blob some artifact's own manifest?" across repositories.
   await db.schema.createIndex('artifacts_digest').on('artifacts').column('digest').execute()
 }

@@ -166,10 +166,20 @@ class Collection {
     }
   }
 
-  /** The run's candidates, `workers` batches at a time; stoppable between batches. */
+  /**
+   * The run's candidates, `workers` batches at a time; stoppable between batches. The lanes'
+   * storage deletions overlap, their database work goes one batch at a time: on SQLite every
+   * push shares the one connection, and waits behind at most one batch of ours.
+   */
   private async sweep(): Promise<void> {
     let after = ''
     let queue = Promise.resolve<string[]>([])
+    let db = Promise.resolve<unknown>(undefined)
+    const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+      const done = db.then(fn)
+      db = done.catch(() => {})
+      return done
+    }
     // One page at a time is read, in digest order; the lanes decide and remove them in parallel.
     const next = () =>
       (queue = queue.then(async () => {
@@ -183,17 +193,17 @@ class Collection {
         const digests = await next()
         if (digests.length === 0) return
         await this.o.hooks?.beforeCondemn?.(digests)
-        const garbage = await this.store.condemn(digests, this.mark, this.cutoff)
-        if (garbage.length > 0) await this.remove(garbage)
+        const garbage = await serial(() => this.store.condemn(digests, this.mark, this.cutoff))
+        if (garbage.length > 0) await this.remove(garbage, serial)
       }
     }
     await Promise.all(Array.from({ length: this.p.workers }, lane))
   }
 
   /** Bytes of condemned blobs, then their rows: a push waiting on one (see claimForPush) goes on once the row is gone. */
-  private async remove(rows: BlobRow[]): Promise<void> {
+  private async remove(rows: BlobRow[], serial: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): Promise<void> {
     await this.o.blobs.deleteBlobs(rows.map((r) => r.digest as Digest), { signal: this.ctx.signal })
-    await this.store.drop(rows.map((r) => r.digest))
+    await serial(() => this.store.drop(rows.map((r) => r.digest)))
     this.blobs.add(rows)
   }
 
