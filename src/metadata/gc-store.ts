@@ -111,6 +111,35 @@ export class GcStore {
     })
   }
 
+  /** Of these digests, those with no record. */
+  async unrecorded(digests: string[]): Promise<string[]> {
+    const found = new Set((await inBatches(digests, (batch) => this.k.selectFrom('blobs').select('digest').where('digest', 'in', batch).execute())).map((r) => r.digest))
+    return digests.filter((d) => !found.has(d))
+  }
+
+  /**
+   * Records bytes no record names (orphans of pushes that never committed) as being removed, so
+   * that a push of the same digest waits for their removal like any other. Returns those recorded
+   * here; a digest recorded meanwhile by a push is left to it.
+   */
+  async condemnOrphans(rows: BlobRow[]): Promise<BlobRow[]> {
+    if (rows.length === 0) return []
+    const old = '1970-01-01T00:00:00.000Z'
+    const inserted = new Set(
+      (
+        await inBatches(rows, (batch) =>
+          this.k
+            .insertInto('blobs')
+            .values(batch.map((r) => ({ digest: r.digest, size: r.size, created_at: old, touched_at: old, gc_mark: DELETING })))
+            .onConflict((oc) => oc.column('digest').doNothing())
+            .returning('digest')
+            .execute(),
+        )
+      ).map((r) => r.digest),
+    )
+    return rows.filter((r) => inserted.has(r.digest))
+  }
+
   /** Removes the records of blobs whose bytes are gone. */
   async drop(digests: string[]): Promise<void> {
     await inBatches(digests, async (batch) => {

@@ -16,7 +16,7 @@ import { HashingStream } from '../lib/hash-stream.js'
 import { localHashers, type HashAlgorithm, type Hasher, type HasherFactory } from '../lib/hasher.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { IoOptions, StorageDriver } from './driver.js'
-import { blobPath, uploadDataPath, uploadDir } from './layout.js'
+import { blobPath, digestOfBlobPath, uploadDataPath, uploadDir } from './layout.js'
 
 export interface BlobInfo {
   digest: Digest
@@ -80,6 +80,20 @@ export class BlobStore {
       await this.driver.delete(uploadDir(id))
     }
     return { digest, size: bytes.length }
+  }
+
+  /** Every blob stored, whatever the metadata says (garbage collection looks for orphans). */
+  async *list(o?: IoOptions): AsyncIterable<Digest> {
+    for await (const path of this.driver.list('blobs', o)) {
+      const digest = digestOfBlobPath(path)
+      if (digest !== null) yield digest
+    }
+  }
+
+  /** When a blob's bytes were stored, or null if they are not. */
+  async storedAt(digest: Digest, o?: IoOptions): Promise<{ size: number; modTime: Date } | null> {
+    const info = await this.driver.stat(blobPath(digest), o)
+    return info === null ? null : { size: info.size, modTime: info.modTime }
   }
 
   /**

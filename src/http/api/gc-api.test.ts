@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test'
 import { ADMIN_AUTH, basicAuth, createTestBerth, type TestBerth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { waitUntil } from '../../../test/support/until.js'
+import { utimes } from 'node:fs/promises'
+import { join } from 'node:path'
 import { resolvedPaths } from '../../app/config.js'
 import { FilesystemDriver } from '../../storage/drivers/filesystem.js'
 import { blobPath } from '../../storage/layout.js'
@@ -20,6 +22,7 @@ import {
   pushBlob,
   pushImage,
   pushManifest,
+  sha256,
   withAuthorization,
   type App,
 } from '../oci/oci-test-support.js'
@@ -258,6 +261,32 @@ for (const dialect of DIALECTS) {
       assert.equal(p.dry_run, true)
       assertStatus(await call(ADMIN_AUTH, 'PUT', `${GC}/schedule`, { schedule: { type: 'None' }, parameters: {} }), 200)
       assert.equal(await berth.jobs.schedules.get('GARBAGE_COLLECTION', 0), null)
+    })
+
+    it('removes bytes no record names (a push that never committed) once older than the window', async () => {
+      const write = async (bytes: Buffer, mtime: Date) => {
+        const digest = sha256(bytes) as Digest
+        const w = await fs.write(`staging/${digest.slice(7)}`)
+        w.stream.end(bytes)
+        await new Promise((r) => w.stream.once('finish', r))
+        await w.commit()
+        await fs.move(`staging/${digest.slice(7)}`, blobPath(digest))
+        await utimes(join(resolvedPaths(berth.config).storageRoot, blobPath(digest)), mtime, mtime)
+        return digest
+      }
+      const old = await write(bytesOf('orphan-old', 123), new Date(Date.now() - 3 * 3_600_000))
+      const fresh = await write(bytesOf('orphan-fresh', 45), new Date())
+      const dry = await finished(await run({ dry_run: true }))
+      assert.ok(await stored(old), 'a dry run removes nothing')
+      const real = await finished(await run({}))
+      assert.deepEqual(results(real), results(dry))
+      assert.ok((real.purged_blobs as number) >= 1 && (real.freed_space as number) >= 123)
+      assert.equal(await stored(old), false, 'the old orphan is gone')
+      assert.equal(await recorded(old), false, 'and so is the record that guarded its removal')
+      assert.ok(await stored(fresh), 'bytes within the window stay: their push may still be committing')
+      // The orphan's digest pushed again later is stored afresh.
+      await pushBlob(v2, 'gcb/other', bytesOf('orphan-old', 123))
+      assert.ok(await pullable('gcb/other', old))
     })
 
     it('purges upload sessions idle longer than upload_ttl_hours', async () => {

@@ -146,6 +146,7 @@ class Collection {
     }
     await this.o.hooks?.afterMark?.(this.ctx.signal)
     if (!p.dry_run) await this.sweep()
+    await this.orphans()
     const idleSince = new Date(this.started - this.o.uploadTtlHours * 3_600_000)
     const uploads = p.dry_run ? await this.o.uploads.countIdle(idleSince) : await this.purgeUploads(idleSince)
     const results: GcResults = { freed_space: this.blobs.bytes, purged_blobs: this.blobs.count, purged_manifests: manifests, purged_uploads: uploads }
@@ -205,6 +206,43 @@ class Collection {
     await this.o.blobs.deleteBlobs(rows.map((r) => r.digest as Digest), { signal: this.ctx.signal })
     await serial(() => this.store.drop(rows.map((r) => r.digest)))
     this.blobs.add(rows)
+  }
+
+  /**
+   * Bytes in storage that no record names, stored before the window began: a push that wrote
+   * them and never committed its record. Each is recorded as being removed first (so a push of
+   * that digest waits, see claimForPush), then removed like the rest.
+   */
+  private async orphans(): Promise<void> {
+    const before = Date.parse(this.cutoff)
+    const found = new Tally()
+    const check = async (digests: string[]) => {
+      const rows: BlobRow[] = []
+      for (const d of await this.store.unrecorded(digests)) {
+        const stored = await this.o.blobs.storedAt(d as Digest)
+        if (stored !== null && stored.modTime.getTime() < before) rows.push({ digest: d, size: stored.size })
+      }
+      if (rows.length === 0) return
+      if (this.p.dry_run) {
+        found.add(rows)
+        this.blobs.add(rows)
+      } else {
+        const condemned = await this.store.condemnOrphans(rows)
+        found.add(condemned)
+        if (condemned.length > 0) await this.remove(condemned)
+      }
+    }
+    let batch: string[] = []
+    for await (const digest of this.o.blobs.list({ signal: this.ctx.signal })) {
+      batch.push(digest)
+      if (batch.length === BATCH) {
+        this.check()
+        await check(batch)
+        batch = []
+      }
+    }
+    await check(batch)
+    if (found.count > 0) await this.ctx.log(`of which orphaned bytes (no record): ${found.describe(this.p.dry_run ? 'would be removed' : 'removed')}`)
   }
 
   private async purgeUploads(cutoff: Date): Promise<number> {

@@ -7,7 +7,7 @@ import type { RepoName, Reference } from '../../oci/names.js'
 import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
-import { claimForPush, nameUnknown, type RegistryContext } from './registry-context.js'
+import { blobBeingCollected, claimForPush, nameUnknown, type RegistryContext } from './registry-context.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -68,14 +68,16 @@ export class ManifestService {
     const path = [...(o.path ?? [])]
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await s.repositories.ensure(project.id, repository)
-      // Locks the referenced blobs against garbage collection before checking their links: a
-      // collection that removed one first has removed its links too, so the check refuses.
-      const collected = await s.blobLinks.lockInUse(m.blobs.map((d) => d.digest))
+      // The manifest's own record first: bytes a collection is removing as an orphan are not ours
+      // to keep. Then the referenced blobs are locked against garbage collection before their
+      // links are checked: a collection that removed one first has removed its links too.
+      await s.blobLinks.record(digest, body.length)
+      const collected = await s.blobLinks.lockInUse([digest, ...m.blobs.map((d) => d.digest)])
+      if (collected.includes(digest)) throw blobBeingCollected(digest)
       if (collected.length > 0) throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${collected.length} blob(s) garbage collection removed; push them again`, { missing: collected.slice(0, 20) })
       await s.artifacts.lockShared(repo.id, m.manifests.map((d) => d.digest))
       await assertReferencesExist(s, repo.id, m)
       const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
-      await s.blobLinks.record(digest, body.length)
       const artifactId = await s.artifacts.put(repo.id, {
         digest,
         mediaType: m.mediaType,
