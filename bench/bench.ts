@@ -641,6 +641,10 @@ async function main(): Promise<void> {
     await import('./listing.js')
     return
   }
+  if (process.argv[2] === 'gc') {
+    await import('./gc.js')
+    return
+  }
   if (process.argv[2] === 'login-flood') {
     await import('./login-flood.js')
     return

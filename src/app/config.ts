@@ -104,6 +104,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    gc: Type.Object(
+      {
+        time_window_minutes: Type.Integer({
+          default: 120,
+          minimum: 0,
+          maximum: 525_600,
+          description: 'garbage collection keeps blobs and untagged artifacts a push used within this many minutes (Harbor: 2 hours); it must exceed the longest push, from its first HEAD to its manifest',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     registry: Type.Object(
       {
         max_manifest_bytes: Type.Integer({ default: 4 << 20, minimum: 1024, maximum: 64 << 20, description: 'largest manifest accepted, in bytes' }),

@@ -32,6 +32,7 @@ import { EventDispatcher } from '../events/dispatcher.js'
 import { PullRecorder } from '../services/registry/pull-recorder.js'
 import { uploadPurgeJob } from '../services/registry/blob-service.js'
 import { sessionPurgeJob } from '../services/identity/session-purge.js'
+import { garbageCollection, type GcHooks } from '../services/gc/garbage-collection.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
 import { OutboundGuard } from '../services/replication/outbound-guard.js'
@@ -100,6 +101,8 @@ export interface Services {
   events: EventDispatcher
   /** Pulls of manifests, written in batches. */
   pulls: PullRecorder
+  /** Harbor's garbage collection (/system/gc). */
+  gc: SystemJobApi
   replication: ReplicationService
   /** Projects' webhook policies and their deliveries. */
   webhooks: WebhookService
@@ -114,6 +117,8 @@ export interface ServicesOptions {
   log?: Logger
   /** Shows the generated admin password; by default printed once on stderr. */
   showOnce?: (password: string) => void
+  /** Pauses inside garbage collection (tests only). */
+  gcHooks?: GcHooks
 }
 
 /** Where clients pull from, as resource URLs show it: external_url's host, else the listening address. */
@@ -228,6 +233,18 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
   jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
   const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
+  const gc = new SystemJobs(
+    garbageCollection({
+      db,
+      blobs: ctx.deps.blobs,
+      manifests: manifestService,
+      uploads: { purgeIdleUploads: (cutoff, io) => blobService.purgeIdleUploads(cutoff, io), countIdle: async (cutoff) => (await stores.uploads.listIdle(cutoff.toISOString(), 1_000_000)).length },
+      timeWindowMinutes: config.gc.time_window_minutes,
+      uploadTtlHours: config.registry.upload_ttl_hours,
+      ...(o.gcHooks !== undefined ? { hooks: o.gcHooks } : {}),
+    }),
+    { executions, jobs, audit },
+  )
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '')
   // Every request Berth makes to an address a user gave (registries, webhooks) goes through it.
   const guard = new OutboundGuard({ allow: list(config.replication.outbound_allow), deny: list(config.replication.outbound_deny), allowMetadata: config.replication.outbound_allow_metadata })
@@ -260,6 +277,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     userAgent: `berth/${VERSION}`,
     maxAttempts: config.webhook.max_attempts,
   })
+  await webhooks.refreshInterest()
   return {
     config,
     db,
@@ -287,6 +305,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     purgeAudit,
     events,
     pulls,
+    gc,
     ...(directory !== undefined ? { directory } : {}),
     close: async () => {
       await pulls.close()

@@ -20,6 +20,11 @@ export interface Subscriber {
   /** Attempts before a delivery is given up (the job stays, in state error); 10 by default. */
   maxAttempts?: number
   handle(event: RegistryEvent, ctx: JobContext): Promise<void>
+  /**
+   * Whether events of `type` are wanted right now (e.g. only while some webhook policy asks for
+   * pulls): checked when an event is recorded, so it must be cheap and synchronous. Absent: always.
+   */
+  interested?(type: EventType): boolean
 }
 
 /** What a consumer needs of the bus. */
@@ -76,5 +81,5 @@ export class EventDispatcher implements Outbox, EventSubscriptions {
 }
 
 function wants(s: Subscriber, type: EventType): boolean {
-  return s.types === '*' || s.types.includes(type)
+  return (s.types === '*' || s.types.includes(type)) && (s.interested?.(type) ?? true)
 }

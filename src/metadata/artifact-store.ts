@@ -1,5 +1,5 @@
 // Artifacts (stored manifests), their references, tags and referrers.
-import { sql, type Kysely } from 'kysely'
+import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import type { Page } from './repository-store.js'
 import { nowIso } from './stores.js'
@@ -207,6 +207,36 @@ export class ArtifactStore {
   /** Of the given manifest digests, those not stored in the repository. */
   missing(repositoryId: number, digests: string[]): Promise<string[]> {
     return missingDigests(this.db, 'artifacts', repositoryId, digests)
+  }
+
+  /**
+   * Whether the artifact has a tag, after locking its row (PostgreSQL) so that no tag can be
+   * added until the caller's transaction ends; false also when there is no such artifact.
+   */
+  async lockTagged(repositoryId: number, digest: string): Promise<boolean> {
+    const pg = this.db.getExecutor().adapter instanceof PostgresAdapter
+    const row = await this.db
+      .selectFrom('artifacts')
+      .select('id')
+      .where('repository_id', '=', repositoryId)
+      .where('digest', '=', digest)
+      .$if(pg, (q) => q.forUpdate())
+      .executeTakeFirst()
+    if (row === undefined) return false
+    return (await this.db.selectFrom('tags').select('id').where('artifact_id', '=', row.id).limit(1).executeTakeFirst()) !== undefined
+  }
+
+  /**
+   * Locks the named artifacts of the repository (FOR SHARE on PostgreSQL) until the caller's
+   * transaction ends, so an index about to reference them cannot lose one to a concurrent
+   * untagged deletion (which locks its artifact first and then finds the index).
+   */
+  async lockShared(repositoryId: number, digests: string[]): Promise<void> {
+    if (digests.length === 0 || !(this.db.getExecutor().adapter instanceof PostgresAdapter)) return
+    const unique = [...new Set(digests)].sort()
+    for (let i = 0; i < unique.length; i += 500) {
+      await this.db.selectFrom('artifacts').select('id').where('repository_id', '=', repositoryId).where('digest', 'in', unique.slice(i, i + 500)).forShare().execute()
+    }
   }
 
   /** A manifest in the repository that references `digest` (as a blob or a child), if any. */

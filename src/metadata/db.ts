@@ -18,6 +18,7 @@ import * as m011 from './migrations/011-quotas.js'
 import * as m013 from './migrations/013-pull-time.js'
 import * as m012 from './migrations/012-immutable-rules.js'
 import * as m015 from './migrations/015-webhooks.js'
+import * as m014 from './migrations/014-gc.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -103,6 +104,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '013-pull-time': { up: (db) => m013.up(db, dialect) },
     '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
     '015-webhooks': { up: (db) => m015.up(db, dialect) },
+    '014-gc': { up: (db) => m014.up(db, dialect) },
   }
 }
 

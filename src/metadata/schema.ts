@@ -49,6 +49,10 @@ export interface BlobTable {
   digest: string
   size: number
   created_at: string
+  /** When a push last used the blob (upload, link, mount, HEAD); null: created_at. */
+  touched_at: string | null
+  /** Garbage collection's state: null, the id of the run that marked it a candidate, or 'deleting'. */
+  gc_mark: string | null
 }
 
 /** Which repository may serve which blob (distribution's "links"). */

@@ -122,6 +122,12 @@ export class WebhookStore {
     return Number(r.numDeletedRows) === 1
   }
 
+  /** Every event type some enabled policy wants, across all projects. */
+  async typesInUse(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('webhook_policies').select('event_types').distinct().where('enabled', '=', 1).execute()
+    return new Set(rows.flatMap((r) => JSON.parse(r.event_types) as string[]))
+  }
+
   async countIn(projectId: number): Promise<number> {
     const r = await this.db.selectFrom('webhook_policies').select((eb) => eb.fn.countAll<string>().as('n')).where('project_id', '=', projectId).executeTakeFirstOrThrow()
     return Number(r.n)

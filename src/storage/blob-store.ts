@@ -10,12 +10,13 @@
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 import { BerthError } from '../lib/errors.js'
+import { forEachBounded } from '../lib/bounded.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
 import { HashingStream } from '../lib/hash-stream.js'
 import { localHashers, type HashAlgorithm, type Hasher, type HasherFactory } from '../lib/hasher.js'
 import { digestAlgorithm, type Digest } from '../oci/digest.js'
 import type { IoOptions, StorageDriver } from './driver.js'
-import { blobPath, uploadDataPath, uploadDir } from './layout.js'
+import { blobPath, digestOfBlobPath, uploadDataPath, uploadDir } from './layout.js'
 
 export interface BlobInfo {
   digest: Digest
@@ -79,6 +80,31 @@ export class BlobStore {
       await this.driver.delete(uploadDir(id))
     }
     return { digest, size: bytes.length }
+  }
+
+  /** Every blob stored, whatever the metadata says (garbage collection looks for orphans). */
+  async *list(o?: IoOptions): AsyncIterable<Digest> {
+    for await (const path of this.driver.list('blobs', o)) {
+      const digest = digestOfBlobPath(path)
+      if (digest !== null) yield digest
+    }
+  }
+
+  /** When a blob's bytes were stored, or null if they are not. */
+  async storedAt(digest: Digest, o?: IoOptions): Promise<{ size: number; modTime: Date } | null> {
+    const info = await this.driver.stat(blobPath(digest), o)
+    return info === null ? null : { size: info.size, modTime: info.modTime }
+  }
+
+  /**
+   * Removes blobs' bytes (garbage collection, once their records say so): in the driver's
+   * batches when it has them, else `concurrency` deletes at a time. Stops between batches
+   * when the signal aborts.
+   */
+  async deleteBlobs(digests: readonly Digest[], o: IoOptions & { concurrency?: number } = {}): Promise<void> {
+    const paths = digests.map((d) => blobPath(d))
+    if (this.driver.deleteMany !== undefined) return this.driver.deleteMany(paths, o)
+    await forEachBounded(paths, o.concurrency ?? 8, (p) => this.driver.delete(p, o), o.signal)
   }
 
   /** Creates the (empty) storage of a new upload session. */

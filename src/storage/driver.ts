@@ -36,6 +36,12 @@ export interface StorageDriver {
   move(from: string, to: string, o?: IoOptions): Promise<void>
   /** Deletes a file or a whole prefix; missing paths are not an error. */
   delete(path: string, o?: IoOptions): Promise<void>
+  /**
+   * Deletes many files published by `move` (not prefixes, not writes never moved) at once: in batched requests where the backend has them
+   * (S3 DeleteObjects), else a bounded number at a time. Missing files are not an error; an
+   * aborted signal stops it between batches.
+   */
+  deleteMany?(paths: readonly string[], o?: IoOptions): Promise<void>
   redirectUrl?(path: string, method: 'GET' | 'HEAD'): Promise<string | null>
 }
 

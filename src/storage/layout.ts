@@ -21,3 +21,9 @@ export function uploadDir(id: string): string {
 export function uploadDataPath(id: string): string {
   return `uploads/${id}/data`
 }
+
+/** The digest a blob path stores, or null for any other path. */
+export function digestOfBlobPath(path: string): Digest | null {
+  const m = /^blobs\/([a-z0-9]+)\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec(path)
+  return m === null || !m[3]!.startsWith(m[2]!) ? null : (`${m[1]}:${m[3]}` as Digest)
+}

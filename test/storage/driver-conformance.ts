@@ -92,6 +92,29 @@ export function storageDriverConformance(name: string, make: () => Promise<{ dri
       assert.deepEqual(none, [])
     }))
 
+    it('deleteMany removes the published files named, across batches, and ignores missing ones', withDriver(async (d) => {
+      if (d.deleteMany === undefined) return
+      // 1203 paths named (two batches of S3's 1000), a few of them stored, around the boundary.
+      const paths = Array.from({ length: 1203 }, (_, i) => `many/${String(i).padStart(4, '0')}`)
+      // Published by a move, as blobs are.
+      const publish = async (path: string, bytes: Buffer) => {
+        await put(d, `staging/${path}`, bytes)
+        await d.move(`staging/${path}`, path)
+      }
+      for (const i of [0, 1, 998, 999, 1000, 1001, 1202]) await publish(paths[i]!, Buffer.from('x'))
+      await publish('many/keep', Buffer.from('k'))
+      await d.deleteMany([...paths, 'missing/1'])
+      const left: string[] = []
+      for await (const p of d.list('many')) left.push(p)
+      assert.deepEqual(left, ['many/keep'], 'every file named went, in both batches; the one not named stayed')
+      await d.deleteMany([])
+      await assert.rejects(d.deleteMany(['../escape']), /invalid storage path/)
+      const aborted = new AbortController()
+      aborted.abort(new Error('stopped'))
+      await assert.rejects(d.deleteMany(['many/keep'], { signal: aborted.signal }), /stopped/)
+      assert.equal((await d.stat('many/keep'))?.size, 1, 'an aborted deleteMany deletes nothing more')
+    }))
+
     it('refuses paths that could leave the root', withDriver(async (d) => {
       for (const bad of ['../x', 'a/../../x', '/abs', 'a//b', '', 'a/./b', '.hidden', 'a\\b']) {
         await assert.rejects(d.stat(bad), /invalid storage path/, bad)

@@ -7,6 +7,7 @@ import { ConfigSchema, type Config } from '../../src/app/config.js'
 import { createBerth, type Berth } from '../../src/app/server.js'
 import { silentLogger, type Logger } from '../../src/lib/logger.js'
 import type { Dialect } from '../../src/metadata/schema.js'
+import type { GcHooks } from '../../src/services/gc/garbage-collection.js'
 import { createTestDatabase } from './databases.js'
 import { enforceApiContract } from './api-contract.js'
 
@@ -28,8 +29,8 @@ export const ADMIN_AUTH = basicAuth('admin', TEST_ADMIN_PASSWORD)
 
 export type ConfigPatch = { [K in keyof Config]?: Partial<Config[K]> | Config[K] }
 
-/** `log`: where the server logs (silent by default), for tests that check what is logged. */
-export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {}, o: { log?: Logger } = {}): Promise<TestBerth> {
+/** `log`: where the server logs (silent by default), for tests that check what is logged; `gcHooks`: pauses inside garbage collection. */
+export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {}, o: { log?: Logger; gcHooks?: GcHooks } = {}): Promise<TestBerth> {
   const dataDir = await mkdtemp(join(tmpdir(), 'berth-app-'))
   const database = await createTestDatabase(dialect)
   const base = Value.Default(ConfigSchema, {}) as Config
@@ -39,7 +40,7 @@ export async function createTestBerth(dialect: Dialect, patch: ConfigPatch = {},
     ;(config as Record<string, unknown>)[k] = typeof v === 'object' && v !== null ? { ...(current as object), ...v } : v
   }
   config.database = { ...config.database, url: database.url }
-  const berth = await createBerth(config, { log: o.log ?? silentLogger(), showOnce: () => {} })
+  const berth = await createBerth(config, { log: o.log ?? silentLogger(), showOnce: () => {}, ...(o.gcHooks !== undefined ? { gcHooks: o.gcHooks } : {}) })
   // Every API answer of every in-process test is checked against the published OpenAPI document.
   enforceApiContract(berth.app)
   return {

@@ -12,7 +12,8 @@ import type { RepoName } from '../../oci/names.js'
 import { inTransaction } from '../../metadata/stores.js'
 import { holding } from '../../cache/shared-state.js'
 import type { PeriodicJob } from '../../jobs/job-service.js'
-import { blobUnknown, type CanRead, type RegistryContext } from './registry-context.js'
+import { DELETING } from '../../metadata/blob-link-store.js'
+import { blobBeingCollected, blobUnknown, claimForPush, type CanRead, type RegistryContext } from './registry-context.js'
 
 /** The periodic job (and its schedule's vendor type) that purges abandoned upload sessions. */
 export const UPLOAD_PURGE_JOB = 'SYSTEM_UPLOAD_PURGE'
@@ -55,6 +56,9 @@ export interface ChunkOptions extends IoOptions {
   contentLength?: number
 }
 
+/** A blob used by a push is touched again at most this often while no collection has marked it. */
+export const TOUCH_INTERVAL_MS = 60_000
+
 /** How long a caller at the open-session cap is asked to wait before trying again. */
 const UPLOAD_CAP_RETRY_SECONDS = 10
 
@@ -83,10 +87,18 @@ export class BlobService {
     return this.ctx.deps.blobs
   }
 
-  /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
+  /**
+   * Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. A client that finds a
+   * blob here may skip uploading it and reference it from a manifest soon, so the blob is
+   * claimed against garbage collection (at most once a TOUCH_INTERVAL_MS while unmarked: the
+   * time window covers the rest); one being removed is unknown, and the client uploads it again.
+   */
   async stat(repository: RepoName, digest: Digest): Promise<BlobInfo> {
     const linked = await this.ctx.stores.blobLinks.get(repository, digest)
-    if (linked === null) throw blobUnknown(digest)
+    if (linked === null || linked.gcMark === DELETING) throw blobUnknown(digest)
+    if (linked.gcMark !== null || Date.parse(linked.touchedAt) < Date.now() - TOUCH_INTERVAL_MS) {
+      if ((await this.ctx.stores.blobLinks.claim([digest])).length === 0) throw blobUnknown(digest)
+    }
     return { digest, size: linked.size }
   }
 
@@ -170,6 +182,7 @@ export class BlobService {
     return this.exclusive(id, async () => {
       let { size } = await this.requireUpload(repository, id)
       if (body !== null) size = await this.appendAcknowledged(id, size, body, o, expectedLength, digestAlgorithm(digest))
+      await claimForPush(this.ctx, digest)
       let info: BlobInfo
       try {
         info = await this.blobs.commit(id, digest, { size, signal: o.signal })
@@ -208,6 +221,7 @@ export class BlobService {
     const id = await this.startUpload(repository, o)
     try {
       const size = await this.blobs.append(id, body, { size: 0, signal: o.signal, expectedLength: o.contentLength, algorithm: digestAlgorithm(digest) })
+      await claimForPush(this.ctx, digest)
       const info = await this.blobs.commit(id, digest, { size, signal: o.signal })
       await this.publish(repository, info, id)
       return info
@@ -235,12 +249,13 @@ export class BlobService {
     for (const source of candidates) {
       if (!(await canRead(source as RepoName))) continue
       const linked = await this.ctx.stores.blobLinks.get(source, digest)
-      if (linked === null) continue
-      await inTransaction(this.ctx.deps.db, async (s) => {
+      if (linked === null || linked.gcMark === DELETING) continue
+      // The link claims the blob; one garbage collection removed meanwhile is not mounted.
+      const mounted = await inTransaction(this.ctx.deps.db, async (s) => {
         const repo = await s.repositories.ensure(project.id, repository)
-        await s.blobLinks.link(repo.id, digest)
+        return s.blobLinks.link(repo.id, digest)
       })
-      return { digest, size: linked.size }
+      return mounted ? { digest, size: linked.size } : null
     }
     return null
   }
@@ -261,7 +276,8 @@ export class BlobService {
       const project = await this.ctx.requireProject(repository, s)
       const repo = await s.repositories.ensure(project.id, repository)
       await s.blobLinks.record(info.digest, info.size)
-      await s.blobLinks.link(repo.id, info.digest)
+      // Claimed before the bytes were published (claimForPush), so no collection removes it now.
+      if (!(await s.blobLinks.link(repo.id, info.digest))) throw blobBeingCollected(info.digest)
       await s.uploads.delete(uploadId)
     })
   }

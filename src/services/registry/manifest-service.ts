@@ -8,7 +8,7 @@ import type { ArtifactRow } from '../../metadata/artifact-store.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
 import { inTransaction, type Stores } from '../../metadata/stores.js'
 import { eventMeta } from '../../events/outbox.js'
-import { nameUnknown, type RegistryContext } from './registry-context.js'
+import { blobBeingCollected, claimForPush, nameUnknown, type RegistryContext } from './registry-context.js'
 import { QuotaExceeded } from '../quota/quota-service.js'
 
 export interface ManifestInfo {
@@ -22,6 +22,8 @@ export interface WriteOptions {
   path?: readonly string[]
   /** The user or robot name on the write's event, 'anonymous', or '' (the default) for the system. */
   operator?: string
+  /** A delete by digest only if the artifact has no tag when it happens (garbage collection's untagged deletion). */
+  untaggedOnly?: boolean
 }
 
 export interface PushedManifest {
@@ -71,16 +73,24 @@ export class ManifestService {
     if (ref.kind === 'tag' && existing !== null) {
       await immutability.check(project.id, repository, async () => movedTag(await this.ctx.stores.artifacts.getByTag(repository, ref.tag), ref.tag, digest), 'push')
     }
+    await claimForPush(this.ctx, digest)
     await this.ctx.deps.blobs.putBytes(digest, body)
     const path = [...(o.path ?? [])]
     const quota = this.ctx.deps.quota
     try {
       await inTransaction(this.ctx.deps.db, async (s, trx) => {
         const repo = await s.repositories.ensure(project.id, repository)
+        // The manifest's own record first: bytes a collection is removing as an orphan are not ours
+        // to keep. Then the referenced blobs are locked against garbage collection before their
+        // links are checked: a collection that removed one first has removed its links too.
+        await s.blobLinks.record(digest, body.length)
+        const collected = await s.blobLinks.lockInUse([digest, ...m.blobs.map((d) => d.digest)])
+        if (collected.includes(digest)) throw blobBeingCollected(digest)
+        if (collected.length > 0) throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${collected.length} blob(s) garbage collection removed; push them again`, { missing: collected.slice(0, 20) })
+        await s.artifacts.lockShared(repo.id, m.manifests.map((d) => d.digest))
         await assertReferencesExist(s, repo.id, m)
         const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
         if (ref.kind === 'tag') await immutability.check(project.id, repository, movedTag(before, ref.tag, digest), 'push', s)
-        await s.blobLinks.record(digest, body.length)
         const put = await s.artifacts.put(repo.id, {
           digest,
           mediaType: m.mediaType,
@@ -161,14 +171,14 @@ export class ManifestService {
   /** Deletes a tag (the manifest stays), or a manifest by digest with all its tags. */
   async delete(repository: RepoName, ref: Reference, o: WriteOptions = {}): Promise<void> {
     try {
-      await this.deleteCommitted(repository, ref, [...(o.path ?? [])], o.operator ?? '')
+      await this.deleteCommitted(repository, ref, [...(o.path ?? [])], o.operator ?? '', o.untaggedOnly === true)
       this.ctx.deps.outbox.committed()
     } finally {
       await this.changed(repository)
     }
   }
 
-  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[], operator: string): Promise<void> {
+  private async deleteCommitted(repository: RepoName, ref: Reference, path: string[], operator: string, untaggedOnly: boolean): Promise<void> {
     await inTransaction(this.ctx.deps.db, async (s, trx) => {
       const repo = await this.ctx.requireRepository(repository, s)
       if (ref.kind === 'tag') {
@@ -178,6 +188,9 @@ export class ManifestService {
         if (!(await s.artifacts.untag(repo.id, ref.tag))) throw new BerthError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { tag: ref.tag })
         await this.ctx.deps.outbox.record(trx, { type: 'DELETE_TAG', repository, tag: ref.tag, digest: tagged.digest, path, ...eventMeta(operator) })
         return
+      }
+      if (untaggedOnly && (await s.artifacts.lockTagged(repo.id, ref.digest))) {
+        throw new BerthError('PRECONDITION', 'the artifact was tagged meanwhile; it stays', { digest: ref.digest })
       }
       const parent = await s.artifacts.referencedBy(repo.id, ref.digest, 'manifest')
       if (parent !== null) {

@@ -1,4 +1,5 @@
 // What the registry use cases share: the database, the blob store, and project checks.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { BerthError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import { projectOf, type RepoName } from '../../oci/names.js'
@@ -36,6 +37,32 @@ export function nameUnknown(repository: string): BerthError {
 
 export function blobUnknown(digest: Digest): BerthError {
   return new BerthError('BLOB_UNKNOWN', 'blob unknown to registry', { digest })
+}
+
+/** How long a push waits for garbage collection to finish removing a blob it is storing again. */
+const COLLECTED_WAIT_MS = 30_000
+const COLLECTED_POLL_MS = 50
+
+export function blobBeingCollected(digest: Digest): BerthError {
+  return new BerthError('TOOMANYREQUESTS', 'garbage collection is removing this blob; push it again shortly', { digest, retryAfterSeconds: 5 })
+}
+
+/**
+ * Claims a blob a push is about to store (an upload's close, a manifest's bytes) before its
+ * bytes are published: an existing record is touched and unmarked, so no collection removes it
+ * from now on. A record a collection is removing ('deleting') means its bytes may vanish under
+ * a publish that finds them present; the push waits until the collection dropped the record
+ * (bytes gone), then stores its own bytes. See docs/lifecycle.md, Garbage collection.
+ */
+export async function claimForPush(ctx: RegistryContext, digest: Digest): Promise<void> {
+  const until = Date.now() + COLLECTED_WAIT_MS
+  for (;;) {
+    const state = await ctx.stores.blobLinks.state(digest)
+    if (state === 'absent') return
+    if (state === 'present' && (await ctx.stores.blobLinks.claim([digest])).length > 0) return
+    if (Date.now() > until) throw blobBeingCollected(digest)
+    await sleep(COLLECTED_POLL_MS)
+  }
 }
 
 export class RegistryContext {

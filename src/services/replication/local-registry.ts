@@ -85,8 +85,16 @@ export class LocalRegistry implements RegistryEndpoint {
     }
   }
 
+  /** Like a client's HEAD: a blob found is claimed against garbage collection until the manifest follows. */
   async hasBlob(repository: string, digest: string): Promise<boolean> {
-    return (await this.o.stores.blobLinks.get(repository, digest)) !== null
+    if (!isDigest(digest)) return false
+    try {
+      await this.o.blobs.stat(parseRepoName(repository), digest as Digest)
+      return true
+    } catch (err) {
+      if (isBerthError(err, 'BLOB_UNKNOWN') || isBerthError(err, 'NAME_INVALID')) return false
+      throw err
+    }
   }
 
   async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {

@@ -19,7 +19,7 @@ import type { ListQuery, Listed } from '../../metadata/list-query.js'
 import { PermanentJobError, type JobContext } from '../../jobs/job-service.js'
 import type { Executions, TaskContext } from '../../jobs/executions.js'
 import type { EventSubscriptions } from '../../events/dispatcher.js'
-import type { RegistryEvent } from '../../events/outbox.js'
+import type { EventType, RegistryEvent } from '../../events/outbox.js'
 import type { OutboundGuard } from '../replication/outbound-guard.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
@@ -102,10 +102,44 @@ function plainText(what: string, v: unknown, max: number): string {
   return v
 }
 
+/** How long a node trusts what it knows of the event types policies want (another node's change shows within it). */
+const INTEREST_TTL_MS = 10_000
+
+/** The webhook event type a registry event is told as; null when webhooks never hear of it. */
+function toldAs(type: EventType): WebhookEventType | null {
+  if (type === 'DELETE_REPOSITORY') return 'DELETE_ARTIFACT'
+  return isWebhookEventType(type) ? type : null
+}
+
 export class WebhookService {
+  /** Event types some enabled policy wants, and when that was read. */
+  private interest: { types: Set<string>; at: number } = { types: new Set(), at: 0 }
+  private refreshing: Promise<void> | null = null
+
   constructor(private readonly o: WebhookServiceOptions) {
     o.executions.registerTask<DeliveryPayload>({ jobType: DELIVERY_JOB, maxAttempts: o.maxAttempts, run: (p, ctx) => this.runDelivery(p, ctx) })
-    o.events.subscribe({ name: 'webhook', types: '*', maxAttempts: 10, handle: (e, ctx) => this.onEvent(e, ctx) })
+    // Only events some policy wants become jobs: a busy registry's pulls cost nothing while no
+    // policy asks for PULL_ARTIFACT.
+    o.events.subscribe({ name: 'webhook', types: '*', maxAttempts: 10, handle: (e, ctx) => this.onEvent(e, ctx), interested: (t) => this.interested(t) })
+  }
+
+  /** Reads which event types enabled policies want (at start-up, after a change, and when stale). */
+  async refreshInterest(): Promise<void> {
+    try {
+      this.interest = { types: await this.o.stores.webhooks.typesInUse(), at: Date.now() }
+    } catch (err) {
+      this.o.log.warn({ err }, 'reading webhook event types failed')
+    }
+  }
+
+  private interested(type: EventType): boolean {
+    if (Date.now() - this.interest.at > INTEREST_TTL_MS) {
+      this.refreshing ??= this.refreshInterest().finally(() => {
+        this.refreshing = null
+      })
+    }
+    const told = toldAs(type)
+    return told !== null && this.interest.types.has(told)
   }
 
   // --- policies ---------------------------------------------------------------------------
@@ -128,6 +162,7 @@ export class WebhookService {
     if ((await this.o.stores.webhooks.countIn(project.id)) >= MAX_POLICIES_PER_PROJECT) throw bad(`a project has at most ${MAX_POLICIES_PER_PROJECT} webhook policies`)
     const id = await this.o.stores.webhooks.create(project.id, user.username, fields)
     if (id === null) throw new BerthError('CONFLICT', `project ${project.name} has a webhook policy named ${fields.name} already`)
+    await this.refreshInterest()
     this.audited(caller, project, 'create', id)
     return id
   }
@@ -139,12 +174,14 @@ export class WebhookService {
     const r = await this.o.stores.webhooks.update(project.id, id, fields)
     if (r === 'missing') throw new BerthError('NOT_FOUND', `webhook policy ${id} not found`)
     if (r === 'name-taken') throw new BerthError('CONFLICT', `project ${project.name} has a webhook policy named ${fields.name} already`)
+    await this.refreshInterest()
     this.audited(caller, project, 'update', id)
   }
 
   async delete(caller: Caller, ref: ProjectRef, id: number): Promise<void> {
     const project = await this.o.projects.require(caller, ref, 'notification-policy:delete')
     if (!(await this.o.stores.webhooks.delete(project.id, id))) throw new BerthError('NOT_FOUND', `webhook policy ${id} not found`)
+    await this.refreshInterest()
     this.audited(caller, project, 'delete', id)
   }
 

@@ -346,6 +346,17 @@ export class S3Driver implements StorageDriver {
     }
   }
 
+  /** Files moved into place (one object each, no parts) in DeleteObjects batches of 1000 keys. */
+  async deleteMany(paths: readonly string[], o: IoOptions = {}): Promise<void> {
+    const keys = paths.map((p) => this.objectKey(p))
+    o.signal?.throwIfAborted()
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      o.signal?.throwIfAborted()
+      const batch = keys.slice(i, i + DELETE_BATCH)
+      await this.deleteKeys(batch, o)
+    }
+  }
+
   /** A presigned URL (15 minutes) of a finished file (one moved into place), or null when redirects are off. */
   async redirectUrl(path: string, method: 'GET' | 'HEAD'): Promise<string | null> {
     if (!this.redirect) return null
