@@ -4,7 +4,7 @@
 // user changed on one node holds on every node at once; nothing is cached per node.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Stores } from '../metadata/stores.js'
-import { nowIso } from '../metadata/stores.js'
+import { nowIso } from '../lib/clock.js'
 import type { UserPrincipal } from './identity.js'
 import { inAdminGroup, userPrincipal } from './authenticator.js'
 

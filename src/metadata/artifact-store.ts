@@ -2,7 +2,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
 import type { Page } from './repository-store.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
 import { QuotaStore, type Content, type UsageChange } from './quota-store.js'

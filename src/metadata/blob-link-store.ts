@@ -2,7 +2,7 @@
 // marks garbage collection leaves on blobs (see docs/lifecycle.md, Garbage collection).
 import { PostgresAdapter, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
 

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { QuotaStore } from './quota-store.js'
 import { applyQuery, containing, type Fields, type ListQuery, type Listed } from './list-query.js'
 

@@ -1,7 +1,7 @@
 // LDAP groups known to Berth, by DN (stored lower-cased).
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 
 export interface UserGroup {
   id: number

@@ -2,7 +2,7 @@
 // written after validation; this store neither parses nor checks it.
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, ImmutableRuleTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface ImmutableRuleRow {

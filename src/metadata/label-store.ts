@@ -1,7 +1,7 @@
 // Labels: global ones (administrators') and project ones, attached to artifacts.
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, LabelTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface Label {

@@ -2,7 +2,7 @@
 // is scoped by project id, so an id from one project never reaches into another.
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export type EntityType = 'u' | 'g'

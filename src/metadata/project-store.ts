@@ -1,7 +1,7 @@
 // Projects: the first component of every repository name, with visibility and an owner.
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, ProjectTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { QuotaStore, UNLIMITED } from './quota-store.js'
 import { PreparedQuery } from './prepared.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'

@@ -6,7 +6,7 @@
 // each other at the usage row instead of both passing the limit.
 import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { applyQuery, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 /** No limit, as Harbor writes it. */

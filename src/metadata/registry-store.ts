@@ -1,7 +1,7 @@
 // Remote registries replication talks to. The secret is stored sealed; this store never sees it in clear.
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, RegistryTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { containing } from './list-query.js'
 
 export interface RegistryRow {

@@ -2,7 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, ReplicationPolicyTable } from './schema.js'
 import { ExecutionStore, TaskStore, type Execution as ModelExecution, type RunStatus, type Task as ModelTask } from './execution-store.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { containing, type ListQuery } from './list-query.js'
 
 export interface PolicyFilter {

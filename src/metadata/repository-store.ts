@@ -1,7 +1,7 @@
 // Repositories: created on first push, listed by the catalog in byte order.
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { PreparedQuery } from './prepared.js'
 
 export interface Repository {

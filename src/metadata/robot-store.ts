@@ -3,7 +3,7 @@
 // project's id, never to its name (a project deleted and created again is another project).
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, RobotTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface RobotAccess {

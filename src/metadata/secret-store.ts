@@ -1,7 +1,7 @@
 // Sealed secrets by name. The first writer wins, so nodes starting together agree on one value.
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 
 export class SecretStore {
   constructor(private readonly db: Kysely<Database>) {}

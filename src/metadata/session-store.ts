@@ -1,7 +1,7 @@
 // Console sessions, by a hash of their id, so any node can serve any session.
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 
 export interface Session {
   userId: number

@@ -1,7 +1,7 @@
 // System settings changed through the API, as JSON values by key.
 import type { Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 
 export class SettingStore {
   constructor(private readonly db: Kysely<Database>) {}

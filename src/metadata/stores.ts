@@ -88,6 +88,3 @@ export function inTransaction<T>(db: Db, fn: (stores: Stores, trx: Kysely<Databa
   return db.kysely.transaction().execute((trx) => fn(storesOver(trx), trx))
 }
 
-export function nowIso(date: Date = new Date()): string {
-  return date.toISOString()
-}

@@ -1,7 +1,7 @@
 // Upload sessions: a row per session, so any node can find and continue it, and count a caller's.
 import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 
 export interface UploadRow {
   id: string

@@ -1,7 +1,7 @@
 // Users: database accounts, and LDAP accounts mirrored on first login (their password stays in LDAP).
 import { sql, type Kysely, type Selectable } from 'kysely'
 import type { Database, UserTable } from './schema.js'
-import { nowIso } from './stores.js'
+import { nowIso } from '../lib/clock.js'
 import { listPage, type Fields, type ListQuery, type Listed } from './list-query.js'
 
 export interface User {

@@ -2,7 +2,8 @@
 // pull costs the request nothing; a reader flushes first, so this node's entries are visible.
 import type { Logger } from '../../lib/logger.js'
 import type { Db } from '../../metadata/schema.js'
-import { storesOver, nowIso, type Stores } from '../../metadata/stores.js'
+import { storesOver, type Stores } from '../../metadata/stores.js'
+import { nowIso } from '../../lib/clock.js'
 import type { AuditEntry, AuditRecord } from '../../metadata/audit-store.js'
 import type { ListQuery, Listed } from '../../metadata/list-query.js'
 
