@@ -17,6 +17,7 @@ import * as m010 from './migrations/010-executions.js'
 import * as m011 from './migrations/011-quotas.js'
 import * as m013 from './migrations/013-pull-time.js'
 import * as m012 from './migrations/012-immutable-rules.js'
+import * as m016 from './migrations/016-retention-policies.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -101,6 +102,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '011-quotas': { up: (db) => m011.up(db, dialect) },
     '013-pull-time': { up: (db) => m013.up(db, dialect) },
     '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
+    '016-retention-policies': { up: (db) => m016.up(db, dialect) },
   }
 }
 

@@ -393,6 +393,16 @@ export interface ImmutableRuleTable {
   updated_at: string
 }
 
+/** A project's tag retention policy (migration 016): at most one per project. */
+export interface RetentionPolicyTable {
+  id: Generated<number>
+  project_id: number
+  /** JSON: Harbor's policy without id and scope (algorithm, rules, trigger). */
+  policy: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -429,6 +439,7 @@ export interface Database {
   project_blobs: ProjectBlobTable
   quota_usage: QuotaUsageTable
   immutable_rules: ImmutableRuleTable
+  retention_policies: RetentionPolicyTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -21,6 +21,7 @@ import { ArtifactPathStore, ReplicationExecutionStore, PolicyStore, ReplicationT
 import { ExecutionStore, TaskStore } from './execution-store.js'
 import { QuotaStore } from './quota-store.js'
 import { ImmutableRuleStore } from './immutable-rule-store.js'
+import { RetentionPolicyStore } from './retention-policy-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -49,6 +50,7 @@ export interface Stores {
   artifactPaths: ArtifactPathStore
   quotas: QuotaStore
   immutableRules: ImmutableRuleStore
+  retentionPolicies: RetentionPolicyStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -77,6 +79,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     artifactPaths: new ArtifactPathStore(executor),
     quotas: new QuotaStore(executor),
     immutableRules: new ImmutableRuleStore(executor),
+    retentionPolicies: new RetentionPolicyStore(executor),
   }
 }
 

@@ -20,8 +20,9 @@ import { replicationRoutes, type ReplicationDeps } from './replication-routes.js
 import { lifecycleRoutes, type LifecycleDeps } from './lifecycle-routes.js'
 import { quotaRoutes, type QuotaDeps } from './quota-routes.js'
 import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
+import { retentionRoutes, type RetentionDeps } from './retention-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, RetentionDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -54,6 +55,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await lifecycleRoutes(app, deps)
   await quotaRoutes(app, deps)
   await immutableRoutes(app, deps)
+  await retentionRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()
