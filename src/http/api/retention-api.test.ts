@@ -305,6 +305,10 @@ for (const dialect of DIALECTS) {
         assert.equal(e.status, 'Stopped')
         const tasks = (await api(ADMIN, 'GET', `/retentions/${id}/executions/${eid}/tasks`)).json()
         assert.deepEqual(tasks.map((x: Json) => x.status), ['Stopped'])
+        // A stopped run ends like any other: one TAG_RETENTION event, with what it did (nothing).
+        await waitUntil('the stopped run\'s event', () => events.some((x) => x.type === 'TAG_RETENTION' && x.executionId === eid), { timeoutMs: 10_000, everyMs: 25 })
+        const stopped = events.filter((x) => x.type === 'TAG_RETENTION' && x.executionId === eid) as Extract<RegistryEvent, { type: 'TAG_RETENTION' }>[]
+        assert.deepEqual(stopped.map((x) => [x.status, x.deletedCount, x.operator]), [['Stopped', 0, 'admin']])
       } finally {
         await t.berth.jobs.queues.setPaused('RETENTION', false)
       }
