@@ -73,6 +73,18 @@ export class RetentionPolicyStore {
     return rows.map((r) => ({ id: Number(r.id), name: r.name }))
   }
 
+  /** The digests of the repository's unlisted artifacts (index children, accessories) that have a tag. */
+  async taggedUnlisted(repositoryId: number): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('artifacts as a')
+      .innerJoin('tags as t', 't.artifact_id', 'a.id')
+      .select('a.digest')
+      .where('a.repository_id', '=', repositoryId)
+      .where('a.listed', '=', 0)
+      .execute()
+    return new Set(rows.map((r) => r.digest))
+  }
+
   /** The listed artifacts of a repository with their tags and times, in no particular order. */
   async candidates(repositoryId: number): Promise<RetentionCandidate[]> {
     const artifacts = await this.db

@@ -234,6 +234,10 @@ for (const dialect of DIALECTS) {
       const c2 = await pushUntagged(repo, 'ret-child-2')
       const index = await pushManifest(t.app, repo, 'multi', indexText(OCI_INDEX, [c1.descriptor, c2.descriptor]), OCI_INDEX)
       await setTimes(repo, index, 30)
+      // An older index no rule keeps: it goes with its own child, not with the one `multi` holds.
+      const c3 = await pushUntagged(repo, 'ret-child-3')
+      const oldIndex = await pushManifest(t.app, repo, 'old-multi', indexText(OCI_INDEX, [c1.descriptor, c3.descriptor]), OCI_INDEX)
+      await setTimes(repo, oldIndex, 40)
       const v5 = (await t.app.inject({ method: 'GET', url: `/v2/${repo}/manifests/v5`, headers: { accept: OCI_MANIFEST } })).body
       const signature = await pushUntagged(repo, 'ret-sig', descriptorOf(OCI_MANIFEST, v5))
       const elsewhere = (await pushImage(t.app, 'ret/tools', 'old', 'ret-tools-old')).digest
@@ -250,8 +254,8 @@ for (const dialect of DIALECTS) {
       const dry = await run(id, true)
       assert.equal(dry.status, 'Success')
       assert.equal(dry.dry_run, true)
-      assert.deepEqual(dry.tasks.map((x: Json) => [x.repository, x.total, x.retained]), [[repo, 7, 4]], dry.logs[repo])
-      const doomedDigests = [images.v2!, images.v3!, untagged.digest].sort()
+      assert.deepEqual(dry.tasks.map((x: Json) => [x.repository, x.total, x.retained]), [[repo, 8, 4]], dry.logs[repo])
+      const doomedDigests = [images.v2!, images.v3!, untagged.digest, oldIndex, c3.digest].sort()
       const reported = (log: string) => [...log.matchAll(/(sha256:[0-9a-f]{64}) \[[^\]]*\]: (?:would be deleted|deleted)/g)].map((m) => m[1]!).sort()
       assert.deepEqual(reported(dry.logs[repo]), doomedDigests, dry.logs[repo])
       assert.match(dry.logs[repo], new RegExp(`${images.v1} \\[v1\\]: retained, .*immutable`))
@@ -260,7 +264,7 @@ for (const dialect of DIALECTS) {
 
       const real = await run(id, false)
       assert.equal(real.status, 'Success')
-      assert.deepEqual(real.tasks.map((x: Json) => [x.repository, x.total, x.retained]), [[repo, 7, 4]])
+      assert.deepEqual(real.tasks.map((x: Json) => [x.repository, x.total, x.retained]), [[repo, 8, 4]])
       assert.deepEqual(reported(real.logs[repo]), doomedDigests, 'the real run deletes what the dry run reported')
       for (const d of doomedDigests) assert.equal(await exists(repo, d), false, `${d} deleted`)
       for (const d of [images.v1!, images.v4!, images.v5!, index, c1.digest, c2.digest, signature.digest]) assert.ok(await exists(repo, d), `${d} kept`)
@@ -271,7 +275,7 @@ for (const dialect of DIALECTS) {
       assert.equal(mine.length, 1, 'one event for the real run')
       assert.equal(events.filter((e) => e.type === 'TAG_RETENTION' && e.executionId === dry.id).length, 0, 'none for the dry run')
       const e = mine[0] as Extract<RegistryEvent, { type: 'TAG_RETENTION' }>
-      assert.deepEqual([e.project, e.policyId, e.total, e.retained, e.deletedCount, e.operator, e.status], ['ret', id, 7, 4, 3, 'admin', 'Success'])
+      assert.deepEqual([e.project, e.policyId, e.total, e.retained, e.deletedCount, e.operator, e.status], ['ret', id, 8, 4, 5, 'admin', 'Success'])
       assert.deepEqual(e.deleted.map((d) => d.digest).sort(), doomedDigests)
       assert.deepEqual(e.deleted.find((d) => d.digest === images.v2)?.tags, ['v2'])
 
@@ -321,6 +325,8 @@ for (const dialect of DIALECTS) {
       assertStatus(await api(ADMIN, 'PUT', `/retentions/${id}`, policy(pid, [rule('always', undefined)])), 200)
       assert.equal(await t.berth.jobs.schedules.get('RETENTION', id), null, 'an empty cron removes the schedule')
       assertStatus(await api(ADMIN, 'DELETE', `/retentions/${id}`), 200)
+      const left = await t.berth.db.kysely.selectFrom('executions').select('id').where('vendor_type', '=', 'RETENTION').where('vendor_id', '=', id).execute()
+      assert.deepEqual(left, [], 'the runs go with their policy')
     })
   })
 }

@@ -162,12 +162,15 @@ export class RetentionService {
     this.audit(caller, project, 'update', `${project.name}/retentions/${id}`)
   }
 
-  /** Deletes a policy, its schedule and the project's retention_id. */
+  /** Deletes a policy with its runs (one going is stopped first), its schedule and the project's retention_id. */
   async delete(caller: Caller, id: number): Promise<void> {
     const { project } = await this.policyFor(caller, id, 'tag-retention:delete')
+    const active = await this.o.stores.executions.active(RETENTION, id)
+    if (active !== null) await this.o.executions.stop(active, RETENTION)
     await inTransaction(this.o.db, async (s) => {
       if (!(await s.retentionPolicies.delete(id))) throw notFound(id)
       await s.projects.setMetadata(project.id, { retention_id: null })
+      await s.executions.deleteOf(RETENTION, id)
     })
     await this.schedule(id, '')
     this.audit(caller, project, 'delete', `${project.name}/retentions/${id}`)
@@ -248,7 +251,7 @@ export class RetentionService {
     const decision = decide(compileRules(loadPolicy(p.policy)), repositoryInProject(p.repository), candidates, this.now())
     result.total = candidates.length
     if (decision === null) {
-      // The policy changed since the run started (its snapshot no longer covers the repository).
+      // Tasks are made for covered repositories only; this is the same policy, so only a guard.
       result.retained = candidates.length
       await ctx.log(`no rule covers ${p.repository}; nothing to do`)
       await ctx.setAttrs(result)
@@ -257,38 +260,43 @@ export class RetentionService {
     await ctx.log(`${p.repository}: ${candidates.length} artifact(s), ${decision.deleted.length} not retained${p.dryRun ? ' (dry run: nothing is deleted)' : ''}`)
     const name = parseRepoName(p.repository)
     let deleted = 0
-    for (const c of decision.deleted) {
+    const gone = new Set<string>()
+    const remove = async (digest: string, tags: readonly string[], why = ''): Promise<boolean> => {
       if (ctx.signal.aborted) {
-        await ctx.setAttrs({ ...result, retained: candidates.length - deleted })
+        await ctx.setAttrs({ ...result, retained: candidates.length - gone.size, deleted_count: deleted })
         throw ctx.signal.reason ?? new Error('stopped')
       }
-      const what = `${c.digest} [${c.tags.join(', ') || 'untagged'}]`
+      const what = `${digest} [${tags.join(', ') || 'untagged'}]`
       try {
         // The tags a delete would take (its own and its accessories'): none may be immutable.
-        await this.o.immutability.check(p.projectId, p.repository, () => this.o.stores.artifacts.tagsGoingWith(repo.id, c.digest), 'delete')
-        if (!p.dryRun) await this.o.manifests.delete(name, parseReference(c.digest), { operator: p.operator })
+        await this.o.immutability.check(p.projectId, p.repository, () => this.o.stores.artifacts.tagsGoingWith(repo.id, digest), 'delete')
+        if (!p.dryRun) await this.o.manifests.delete(name, parseReference(digest), { operator: p.operator })
       } catch (err) {
         if (!(err instanceof BerthError)) throw err
-        if (err.code === 'PRECONDITION') {
+        if (err.code === 'PRECONDITION' || err.code === 'DELETE_REFUSED') {
           await ctx.log(`${what}: retained, ${err.message}`)
-          continue
+          return false
         }
         if (err.code === 'MANIFEST_UNKNOWN') {
           await ctx.log(`${what}: already deleted`)
-          continue
-        }
-        if (err.code === 'DELETE_REFUSED') {
-          await ctx.log(`${what}: retained, ${err.message}`)
-          continue
+          return false
         }
         throw err
       }
       deleted++
-      if (result.deleted.length < TASK_MAX_DELETED) result.deleted.push({ digest: c.digest, tags: [...c.tags] })
-      await ctx.log(`${what}: ${p.dryRun ? 'would be deleted' : 'deleted'}`)
+      if (result.deleted.length < TASK_MAX_DELETED) result.deleted.push({ digest, tags: [...tags] })
+      await ctx.log(`${what}: ${p.dryRun ? 'would be deleted' : 'deleted'}${why}`)
+      return true
     }
+    for (const c of decision.deleted) if (await remove(c.digest, c.tags)) gone.add(c.digest)
+    // The children of a deleted index go with it (as Harbor deletes them), unless another index
+    // that stays holds them or they have a tag of their own.
+    const kept = new Set(candidates.filter((c) => !gone.has(c.digest)).flatMap((c) => c.children))
+    const tagged = gone.size === 0 ? new Set<string>() : await this.o.stores.retentionPolicies.taggedUnlisted(repo.id)
+    const orphans = new Set(candidates.filter((c) => gone.has(c.digest)).flatMap((c) => c.children))
+    for (const child of orphans) if (!kept.has(child) && !tagged.has(child)) await remove(child, [], ' (a child of a deleted index)')
     result.deleted_count = deleted
-    result.retained = candidates.length - deleted
+    result.retained = candidates.length - gone.size
     await ctx.log(`${p.repository}: ${result.retained} of ${result.total} retained, ${deleted} ${p.dryRun ? 'would be deleted' : 'deleted'}`)
     await ctx.setAttrs(result)
   }
