@@ -19,6 +19,7 @@ import { RobotService } from '../services/identity/robot-service.js'
 import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
 import { ImmutabilityService } from '../services/immutability/immutability-service.js'
+import { RetentionService } from '../services/retention/retention-service.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService, VERSION } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
@@ -86,6 +87,8 @@ export interface Services {
   labels: LabelService
   /** Tag immutability rules, and the check every tag move or removal passes. */
   immutability: ImmutabilityService
+  /** Tag retention policies and their runs. */
+  retention: RetentionService
   settings: SettingsService
   system: SystemService
   quotas: QuotaService
@@ -278,6 +281,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     maxAttempts: config.webhook.max_attempts,
   })
   await webhooks.refreshInterest()
+  const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
   return {
     config,
     db,
@@ -295,6 +299,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox, immutability }),
     immutability,
+    retention,
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,

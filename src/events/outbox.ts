@@ -29,10 +29,25 @@ export type RegistryEvent =
   | ({ type: 'QUOTA_EXCEED'; repository: string; project: string; used: number; hard: number; needed: number } & Path & EventMeta)
   /** A replication run ended: told to each local project it copied into or out of (Harbor's payload fields). */
   | ({ type: 'REPLICATION'; project: string; replication: Record<string, unknown> } & Path & EventMeta)
+  /**
+   * A tag retention run ended (not a dry run): `total` artifacts judged, `retained` kept, and the
+   * artifacts it deleted (the first RETENTION_EVENT_MAX_DELETED of `deletedCount`).
+   */
+  | ({ type: 'TAG_RETENTION'; project: string; projectId: number; policyId: number; executionId: number; status: string; trigger: string; total: number; retained: number; deletedCount: number; deleted: RetentionDeletion[] } & Path & EventMeta)
+
+/** An artifact a retention run deleted, with the tags it had. */
+export interface RetentionDeletion {
+  repository: string
+  digest: string
+  tags: string[]
+}
+
+/** The most deleted artifacts a TAG_RETENTION event lists (its count says how many there were). */
+export const RETENTION_EVENT_MAX_DELETED = 100
 
 export type EventType = RegistryEvent['type']
 
-export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED', 'REPLICATION']
+export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED', 'REPLICATION', 'TAG_RETENTION']
 
 /** The meta fields of an event made now by `operator` ('' for the system). */
 export function eventMeta(operator: string, at: Date = new Date()): EventMeta {

@@ -39,10 +39,17 @@ export interface NewTaskOf<P> {
   extraAttrs?: Attrs
 }
 
+/**
+ * Called once when an execution of a vendor type ends (its last task ended, or it was stopped),
+ * in the transaction that ends it: what it writes (an event) commits with the end or not at all.
+ */
+export type ExecutionEnded = (trx: Kysely<Database>, execution: Execution, status: RunStatus) => Promise<void>
+
 export class Executions {
   readonly executions: ExecutionStore
   readonly tasks: TaskStore
   private readonly taskTypes = new Map<string, TaskType<unknown>>()
+  private readonly endHooks = new Map<string, ExecutionEnded>()
 
   constructor(private readonly o: { db: Db; jobs: JobService }) {
     this.executions = new ExecutionStore(o.db.kysely)
@@ -75,6 +82,26 @@ export class Executions {
         await this.settle(p.executionId)
       },
     })
+  }
+
+  /** Registers what happens when an execution of `vendorType` ends; one per vendor type. */
+  onEnded(vendorType: string, hook: ExecutionEnded): void {
+    if (this.endHooks.has(vendorType)) throw new Error(`an end hook for ${vendorType} is already registered`)
+    this.endHooks.set(vendorType, hook)
+  }
+
+  /** Ends a running execution, with its vendor's end hook in the same transaction; false when it had ended already. */
+  private async end(e: Execution, status: RunStatus, message: string): Promise<boolean> {
+    const hook = this.endHooks.get(e.vendorType)
+    if (hook === undefined) return this.executions.end(e.id, status, message)
+    const ended = await this.o.db.kysely.transaction().execute(async (trx) => {
+      if (!(await new ExecutionStore(trx).end(e.id, status, message))) return false
+      await hook(trx, e, status)
+      return true
+    })
+    // Jobs the hook enqueued (an event's subscribers) start now rather than at the next poll.
+    if (ended) await this.o.jobs.wake()
+    return ended
   }
 
   /** Starts a run with no tasks yet; null when one of the vendor's is running already (on any node). */
@@ -131,7 +158,7 @@ export class Executions {
     if (m.pending + m.running > 0) return
     const status: RunStatus = m.error > 0 ? 'Error' : m.stopped > 0 ? 'Stopped' : 'Success'
     const message = m.error > 0 ? `${m.error} of ${m.total} task(s) failed` : m.stopped > 0 ? 'stopped' : ''
-    await this.executions.end(executionId, status, message)
+    await this.end(e, status, message)
   }
 
   /** Stops a run: it ends as Stopped at once, and each of its jobs stops (pending at once, running at its next heartbeat). */
@@ -143,7 +170,7 @@ export class Executions {
       if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
       await this.tasks.set(t.id, 'Stopped', 'stopped on request')
     }
-    await this.executions.end(executionId, 'Stopped', 'stopped on request')
+    await this.end(e, 'Stopped', 'stopped on request')
     return (await this.executions.get(executionId))!
   }
 

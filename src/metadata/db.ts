@@ -19,6 +19,7 @@ import * as m013 from './migrations/013-pull-time.js'
 import * as m012 from './migrations/012-immutable-rules.js'
 import * as m015 from './migrations/015-webhooks.js'
 import * as m014 from './migrations/014-gc.js'
+import * as m016 from './migrations/016-retention-policies.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
@@ -105,6 +106,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '012-immutable-rules': { up: (db) => m012.up(db, dialect) },
     '015-webhooks': { up: (db) => m015.up(db, dialect) },
     '014-gc': { up: (db) => m014.up(db, dialect) },
+    '016-retention-policies': { up: (db) => m016.up(db, dialect) },
   }
 }
 

@@ -239,6 +239,12 @@ export class ExecutionStore {
     return rows.map((r) => Number(r.id))
   }
 
+  /** Deletes every execution of one vendor (its tasks go with them), e.g. with a deleted policy; how many. */
+  async deleteOf(vendorType: string, vendorId: number): Promise<number> {
+    const r = await this.db.deleteFrom('executions').where('vendor_type', '=', vendorType).where('vendor_id', '=', vendorId).executeTakeFirst()
+    return Number(r.numDeletedRows)
+  }
+
   /** Deletes ended executions of a vendor type that ended before `before` (their tasks go with them); how many. */
   async purgeEnded(vendorType: string, before: string): Promise<number> {
     const r = await this.db

@@ -411,6 +411,16 @@ export interface ImmutableRuleTable {
   updated_at: string
 }
 
+/** A project's tag retention policy (migration 016): at most one per project. */
+export interface RetentionPolicyTable {
+  id: Generated<number>
+  project_id: number
+  /** JSON: Harbor's policy without id and scope (algorithm, rules, trigger). */
+  policy: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   projects: ProjectTable
   project_metadata: ProjectMetadataTable
@@ -448,6 +458,7 @@ export interface Database {
   quota_usage: QuotaUsageTable
   immutable_rules: ImmutableRuleTable
   webhook_policies: WebhookPolicyTable
+  retention_policies: RetentionPolicyTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -22,6 +22,7 @@ import { ExecutionStore, TaskStore } from './execution-store.js'
 import { QuotaStore } from './quota-store.js'
 import { ImmutableRuleStore } from './immutable-rule-store.js'
 import { WebhookStore } from './webhook-store.js'
+import { RetentionPolicyStore } from './retention-policy-store.js'
 
 export interface Stores {
   projects: ProjectStore
@@ -51,6 +52,7 @@ export interface Stores {
   artifactPaths: ArtifactPathStore
   quotas: QuotaStore
   immutableRules: ImmutableRuleStore
+  retentionPolicies: RetentionPolicyStore
 }
 
 export function storesOver(executor: Kysely<Database>): Stores {
@@ -80,6 +82,7 @@ export function storesOver(executor: Kysely<Database>): Stores {
     artifactPaths: new ArtifactPathStore(executor),
     quotas: new QuotaStore(executor),
     immutableRules: new ImmutableRuleStore(executor),
+    retentionPolicies: new RetentionPolicyStore(executor),
   }
 }
 

@@ -131,3 +131,61 @@ export function scheduleHistoryJson(jobName: string, s: SystemSchedule | null): 
     update_time: s.updatedAt,
   }
 }
+
+/** Harbor's RetentionExecution: one run of a retention policy. */
+export const RetentionExecutionJson = Type.Object({
+  id: Type.Integer(),
+  policy_id: Type.Integer(),
+  start_time: Type.String(),
+  end_time: Type.Optional(Type.String()),
+  status: Type.String({ description: 'Running, Success, Error or Stopped' }),
+  trigger: Type.String({ description: 'MANUAL or SCHEDULE' }),
+  dry_run: Type.Boolean(),
+})
+
+export function retentionExecutionJson(e: Execution): Static<typeof RetentionExecutionJson> {
+  return {
+    id: e.id,
+    policy_id: e.vendorId,
+    start_time: e.startTime,
+    ...(e.endTime !== null ? { end_time: e.endTime } : {}),
+    status: e.status,
+    trigger: e.trigger,
+    dry_run: e.extraAttrs.dry_run === true,
+  }
+}
+
+/** Harbor's RetentionExecutionTask: one repository of a run, with how many artifacts it kept of how many. */
+export const RetentionExecutionTaskJson = Type.Object({
+  id: Type.Integer(),
+  execution_id: Type.Integer(),
+  repository: Type.String(),
+  job_id: Type.String(),
+  status: Type.String(),
+  status_code: Type.Integer(),
+  status_revision: Type.Integer(),
+  start_time: Type.Optional(Type.String()),
+  end_time: Type.Optional(Type.String()),
+  total: Type.Integer(),
+  retained: Type.Integer(),
+})
+
+/** Harbor's status codes of its job statuses (Pending 0, Running 1, Stopped 2, Error 3, Success 3). */
+const STATUS_CODES: Record<string, number> = { Pending: 0, Running: 1, Stopped: 2, Error: 3, Success: 3 }
+
+export function retentionTaskJson(t: Task): Static<typeof RetentionExecutionTaskJson> {
+  const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : 0)
+  return {
+    id: t.id,
+    execution_id: t.executionId,
+    repository: t.subject,
+    job_id: t.jobId === null ? '' : String(t.jobId),
+    status: t.status,
+    status_code: STATUS_CODES[t.status] ?? 0,
+    status_revision: t.runCount,
+    ...(t.startTime !== null ? { start_time: t.startTime } : {}),
+    ...(t.endTime !== null ? { end_time: t.endTime } : {}),
+    total: count(t.extraAttrs.total),
+    retained: count(t.extraAttrs.retained),
+  }
+}

@@ -21,8 +21,9 @@ import { lifecycleRoutes, type LifecycleDeps } from './lifecycle-routes.js'
 import { quotaRoutes, type QuotaDeps } from './quota-routes.js'
 import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 import { webhookRoutes, type WebhookDeps } from './webhook-routes.js'
+import { retentionRoutes, type RetentionDeps } from './retention-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -56,6 +57,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await quotaRoutes(app, deps)
   await immutableRoutes(app, deps)
   await webhookRoutes(app, deps)
+  await retentionRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

@@ -80,6 +80,27 @@ export function webhookEventOf(e: RegistryEvent, project: EventProject, registry
           : `storage usage of ${e.used} bytes reached the warning level of the limit of ${e.hard} bytes`
       return { type: e.type, ...base, eventData: { repository: repository(e.repository), custom_attributes: { Details: details } } }
     }
+    case 'TAG_RETENTION':
+      // Harbor's retention payload: what the run judged and kept, and what it deleted.
+      return {
+        type: 'TAG_RETENTION',
+        ...base,
+        eventData: {
+          retention: {
+            total: e.total,
+            retained: e.retained,
+            project_name: e.project,
+            retention_policy_id: e.policyId,
+            execution_id: e.executionId,
+            result: e.status,
+            trigger: e.trigger,
+            deleted_count: e.deletedCount,
+            deleted_artifact: e.deleted.slice(0, MAX_RESOURCES).flatMap((d) =>
+              (d.tags.length > 0 ? d.tags : [undefined]).map((tag) => ({ type: 'image', status: 'SUCCESS', ...resource(d.repository, d.digest, tag) })),
+            ).slice(0, MAX_RESOURCES),
+          },
+        },
+      }
     case 'DELETE_TAG':
       return null
     default: {
