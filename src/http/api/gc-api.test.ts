@@ -68,6 +68,16 @@ for (const dialect of DIALECTS) {
     const pullable = async (repo: string, digest: string) => (await v2.inject({ method: 'GET', url: `/v2/${repo}/blobs/${digest}` })).statusCode === 200
     const deleteManifest = async (repo: string, digest: string) => assertStatus(await v2.inject({ method: 'DELETE', url: `/v2/${repo}/manifests/${digest}` }), 202)
     const project = async (name: string) => assertStatus(await call(ADMIN_AUTH, 'POST', '/projects', { project_name: name, metadata: { public: 'false' } }), 201)
+    /** A project's usage as the quota API shows it, and as counted afresh from what its artifacts reference (each digest once). */
+    const usage = async (name: string) => {
+      const p = (await call(ADMIN_AUTH, 'GET', `/projects/${name}`)).json()
+      const shown = (await call(ADMIN_AUTH, 'GET', `/quotas/${p.project_id}`)).json().used.storage as number
+      const k = berth.db.kysely
+      const inProject = k.selectFrom('artifacts as a').innerJoin('repositories as r', 'r.id', 'a.repository_id').where('r.project_id', '=', p.project_id)
+      const digests = inProject.select('a.digest as digest').union(inProject.innerJoin('artifact_references as ar', 'ar.artifact_id', 'a.id').where('ar.kind', '=', 'blob').select('ar.digest as digest'))
+      const counted = await k.selectFrom('blobs').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), eb.val(0)).as('n')).where('digest', 'in', digests).executeTakeFirstOrThrow()
+      return { shown, counted: Number(counted.n) }
+    }
 
     before(async () => {
       berth = await createTestBerth(dialect, { jobs: { workers: 2, lease_seconds: 5 } })
@@ -230,6 +240,10 @@ for (const dialect of DIALECTS) {
       for (const d of [untagged.digest, looseIndex, looseChild.digest]) assert.equal(await has(d), false, `${d} deleted`)
       for (const d of [untagged.layers[0]!.digest, looseChild.layers[0]!.digest, untagged.digest]) assert.equal(await stored(d), false, `${d} freed`)
       for (const d of [child.layers[0]!.digest, accessory.config.digest, recent.layers[0]!.digest]) assert.ok(await stored(d), `${d} kept`)
+      // The project's quota usage gave back exactly what the deleted artifacts alone held.
+      const u = await usage('gcu')
+      assert.equal(u.shown, u.counted)
+      assert.ok(u.shown > 0)
       // The deletions went through the registry's path: each wrote its event.
       const events = await berth.db.kysely.selectFrom('jobs').select('payload').where('type', '=', 'EVENT:replication').execute()
       const deleted = events.map((e) => JSON.parse(e.payload as string)).filter((p) => p.type === 'DELETE_ARTIFACT').map((p) => p.digest)
