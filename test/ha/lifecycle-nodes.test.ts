@@ -6,25 +6,15 @@ import { after, before, describe, it } from 'node:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Value } from '@sinclair/typebox/value'
-import { ConfigSchema, type Config } from '../../src/app/config.js'
-import { createBerth, type Berth } from '../../src/app/server.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import type { Berth } from '../../src/app/server.js'
+import { inProcessNode } from '../support/in-process-node.js'
 import { createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
 import { basicAuth, TEST_ADMIN_PASSWORD } from '../support/berth-app.js'
 import { assertOciError, bytesOf, descriptorOf, manifestText, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, pushBlob, putManifest, withAuthorization, type App } from '../../src/http/oci/oci-test-support.js'
 
 const ADMIN = basicAuth('admin', TEST_ADMIN_PASSWORD)
 
-async function node(databaseUrl: string, storage: string): Promise<Berth & { dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-ha-'))
-  const config = Value.Default(ConfigSchema, {}) as Config
-  Object.assign(config, { data_dir: dir, secret_key: 'k'.repeat(40), admin: { password: TEST_ADMIN_PASSWORD }, log: { level: 'silent' } })
-  config.database = { ...config.database, url: databaseUrl }
-  config.storage = { ...config.storage, root: storage }
-  const b = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
-  return Object.assign(b, { dir })
-}
+const node = (databaseUrl: string, storage: string) => inProcessNode(databaseUrl, storage)
 
 describe('lifecycle across two nodes on PostgreSQL', { ...(await dialectSkip('postgres')), timeout: 120_000 }, () => {
   let database: TestDatabase

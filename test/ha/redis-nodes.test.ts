@@ -3,12 +3,10 @@
 // without Redis a node keeps serving pushes and pulls, reports it in /api/v2.0/health, and stays ready.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Value } from '@sinclair/typebox/value'
-import { ConfigSchema, type Config } from '../../src/app/config.js'
-import { createBerth, type Berth } from '../../src/app/server.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import type { Berth } from '../../src/app/server.js'
 import { createTestDatabase, dialectSkip, type TestDatabase } from '../support/databases.js'
 import { basicAuth, TEST_ADMIN_PASSWORD } from '../support/berth-app.js'
+import { inProcessNode } from '../support/in-process-node.js'
 import { REDIS_URL, redisSkip, testPrefix } from '../support/redis.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,16 +17,7 @@ import { header, pushImage, sha256, startUpload, withAuthorization, withQuery, t
 const ADMIN = basicAuth('admin', TEST_ADMIN_PASSWORD)
 const skip = (await dialectSkip('postgres')).skip ?? (await redisSkip()).skip
 
-async function node(databaseUrl: string, storage: string, redisUrl: string, prefix: string): Promise<Berth & { dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-ha-'))
-  const config = Value.Default(ConfigSchema, {}) as Config
-  Object.assign(config, { data_dir: dir, secret_key: 'k'.repeat(40), admin: { password: TEST_ADMIN_PASSWORD }, log: { level: 'silent' } })
-  config.database = { ...config.database, url: databaseUrl }
-  config.storage = { ...config.storage, root: storage }
-  config.redis = { url: redisUrl, prefix }
-  const b = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
-  return Object.assign(b, { dir })
-}
+const node = (databaseUrl: string, storage: string, redisUrl: string, prefix: string) => inProcessNode(databaseUrl, storage, { url: redisUrl, prefix })
 
 describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => {
   let database: TestDatabase

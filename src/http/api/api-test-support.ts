@@ -13,6 +13,15 @@ export interface Actor {
 export const ANON: Actor = { name: 'anonymous', headers: {} }
 export const ADMIN: Actor = { name: 'admin', headers: { authorization: ADMIN_AUTH } }
 
+/** A user per project role, named as the API tests name them, with Harbor's role ids. */
+export const PROJECT_ROLES: readonly (readonly [string, number])[] = [
+  ['padm', 1],
+  ['maint', 4],
+  ['dev', 2],
+  ['guest', 3],
+  ['lguest', 5],
+]
+
 /** A user signing in with Basic credentials. */
 export function userActor(name: string, password: string): Actor {
   return { name, headers: { authorization: basicAuth(name, password) } }

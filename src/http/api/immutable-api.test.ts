@@ -8,7 +8,7 @@ import type { InjectOptions } from 'fastify'
 import { basicAuth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { LocalRegistry } from '../../services/replication/local-registry.js'
-import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf, ADMIN, ANON, userActor, type Actor } from './api-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf, ADMIN, ANON, userActor, type Actor, PROJECT_ROLES } from './api-test-support.js'
 import { assertOciError, header, OCI_MANIFEST, pushImage, putManifest, sha256, useBerth, type App, type PushedImage, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
@@ -56,13 +56,7 @@ for (const dialect of DIALECTS) {
       return res.statusCode === 200 ? header(res, 'docker-content-digest') : undefined
     }
 
-    const roles: [string, number][] = [
-      ['padm', 1],
-      ['maint', 4],
-      ['dev', 2],
-      ['guest', 3],
-      ['lguest', 5],
-    ]
+    const roles = PROJECT_ROLES
     let robot: Actor
 
     before(async () => {

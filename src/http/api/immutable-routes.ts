@@ -2,6 +2,7 @@
 // (ImmutableRule, ImmutableSelector). The service validates the selectors, so that a wrong kind
 // or decoration gets a message naming the field and the values it may take.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SelectorBody, SelectorJson } from './selector-shapes.js'
 import { Type, type Static } from '@sinclair/typebox'
 import type { ImmutabilityService, ImmutableRule } from '../../services/immutability/immutability-service.js'
 import { selectorsJson } from '../../services/rules/selectors.js'
@@ -20,13 +21,6 @@ const RULE_BODY_LIMIT = 16 << 10
 const ProjectParams = Type.Object({ project: Type.String({ minLength: 1, maxLength: 255, description: 'project name or id' }) })
 const RuleParams = Type.Object({ project: ProjectParams.properties.project, immutable_rule_id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'a numeric id' }) })
 
-const SelectorJson = Type.Object({
-  kind: Type.String({ description: 'doublestar' }),
-  decoration: Type.String({ description: 'matches or excludes (tags); repoMatches or repoExcludes (repositories)' }),
-  pattern: Type.String({ description: 'a doublestar glob: **, *, ?, {a,b}; repositories are matched without their project' }),
-  extras: Type.Optional(Type.String({ description: 'JSON such as {"untagged":true}' })),
-})
-
 const RuleJson = Type.Object({
   id: Type.Integer(),
   priority: Type.Integer(),
@@ -39,15 +33,6 @@ const RuleJson = Type.Object({
 })
 
 /** Harbor's ImmutableRule as clients send it; every field optional here, the service says what is missing. */
-const SelectorBody = Type.Object(
-  {
-    kind: Type.Optional(Type.String({ maxLength: 64 })),
-    decoration: Type.Optional(Type.String({ maxLength: 64 })),
-    pattern: Type.Optional(Type.String({ maxLength: 1024 })),
-    extras: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-)
 const RuleBody = Type.Object(
   {
     id: Type.Optional(Type.Integer({ minimum: 0, description: 'ignored on POST; on PUT, the id in the path or absent' })),

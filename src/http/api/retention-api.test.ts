@@ -11,7 +11,7 @@ import { ADMIN_AUTH, basicAuth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { waitUntil } from '../../../test/support/until.js'
 import type { RegistryEvent } from '../../events/outbox.js'
-import { assertError, assertStatus, checkResponse, idFromLocation, totalOf } from './api-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, totalOf, PROJECT_ROLES } from './api-test-support.js'
 import { descriptorOf, manifestText, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, bytesOf, indexText, pushBlob, pushImage, pushManifest, useBerth, type Descriptor, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
@@ -93,13 +93,7 @@ for (const dialect of DIALECTS) {
     }
     const metadataOf = async (project: string): Promise<Json> => (await api(ADMIN, 'GET', `/projects/${project}/metadatas/`)).json()
 
-    const roles: [string, number][] = [
-      ['padm', 1],
-      ['maint', 4],
-      ['dev', 2],
-      ['guest', 3],
-      ['lguest', 5],
-    ]
+    const roles = PROJECT_ROLES
     let robot: Actor
 
     before(async () => {

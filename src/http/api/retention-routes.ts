@@ -3,6 +3,7 @@
 // retention_id metadata), its runs, their tasks (one per repository) and each task's log. The
 // service validates policies, so a wrong template or parameter gets a message naming the field.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SelectorBody, SelectorJson } from './selector-shapes.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { BerthError } from '../../lib/errors.js'
 import type { RetentionPolicy, RetentionService } from '../../services/retention/retention-service.js'
@@ -24,13 +25,6 @@ const Id = Type.String({ pattern: '^[0-9]{1,15}$', description: 'a numeric id' }
 const PolicyParams = Type.Object({ id: Id })
 const ExecutionParams = Type.Object({ id: Id, eid: Id })
 const TaskParams = Type.Object({ id: Id, eid: Id, tid: Id })
-
-const SelectorJson = Type.Object({
-  kind: Type.String({ description: 'doublestar' }),
-  decoration: Type.String({ description: 'matches or excludes (tags); repoMatches or repoExcludes (repositories)' }),
-  pattern: Type.String({ description: 'a doublestar glob; repositories are matched without their project' }),
-  extras: Type.Optional(Type.String({ description: 'JSON such as {"untagged":true}' })),
-})
 
 const RuleJson = Type.Object({
   id: Type.Integer(),
@@ -58,15 +52,6 @@ const MetadataJson = Type.Object({
 })
 
 /** Harbor's RetentionPolicy as clients send it; the service checks every field and says what is wrong. */
-const SelectorBody = Type.Object(
-  {
-    kind: Type.Optional(Type.String({ maxLength: 64 })),
-    decoration: Type.Optional(Type.String({ maxLength: 64 })),
-    pattern: Type.Optional(Type.String({ maxLength: 1024 })),
-    extras: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-)
 const RuleBody = Type.Object(
   {
     id: Type.Optional(Type.Integer()),

@@ -11,7 +11,7 @@ import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { waitUntil } from '../../../test/support/until.js'
 import { Receiver } from '../../../test/support/webhook-receiver.js'
 import { signature } from '../../services/webhook/delivery.js'
-import { assertError, assertStatus, checkResponse, idFromLocation, totalOf, ADMIN, ANON, userActor, type Actor } from './api-test-support.js'
+import { assertError, assertStatus, checkResponse, idFromLocation, totalOf, ADMIN, ANON, userActor, type Actor, PROJECT_ROLES } from './api-test-support.js'
 import { pushImage, useBerth, type Response } from '../oci/oci-test-support.js'
 
 const API = '/api/v2.0'
@@ -50,13 +50,7 @@ for (const dialect of DIALECTS) {
     const runsOf = async (project: string, id: number): Promise<Json[]> => (await api(ADMIN, 'GET', `/projects/${project}/webhook/policies/${id}/executions?page_size=100`)).json()
     const settled = (project: string, id: number, n: number) => until(`${n} run(s) of policy ${id} ended`, async () => (await runsOf(project, id)).filter((e: Json) => e.status !== 'Running').length >= n)
 
-    const roles: [string, number][] = [
-      ['padm', 1],
-      ['maint', 4],
-      ['dev', 2],
-      ['guest', 3],
-      ['lguest', 5],
-    ]
+    const roles = PROJECT_ROLES
 
     before(async () => {
       for (const name of [...roles.map(([n]) => n), 'other']) assertStatus(await api(ADMIN, 'POST', '/users', { username: name, password: PASSWORD, email: `${name}@example.com`, realname: name }), 201)
