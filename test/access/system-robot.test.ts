@@ -38,6 +38,16 @@ const GRANTED = [
   'label:delete',
   'quota:read',
   'quota:list',
+  'garbage-collection:create',
+  'garbage-collection:read',
+  'garbage-collection:update',
+  'garbage-collection:stop',
+  'garbage-collection:list',
+  'purge-audit:create',
+  'purge-audit:read',
+  'purge-audit:update',
+  'purge-audit:stop',
+  'purge-audit:list',
 ]
 
 const ACTIONS = [

@@ -21,6 +21,15 @@ export function isWebhookEventType(t: string): t is WebhookEventType {
   return Object.hasOwn(WEBHOOK_EVENT_TYPES, t)
 }
 
+/**
+ * The webhook event type a registry event is told as (a repository deletion as the deletion of
+ * its artifacts); null when webhooks never hear of it (a tag removed on its own).
+ */
+export function webhookTypeOf(type: RegistryEvent['type']): WebhookEventType | null {
+  if (type === 'DELETE_REPOSITORY') return 'DELETE_ARTIFACT'
+  return isWebhookEventType(type) ? type : null
+}
+
 /** Most resources one payload lists (a repository deletion of many artifacts lists the first ones). */
 export const MAX_RESOURCES = 100
 

@@ -25,7 +25,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf, requireUser } from '../identity/guards.js'
 import { deliver, type DeliveryResult } from './delivery.js'
-import { isWebhookEventType, render, webhookEventOf, WEBHOOK_EVENT_TYPES, type NotifyType, type PayloadFormat, type WebhookEvent, type WebhookEventType } from './payloads.js'
+import { isWebhookEventType, render, webhookEventOf, webhookTypeOf, WEBHOOK_EVENT_TYPES, type NotifyType, type PayloadFormat, type WebhookEvent, type WebhookEventType } from './payloads.js'
 
 export const WEBHOOK = 'WEBHOOK'
 const DELIVERY_JOB = 'WEBHOOK_DELIVERY'
@@ -105,12 +105,6 @@ function plainText(what: string, v: unknown, max: number): string {
 /** How long a node trusts what it knows of the event types policies want (another node's change shows within it). */
 const INTEREST_TTL_MS = 10_000
 
-/** The webhook event type a registry event is told as; null when webhooks never hear of it. */
-function toldAs(type: EventType): WebhookEventType | null {
-  if (type === 'DELETE_REPOSITORY') return 'DELETE_ARTIFACT'
-  return isWebhookEventType(type) ? type : null
-}
-
 export class WebhookService {
   /** Event types some enabled policy wants, and when that was read. */
   private interest: { types: Set<string>; at: number } = { types: new Set(), at: 0 }
@@ -138,7 +132,7 @@ export class WebhookService {
         this.refreshing = null
       })
     }
-    const told = toldAs(type)
+    const told = webhookTypeOf(type)
     return told !== null && this.interest.types.has(told)
   }
 
@@ -203,12 +197,18 @@ export class WebhookService {
     const types = input.event_types ?? []
     if (!Array.isArray(types) || types.length === 0) throw bad(`event_types must name at least one of ${Object.keys(WEBHOOK_EVENT_TYPES).join(', ')}`)
     for (const t of types) if (typeof t !== 'string' || !isWebhookEventType(t)) throw bad(`event type ${JSON.stringify(t)} is not supported; use ${Object.keys(WEBHOOK_EVENT_TYPES).join(', ')}`)
-    const targets = input.targets ?? []
+    const checked = await this.targets(input.targets, stored)
+    return { name, description, eventTypes: [...new Set(types)], targets: checked, enabled: input.enabled ?? true }
+  }
+
+  /** Checks a policy's targets as sent (at least one, at most MAX_TARGETS); `stored`: as in `target`. */
+  private async targets(input: TargetInput[] | undefined, stored: StoredTarget[]): Promise<StoredTarget[]> {
+    const targets = input ?? []
     if (!Array.isArray(targets) || targets.length === 0) throw bad('targets must hold at least one target')
     if (targets.length > MAX_TARGETS) throw bad(`a policy has at most ${MAX_TARGETS} targets`)
     const checked: StoredTarget[] = []
     for (const [i, t] of targets.entries()) checked.push(await this.target(`targets[${i}]`, t, stored))
-    return { name, description, eventTypes: [...new Set(types)], targets: checked, enabled: input.enabled ?? true }
+    return checked
   }
 
   private async target(what: string, t: TargetInput, stored: StoredTarget[]): Promise<StoredTarget> {
@@ -251,7 +251,7 @@ export class WebhookService {
 
   /** An event from the bus: a run per enabled policy of its project that wants it. */
   private async onEvent(e: RegistryEvent, ctx: JobContext): Promise<void> {
-    const name = 'repository' in e ? e.repository.split('/')[0]! : 'project' in e ? String((e as { project: unknown }).project) : ''
+    const name = 'repository' in e ? e.repository.split('/')[0]! : e.project
     if (name === '') return
     const project = await this.o.stores.projects.get(name)
     if (project === null) return
@@ -315,11 +315,7 @@ export class WebhookService {
   async test(caller: Caller, ref: ProjectRef, input: PolicyInput, policyId?: number): Promise<{ address: string; status: number }[]> {
     const project = await this.o.projects.require(caller, ref, 'notification-policy:create')
     const stored = policyId === undefined ? [] : (await this.policy(project, policyId)).targets
-    const targets = input.targets ?? []
-    if (!Array.isArray(targets) || targets.length === 0) throw bad('targets must hold at least one target')
-    if (targets.length > MAX_TARGETS) throw bad(`a policy has at most ${MAX_TARGETS} targets`)
-    const checked: StoredTarget[] = []
-    for (const [i, t] of targets.entries()) checked.push(await this.target(`targets[${i}]`, t, stored))
+    const checked = await this.targets(input.targets, stored)
     const event: WebhookEvent = {
       type: 'PUSH_ARTIFACT',
       occurAt: Math.floor(Date.now() / 1000),
