@@ -9,6 +9,7 @@ import { ociRoutes } from '../http/oci/routes.js'
 import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
+import { consoleRoutes } from '../http/console.js'
 import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
 import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
@@ -120,6 +121,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   })
   await app.register(tokenRoutes, security)
   await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, immutability: services.immutability, webhooks: services.webhooks, retention: services.retention, system: services.system, quotas: services.quotas, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit, gc: services.gc })
+  await app.register(consoleRoutes, o.consoleDir !== undefined ? { dir: o.consoleDir } : {})
   // Liveness says only that the process answers; readiness that it can serve: database and
   // storage reachable (migrations ran before the server listened), and not shutting down.
   let draining = false

@@ -122,6 +122,8 @@ export interface ServicesOptions {
   showOnce?: (password: string) => void
   /** Pauses inside garbage collection (tests only). */
   gcHooks?: GcHooks
+  /** Where the web console's built files are (tests only; by default dist/web). */
+  consoleDir?: string
 }
 
 /** Where clients pull from, as resource URLs show it: external_url's host, else the listening address. */

@@ -1,0 +1,3 @@
+import type { AreaRoutes } from '../areas'
+
+export const routes: AreaRoutes = {}
