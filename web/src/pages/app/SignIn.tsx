@@ -9,11 +9,7 @@ import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
 import { parseBanner } from '../../lib/banner'
 import { LanguageMenu, ThemeSwitch } from '../../app/Preferences'
-
-/** Only paths of this console: a `next` that points elsewhere is ignored (open redirect). */
-function safeNext(next: string | null): string {
-  return next !== null && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/projects'
-}
+import { safeNext } from './safe-next'
 
 export default function SignIn() {
   const { t } = useTranslation()
