@@ -310,3 +310,44 @@ test('no JSX text, and no shown or read-out prop, is hard-coded prose: every vis
   }
   report(problems)
 })
+
+// --- PatternFly's own English ---------------------------------------------------------------
+
+/** PatternFly 6 components that say something in English unless given a prop, and that prop. */
+const NEEDS_PROP: Record<string, [prop: string, why: string][]> = {
+  Alert: [['variantLabel', `a screen reader hears "Danger alert:" first; give variantLabel={t(ALERT_LABEL[variant])} (components/alert-label.ts)`]],
+  AlertActionCloseButton: [['aria-label', 'its label is "Close <variant> alert: <title>"']],
+  Breadcrumb: [['aria-label', 'its label is "Breadcrumb"']],
+  Popover: [['closeBtnAriaLabel', 'its close button is labelled "Close"']],
+  SearchInput: [
+    ['aria-label', 'its label is "Search input"'],
+    ['resetButtonLabel', 'its reset button is labelled "Reset"'],
+  ],
+  Spinner: [['aria-valuetext', 'it reads "Loading..."']],
+  Pagination: [['titles', 'its labels are English']],
+  PageToggleButton: [['aria-label', 'its label is "Side navigation toggle"']],
+}
+/** Props with which PatternFly adds English of its own. */
+const ENGLISH_PROPS: Record<string, [prop: string, why: string][]> = {
+  Modal: [['onClose', 'its close button is labelled "Close"; give onEscapePress and put <ModalClose onClose={...} /> first inside (components/ModalClose.tsx)']],
+  Th: [['select', 'its checkbox is labelled "Select all rows"; put a <Checkbox> with a translated aria-label in the cell, as ServerTable does']],
+  Td: [['select', 'its checkbox is labelled "Select row 0"; put a <Checkbox> with a translated aria-label in the cell, as ServerTable does']],
+}
+
+test("PatternFly's built-in English labels are replaced from the catalogues", () => {
+  const problems: string[] = []
+  for (const f of sources.filter((s) => s.path.endsWith('.tsx'))) {
+    eachNode(f, (node) => {
+      if (!ts.isJsxOpeningElement(node) && !ts.isJsxSelfClosingElement(node)) return
+      const tag = node.tagName.getText(f.ast)
+      const attributes = node.attributes.properties
+      const props = new Set(attributes.filter(ts.isJsxAttribute).map((a) => a.name.getText(f.ast)))
+      for (const [prop, why] of NEEDS_PROP[tag] ?? []) {
+        // A spread may carry the prop: it cannot be seen here.
+        if (!props.has(prop) && !attributes.some(ts.isJsxSpreadAttribute)) problems.push(`${where(f, node)}: <${tag}> without ${prop}: ${why}`)
+      }
+      for (const [prop, why] of ENGLISH_PROPS[tag] ?? []) if (props.has(prop)) problems.push(`${where(f, node)}: <${tag} ${prop}>: ${why}`)
+    })
+  }
+  report(problems)
+})

@@ -181,7 +181,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
           })}
         </Tbody>
       </Table>
-      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
       {!q.isLoading && q.error === null && rows.length === 0 && (
         <EmptyState titleText={p.emptyText} headingLevel="h3">
           {params.filter !== '' && <EmptyStateBody>{t('common.noMatch', { filter: params.filter })}</EmptyStateBody>}

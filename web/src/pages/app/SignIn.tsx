@@ -8,6 +8,7 @@ import { ActionGroup, Alert, Button, Form, FormGroup, LoginPage, Popover, TextIn
 import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
 import { parseBanner } from '../../lib/banner'
+import { ALERT_LABEL } from '../../components/alert-label'
 import { LanguageMenu, ThemeSwitch } from '../../app/Preferences'
 import { safeNext } from './safe-next'
 
@@ -51,9 +52,9 @@ export default function SignIn() {
         </>
       }
     >
-      {banner !== null && <Alert variant={banner.type} isInline title={banner.message} />}
+      {banner !== null && <Alert variant={banner.type} variantLabel={t(ALERT_LABEL[banner.type])} isInline title={banner.message} />}
       <Form onSubmit={submit}>
-        {error !== null && <Alert variant="danger" isInline title={error} role="alert" />}
+        {error !== null && <Alert variant="danger" variantLabel={t(ALERT_LABEL.danger)} isInline title={error} role="alert" />}
         <FormGroup label={t('app.signIn.username')} isRequired fieldId="principal">
           <TextInput id="principal" name="principal" autoComplete="username" isRequired value={principal} onChange={(_e, v) => setPrincipal(v)} autoFocus />
         </FormGroup>
@@ -66,7 +67,7 @@ export default function SignIn() {
           </Button>
         </ActionGroup>
       </Form>
-      <Popover bodyContent={t('app.signIn.forgotHelp')}>
+      <Popover bodyContent={t('app.signIn.forgotHelp')} closeBtnAriaLabel={t('common.close')}>
         <Button variant="link" isInline>
           {t('app.signIn.forgot')}
         </Button>
