@@ -8,12 +8,9 @@ import { ActionGroup, Alert, Button, Form, FormGroup, ListItem, LoginPage, Popov
 import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
 import { parseBanner } from '../../lib/banner'
+import { ALERT_LABEL } from '../../components/alert-label'
 import { LanguageMenu, ThemeSwitch } from '../../app/Preferences'
-
-/** Only paths of this console: a `next` that points elsewhere is ignored (open redirect). */
-function safeNext(next: string | null): string {
-  return next !== null && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/projects'
-}
+import { safeNext } from './safe-next'
 
 export default function SignIn() {
   const { t } = useTranslation()
@@ -60,9 +57,9 @@ export default function SignIn() {
         </>
       }
     >
-      {banner !== null && <Alert variant={banner.type} isInline title={banner.message} />}
+      {banner !== null && <Alert variant={banner.type} variantLabel={t(ALERT_LABEL[banner.type])} isInline title={banner.message} />}
       <Form onSubmit={submit}>
-        {error !== null && <Alert variant="danger" isInline title={error} role="alert" />}
+        {error !== null && <Alert variant="danger" variantLabel={t(ALERT_LABEL.danger)} isInline title={error} role="alert" />}
         <FormGroup label={t('app.signIn.username')} isRequired fieldId="principal">
           <TextInput id="principal" name="principal" autoComplete="username" isRequired value={principal} onChange={(_e, v) => setPrincipal(v)} autoFocus />
         </FormGroup>
@@ -75,7 +72,7 @@ export default function SignIn() {
           </Button>
         </ActionGroup>
       </Form>
-      <Popover bodyContent={t('app.signIn.forgotHelp')}>
+      <Popover bodyContent={t('app.signIn.forgotHelp')} closeBtnAriaLabel={t('common.close')}>
         <Button variant="link" isInline>
           {t('app.signIn.forgot')}
         </Button>

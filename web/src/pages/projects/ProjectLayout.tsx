@@ -42,7 +42,7 @@ export default function ProjectLayout() {
   return (
     <>
       <PageSection>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={() => <Link to="/projects">{t('projects.title')}</Link>} />
           <BreadcrumbItem isActive>{project.name}</BreadcrumbItem>
         </Breadcrumb>
