@@ -78,6 +78,7 @@ describe('console files', () => {
     assert.equal(v2.statusCode, 404)
     assert.ok(Array.isArray(v2.json().errors))
     assert.equal((await app.inject({ method: 'GET', url: '/service/none' })).statusCode, 404)
+    for (const url of ['//v2/_catalog', '//api/v2.0/nothing', '/v2//x']) assert.equal((await app.inject({ method: 'GET', url })).statusCode, 404, url)
     // Paths that escape the assets folder are refused.
     const escape = await app.inject({ method: 'GET', url: '/assets/..%2f..%2fetc%2fpasswd' })
     assert.notEqual(escape.statusCode, 200)

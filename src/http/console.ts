@@ -74,7 +74,8 @@ export async function consoleRoutes(app: FastifyInstance, o: ConsoleOptions = {}
   }
   app.get('/', { schema: { hide: true } }, async (req, reply) => sendIndex(req, reply))
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
-    const path = req.url.split('?')[0]!
+    // `//v2/_catalog` is the registry's path too: repeated slashes never make a console route.
+    const path = req.url.split('?')[0]!.replace(/\/{2,}/g, '/')
     const missing = new BerthError('NOT_FOUND', `no route ${req.method} ${path}`)
     if (path.startsWith('/v2')) return sendOciError(missing, req, reply)
     if (NOT_CONSOLE.test(path) || path.startsWith('/assets/')) return sendApiError(missing, req, reply)
