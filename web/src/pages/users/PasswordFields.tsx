@@ -1,0 +1,34 @@
+// A new password and its confirmation, with the server's rules as help: the rule not met yet
+// turns into the error, and a confirmation that differs says so under it.
+import { useTranslation } from 'react-i18next'
+import { FormGroup, FormHelperText, HelperText, HelperTextItem, TextInput } from '@patternfly/react-core'
+import { passwordProblem } from './password'
+
+export function PasswordFields(p: { idPrefix: string; password: string; confirm: string; onPassword(v: string): void; onConfirm(v: string): void }) {
+  const { t } = useTranslation()
+  const problem = p.password === '' ? null : passwordProblem(p.password)
+  const mismatch = p.confirm !== '' && p.confirm !== p.password
+  return (
+    <>
+      <FormGroup label={t('users.field.password')} isRequired fieldId={`${p.idPrefix}-password`}>
+        <TextInput id={`${p.idPrefix}-password`} type="password" isRequired value={p.password} onChange={(_e, v) => p.onPassword(v)} validated={problem !== null ? 'error' : 'default'} autoComplete="new-password" />
+        <FormHelperText>
+          <HelperText id={`${p.idPrefix}-password-help`}>
+            <HelperTextItem variant={problem === 'length' ? 'error' : p.password !== '' && problem === null ? 'success' : 'default'}>{t('users.password.ruleLength')}</HelperTextItem>
+            <HelperTextItem variant={problem === 'classes' ? 'error' : p.password !== '' && problem === null ? 'success' : 'default'}>{t('users.password.ruleClasses')}</HelperTextItem>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+      <FormGroup label={t('users.field.confirm')} isRequired fieldId={`${p.idPrefix}-confirm`}>
+        <TextInput id={`${p.idPrefix}-confirm`} type="password" isRequired value={p.confirm} onChange={(_e, v) => p.onConfirm(v)} validated={mismatch ? 'error' : 'default'} autoComplete="new-password" />
+        {mismatch && (
+          <FormHelperText>
+            <HelperText>
+              <HelperTextItem variant="error">{t('users.password.mismatch')}</HelperTextItem>
+            </HelperText>
+          </FormHelperText>
+        )}
+      </FormGroup>
+    </>
+  )
+}
