@@ -1,21 +1,24 @@
-// A new password and its confirmation, with the server's rules as help: the rule not met yet
-// turns into the error, and a confirmation that differs says so under it.
+// A new password and its confirmation, with the server's rules as help, each marked met or not
+// as the user types, and a confirmation that differs said so under it.
 import { useTranslation } from 'react-i18next'
 import { FormGroup, FormHelperText, HelperText, HelperTextItem, TextInput } from '@patternfly/react-core'
-import { passwordProblem } from './password'
+import { passwordRules, type PasswordRule } from './password'
 
 export function PasswordFields(p: { idPrefix: string; password: string; confirm: string; onPassword(v: string): void; onConfirm(v: string): void }) {
   const { t } = useTranslation()
-  const problem = p.password === '' ? null : passwordProblem(p.password)
+  const rules = passwordRules(p.password)
+  const invalid = p.password !== '' && !(rules.length && rules.classes)
+  // Untouched: plain help; typed: each rule marked met or not.
+  const variant = (rule: PasswordRule) => (p.password === '' ? 'default' : rules[rule] ? 'success' : 'error')
   const mismatch = p.confirm !== '' && p.confirm !== p.password
   return (
     <>
       <FormGroup label={t('users.field.password')} isRequired fieldId={`${p.idPrefix}-password`}>
-        <TextInput id={`${p.idPrefix}-password`} type="password" isRequired value={p.password} onChange={(_e, v) => p.onPassword(v)} validated={problem !== null ? 'error' : 'default'} autoComplete="new-password" />
+        <TextInput id={`${p.idPrefix}-password`} type="password" isRequired value={p.password} onChange={(_e, v) => p.onPassword(v)} validated={invalid ? 'error' : 'default'} autoComplete="new-password" />
         <FormHelperText>
           <HelperText id={`${p.idPrefix}-password-help`}>
-            <HelperTextItem variant={problem === 'length' ? 'error' : p.password !== '' && problem === null ? 'success' : 'default'}>{t('users.password.ruleLength')}</HelperTextItem>
-            <HelperTextItem variant={problem === 'classes' ? 'error' : p.password !== '' && problem === null ? 'success' : 'default'}>{t('users.password.ruleClasses')}</HelperTextItem>
+            <HelperTextItem variant={variant('length')}>{t('users.password.ruleLength')}</HelperTextItem>
+            <HelperTextItem variant={variant('classes')}>{t('users.password.ruleClasses')}</HelperTextItem>
           </HelperText>
         </FormHelperText>
       </FormGroup>

@@ -72,7 +72,7 @@ export default function ProjectSummary() {
           <CardTitle component="h2">{t('users.summary.repositories')}</CardTitle>
           <CardBody>
             <Content component="p">
-              <Link to={`/projects/${id}/repositories`}>{f.number(s.repo_count)}</Link>
+              <Link to={`/projects/${id}/repositories`}>{t('users.summary.repoCount', { count: s.repo_count })}</Link>
             </Content>
           </CardBody>
         </Card>
@@ -115,7 +115,9 @@ export default function ProjectSummary() {
               {prefix}
             </ClipboardCopy>
             <Content component="p">
-              <small>{t('users.summary.pullHelp', { example: `docker pull ${prefix}/REPOSITORY:TAG` })}</small>
+              <small>{t('users.summary.pullHelp')}</small>
+              <br />
+              <code className="berth-mono">{`docker pull ${prefix}/REPOSITORY:TAG`}</code>
             </Content>
           </CardBody>
         </Card>

@@ -87,7 +87,7 @@ function Authentication({ config }: { config: Configurations }) {
             <Alert variant="info" isInline isPlain component="p" title={t('users.settings.auth.fixed')} />
           </StackItem>
           <StackItem>
-            <DescriptionList isHorizontal isCompact>
+            <DescriptionList isHorizontal isCompact horizontalTermWidthModifier={{ default: '16rem' }}>
               <DescriptionListGroup>
                 <DescriptionListTerm>{t('users.settings.auth.mode')}</DescriptionListTerm>
                 <DescriptionListDescription>{AUTH_MODES[mode] !== undefined ? t(AUTH_MODES[mode]!) : mode}</DescriptionListDescription>
