@@ -185,7 +185,7 @@ export default function ProjectConfiguration() {
                                 <TextInput
                                   id="config-add-cves"
                                   value={adding}
-                                  placeholder="CVE-2024-12345"
+                                  placeholder={t('users.config.addCvesPlaceholder')}
                                   onChange={(_e, v) => setAdding(v)}
                                   onKeyDown={(e) => {
                                     if (e.key === 'Enter') {

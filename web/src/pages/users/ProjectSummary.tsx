@@ -99,7 +99,7 @@ export default function ProjectSummary() {
             ) : (
               <Progress
                 value={Math.min(100, quota.fraction * 100)}
-                title={t('users.summary.storage')}
+                aria-label={t('users.summary.storage')}
                 label={t('users.summary.usedOf', { used: f.bytes(used), limit: f.bytes(hard), percent: f.percent(quota.fraction) })}
                 valueText={t('users.summary.usedOf', { used: f.bytes(used), limit: f.bytes(hard), percent: f.percent(quota.fraction) })}
                 measureLocation={ProgressMeasureLocation.outside}
@@ -117,7 +117,7 @@ export default function ProjectSummary() {
             <Content component="p">
               <small>{t('users.summary.pullHelp')}</small>
               <br />
-              <code className="berth-mono">{`docker pull ${prefix}/REPOSITORY:TAG`}</code>
+              <code className="berth-mono">{t('users.summary.pullExample', { prefix })}</code>
             </Content>
           </CardBody>
         </Card>
