@@ -75,7 +75,7 @@ describe('console in Chromium', { skip: missingBrowser() ?? false }, () => {
 
   it('signs out: back to sign-in, and the session no longer opens the API', async () => {
     const p = await signedInPage(browser, server.url)
-    await p.page.getByRole('button', { name: 'User menu' }).click()
+    await p.page.getByRole('button', { name: /^User menu/ }).click()
     await p.page.getByRole('menuitem', { name: 'Sign out' }).click()
     await p.page.waitForURL(/\/sign-in/)
     const status = await p.page.evaluate(`fetch('/api/v2.0/users/current').then((r) => r.status)`)
