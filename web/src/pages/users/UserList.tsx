@@ -37,7 +37,7 @@ export default function UserList() {
   const canCreate = info.data !== undefined && info.data.auth_mode !== 'ldap_auth'
 
   const columns: Column<User>[] = [
-    { key: 'username', title: t('users.col.username'), sort: 'username', render: (u) => u.username },
+    { key: 'username', title: t('users.col.username'), sort: 'username', width: 20, render: (u) => u.username },
     {
       key: 'admin',
       title: t('users.col.admin'),
