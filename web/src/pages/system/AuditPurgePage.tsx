@@ -80,6 +80,7 @@ function PurgeForm({ current }: { current: Schedule }) {
       <CardTitle component="h2">{t('system.purge.settings')}</CardTitle>
       <CardBody>
         <Form
+          maxWidth="40rem"
           onSubmit={(e) => {
             e.preventDefault()
             void act('save')
@@ -92,7 +93,7 @@ function PurgeForm({ current }: { current: Schedule }) {
                 <TextInput id="purge-retention" type="number" min={0} isRequired value={value} onChange={(_e, v) => setValue(v)} validated={hours === null ? 'error' : 'default'} />
               </InputGroupItem>
               <InputGroupItem>
-                <FormSelect value={unit} onChange={(_e, v) => setUnit(v as RetentionUnit)} aria-label={t('system.purge.unit')}>
+                <FormSelect className="berth-unit-select" value={unit} onChange={(_e, v) => setUnit(v as RetentionUnit)} aria-label={t('system.purge.unit')}>
                   <FormSelectOption value="hours" label={t('system.purge.hours')} />
                   <FormSelectOption value="days" label={t('system.purge.days')} />
                 </FormSelect>

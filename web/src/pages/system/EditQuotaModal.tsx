@@ -6,6 +6,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { useFormat } from '../../lib/format'
 import { fromBytes, QUOTA_UNITS, toBytes, UNLIMITED, type QuotaUnit } from './quota'
+import './system.css'
 
 export interface QuotaTarget {
   id: number
@@ -43,7 +44,7 @@ export function EditQuotaModal({ quota, onClose, onSaved }: { quota: QuotaTarget
   }
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="edit-quota-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="edit-quota-title">
       <ModalHeader title={t('system.quota.editTitle', { name: quota.name })} labelId="edit-quota-title" />
       <ModalBody>
         <Form id="edit-quota" onSubmit={submit}>
@@ -57,7 +58,7 @@ export function EditQuotaModal({ quota, onClose, onSaved }: { quota: QuotaTarget
                 <TextInput id="quota-limit" type="number" min={0} step="any" value={value} isDisabled={unlimited} onChange={(_e, v) => setValue(v)} validated={!unlimited && invalid ? 'error' : 'default'} />
               </InputGroupItem>
               <InputGroupItem>
-                <FormSelect value={unit} isDisabled={unlimited} onChange={(_e, v) => setUnit(v as QuotaUnit)} aria-label={t('system.quota.unit')}>
+                <FormSelect className="berth-unit-select" value={unit} isDisabled={unlimited} onChange={(_e, v) => setUnit(v as QuotaUnit)} aria-label={t('system.quota.unit')}>
                   {QUOTA_UNITS.map(([u]) => (
                     <FormSelectOption key={u} value={u} label={u} />
                   ))}

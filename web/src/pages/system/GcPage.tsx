@@ -65,6 +65,7 @@ function GcForm({ current }: { current: Schedule }) {
       <CardTitle component="h2">{t('system.gc.settings')}</CardTitle>
       <CardBody>
         <Form
+          maxWidth="40rem"
           onSubmit={(e) => {
             e.preventDefault()
             void act('save')

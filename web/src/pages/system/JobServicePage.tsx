@@ -124,7 +124,7 @@ function Queues() {
           ))}
         </Tbody>
       </Table>
-      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
       {stopping !== null && (
         <ConfirmDialog
           title={t('system.jobs.stopTitle')}

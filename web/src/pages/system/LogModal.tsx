@@ -8,10 +8,10 @@ export function LogModal({ title, queryKey, load, live, onClose }: { title: stri
   const { t } = useTranslation()
   const q = useQuery({ queryKey, queryFn: load, retry: false, ...(live === true ? { refetchInterval: 2000 } : {}) })
   return (
-    <Modal isOpen variant="large" onClose={onClose} aria-labelledby="job-log-title">
+    <Modal isOpen variant="large" onEscapePress={onClose} aria-labelledby="job-log-title">
       <ModalHeader title={title} labelId="job-log-title" />
       <ModalBody>
-        {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+        {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
         {q.error !== null && <ErrorAlert error={q.error} />}
         {q.data !== undefined &&
           (q.data === '' ? (

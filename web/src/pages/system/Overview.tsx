@@ -30,7 +30,7 @@ function OverviewCard<T>({ id, title, query, footer, badge, children }: { id: st
         </CardTitle>
       </CardHeader>
       <CardBody aria-busy={query.isFetching}>
-        {query.isLoading && <Spinner size="md" aria-label={t('common.loading')} />}
+        {query.isLoading && <Spinner size="md" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
         {query.error !== null && <ErrorAlert error={query.error} />}
         {query.data !== undefined && children(query.data)}
       </CardBody>
@@ -105,7 +105,9 @@ function StorageCard() {
           <List isPlain>
             {p.items.map((quota) => (
               <ListItem key={quota.id}>
-                <Link to={`/projects/${quota.ref.id}/summary`}>{quota.ref.name}</Link>
+                <div>
+                  <Link to={`/projects/${quota.ref.id}/summary`}>{quota.ref.name}</Link>
+                </div>
                 <QuotaUsage used={quota.used.storage ?? 0} hard={quota.hard.storage ?? -1} name={quota.ref.name} />
               </ListItem>
             ))}

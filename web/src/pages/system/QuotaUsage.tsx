@@ -5,7 +5,8 @@ import { useTranslation } from 'react-i18next'
 import { useFormat } from '../../lib/format'
 import { usageFraction, usageVariant } from './quota'
 
-export function QuotaUsage({ used, hard, name }: { used: number; hard: number; name: string }) {
+/** `percent`: the bar is labelled with the share only (where the bytes are in columns beside it). */
+export function QuotaUsage({ used, hard, name, percent }: { used: number; hard: number; name: string; percent?: boolean }) {
   const { t } = useTranslation()
   const f = useFormat()
   const fraction = usageFraction(used, hard)
@@ -15,7 +16,7 @@ export function QuotaUsage({ used, hard, name }: { used: number; hard: number; n
   return (
     <Progress
       value={Math.min(100, fraction * 100)}
-      label={text}
+      label={percent === true ? f.percent(fraction) : text}
       valueText={text}
       aria-label={t('system.quota.usageOf', { name })}
       measureLocation={ProgressMeasureLocation.outside}

@@ -31,8 +31,8 @@ export default function QuotasPage() {
     { key: 'project', title: t('system.quota.project'), render: (q) => <Link to={`/projects/${q.ref.id}/summary`}>{q.ref.name}</Link> },
     { key: 'owner', title: t('system.quota.owner'), render: (q) => q.ref.owner_name || '—' },
     { key: 'used', title: t('system.quota.used'), sort: 'used.storage', render: (q) => f.bytes(storage(q.used, 0)) },
-    { key: 'hard', title: t('system.quota.limit'), sort: 'hard.storage', render: (q) => (storage(q.hard, -1) < 0 ? t('system.quota.unlimited') : f.bytes(storage(q.hard, -1))) },
-    { key: 'usage', title: t('system.quota.usage'), width: 30, render: (q) => <QuotaUsage used={storage(q.used, 0)} hard={storage(q.hard, -1)} name={q.ref.name} /> },
+    { key: 'hard', title: t('system.quota.hard'), sort: 'hard.storage', render: (q) => (storage(q.hard, -1) < 0 ? t('system.quota.unlimited') : f.bytes(storage(q.hard, -1))) },
+    { key: 'usage', title: t('system.quota.usage'), width: 30, render: (q) => <QuotaUsage used={storage(q.used, 0)} hard={storage(q.hard, -1)} name={q.ref.name} percent /> },
     { key: 'updated', title: t('system.quota.updated'), sort: 'update_time', render: (q) => f.dateTime(q.update_time) },
   ]
 

@@ -12,6 +12,7 @@ describe('toBytes', () => {
     expect(toBytes('1.5', 'GiB')).toBe(1.5 * GiB)
     expect(toBytes('1,5', 'GiB')).toBe(1.5 * GiB)
     expect(toBytes('512', 'MiB')).toBe(512 * 1024 ** 2)
+    expect(toBytes('20', 'MB')).toBe(20_000_000)
     expect(toBytes(' 2 ', 'TiB')).toBe(2 * 1024 ** 4)
   })
   it('refuses what Harbor would refuse: zero, negative, not a number, too large', () => {
@@ -21,16 +22,19 @@ describe('toBytes', () => {
 })
 
 describe('fromBytes', () => {
-  it('shows a limit in the largest unit it fills', () => {
-    expect(fromBytes(-1)).toEqual({ value: '', unit: 'GiB' })
+  it('shows a limit in the unit it reads shortest in, binary or decimal', () => {
+    expect(fromBytes(-1)).toEqual({ value: '', unit: 'GB' })
     expect(fromBytes(10 * GiB)).toEqual({ value: '10', unit: 'GiB' })
     expect(fromBytes(1.5 * GiB)).toEqual({ value: '1.5', unit: 'GiB' })
     expect(fromBytes(300 * 1024 ** 2)).toEqual({ value: '300', unit: 'MiB' })
     expect(fromBytes(3 * 1024 ** 4)).toEqual({ value: '3', unit: 'TiB' })
-    expect(fromBytes(1024)).toEqual({ value: '0.000976563', unit: 'MiB' })
+    expect(fromBytes(20_000_000)).toEqual({ value: '20', unit: 'MB' })
+    expect(fromBytes(2_500_000_000)).toEqual({ value: '2.5', unit: 'GB' })
+    expect(fromBytes(1_000_000_000_000)).toEqual({ value: '1', unit: 'TB' })
+    expect(fromBytes(1024)).toEqual({ value: '0.001024', unit: 'MB' })
   })
   it('round-trips', () => {
-    for (const b of [GiB, 5 * GiB, 700 * 1024 ** 2, 2 * 1024 ** 4]) {
+    for (const b of [GiB, 5 * GiB, 700 * 1024 ** 2, 2 * 1024 ** 4, 20_000_000, 3_000_000_000_000]) {
       const { value, unit } = fromBytes(b)
       expect(toBytes(value, unit)).toBe(b)
     }

@@ -1,8 +1,12 @@
-// Storage limits as people type them (a number and a binary unit) and as Harbor's quotas carry
-// them (bytes, -1 for none).
+// Storage limits as people type them (a number and a unit) and as Harbor's quotas carry them
+// (bytes, -1 for none). Decimal units match how the console shows sizes; binary ones are what
+// Harbor's console sets, so both are offered and a limit is shown in the one that reads shortest.
 export const QUOTA_UNITS = [
+  ['MB', 1000 ** 2],
   ['MiB', 1024 ** 2],
+  ['GB', 1000 ** 3],
   ['GiB', 1024 ** 3],
+  ['TB', 1000 ** 4],
   ['TiB', 1024 ** 4],
 ] as const
 
@@ -20,12 +24,20 @@ export function toBytes(value: string, unit: QuotaUnit): number | null {
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null
 }
 
-/** A limit in the largest unit that shows it as at least 1 (six significant digits); empty for unlimited. */
+/**
+ * A limit as it reads shortest (20000000 -> 20 MB, 1610612736 -> 1.5 GiB) among the units that
+ * show it as at least 1, the larger unit on a tie; six significant digits; empty for unlimited.
+ */
 export function fromBytes(bytes: number): { value: string; unit: QuotaUnit } {
-  if (bytes < 0) return { value: '', unit: 'GiB' }
-  let pick: (typeof QUOTA_UNITS)[number] = QUOTA_UNITS[0]
-  for (const u of QUOTA_UNITS) if (bytes >= u[1]) pick = u
-  return { value: String(Number((bytes / pick[1]).toPrecision(6))), unit: pick[0] }
+  if (bytes < 0) return { value: '', unit: 'GB' }
+  const shown = (factor: number) => String(Number((bytes / factor).toPrecision(6)))
+  let best = { value: shown(QUOTA_UNITS[0][1]), unit: QUOTA_UNITS[0][0] as QuotaUnit }
+  for (const [unit, factor] of QUOTA_UNITS) {
+    if (bytes < factor) continue
+    const value = shown(factor)
+    if (value.length <= best.value.length) best = { value, unit }
+  }
+  return best
 }
 
 /** How full a quota is, from 0 to 1 (past 1 when over); null without a limit. */
