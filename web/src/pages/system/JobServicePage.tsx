@@ -183,48 +183,50 @@ function Workers({ showLog }: { showLog(id: string): void }) {
           ))}
         </Tbody>
       </Table>
-      <Title headingLevel="h3" className="pf-v6-u-mt-md">
+      <Title headingLevel="h3" className="berth-gap-top">
         {t('system.jobs.busyWorkers')}
       </Title>
       {workers.error !== null && <ErrorAlert error={workers.error} />}
-      <Table aria-label={t('system.jobs.busyWorkers')} variant="compact">
-        <Thead>
-          <Tr>
-            <Th>{t('system.jobs.worker')}</Th>
-            <Th>{t('system.jobs.jobName')}</Th>
-            <Th>{t('system.jobs.jobId')}</Th>
-            <Th>{t('system.jobs.startedAt')}</Th>
-            <Th>{t('system.jobs.checkIn')}</Th>
-            <Th screenReaderText={t('common.actions')} />
-          </Tr>
-        </Thead>
-        <Tbody>
-          {busy.map((w) => (
-            <Tr key={w.id}>
-              <Td dataLabel={t('system.jobs.worker')} className="berth-mono">
-                {w.id}
-              </Td>
-              <Td dataLabel={t('system.jobs.jobName')} className="berth-mono">
-                {w.job_name}
-              </Td>
-              <Td dataLabel={t('system.jobs.jobId')}>{w.job_id}</Td>
-              <Td dataLabel={t('system.jobs.startedAt')}>{f.dateTime(w.start_at)}</Td>
-              <Td dataLabel={t('system.jobs.checkIn')}>{f.dateTime(w.checkin_at)}</Td>
-              <Td isActionCell>
-                <Flex spaceItems={{ default: 'spaceItemsSm' }} flexWrap={{ default: 'nowrap' }}>
-                  <Button variant="link" isInline onClick={() => showLog(w.job_id)} aria-label={t('system.jobs.logOf', { id: w.job_id })}>
-                    {t('system.history.log')}
-                  </Button>
-                  <Button variant="link" isInline isDanger onClick={() => setStopping(w.job_id)} aria-label={t('system.jobs.stopJobOf', { id: w.job_id })}>
-                    {t('system.jobs.stop')}
-                  </Button>
-                </Flex>
-              </Td>
+      {workers.data !== undefined && busy.length === 0 && <p>{t('system.jobs.idle')}</p>}
+      {busy.length > 0 && (
+        <Table aria-label={t('system.jobs.busyWorkers')} variant="compact">
+          <Thead>
+            <Tr>
+              <Th>{t('system.jobs.worker')}</Th>
+              <Th>{t('system.jobs.jobName')}</Th>
+              <Th>{t('system.jobs.jobId')}</Th>
+              <Th>{t('system.jobs.startedAt')}</Th>
+              <Th>{t('system.jobs.checkIn')}</Th>
+              <Th screenReaderText={t('common.actions')} />
             </Tr>
-          ))}
-        </Tbody>
-      </Table>
-      {workers.data !== undefined && busy.length === 0 && <p className="pf-v6-u-mt-sm">{t('system.jobs.idle')}</p>}
+          </Thead>
+          <Tbody>
+            {busy.map((w) => (
+              <Tr key={w.id}>
+                <Td dataLabel={t('system.jobs.worker')} className="berth-mono">
+                  {w.id}
+                </Td>
+                <Td dataLabel={t('system.jobs.jobName')} className="berth-mono">
+                  {w.job_name}
+                </Td>
+                <Td dataLabel={t('system.jobs.jobId')}>{w.job_id}</Td>
+                <Td dataLabel={t('system.jobs.startedAt')}>{f.dateTime(w.start_at)}</Td>
+                <Td dataLabel={t('system.jobs.checkIn')}>{f.dateTime(w.checkin_at)}</Td>
+                <Td isActionCell>
+                  <Flex spaceItems={{ default: 'spaceItemsSm' }} flexWrap={{ default: 'nowrap' }}>
+                    <Button variant="link" isInline onClick={() => showLog(w.job_id)} aria-label={t('system.jobs.logOf', { id: w.job_id })}>
+                      {t('system.history.log')}
+                    </Button>
+                    <Button variant="link" isInline isDanger onClick={() => setStopping(w.job_id)} aria-label={t('system.jobs.stopJobOf', { id: w.job_id })}>
+                      {t('system.jobs.stop')}
+                    </Button>
+                  </Flex>
+                </Td>
+              </Tr>
+            ))}
+          </Tbody>
+        </Table>
+      )}
       {stopping !== null && (
         <ConfirmDialog
           title={t('system.jobs.stopJobTitle')}

@@ -16,6 +16,7 @@ import { QuotaUsage } from './QuotaUsage'
 import { StatusLabel } from './StatusLabel'
 import { parametersOf } from './schedule'
 import { COMPONENT_KEYS, healthStatus, runStatus } from './status'
+import './system.css'
 
 /** Cards refresh this often while the page is open. */
 const LIVE = 15_000
@@ -51,7 +52,7 @@ function HealthCard() {
               <DescriptionListTerm>{Object.hasOwn(COMPONENT_KEYS, c.name) ? t(COMPONENT_KEYS[c.name]!) : c.name}</DescriptionListTerm>
               <DescriptionListDescription>
                 <StatusLabel look={healthStatus(c.status)} raw={c.status} />
-                {c.error !== undefined && <div className="pf-v6-u-font-size-sm">{c.error}</div>}
+                {c.error !== undefined && <div className="berth-small">{c.error}</div>}
               </DescriptionListDescription>
             </DescriptionListGroup>
           ))}
@@ -133,7 +134,7 @@ function QueuesCard() {
             {shown.length === 0 ? (
               <p>{t('system.overview.queuesIdle')}</p>
             ) : (
-              <DescriptionList isHorizontal isCompact className="pf-v6-u-mt-sm">
+              <DescriptionList isHorizontal isCompact className="berth-gap-top">
                 {shown.slice(0, 6).map((x) => (
                   <DescriptionListGroup key={x.job_type}>
                     <DescriptionListTerm>
@@ -220,7 +221,7 @@ function ReplicationCard() {
                 <DescriptionListTerm>{t('system.overview.replicationRun', { policy: r.policy_id, id: r.id })}</DescriptionListTerm>
                 <DescriptionListDescription>
                   <StatusLabel look={runStatus(r.status)} raw={r.status} /> {f.dateTime(r.start_time)}
-                  {r.failed > 0 && <div className="pf-v6-u-font-size-sm">{t('system.overview.tasksFailed', { failed: r.failed, total: r.total })}</div>}
+                  {r.failed > 0 && <div className="berth-small">{t('system.overview.tasksFailed', { failed: r.failed, total: r.total })}</div>}
                 </DescriptionListDescription>
               </DescriptionListGroup>
             ))}
@@ -243,7 +244,7 @@ function FailuresCard() {
           t('system.overview.noFailures')
         ) : (
           <>
-            <Flex spaceItems={{ default: 'spaceItemsSm' }} className="pf-v6-u-mb-md">
+            <Flex spaceItems={{ default: 'spaceItemsSm' }} className="berth-gap-bottom">
               {failuresByKind(p.items).map((c) => (
                 <FlexItem key={c.kind}>
                   <Label isCompact color="red">
@@ -262,9 +263,9 @@ function FailuresCard() {
                     <Flex spaceItems={{ default: 'spaceItemsSm' }}>
                       <FlexItem>{link === null ? what : <Link to={link}>{what}</Link>}</FlexItem>
                       {owner !== '' && <FlexItem>{owner}</FlexItem>}
-                      <FlexItem className="pf-v6-u-color-200">{f.dateTime(x.end_time ?? x.start_time)}</FlexItem>
+                      <FlexItem className="berth-subtle">{f.dateTime(x.end_time ?? x.start_time)}</FlexItem>
                     </Flex>
-                    {x.status_message !== '' && <div className="pf-v6-u-font-size-sm berth-mono">{x.status_message}</div>}
+                    {x.status_message !== '' && <div className="berth-small berth-mono">{x.status_message}</div>}
                   </ListItem>
                 )
               })}
