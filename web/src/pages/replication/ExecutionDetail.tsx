@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { Breadcrumb, BreadcrumbItem, Button, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Flex, PageBreadcrumb, PageSection, Title, ToolbarItem } from '@patternfly/react-core'
+import { Breadcrumb, BreadcrumbItem, Button, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Flex, PageBreadcrumb, PageSection, Stack, Title, ToolbarItem } from '@patternfly/react-core'
 import { api, ok, page } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PageTitle } from '../../components/PageTitle'
@@ -20,6 +20,7 @@ import { isRunning, OPERATION, RESOURCE_TYPE, statusLook, TASK_STATUSES, TRIGGER
 import { StatusLabel } from './StatusLabel'
 import { StopDialog } from './StopDialog'
 import { TaskLogModal } from './TaskLogModal'
+import './replication.css'
 
 export default function ExecutionDetail() {
   const { t } = useTranslation()
@@ -68,17 +69,16 @@ export default function ExecutionDetail() {
   const columns: Column<Task>[] = [
     { key: 'id', title: t('replication.task.col.id'), render: (x) => f.number(x.id) },
     { key: 'operation', title: t('replication.task.col.operation'), render: (x) => (OPERATION[x.operation] !== undefined ? t(OPERATION[x.operation]!) : x.operation) },
-    { key: 'resource', title: t('replication.task.col.resourceType'), render: (x) => (RESOURCE_TYPE[x.resource_type] !== undefined ? t(RESOURCE_TYPE[x.resource_type]!) : x.resource_type) },
     { key: 'src', title: t('replication.task.col.source'), render: (x) => x.src_resource || '—' },
     { key: 'dst', title: t('replication.task.col.destination'), render: (x) => x.dst_resource || '—' },
     { key: 'status', title: t('replication.task.col.status'), render: (x) => <StatusLabel status={x.status} /> },
-    { key: 'start', title: t('replication.task.col.start'), render: (x) => f.dateTime(x.start_time) },
-    { key: 'end', title: t('replication.task.col.end'), render: (x) => f.dateTime(x.end_time) },
+    { key: 'start', title: t('replication.task.col.start'), render: (x) => <span className="berth-replication-nowrap">{f.dateTime(x.start_time)}</span> },
+    { key: 'end', title: t('replication.task.col.end'), render: (x) => <span className="berth-replication-nowrap">{f.dateTime(x.end_time)}</span> },
     {
       key: 'log',
       title: t('replication.task.col.log'),
       render: (x) => (
-        <Button variant="link" isInline onClick={() => setLog(x)} aria-label={t('replication.task.logOf', { id: x.id })}>
+        <Button variant="link" isInline className="berth-replication-nowrap" onClick={() => setLog(x)} aria-label={t('replication.task.logOf', { id: x.id })}>
           {t('replication.task.log')}
         </Button>
       ),
@@ -97,11 +97,12 @@ export default function ExecutionDetail() {
           <BreadcrumbItem isActive>{title}</BreadcrumbItem>
         </Breadcrumb>
       </PageBreadcrumb>
-      <PageTitle title={title}>
+      <PageTitle title={title} />
+      <PageSection>
         {execution.error !== null && <ErrorAlert error={execution.error} />}
         {e !== undefined && (
-          <>
-            <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }} className="pf-v6-u-mt-md">
+          <Stack hasGutter>
+            <DescriptionList isHorizontal isCompact columnModifier={{ lg: '2Col' }}>
               <DescriptionListGroup>
                 <DescriptionListTerm>{t('replication.execution.col.status')}</DescriptionListTerm>
                 <DescriptionListDescription>
@@ -139,7 +140,8 @@ export default function ExecutionDetail() {
                 </DescriptionListGroup>
               )}
             </DescriptionList>
-            <Flex className="pf-v6-u-mt-md">
+            {(canStop(e) || canRetry(e)) && (
+            <Flex>
               {canStop(e) && (
                 <Button variant="danger" onClick={() => setStopping(true)}>
                   {t('replication.execution.stop')}
@@ -151,9 +153,10 @@ export default function ExecutionDetail() {
                 </Button>
               )}
             </Flex>
-          </>
+            )}
+          </Stack>
         )}
-      </PageTitle>
+      </PageSection>
       <PageSection>
         <Title headingLevel="h2">{t('replication.task.title')}</Title>
         <ServerTable<Task>

@@ -20,6 +20,7 @@ import { RowActions } from './RowActions'
 import { EXECUTION_STATUSES, isRunning, statusLook, TRIGGER } from './status'
 import { StatusLabel } from './StatusLabel'
 import { StopDialog } from './StopDialog'
+import './replication.css'
 
 export default function ExecutionList() {
   const { t } = useTranslation()
@@ -61,12 +62,11 @@ export default function ExecutionList() {
   }
 
   const columns: Column<Execution>[] = [
-    { key: 'id', title: t('replication.execution.col.id'), render: (e) => <Link to={`/admin/replications/executions/${e.id}`}>{t('replication.execution.name', { id: e.id })}</Link> },
+    { key: 'id', title: t('replication.execution.col.id'), render: (e) => <Link className="berth-replication-nowrap" to={`/admin/replications/executions/${e.id}`}>{t('replication.execution.name', { id: e.id })}</Link> },
     { key: 'status', title: t('replication.execution.col.status'), render: (e) => <StatusLabel status={e.status} /> },
     { key: 'trigger', title: t('replication.execution.col.trigger'), render: (e) => (TRIGGER[e.trigger] !== undefined ? t(TRIGGER[e.trigger]!) : e.trigger) },
-    { key: 'start', title: t('replication.execution.col.start'), render: (e) => f.dateTime(e.start_time) },
-    { key: 'end', title: t('replication.execution.col.end'), render: (e) => f.dateTime(e.end_time) },
-    { key: 'progress', title: t('replication.execution.col.progress'), width: 25, render: (e) => <ExecutionProgress execution={e} id={`execution-progress-${e.id}`} /> },
+    { key: 'start', title: t('replication.execution.col.start'), render: (e) => <span className="berth-replication-nowrap">{f.dateTime(e.start_time)}</span> },
+    { key: 'progress', title: t('replication.execution.col.progress'), width: 20, render: (e) => <ExecutionProgress execution={e} id={`execution-progress-${e.id}`} /> },
     {
       key: 'counts',
       title: t('replication.execution.col.tasks'),

@@ -2,6 +2,7 @@
 // parameters; a new choice starts the list again at its first page.
 import { FormSelect, FormSelectOption } from '@patternfly/react-core'
 import { useSearchParams } from 'react-router'
+import './replication.css'
 
 export function useUrlFilter(name: string): string {
   const [search] = useSearchParams()
@@ -13,6 +14,7 @@ export function FilterSelect({ name, label, all, options, prefix = '' }: { name:
   const [search, setSearch] = useSearchParams()
   return (
     <FormSelect
+      className="berth-replication-fit-select"
       aria-label={label}
       value={search.get(name) ?? ''}
       onChange={(_e, v) =>

@@ -16,6 +16,7 @@ import type { Policy } from './api-types'
 import { replicateNow } from './execution-actions'
 import { PolicyModal } from './PolicyModal'
 import { RowActions } from './RowActions'
+import './replication.css'
 import { TRIGGER } from './status'
 
 const LIST = ['replication', 'policies'] as const
@@ -51,7 +52,7 @@ export default function PolicyList() {
       },
     },
     { key: 'description', title: t('replication.policy.col.description'), render: (p) => p.description },
-    { key: 'updated', title: t('replication.policy.col.updated'), render: (p) => f.dateTime(p.update_time) },
+    { key: 'updated', title: t('replication.policy.col.updated'), render: (p) => <span className="berth-replication-nowrap">{f.dateTime(p.update_time)}</span> },
   ]
 
   return (

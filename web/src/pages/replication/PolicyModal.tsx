@@ -30,6 +30,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import type { Policy } from './api-types'
 import { emptyPolicyForm, FLATTEN_LEVELS, policyBody, policyErrors, policyFormOf, type Decoration, type PolicyField, type PolicyForm, type ResourceType, type TriggerType } from './policy-form'
 import { REGISTRY_TYPE } from './status'
+import './replication.css'
 
 /** Registries offered in the menu at once; more than this and a name filter narrows them. */
 const REGISTRY_PAGE = 100
@@ -63,7 +64,7 @@ function Help({ error, children }: { error?: string | undefined; children?: Reac
 function DecorationSelect({ value, onChange, label }: { value: Decoration; onChange(d: Decoration): void; label: string }) {
   const { t } = useTranslation()
   return (
-    <FormSelect value={value} onChange={(_e, v) => onChange(v as Decoration)} aria-label={label}>
+    <FormSelect className="berth-replication-fit-select" value={value} onChange={(_e, v) => onChange(v as Decoration)} aria-label={label}>
       <FormSelectOption value="matches" label={t('replication.policy.matches')} />
       <FormSelectOption value="excludes" label={t('replication.policy.excludes')} />
     </FormSelect>
@@ -169,7 +170,7 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
             <FormGroup label={t('replication.policy.nameFilter')} fieldId="policy-filter-name">
               <InputGroup>
                 <InputGroupItem isFill>
-                  <TextInput id="policy-filter-name" value={form.nameFilter} onChange={(_e, v) => set('nameFilter', v)} placeholder="library/**" />
+                  <TextInput id="policy-filter-name" value={form.nameFilter} onChange={(_e, v) => set('nameFilter', v)} />
                 </InputGroupItem>
                 <InputGroupItem>
                   <DecorationSelect value={form.nameDecoration} onChange={(d) => set('nameDecoration', d)} label={t('replication.policy.nameDecoration')} />
@@ -180,7 +181,7 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
             <FormGroup label={t('replication.policy.tagFilter')} fieldId="policy-filter-tag">
               <InputGroup>
                 <InputGroupItem isFill>
-                  <TextInput id="policy-filter-tag" value={form.tagFilter} onChange={(_e, v) => set('tagFilter', v)} placeholder="v{1,2}.*" />
+                  <TextInput id="policy-filter-tag" value={form.tagFilter} onChange={(_e, v) => set('tagFilter', v)} />
                 </InputGroupItem>
                 <InputGroupItem>
                   <DecorationSelect value={form.tagDecoration} onChange={(d) => set('tagDecoration', d)} label={t('replication.policy.tagDecoration')} />
@@ -241,7 +242,7 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
             </FormGroup>
             {form.trigger === 'scheduled' && (
               <FormGroup label={t('replication.policy.cron')} isRequired fieldId="policy-cron">
-                <TextInput id="policy-cron" isRequired value={form.cron} onChange={(_e, v) => set('cron', v)} placeholder="0 0 3 * * *" validated={shown('cron', form.cron !== '') !== undefined ? 'error' : 'default'} />
+                <TextInput id="policy-cron" isRequired value={form.cron} onChange={(_e, v) => set('cron', v)} validated={shown('cron', form.cron !== '') !== undefined ? 'error' : 'default'} />
                 <Help error={shown('cron', form.cron !== '')}>{t('replication.policy.cronHelp')}</Help>
               </FormGroup>
             )}

@@ -14,6 +14,7 @@ import { useFormat } from '../../lib/format'
 import type { Registry } from './api-types'
 import { RegistryModal } from './RegistryModal'
 import { RowActions } from './RowActions'
+import './replication.css'
 import { REGISTRY_TYPE } from './status'
 
 const LIST = ['replication', 'registries'] as const
@@ -38,7 +39,7 @@ export default function RegistryList() {
     { key: 'type', title: t('replication.registry.col.type'), render: (r) => (REGISTRY_TYPE[r.type] !== undefined ? t(REGISTRY_TYPE[r.type]!) : r.type) },
     { key: 'verify', title: t('replication.registry.col.verify'), render: (r) => (r.insecure ? t('replication.no') : t('replication.yes')) },
     { key: 'description', title: t('replication.registry.col.description'), render: (r) => r.description },
-    { key: 'created', title: t('replication.registry.col.created'), render: (r) => f.dateTime(r.creation_time) },
+    { key: 'created', title: t('replication.registry.col.created'), render: (r) => <span className="berth-replication-nowrap">{f.dateTime(r.creation_time)}</span> },
   ]
 
   return (

@@ -116,7 +116,7 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
             <TextInput id="registry-description" value={description} maxLength={1024} onChange={(_e, v) => setDescription(v)} />
           </FormGroup>
           <FormGroup label={t('replication.registry.url')} isRequired fieldId="registry-url">
-            <TextInput id="registry-url" type="url" isRequired value={url} onChange={(_e, v) => edit(setUrl)(v)} validated={urlInvalid ? 'error' : 'default'} placeholder="https://registry.example.com" />
+            <TextInput id="registry-url" type="url" isRequired value={url} onChange={(_e, v) => edit(setUrl)(v)} validated={urlInvalid ? 'error' : 'default'} />
             <FormHelperText>
               <HelperText>
                 <HelperTextItem variant={urlInvalid ? 'error' : 'default'}>{t('replication.registry.urlHelp')}</HelperTextItem>
