@@ -75,7 +75,7 @@ describe('replication pages in Chromium', { skip: missingBrowser() ?? false, tim
 
     await executions.getByRole('link', { name: /^Execution \d+$/ }).click()
     await table('Tasks').getByText('mirror/app:v1').waitFor()
-    await page.getByRole('button', { name: /^Log of task \d+$/ }).first().click()
+    await page.getByRole('button', { name: /^View log of task \d+$/ }).first().click()
     await page.locator('#task-log').filter({ hasText: /attempt 1/ }).waitFor()
 
     const onTarget = await target.berth.app.inject({ method: 'HEAD', url: '/v2/mirror/app/manifests/v2', headers: { authorization: ADMIN_AUTH } })

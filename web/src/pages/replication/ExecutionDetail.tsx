@@ -72,7 +72,6 @@ export default function ExecutionDetail() {
     { key: 'src', title: t('replication.task.col.source'), render: (x) => x.src_resource || '—' },
     { key: 'dst', title: t('replication.task.col.destination'), render: (x) => x.dst_resource || '—' },
     { key: 'status', title: t('replication.task.col.status'), render: (x) => <StatusLabel status={x.status} /> },
-    { key: 'start', title: t('replication.task.col.start'), render: (x) => <span className="berth-replication-nowrap">{f.dateTime(x.start_time)}</span> },
     { key: 'end', title: t('replication.task.col.end'), render: (x) => <span className="berth-replication-nowrap">{f.dateTime(x.end_time)}</span> },
     {
       key: 'log',
