@@ -13,7 +13,7 @@ export function LogModal({ title, queryKey, load, onClose }: { title: string; qu
       <ModalHeader title={title} labelId="task-log-title" />
       <ModalBody>
         {q.error !== null && <ErrorAlert error={q.error} />}
-        {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+        {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
         {q.data !== undefined && (
           <CodeBlock>
             <CodeBlockCode>{q.data === '' ? t('policy.log.empty') : q.data}</CodeBlockCode>

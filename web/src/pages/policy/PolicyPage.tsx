@@ -3,9 +3,10 @@
 import { useEffect } from 'react'
 import { useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
-import { Content, PageSection, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core'
+import { Content, PageSection, Stack, StackItem, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core'
 import { useProject } from '../projects/project-context'
 import { ImmutabilitySection } from './ImmutabilitySection'
+import './policy.css'
 import { RetentionSection } from './RetentionSection'
 
 type Section = 'retention' | 'immutability'
@@ -21,7 +22,7 @@ export default function PolicyPage() {
 
   return (
     <PageSection>
-      <Title headingLevel="h2" className="pf-v6-u-screen-reader">
+      <Title headingLevel="h2" className="pf-v6-screen-reader">
         {t('policy.title')}
       </Title>
       <Tabs
@@ -33,16 +34,22 @@ export default function PolicyPage() {
         unmountOnExit
       >
         <Tab eventKey="retention" title={<TabTitleText>{t('policy.retention.title')}</TabTitleText>}>
-          <Content component="p" className="pf-v6-u-my-md">
-            {t('policy.retention.help')}
-          </Content>
-          <RetentionSection />
+          <Stack hasGutter className="berth-tab-body">
+            <StackItem>
+              <Content component="p">{t('policy.retention.help')}</Content>
+            </StackItem>
+            <RetentionSection />
+          </Stack>
         </Tab>
         <Tab eventKey="immutability" title={<TabTitleText>{t('policy.immutable.title')}</TabTitleText>}>
-          <Content component="p" className="pf-v6-u-my-md">
-            {t('policy.immutable.help')}
-          </Content>
-          <ImmutabilitySection />
+          <Stack hasGutter className="berth-tab-body">
+            <StackItem>
+              <Content component="p">{t('policy.immutable.help')}</Content>
+            </StackItem>
+            <StackItem>
+              <ImmutabilitySection />
+            </StackItem>
+          </Stack>
         </Tab>
       </Tabs>
     </PageSection>

@@ -97,7 +97,7 @@ export function RetentionRuns({ policyId, canStop }: { policyId: number; canStop
       />
       {selected !== null && (
         <>
-          <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} className="pf-v6-u-mt-md">
+          <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }} className="berth-tab-body">
             <Title headingLevel="h4">{t('policy.runs.tasksTitle', { id: selected })}</Title>
             <Button variant="link" onClick={() => select(null)}>
               {t('policy.close')}

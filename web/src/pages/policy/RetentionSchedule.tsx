@@ -1,7 +1,7 @@
 // When a retention policy runs by itself: none, hourly, daily, weekly or a custom cron.
 import { useEffect, useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { ActionGroup, Button, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, TextInput, Title } from '@patternfly/react-core'
+import { Button, Flex, FlexItem, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, TextInput, Title } from '@patternfly/react-core'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { cronLooksValid, cronOf, SCHEDULE_CHOICES, SCHEDULE_KEYS, scheduleChoiceOf, type ScheduleChoice } from './schedule'
 
@@ -33,37 +33,39 @@ export function RetentionSchedule({ cron, editable, onSave }: { cron: string; ed
   }
 
   return (
-    <>
-      <Title headingLevel="h3" className="pf-v6-u-mt-lg">
-        {t('policy.schedule.title')}
-      </Title>
-      <Form id="retention-schedule" onSubmit={submit} isHorizontal maxWidth="40rem">
-        {error !== null && <ErrorAlert error={error} />}
-        <FormGroup label={t('policy.schedule.runs')} fieldId="retention-schedule-choice">
-          <FormSelect id="retention-schedule-choice" value={choice} onChange={(_e, v) => setChoice(v as ScheduleChoice)} isDisabled={!editable}>
-            {SCHEDULE_CHOICES.map((c) => (
-              <FormSelectOption key={c} value={c} label={t(SCHEDULE_KEYS[c])} />
-            ))}
-          </FormSelect>
-        </FormGroup>
-        {choice === 'custom' && (
-          <FormGroup label={t('policy.schedule.cron')} isRequired fieldId="retention-schedule-cron">
-            <TextInput id="retention-schedule-cron" value={custom} onChange={(_e, v) => setCustom(v)} validated={invalid ? 'error' : 'default'} isDisabled={!editable} placeholder="0 0 3 * * *" />
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem variant={invalid ? 'error' : 'default'}>{t('policy.schedule.cronHelp')}</HelperTextItem>
-              </HelperText>
-            </FormHelperText>
+    <Form id="retention-schedule" onSubmit={submit}>
+      <Title headingLevel="h3">{t('policy.schedule.title')}</Title>
+      {error !== null && <ErrorAlert error={error} />}
+      <Flex alignItems={{ default: 'alignItemsFlexStart' }}>
+        <FlexItem>
+          <FormGroup label={t('policy.schedule.runs')} fieldId="retention-schedule-choice">
+            <FormSelect id="retention-schedule-choice" value={choice} onChange={(_e, v) => setChoice(v as ScheduleChoice)} isDisabled={!editable}>
+              {SCHEDULE_CHOICES.map((c) => (
+                <FormSelectOption key={c} value={c} label={t(SCHEDULE_KEYS[c])} />
+              ))}
+            </FormSelect>
           </FormGroup>
+        </FlexItem>
+        {choice === 'custom' && (
+          <FlexItem>
+            <FormGroup label={t('policy.schedule.cron')} isRequired fieldId="retention-schedule-cron">
+              <TextInput id="retention-schedule-cron" value={custom} onChange={(_e, v) => setCustom(v)} validated={invalid ? 'error' : 'default'} isDisabled={!editable} placeholder="0 0 3 * * *" />
+              <FormHelperText>
+                <HelperText>
+                  <HelperTextItem variant={invalid ? 'error' : 'default'}>{t('policy.schedule.cronHelp')}</HelperTextItem>
+                </HelperText>
+              </FormHelperText>
+            </FormGroup>
+          </FlexItem>
         )}
         {editable && (
-          <ActionGroup>
+          <FlexItem alignSelf={{ default: 'alignSelfFlexStart' }} className="berth-schedule-save">
             <Button type="submit" variant="secondary" isLoading={busy} isDisabled={busy || invalid || next === cron}>
               {t('policy.schedule.save')}
             </Button>
-          </ActionGroup>
+          </FlexItem>
         )}
-      </Form>
-    </>
+      </Flex>
+    </Form>
   )
 }

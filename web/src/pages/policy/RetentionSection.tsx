@@ -4,7 +4,7 @@
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { Button, Content, DataList, DataListAction, DataListCell, DataListItem, DataListItemCells, DataListItemRow, EmptyState, EmptyStateBody, Flex, FlexItem, Label, Spinner, Title } from '@patternfly/react-core'
+import { Button, Content, DataList, StackItem, DataListAction, DataListCell, DataListItem, DataListItemCells, DataListItemRow, EmptyState, EmptyStateBody, Flex, FlexItem, Label, Spinner, Title } from '@patternfly/react-core'
 import { ActionsColumn } from '@patternfly/react-table'
 import { api, ok } from '../../api/client'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
@@ -39,7 +39,7 @@ export function RetentionSection() {
   if (!can('tag-retention', 'read')) return <EmptyState titleText={t('policy.retention.forbidden')} headingLevel="h3" />
   if (metadata.error !== null) return <ErrorAlert error={metadata.error} />
   if (policy.error !== null) return <ErrorAlert error={policy.error} />
-  if (metadata.data === undefined || (retentionId !== undefined && policy.data === undefined)) return <Spinner size="lg" aria-label={t('common.loading')} />
+  if (metadata.data === undefined || (retentionId !== undefined && policy.data === undefined)) return <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />
 
   const current: RetentionPolicy | undefined = policy.data
   const rules = current?.rules ?? []
@@ -73,80 +73,88 @@ export function RetentionSection() {
 
   return (
     <>
-      <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }}>
-        <FlexItem>
-          <Title headingLevel="h3">{t('policy.retention.rules', { count: rules.length, max: MAX_RULES })}</Title>
-        </FlexItem>
-        <FlexItem>
-          <Flex>
-            {mayEdit && (
-              <Button variant="primary" onClick={() => setEditing({ index: null })} isDisabled={rules.length >= MAX_RULES}>
-                {t('policy.retention.addRule')}
-              </Button>
-            )}
-            {current !== undefined && can('tag-retention', 'operate') && (
-              <>
-                <Button variant="secondary" isDisabled={rules.length === 0} onClick={() => void trigger(true)}>
-                  {t('policy.retention.dryRun')}
+      <StackItem>
+        <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }}>
+          <FlexItem>
+            <Title headingLevel="h3">{t('policy.retention.rules', { count: rules.length, max: MAX_RULES })}</Title>
+          </FlexItem>
+          <FlexItem>
+            <Flex>
+              {mayEdit && (
+                <Button variant="primary" onClick={() => setEditing({ index: null })} isDisabled={rules.length >= MAX_RULES}>
+                  {t('policy.retention.addRule')}
                 </Button>
-                <Button variant="secondary" isDanger isDisabled={rules.length === 0} onClick={() => setRunning(true)}>
-                  {t('policy.retention.runNow')}
-                </Button>
-              </>
-            )}
-          </Flex>
-        </FlexItem>
-      </Flex>
-      {rules.length === 0 ? (
-        <EmptyState titleText={t('policy.retention.noRules')} headingLevel="h4">
-          <EmptyStateBody>{t('policy.retention.noRulesHelp')}</EmptyStateBody>
-        </EmptyState>
-      ) : (
-        <DataList aria-label={t('policy.retention.rulesLabel')} isCompact>
-          {rules.map((r, i) => (
-            <DataListItem key={r.id} aria-labelledby={`retention-rule-${r.id}`}>
-              <DataListItemRow>
-                <DataListItemCells
-                  dataListCells={[
-                    <DataListCell key="text" width={5}>
-                      <span id={`retention-rule-${r.id}`}>{describeRetentionRule(t, r)}</span>
-                    </DataListCell>,
-                    <DataListCell key="state">{r.disabled ? <Label color="grey">{t('policy.rule.disabledLabel')}</Label> : <Label color="green">{t('policy.rule.enabledLabel')}</Label>}</DataListCell>,
-                  ]}
-                />
-                {mayEdit && (
-                  <DataListAction aria-labelledby={`retention-rule-${r.id}`} id={`retention-rule-actions-${r.id}`} aria-label={t('policy.rule.actions')}>
-                    <ActionsColumn
-                      items={[
-                        { title: t('policy.edit'), onClick: () => setEditing({ index: i }) },
-                        { title: r.disabled ? t('policy.rule.enable') : t('policy.rule.disable'), onClick: () => void toggle(i, r) },
-                        { title: t('common.delete'), onClick: () => setDeleting(i) },
-                      ]}
-                      actionsToggle={({ toggleRef, onToggle, isOpen }) => (
-                        <Button ref={toggleRef} variant="plain" onClick={onToggle} aria-expanded={isOpen} aria-label={t('policy.rule.actionsFor', { rule: i + 1 })}>
-                          ⋮
-                        </Button>
-                      )}
-                    />
-                  </DataListAction>
-                )}
-              </DataListItemRow>
-            </DataListItem>
-          ))}
-        </DataList>
-      )}
-      <RetentionSchedule cron={cron} editable={mayEdit} onSave={async (next) => {
-          await save(rules.map(retentionRuleAsBody), next)
-          toast('success', t('policy.schedule.saved'))
-        }} />
+              )}
+              {current !== undefined && can('tag-retention', 'operate') && (
+                <>
+                  <Button variant="secondary" isDisabled={rules.length === 0} onClick={() => void trigger(true)}>
+                    {t('policy.retention.dryRun')}
+                  </Button>
+                  <Button variant="secondary" isDanger isDisabled={rules.length === 0} onClick={() => setRunning(true)}>
+                    {t('policy.retention.runNow')}
+                  </Button>
+                </>
+              )}
+            </Flex>
+          </FlexItem>
+        </Flex>
+      </StackItem>
+      <StackItem>
+        {rules.length === 0 ? (
+          <EmptyState titleText={t('policy.retention.noRules')} headingLevel="h4">
+            <EmptyStateBody>{t('policy.retention.noRulesHelp')}</EmptyStateBody>
+          </EmptyState>
+        ) : (
+          <DataList aria-label={t('policy.retention.rulesLabel')}>
+            {rules.map((r, i) => (
+              <DataListItem key={r.id} aria-labelledby={`retention-rule-${r.id}`}>
+                <DataListItemRow>
+                  <DataListItemCells
+                    dataListCells={[
+                      <DataListCell key="text" width={5}>
+                        <span id={`retention-rule-${r.id}`}>{describeRetentionRule(t, r)}</span>
+                      </DataListCell>,
+                      <DataListCell key="state">{r.disabled ? <Label color="grey">{t('policy.rule.disabledLabel')}</Label> : <Label color="green">{t('policy.rule.enabledLabel')}</Label>}</DataListCell>,
+                    ]}
+                  />
+                  {mayEdit && (
+                    <DataListAction aria-labelledby={`retention-rule-${r.id}`} id={`retention-rule-actions-${r.id}`} aria-label={t('policy.rule.actions')}>
+                      <ActionsColumn
+                        items={[
+                          { title: t('policy.edit'), onClick: () => setEditing({ index: i }) },
+                          { title: r.disabled ? t('policy.rule.enable') : t('policy.rule.disable'), onClick: () => void toggle(i, r) },
+                          { title: t('common.delete'), onClick: () => setDeleting(i) },
+                        ]}
+                        actionsToggle={({ toggleRef, onToggle, isOpen }) => (
+                          <Button ref={toggleRef} variant="plain" onClick={onToggle} aria-expanded={isOpen} aria-label={t('policy.rule.actionsFor', { rule: i + 1 })}>
+                            ⋮
+                          </Button>
+                        )}
+                      />
+                    </DataListAction>
+                  )}
+                </DataListItemRow>
+              </DataListItem>
+            ))}
+          </DataList>
+        )}
+      </StackItem>
+      <StackItem>
+        <RetentionSchedule
+          cron={cron}
+          editable={mayEdit}
+          onSave={async (next) => {
+            await save(rules.map(retentionRuleAsBody), next)
+            toast('success', t('policy.schedule.saved'))
+          }}
+        />
+      </StackItem>
       {current !== undefined && can('tag-retention', 'list') && (
-        <>
-          <Title headingLevel="h3" className="pf-v6-u-mt-lg">
-            {t('policy.retention.runs')}
-          </Title>
+        <StackItem>
+          <Title headingLevel="h3">{t('policy.retention.runs')}</Title>
           <Content component="p">{t('policy.retention.runsHelp')}</Content>
           <RetentionRuns policyId={current.id} canStop={can('tag-retention', 'operate')} />
-        </>
+        </StackItem>
       )}
       {editing !== null && (
         <RetentionRuleModal

@@ -41,14 +41,14 @@ export function WebhookHistory({ projectRef, policy, onClose }: { projectRef: st
     { key: 'id', title: t('policy.runs.col.id'), render: (r) => f.number(r.id), width: 10 },
     { key: 'event', title: t('policy.webhooks.col.event'), render: (r) => eventName(eventOf(r.extra_attrs)) },
     { key: 'status', title: t('policy.runs.col.status'), render: (r) => <StatusLabel status={r.status} /> },
-    { key: 'tasks', title: t('policy.webhooks.col.delivered'), render: (r) => t('policy.webhooks.deliveredOf', { done: f.number(r.metrics.success_task_count), total: f.number(r.metrics.task_count) }) },
+    { key: 'tasks', title: t('policy.webhooks.col.delivered'), render: (r) => t('policy.webhooks.deliveredOf', { done: f.number(r.metrics.success_task_count), total: f.number(r.metrics.task_count) }), width: 15 },
     { key: 'start', title: t('policy.runs.col.started'), render: (r) => f.dateTime(r.start_time) },
     { key: 'end', title: t('policy.runs.col.ended'), render: (r) => f.dateTime(r.end_time) },
   ]
   const taskColumns: Column<Delivery>[] = [
     { key: 'id', title: t('policy.runs.col.id'), render: (x) => f.number(x.id), width: 10 },
     { key: 'status', title: t('policy.runs.col.status'), render: (x) => <StatusLabel status={x.status} /> },
-    { key: 'http', title: t('policy.webhooks.col.httpStatus'), render: (x) => (typeof x.extra_attrs.http_status === 'number' ? f.number(x.extra_attrs.http_status) : '—') },
+    { key: 'http', title: t('policy.webhooks.col.httpStatus'), render: (x) => (typeof x.extra_attrs.http_status === 'number' ? f.number(x.extra_attrs.http_status) : '—'), width: 15 },
     { key: 'attempts', title: t('policy.webhooks.col.attempts'), render: (x) => f.number(x.run_count) },
     { key: 'start', title: t('policy.runs.col.started'), render: (x) => f.dateTime(x.start_time) },
     { key: 'end', title: t('policy.runs.col.ended'), render: (x) => f.dateTime(x.end_time) },
@@ -56,7 +56,7 @@ export function WebhookHistory({ projectRef, policy, onClose }: { projectRef: st
 
   return (
     <>
-      <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }} className="pf-v6-u-mt-lg">
+      <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }} className="berth-tab-body">
         <Title headingLevel="h3">{t('policy.webhooks.historyTitle', { name: policy.name })}</Title>
         <Button variant="link" onClick={onClose}>
           {t('policy.close')}
@@ -83,7 +83,7 @@ export function WebhookHistory({ projectRef, policy, onClose }: { projectRef: st
       />
       {selected !== null && (
         <>
-          <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }} className="pf-v6-u-mt-md">
+          <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsCenter' }} className="berth-tab-body">
             <Title headingLevel="h4">{t('policy.webhooks.deliveriesTitle', { id: selected })}</Title>
             <Button variant="link" onClick={() => select(null)}>
               {t('policy.close')}

@@ -4,7 +4,7 @@
 // sends a test event to the target as the form has it, saving nothing.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, Grid, GridItem, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextArea, TextInput } from '@patternfly/react-core'
+import { Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, Grid, GridItem, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextArea, TextInput } from '@patternfly/react-core'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { EVENT_TYPE_KEYS, newWebhookForm, secretsLost, webhookBody, webhookErrors, webhookFormOf, type NotifyType, type PayloadFormat, type SecretForm, type WebhookForm, type WebhookPolicy, type WebhookPolicyBody } from './webhook-form'
 
@@ -108,10 +108,11 @@ export function WebhookPolicyModal({ original, eventTypes, notifyTypes, formats,
             )}
           </FormGroup>
           <FormGroup label={t('policy.webhooks.form.address')} isRequired fieldId="webhook-address">
-            <TextInput id="webhook-address" type="url" isRequired value={form.address} onChange={(_e, v) => set({ address: v })} placeholder="https://hooks.example.com/registry" validated={touched('address') && errors.address !== undefined ? 'error' : 'default'} />
+            <TextInput id="webhook-address" type="url" isRequired value={form.address} onChange={(_e, v) => set({ address: v })} placeholder={t('policy.webhooks.form.addressPlaceholder')} validated={touched('address') && errors.address !== undefined ? 'error' : 'default'} />
             <FormHelperText>
               <HelperText>
                 <HelperTextItem variant={touched('address') && errors.address !== undefined ? 'error' : 'default'}>{t(touched('address') && errors.address !== undefined ? errors.address : form.type === 'slack' ? 'policy.webhooks.form.addressSlackHelp' : 'policy.webhooks.form.addressHelp')}</HelperTextItem>
+                {lost && <HelperTextItem variant="warning">{t('policy.webhooks.form.secretsMoved')}</HelperTextItem>}
               </HelperText>
             </FormHelperText>
           </FormGroup>
@@ -126,7 +127,6 @@ export function WebhookPolicyModal({ original, eventTypes, notifyTypes, formats,
           )}
           <SecretField id="webhook-auth" label={t('policy.webhooks.form.authHeader')} help={t('policy.webhooks.form.authHeaderHelp')} value={form.authHeader} onChange={(v) => set({ authHeader: v })} />
           <SecretField id="webhook-signing" label={t('policy.webhooks.form.signingSecret')} help={t('policy.webhooks.form.signingSecretHelp')} value={form.signingSecret} onChange={(v) => set({ signingSecret: v })} />
-          {lost && <Alert variant="warning" isInline title={t('policy.webhooks.form.secretsMoved')} />}
           <FormGroup fieldId="webhook-skip-verify">
             <Checkbox id="webhook-skip-verify" label={t('policy.webhooks.form.skipCertVerify')} description={t('policy.webhooks.form.skipCertVerifyHelp')} isChecked={form.skipCertVerify} onChange={(_e, v) => set({ skipCertVerify: v })} />
           </FormGroup>

@@ -15,6 +15,7 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import { useProject } from '../projects/project-context'
 import { WebhookHistory } from './WebhookHistory'
+import './policy.css'
 import { WebhookPolicyModal } from './WebhookPolicyModal'
 import { EVENT_TYPE_KEYS, toggledBody, type WebhookPolicy, type WebhookPolicyBody } from './webhook-form'
 
@@ -109,10 +110,10 @@ export default function WebhooksPage() {
   }
 
   const columns: Column<WebhookPolicy>[] = [
-    { key: 'name', title: t('policy.webhooks.col.name'), sort: 'name', render: (p) => p.name },
+    { key: 'name', title: t('policy.webhooks.col.name'), sort: 'name', render: (p) => p.name, width: 15 },
     { key: 'enabled', title: t('policy.webhooks.col.state'), render: (p) => (p.enabled ? <Label color="green">{t('policy.rule.enabledLabel')}</Label> : <Label color="grey">{t('policy.rule.disabledLabel')}</Label>) },
     { key: 'type', title: t('policy.webhooks.col.notifyType'), render: (p) => t(NOTIFY_KEYS[p.targets[0]?.type ?? 'http'] ?? 'policy.webhooks.notify.http') },
-    { key: 'target', title: t('policy.webhooks.col.target'), render: (p) => <span className="pf-v6-u-text-break-word">{p.targets[0]?.address ?? '—'}</span> },
+    { key: 'target', title: t('policy.webhooks.col.target'), render: (p) => <span className="berth-address">{p.targets[0]?.address ?? '—'}</span>, width: 20 },
     {
       key: 'events',
       title: t('policy.webhooks.col.events'),
@@ -135,7 +136,7 @@ export default function WebhooksPage() {
 
   return (
     <PageSection>
-      <Title headingLevel="h2" className="pf-v6-u-mb-sm">
+      <Title headingLevel="h2">
         {t('policy.webhooks.title')}
       </Title>
       <ServerTable<WebhookPolicy>
