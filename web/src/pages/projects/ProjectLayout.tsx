@@ -21,6 +21,8 @@ export const PROJECT_TABS = [
   ['configuration', 'projects.tab.configuration'],
 ] as const
 
+const TAB_PANEL = 'project-tab-panel'
+
 export default function ProjectLayout() {
   const { t } = useTranslation()
   const { projectId } = useParams()
@@ -61,11 +63,14 @@ export default function ProjectLayout() {
             navigate(`${base}/${String(key)}`)
           }} aria-label={t('projects.tabsLabel')} component="nav" mountOnEnter>
           {PROJECT_TABS.map(([path, key]) => (
-            <Tab key={path} eventKey={path} title={<TabTitleText>{t(key)}</TabTitleText>} href={`${base}/${path}`} />
+            <Tab key={path} eventKey={path} title={<TabTitleText>{t(key)}</TabTitleText>} href={`${base}/${path}`} tabContentId={TAB_PANEL} />
           ))}
         </Tabs>
       </PageSection>
-      <Outlet />
+      {/* The tabs have no content of their own: the page below is the panel the current tab controls. */}
+      <div id={TAB_PANEL} role="tabpanel" aria-label={t(PROJECT_TABS.find(([path]) => path === active)?.[1] ?? 'projects.tab.summary')}>
+        <Outlet />
+      </div>
     </>
   )
 }
