@@ -3,9 +3,10 @@
 import { useEffect } from 'react'
 import { useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
-import { Content, PageSection, Stack, StackItem, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core'
+import { Content, PageSection, Spinner, Stack, StackItem, Tab, Tabs, TabTitleText, Title } from '@patternfly/react-core'
 import { useProject } from '../projects/project-context'
 import { ImmutabilitySection } from './ImmutabilitySection'
+import { usePermissionsLoading } from './permissions'
 import './policy.css'
 import { RetentionSection } from './RetentionSection'
 
@@ -15,10 +16,12 @@ export default function PolicyPage() {
   const { t } = useTranslation()
   const { project } = useProject()
   const [search, setSearch] = useSearchParams()
+  const loading = usePermissionsLoading()
   const section: Section = search.get('section') === 'immutability' ? 'immutability' : 'retention'
   useEffect(() => {
     document.title = `${t('policy.title')} · ${project.name} · Berth`
   }, [t, project.name])
+  if (loading) return <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />
 
   return (
     <PageSection>

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { Button, EmptyState, Label, LabelGroup, PageSection, Title } from '@patternfly/react-core'
+import { Button, EmptyState, Label, LabelGroup, PageSection, Spinner, Title } from '@patternfly/react-core'
 import { ActionsColumn } from '@patternfly/react-table'
 import { api, ok, page } from '../../api/client'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
@@ -15,11 +15,10 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import { useProject } from '../projects/project-context'
 import { WebhookHistory } from './WebhookHistory'
+import { usePermissionsLoading } from './permissions'
 import './policy.css'
 import { WebhookPolicyModal } from './WebhookPolicyModal'
 import { EVENT_TYPE_KEYS, toggledBody, type WebhookPolicy, type WebhookPolicyBody } from './webhook-form'
-
-const NOTIFY_KEYS: Record<string, string> = { http: 'policy.webhooks.notify.http', slack: 'policy.webhooks.notify.slack' }
 
 /** The latest time each policy fired, by policy name (GET lasttrigger answers per policy and event type). */
 export function lastFiredByPolicy(entries: readonly { policy_name: string; last_trigger_time?: string }[]): Map<string, string> {
@@ -39,6 +38,7 @@ export default function WebhooksPage() {
   const client = useQueryClient()
   const toast = useToast()
   const [search, setSearch] = useSearchParams()
+  const permissionsLoading = usePermissionsLoading()
   const [editing, setEditing] = useState<{ policy?: WebhookPolicy } | null>(null)
   const [deleting, setDeleting] = useState<WebhookPolicy | null>(null)
   const [history, setHistory] = useState<WebhookPolicy | null>(null)
@@ -51,7 +51,8 @@ export default function WebhooksPage() {
 
   const mayList = can('notification-policy', 'list')
   const supported = useQuery({ queryKey: ['webhooks', 'events', projectRef], queryFn: async () => ok(await api.GET('/api/v2.0/projects/{project}/webhook/events', { params: { path } })), enabled: mayList, staleTime: Infinity })
-  const lastTrigger = useQuery({ queryKey: ['webhooks', 'lasttrigger', projectRef], queryFn: async () => ok(await api.GET('/api/v2.0/projects/{project}/webhook/lasttrigger', { params: { path } })), enabled: mayList })
+  const mayRead = can('notification-policy', 'read')
+  const lastTrigger = useQuery({ queryKey: ['webhooks', 'lasttrigger', projectRef], queryFn: async () => ok(await api.GET('/api/v2.0/projects/{project}/webhook/lasttrigger', { params: { path } })), enabled: mayRead })
   const lastFired = lastFiredByPolicy(lastTrigger.data ?? [])
   const refresh = async () => {
     await client.invalidateQueries({ queryKey: list })
@@ -72,10 +73,11 @@ export default function WebhooksPage() {
   const historyPolicy = useQuery({
     queryKey: ['webhooks', 'policy', projectRef, historyId],
     queryFn: async () => ok(await api.GET('/api/v2.0/projects/{project}/webhook/policies/{webhook_policy_id}', { params: { path: { ...path, webhook_policy_id: historyId! } } })),
-    enabled: historyId !== null && history?.id !== Number(historyId) && can('notification-policy', 'read'),
+    enabled: historyId !== null && history?.id !== Number(historyId) && mayRead,
   })
   const shownHistory = history !== null && String(history.id) === historyId ? history : historyId !== null ? historyPolicy.data : undefined
 
+  if (permissionsLoading) return <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />
   if (!mayList) {
     return (
       <PageSection>
@@ -112,8 +114,21 @@ export default function WebhooksPage() {
   const columns: Column<WebhookPolicy>[] = [
     { key: 'name', title: t('policy.webhooks.col.name'), sort: 'name', render: (p) => p.name, width: 15 },
     { key: 'enabled', title: t('policy.webhooks.col.state'), render: (p) => (p.enabled ? <Label color="green">{t('policy.rule.enabledLabel')}</Label> : <Label color="grey">{t('policy.rule.disabledLabel')}</Label>) },
-    { key: 'type', title: t('policy.webhooks.col.notifyType'), render: (p) => t(NOTIFY_KEYS[p.targets[0]?.type ?? 'http'] ?? 'policy.webhooks.notify.http') },
-    { key: 'target', title: t('policy.webhooks.col.target'), render: (p) => <span className="berth-address">{p.targets[0]?.address ?? '—'}</span>, width: 20 },
+    {
+      key: 'target',
+      title: t('policy.webhooks.col.target'),
+      render: (p) => (
+        <>
+          {p.targets[0]?.type === 'slack' && (
+            <Label isCompact color="purple">
+              {t('policy.webhooks.notify.slack')}
+            </Label>
+          )}{' '}
+          <span className="berth-address">{p.targets[0]?.address ?? '—'}</span>
+        </>
+      ),
+      width: 25,
+    },
     {
       key: 'events',
       title: t('policy.webhooks.col.events'),
@@ -127,7 +142,7 @@ export default function WebhooksPage() {
         </LabelGroup>
       ),
     },
-    { key: 'last', title: t('policy.webhooks.col.lastFired'), render: (p) => f.dateTime(lastFired.get(p.name)) },
+    ...(mayRead ? [{ key: 'last', title: t('policy.webhooks.col.lastFired'), render: (p: WebhookPolicy) => f.dateTime(lastFired.get(p.name)) }] : []),
     { key: 'created', title: t('policy.webhooks.col.created'), sort: 'creation_time', render: (p) => f.dateTime(p.creation_time) },
   ]
   const eventTypes = supported.data?.event_type ?? Object.keys(EVENT_TYPE_KEYS)
@@ -157,7 +172,7 @@ export default function WebhooksPage() {
         }
         rowActions={(p) => {
           const items = [
-            ...(can('notification-policy', 'read') ? [{ title: t('policy.webhooks.history'), onClick: () => openHistory(p) }] : []),
+            ...(mayRead ? [{ title: t('policy.webhooks.history'), onClick: () => openHistory(p) }] : []),
             ...(can('notification-policy', 'update')
               ? [
                   { title: t('policy.edit'), onClick: () => setEditing({ policy: p }) },
