@@ -12,13 +12,10 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import type { paths } from '../../api/schema'
 import { LogModal } from './LogModal'
-import { isActive, StatusLabel } from './status'
+import { isActive, LIVE_MS, StatusLabel } from './status'
 
 type Run = paths['/api/v2.0/retentions/{id}/executions']['get']['responses'][200]['content']['application/json'][number]
 type RunTask = paths['/api/v2.0/retentions/{id}/executions/{eid}/tasks']['get']['responses'][200]['content']['application/json'][number]
-
-/** How often a list with a run or task still going is read again. */
-export const LIVE_MS = 2000
 
 const TRIGGER_KEYS: Record<string, string> = { MANUAL: 'policy.trigger.manual', SCHEDULE: 'policy.trigger.schedule', EVENT: 'policy.trigger.event' }
 

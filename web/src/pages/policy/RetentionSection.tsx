@@ -71,6 +71,20 @@ export function RetentionSection() {
     }
   }
 
+  /** Runs the policy now (the buttons show only once there is one). */
+  const trigger = async (dryRun: boolean): Promise<void> => {
+    if (current === undefined) return
+    try {
+      ok(await api.POST('/api/v2.0/retentions/{id}/executions', { params: { path: { id: String(current.id) } }, body: { dry_run: dryRun } }))
+      toast('success', dryRun ? t('policy.retention.dryRunStarted') : t('policy.retention.runStarted'))
+      await client.invalidateQueries({ queryKey: ['retention', 'runs'] })
+    } catch (e) {
+      // A dry run reports here; a real run's dialog shows its own refusal.
+      if (!dryRun) throw e
+      toast('danger', (e as Error).message)
+    }
+  }
+
   return (
     <>
       <StackItem>
@@ -188,16 +202,4 @@ export function RetentionSection() {
       )}
     </>
   )
-
-  async function trigger(dryRun: boolean): Promise<void> {
-    try {
-      ok(await api.POST('/api/v2.0/retentions/{id}/executions', { params: { path: { id: String(current!.id) } }, body: { dry_run: dryRun } }))
-      toast('success', dryRun ? t('policy.retention.dryRunStarted') : t('policy.retention.runStarted'))
-      await client.invalidateQueries({ queryKey: ['retention', 'runs'] })
-    } catch (e) {
-      // A dry run reports here; a real run's dialog shows its own refusal.
-      if (!dryRun) throw e
-      toast('danger', (e as Error).message)
-    }
-  }
 }

@@ -10,8 +10,7 @@ import { pagingQuery } from '../../components/list-params'
 import { useFormat } from '../../lib/format'
 import type { paths } from '../../api/schema'
 import { LogModal } from './LogModal'
-import { LIVE_MS } from './RetentionRuns'
-import { isActive, StatusLabel } from './status'
+import { isActive, LIVE_MS, StatusLabel } from './status'
 import { EVENT_TYPE_KEYS, type WebhookPolicy } from './webhook-form'
 
 type Run = paths['/api/v2.0/projects/{project}/webhook/policies/{webhook_policy_id}/executions']['get']['responses'][200]['content']['application/json'][number]

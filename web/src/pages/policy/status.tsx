@@ -12,6 +12,9 @@ const STATUS: Record<string, { key: string; color: 'grey' | 'blue' | 'green' | '
   Stopped: { key: 'policy.status.stopped', color: 'orange' },
 }
 
+/** How often a list with a run or task still going is read again. */
+export const LIVE_MS = 2000
+
 /** Whether a run or task with this status may still change (lists poll while one does). */
 export function isActive(status: string): boolean {
   return status === 'Pending' || status === 'Running' || status === 'Scheduled'
