@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
-import { Flex, Form, FormGroup, FormSelect, FormSelectOption, Label, TextInput } from '@patternfly/react-core'
+import { Button, Flex, Form, FormGroup, Grid, FormSelect, FormSelectOption, Label, TextInput } from '@patternfly/react-core'
 import { api, page } from '../../api/client'
 import type { paths } from '../../api/schema'
 import { ServerTable, type Column } from '../../components/ServerTable'
@@ -57,6 +57,16 @@ export function AuditLogList({ projectId, label }: { projectId?: number; label: 
       { replace: true },
     )
 
+  const clearAll = () =>
+    setSearch(
+      (prev) => {
+        const next = new URLSearchParams(prev)
+        for (const p of [...Object.values(PARAM), 'q', 'page']) next.delete(p)
+        return next
+      },
+      { replace: true },
+    )
+
   const columns: Column<Entry>[] = [
     { key: 'username', title: t('access.logs.col.username'), render: (e) => e.username },
     { key: 'resource', title: t('access.logs.col.resource'), render: (e) => e.resource },
@@ -78,7 +88,7 @@ export function AuditLogList({ projectId, label }: { projectId?: number; label: 
   return (
     <>
       <Form className="pf-v6-u-mb-md" onSubmit={(e) => e.preventDefault()}>
-        <Flex spaceItems={{ default: 'spaceItemsMd' }} alignItems={{ default: 'alignItemsFlexEnd' }}>
+        <Grid hasGutter sm={6} lg={4}>
           <FormGroup label={t('access.logs.filterOperation')} fieldId="log-operation">
             <FormSelect id="log-operation" value={filters.operation} onChange={(_e, v) => set('operation', v)}>
               <FormSelectOption value="" label={t('access.logs.anyOperation')} />
@@ -99,7 +109,14 @@ export function AuditLogList({ projectId, label }: { projectId?: number; label: 
           <FormGroup label={t('access.logs.to')} fieldId="log-to">
             <DebouncedInput id="log-to" type="datetime-local" value={filters.to} onCommit={(v) => set('to', v)} />
           </FormGroup>
-        </Flex>
+          {Object.values(filters).some((v) => v !== '') && (
+            <Flex alignItems={{ default: 'alignItemsFlexEnd' }}>
+              <Button variant="link" onClick={clearAll}>
+                {t('access.logs.clear')}
+              </Button>
+            </Flex>
+          )}
+        </Grid>
       </Form>
       <ServerTable<Entry>
         label={label}

@@ -132,7 +132,7 @@ export function RobotForm({ level, projectName, robot, grantable, save, onClose 
                   titleText={{ text: level === 'project' ? t('access.robots.form.projectPermissions') : p.namespace === ALL_PROJECTS ? t('access.robots.form.allProjects') : t('access.robots.form.projectAccess', { n: i + 1 }), id: `robot-project-${i}` }}
                   actions={
                     level === 'system' ? (
-                      <Button variant="secondary" onClick={() => setProjects((prev) => prev.filter((_, j) => j !== i))}>
+                      <Button variant="secondary" aria-label={t('access.robots.form.removeProjectAccess', { n: i + 1 })} onClick={() => setProjects((prev) => prev.filter((_, j) => j !== i))}>
                         {t('access.robots.form.removeProject')}
                       </Button>
                     ) : undefined
