@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
-import { Button, Flex, Form, FormGroup, Grid, FormSelect, FormSelectOption, Label, TextInput } from '@patternfly/react-core'
+import { Button, Flex, Form, FormGroup, Grid, Stack, FormSelect, FormSelectOption, Label, TextInput } from '@patternfly/react-core'
 import { api, page } from '../../api/client'
 import type { paths } from '../../api/schema'
 import { ServerTable, type Column } from '../../components/ServerTable'
@@ -86,8 +86,8 @@ export function AuditLogList({ projectId, label }: { projectId?: number; label: 
   }
 
   return (
-    <>
-      <Form className="pf-v6-u-mb-md" onSubmit={(e) => e.preventDefault()}>
+    <Stack hasGutter>
+      <Form onSubmit={(e) => e.preventDefault()}>
         <Grid hasGutter sm={6} lg={4}>
           <FormGroup label={t('access.logs.filterOperation')} fieldId="log-operation">
             <FormSelect id="log-operation" value={filters.operation} onChange={(_e, v) => set('operation', v)}>
@@ -118,16 +118,18 @@ export function AuditLogList({ projectId, label }: { projectId?: number; label: 
           )}
         </Grid>
       </Form>
-      <ServerTable<Entry>
-        label={label}
-        columns={columns}
-        queryKey={['audit-logs', projectId ?? 'all', filters]}
-        rowKey={(e) => e.id}
-        filterLabel={t('access.logs.filterResource')}
-        defaultSort="-op_time"
-        emptyText={t('access.logs.empty')}
-        fetchPage={fetchPage}
-      />
-    </>
+      <div>
+        <ServerTable<Entry>
+          label={label}
+          columns={columns}
+          queryKey={['audit-logs', projectId ?? 'all', filters]}
+          rowKey={(e) => e.id}
+          filterLabel={t('access.logs.filterResource')}
+          defaultSort="-op_time"
+          emptyText={t('access.logs.empty')}
+          fetchPage={fetchPage}
+        />
+      </div>
+    </Stack>
   )
 }

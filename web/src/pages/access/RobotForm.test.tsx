@@ -25,6 +25,9 @@ function Harness({ save }: { save(body: RobotCreate): Promise<{ name: string; se
   )
 }
 
+// Typing and clicking through a large dialog is slow in jsdom when the whole suite runs at once.
+const SLOW = 20_000
+
 describe('RobotForm', () => {
   it('sends the ticked pairs as the robot body and shows the secret once', async () => {
     const user = userEvent.setup()
@@ -67,7 +70,7 @@ describe('RobotForm', () => {
     await user.click(screen.getByText('open'))
     expect(screen.getByLabelText(/^Name/)).toHaveProperty('value', '')
     expect(screen.queryByDisplayValue('S3cret-shown-once')).toBeNull()
-  })
+  }, SLOW)
 
   it('an expiry in days is sent as the duration; a bad number blocks saving', async () => {
     const user = userEvent.setup()
@@ -85,7 +88,7 @@ describe('RobotForm', () => {
     await user.type(days, '90')
     await user.click(screen.getByRole('button', { name: 'Create' }))
     expect(save.mock.calls[0]![0]).toMatchObject({ duration: 90, permissions: [{ kind: 'project', namespace: 'demo', access: [{ resource: 'artifact', action: 'read' }] }] })
-  })
+  }, SLOW)
 
   it('editing shows the saved ticks and sends them back changed', async () => {
     const user = userEvent.setup()
@@ -113,5 +116,5 @@ describe('RobotForm', () => {
     await user.click(screen.getByRole('button', { name: 'Save' }))
     expect(save.mock.calls[0]![0]).toMatchObject({ name: 'robot$demo+ci', description: 'CI', permissions: [{ kind: 'project', namespace: 'demo', access: [{ resource: 'repository', action: 'push' }] }] })
     expect(onClose).toHaveBeenCalled()
-  })
+  }, SLOW)
 })
