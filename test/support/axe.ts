@@ -14,11 +14,12 @@ export interface AxeViolation {
   targets: string[]
 }
 
-/** The serious and critical WCAG 2.x A/AA violations on the page as it is now. */
-export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+/** The serious and critical WCAG 2.x A/AA violations on the page as it is now, outside the elements `exclude` selects. */
+export async function seriousViolations(page: Page, exclude: string[] = []): Promise<AxeViolation[]> {
   if (!(await page.evaluate(`typeof window.axe === 'object'`))) await page.evaluate(AXE_SOURCE)
+  const context = exclude.length === 0 ? 'document' : JSON.stringify({ include: [['html']], exclude: exclude.map((s) => [s]) })
   const result = (await page.evaluate(
-    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
+    `axe.run(${context}, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
       .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))`,
   )) as AxeViolation[]
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
