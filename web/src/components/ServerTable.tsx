@@ -18,6 +18,8 @@ export interface Column<T> {
   sort?: string
   render(row: T): ReactNode
   width?: 10 | 15 | 20 | 25 | 30 | 40 | 50 | 60
+  /** How the header and cells lay out their text ('wrap' instead of truncating a narrow header...). */
+  modifier?: ThProps['modifier']
 }
 
 export interface ServerTableProps<T> {
@@ -137,7 +139,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
               />
             )}
             {p.columns.map((c, i) => (
-              <Th key={c.key} sort={sortOf(c, i)} width={c.width}>
+              <Th key={c.key} sort={sortOf(c, i)} width={c.width} modifier={c.modifier}>
                 {c.title}
               </Th>
             ))}
@@ -165,7 +167,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
                   />
                 )}
                 {p.columns.map((c) => (
-                  <Td key={c.key} dataLabel={c.title}>
+                  <Td key={c.key} dataLabel={c.title} modifier={c.modifier}>
                     {c.render(row)}
                   </Td>
                 ))}
