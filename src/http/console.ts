@@ -5,7 +5,7 @@
 // no eval, loads nothing from another origin, and may not be framed.
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { BerthError } from '../lib/errors.js'
 import { sendApiError, sendOciError } from './errors.js'
@@ -68,16 +68,16 @@ export async function consoleRoutes(app: FastifyInstance, o: ConsoleOptions = {}
     })
   }
 
-  const sendIndex = async (reply: FastifyReply) => {
-    if (index === null) throw new BerthError('NOT_FOUND', 'the web console is not built: run `npm run build`')
+  const sendIndex = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (index === null) return sendApiError(new BerthError('NOT_FOUND', 'the web console is not built: run `npm run build`'), req, reply)
     return secure(reply).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index)
   }
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply))
+  app.get('/', { schema: { hide: true } }, async (req, reply) => sendIndex(req, reply))
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const path = req.url.split('?')[0]!
     const missing = new BerthError('NOT_FOUND', `no route ${req.method} ${path}`)
     if (path.startsWith('/v2')) return sendOciError(missing, req, reply)
     if (NOT_CONSOLE.test(path) || path.startsWith('/assets/')) return sendApiError(missing, req, reply)
-    return sendIndex(reply)
+    return sendIndex(req, reply)
   })
 }

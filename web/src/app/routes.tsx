@@ -23,7 +23,7 @@ export const routes: RouteObject[] = [
           {
             path: 'projects/:projectId',
             lazy: () => import('../pages/projects/ProjectLayout').then((m) => ({ Component: m.default })),
-            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project],
+            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project, { path: '*', element: <NotFound /> }],
           },
           { path: 'admin', element: <RequireAdmin />, children: [{ index: true, element: <Navigate to="overview" replace /> }, ...admin] },
           { path: '*', element: <NotFound /> },

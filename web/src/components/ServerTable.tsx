@@ -106,7 +106,6 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
         toLastPageAriaLabel: t('common.pagination.last'),
         currPageAriaLabel: t('common.pagination.current'),
         paginationAriaLabel: t('common.pagination.label'),
-        optionsToggleAriaLabel: t('common.pagination.perPage'),
       }}
     />
   )

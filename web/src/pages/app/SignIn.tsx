@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react'
 import { Navigate, useNavigate, useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
 import { useQuery } from '@tanstack/react-query'
-import { ActionGroup, Alert, Button, Form, FormGroup, LoginPage, Popover, TextInput } from '@patternfly/react-core'
+import { ActionGroup, Alert, Button, Form, FormGroup, ListItem, LoginPage, Popover, TextInput } from '@patternfly/react-core'
 import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
 import { parseBanner } from '../../lib/banner'
@@ -51,7 +51,12 @@ export default function SignIn() {
       textContent={t('app.signIn.about')}
       footerListItems={
         <>
-          <LanguageMenu /> <ThemeSwitch />
+          <ListItem>
+            <LanguageMenu plain={false} />
+          </ListItem>
+          <ListItem>
+            <ThemeSwitch />
+          </ListItem>
         </>
       }
     >
