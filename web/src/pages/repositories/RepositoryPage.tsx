@@ -157,7 +157,7 @@ function Artifacts({ repo }: { repo: string }) {
     { key: 'tags', title: t('repositories.col.tags'), render: (a) => <TagsCell projectName={project.name} projectId={project.project_id} repo={repo} digest={a.digest} /> },
     { key: 'kind', title: t('repositories.col.kind'), render: (a) => <KindCell artifact={a} /> },
     { key: 'size', title: t('repositories.col.size'), sort: 'size', modifier: 'nowrap', render: (a) => f.bytes(a.size) },
-    { key: 'accessories', title: t('repositories.col.accessories'), render: (a) => <AccessoriesCell accessories={a.accessories} projectId={project.project_id} repo={repo} /> },
+    { key: 'accessories', title: t('repositories.col.accessories'), modifier: 'wrap', render: (a) => <AccessoriesCell accessories={a.accessories} projectId={project.project_id} repo={repo} /> },
     { key: 'labels', title: t('repositories.col.labels'), render: (a) => <LabelsCell labels={a.labels} /> },
     { key: 'pushed', title: t('repositories.col.pushed'), sort: 'push_time', modifier: 'wrap', render: (a) => f.dateTime(a.push_time) },
     { key: 'pulled', title: t('repositories.col.pulled'), sort: 'pull_time', modifier: 'wrap', render: (a) => f.dateTime(a.pull_time) },
