@@ -21,6 +21,8 @@ export interface Column<T> {
   sort?: string
   render(row: T): ReactNode
   width?: 10 | 15 | 20 | 25 | 30 | 40 | 50 | 60
+  /** How the header and cells lay out their text ('wrap' instead of truncating a narrow header...). */
+  modifier?: ThProps['modifier']
 }
 
 export interface ServerTableProps<T> {
@@ -140,7 +142,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
               </Th>
             )}
             {p.columns.map((c, i) => (
-              <Th key={c.key} sort={sortOf(c, i)} width={c.width}>
+              <Th key={c.key} sort={sortOf(c, i)} width={c.width} modifier={c.modifier}>
                 {c.title}
               </Th>
             ))}
@@ -170,7 +172,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
                   </Td>
                 )}
                 {p.columns.map((c) => (
-                  <Td key={c.key} dataLabel={c.title}>
+                  <Td key={c.key} dataLabel={c.title} modifier={c.modifier}>
                     {c.render(row)}
                   </Td>
                 ))}
