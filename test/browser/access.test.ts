@@ -87,8 +87,7 @@ describe('access pages in Chromium', { skip: missingBrowser() ?? false }, () => 
       const p = await signedInPage(browser, server.url, { theme })
       const failures: string[] = []
       const check = async (what: string) => {
-        // The project's tabs (ProjectLayout, not these pages) point aria-controls at panels that are not rendered.
-        const vs = await seriousViolations(p.page, ['nav.pf-v6-c-tabs'])
+        const vs = await seriousViolations(p.page)
         if (vs.length > 0) failures.push(`${what}:\n${describeViolations(vs)}`)
       }
       const pages: [path: string, table: string, open?: string][] = [

@@ -8,6 +8,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { ROLE_KEYS } from '../projects/ProjectList'
 import { addMemberBody, ROLE_ORDER, type MemberCreation } from './member-body'
+import { ModalClose } from '../../components/ModalClose'
 
 export interface AddMemberModalProps {
   save(body: MemberCreation): Promise<void>
@@ -56,7 +57,8 @@ export function AddMemberModal({ save, onClose }: AddMemberModalProps) {
   }
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="add-member-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="add-member-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('access.members.add.title')} labelId="add-member-title" />
       <ModalBody>
         <Form id="add-member" onSubmit={submit}>

@@ -5,6 +5,7 @@ import { Button, Form, FormGroup, FormSelect, FormSelectOption, Modal, ModalBody
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { ROLE_KEYS } from '../projects/ProjectList'
 import { ROLE_ORDER, roleChangeBody, type RoleChange } from './member-body'
+import { ModalClose } from '../../components/ModalClose'
 
 export interface ChangeRoleModalProps {
   /** Who changes role (their names, for the title). */
@@ -35,7 +36,8 @@ export function ChangeRoleModal({ names, currentRole, save, onClose }: ChangeRol
     }
   }
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="member-role-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="member-role-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={names.length === 1 ? t('access.members.role.titleOne', { name: names[0] }) : t('access.members.role.titleMany', { count: names.length })} labelId="member-role-title" />
       <ModalBody>
         <Form id="member-role" onSubmit={submit}>

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { Button, Flex, FlexItem, Form, FormGroup, Label, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextArea, TextInput } from '@patternfly/react-core'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PALETTE, paletteColor } from './label-colors'
+import { ModalClose } from '../../components/ModalClose'
 
 export interface LabelValues {
   name: string
@@ -33,7 +34,8 @@ export function LabelForm({ initial, save, onClose }: { initial?: LabelValues; s
   }
   const shown = paletteColor(color)
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="label-form-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="label-form-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={initial === undefined ? t('access.labels.form.createTitle') : t('access.labels.form.editTitle', { name: initial.name })} labelId="label-form-title" />
       <ModalBody>
         <Form id="label-form" onSubmit={submit}>

@@ -7,6 +7,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { SecretModal } from './SecretModal'
 import type { Robot } from './robot-permissions'
+import { ModalClose } from '../../components/ModalClose'
 
 /** Berth's password rules, which a chosen secret must meet. */
 export function secretAcceptable(s: string): boolean {
@@ -39,7 +40,8 @@ export function RefreshSecretModal({ robot, onClose }: { robot: Robot; onClose()
   if (fresh !== null) return <SecretModal title={t('access.robots.secret.refreshedTitle')} name={robot.name} secret={fresh} onClose={onClose} />
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="robot-refresh-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="robot-refresh-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('access.robots.refresh.title', { name: robot.name })} labelId="robot-refresh-title" />
       <ModalBody>
         <Form id="robot-refresh" onSubmit={submit}>

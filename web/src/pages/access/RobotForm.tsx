@@ -26,6 +26,7 @@ import { PROJECT_NAME } from '../projects/CreateProjectModal'
 import { PermissionPicker } from './PermissionPicker'
 import { SecretModal } from './SecretModal'
 import { accessOfRobot, NEVER, permissionsBody, type Grantable, type ProjectAccess, type Robot, type RobotCreate } from './robot-permissions'
+import { ModalClose } from '../../components/ModalClose'
 
 /** Every project, in a system robot's project access. */
 const ALL_PROJECTS = '*'
@@ -85,7 +86,8 @@ export function RobotForm({ level, projectName, robot, grantable, save, onClose 
   const setProject = (i: number, patch: Partial<ProjectAccess>) => setProjects((prev) => prev.map((p, j) => (j === i ? { ...p, ...patch } : p)))
 
   return (
-    <Modal isOpen variant="large" onClose={onClose} aria-labelledby="robot-form-title">
+    <Modal isOpen variant="large" onEscapePress={onClose} aria-labelledby="robot-form-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={editing ? t('access.robots.form.editTitle', { name: robot.name }) : t('access.robots.form.createTitle')} labelId="robot-form-title" />
       <ModalBody>
         <Form id="robot-form" onSubmit={submit}>

@@ -2,15 +2,18 @@
 // closing this is the last chance to copy it.
 import { useTranslation } from 'react-i18next'
 import { Alert, Button, ClipboardCopy, Content, Modal, ModalBody, ModalFooter, ModalHeader, Stack } from '@patternfly/react-core'
+import { ModalClose } from '../../components/ModalClose'
+import { ALERT_LABEL } from '../../components/alert-label'
 
 export function SecretModal({ title, name, secret, onClose }: { title: string; name: string; secret: string; onClose(): void }) {
   const { t } = useTranslation()
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="robot-secret-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="robot-secret-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={title} labelId="robot-secret-title" />
       <ModalBody>
         <Stack hasGutter>
-          <Alert variant="warning" isInline title={t('access.robots.secret.once')}>
+          <Alert variantLabel={t(ALERT_LABEL.warning)} variant="warning" isInline title={t('access.robots.secret.once')}>
             {t('access.robots.secret.onceHelp')}
           </Alert>
           <Content>

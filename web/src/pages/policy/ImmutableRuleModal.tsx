@@ -5,6 +5,7 @@ import { Button, Form, Modal, ModalBody, ModalFooter, ModalHeader } from '@patte
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { SelectorFields } from './SelectorFields'
 import { selectorErrors, type SelectorForm } from './rules'
+import { ModalClose } from '../../components/ModalClose'
 
 export function ImmutableRuleModal({ initial, isNew, onSave, onClose }: { initial: SelectorForm; isNew: boolean; onSave(form: SelectorForm): Promise<void>; onClose(): void }) {
   const { t } = useTranslation()
@@ -28,7 +29,8 @@ export function ImmutableRuleModal({ initial, isNew, onSave, onClose }: { initia
   }
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="immutable-rule-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="immutable-rule-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={isNew ? t('policy.immutable.addTitle') : t('policy.immutable.editTitle')} description={t('policy.immutable.help')} labelId="immutable-rule-title" />
       <ModalBody>
         <Form id="immutable-rule" onSubmit={submit}>

@@ -4,12 +4,14 @@ import { Button, CodeBlock, CodeBlockCode, Modal, ModalBody, ModalFooter, ModalH
 import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { ErrorAlert } from '../../components/ErrorAlert'
+import { ModalClose } from '../../components/ModalClose'
 
 export function LogModal({ title, queryKey, load, onClose }: { title: string; queryKey: readonly unknown[]; load(): Promise<string>; onClose(): void }) {
   const { t } = useTranslation()
   const q = useQuery({ queryKey, queryFn: load })
   return (
-    <Modal isOpen variant="large" onClose={onClose} aria-labelledby="task-log-title">
+    <Modal isOpen variant="large" onEscapePress={onClose} aria-labelledby="task-log-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={title} labelId="task-log-title" />
       <ModalBody>
         {q.error !== null && <ErrorAlert error={q.error} />}

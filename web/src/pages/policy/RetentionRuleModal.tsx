@@ -6,6 +6,7 @@ import { Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSele
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { SelectorFields } from './SelectorFields'
 import { retentionRuleBody, retentionRuleErrors, TEMPLATE_KEYS, type RetentionMetadata, type RetentionRuleBody, type RetentionRuleForm } from './rules'
+import { ModalClose } from '../../components/ModalClose'
 
 const UNIT_KEYS: Record<string, string> = { COUNT: 'policy.retention.unit.count', DAYS: 'policy.retention.unit.days' }
 
@@ -42,7 +43,8 @@ export function RetentionRuleModal({ metadata, initial, isNew, onSave, onClose }
   }
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="retention-rule-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="retention-rule-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={isNew ? t('policy.retention.rule.addTitle') : t('policy.retention.rule.editTitle')} labelId="retention-rule-title" />
       <ModalBody>
         <Form id="retention-rule" onSubmit={submit}>

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next'
 import { Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, Grid, GridItem, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, Radio, TextArea, TextInput } from '@patternfly/react-core'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { EVENT_TYPE_KEYS, newWebhookForm, secretsLost, webhookBody, webhookErrors, webhookFormOf, type NotifyType, type PayloadFormat, type SecretForm, type WebhookForm, type WebhookPolicy, type WebhookPolicyBody } from './webhook-form'
+import { ModalClose } from '../../components/ModalClose'
 
 const NOTIFY_KEYS: Record<string, string> = { http: 'policy.webhooks.notify.http', slack: 'policy.webhooks.notify.slack' }
 const FORMAT_KEYS: Record<string, string> = { Default: 'policy.webhooks.format.Default', CloudEvents: 'policy.webhooks.format.CloudEvents' }
@@ -75,7 +76,8 @@ export function WebhookPolicyModal({ original, eventTypes, notifyTypes, formats,
   const toggleType = (type: string, on: boolean) => set({ eventTypes: on ? [...form.eventTypes, type] : form.eventTypes.filter((x) => x !== type) })
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="webhook-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="webhook-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={original === undefined ? t('policy.webhooks.form.addTitle') : t('policy.webhooks.form.editTitle')} labelId="webhook-title" />
       <ModalBody>
         <Form id="webhook-form" onSubmit={submit}>

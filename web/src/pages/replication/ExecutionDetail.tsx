@@ -88,7 +88,7 @@ export default function ExecutionDetail() {
   return (
     <>
       <PageBreadcrumb>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={({ className }) => <Link className={className} to="/admin/replications">{t('replication.policy.title')}</Link>} />
           {e !== undefined && (
             <BreadcrumbItem render={({ className }) => <Link className={className} to={`/admin/replications/${e.policy_id}`}>{policy.data?.name ?? String(e.policy_id)}</Link>} />

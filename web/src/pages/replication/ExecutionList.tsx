@@ -78,7 +78,7 @@ export default function ExecutionList() {
   return (
     <>
       <PageBreadcrumb>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={({ className }) => <Link className={className} to="/admin/replications">{t('replication.policy.title')}</Link>} />
           <BreadcrumbItem isActive>{policy.data?.name ?? String(policyId)}</BreadcrumbItem>
         </Breadcrumb>

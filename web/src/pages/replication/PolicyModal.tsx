@@ -30,6 +30,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import type { Policy } from './api-types'
 import { emptyPolicyForm, FLATTEN_LEVELS, policyBody, policyErrors, policyFormOf, type Decoration, type PolicyField, type PolicyForm, type ResourceType, type TriggerType } from './policy-form'
 import { REGISTRY_TYPE } from './status'
+import { ModalClose } from '../../components/ModalClose'
 import './replication.css'
 
 /** Registries offered in the menu at once; more than this and a name filter narrows them. */
@@ -122,7 +123,8 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
   const registryLabel = (r: { name: string; type: string; url: string }) => `${r.name} (${REGISTRY_TYPE[r.type] !== undefined ? t(REGISTRY_TYPE[r.type]!) : r.type}) ${r.url}`
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="policy-modal-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="policy-modal-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={editing ? t('replication.policy.editTitle') : t('replication.policy.createTitle')} labelId="policy-modal-title" />
       <ModalBody>
         <Form id="policy-form" onSubmit={submit} noValidate>

@@ -10,6 +10,8 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import type { Registry } from './api-types'
 import { createBody, pingBody, registryFormOf, registryUrlValid, updateBody, type RegistryForm } from './registry-form'
 import { REGISTRY_TYPE } from './status'
+import { ModalClose } from '../../components/ModalClose'
+import { ALERT_LABEL } from '../../components/alert-label'
 
 /** The address a type suggests when the URL field is still empty. */
 const DEFAULT_URL: Record<string, string> = { 'docker-hub': 'https://hub.docker.com' }
@@ -64,7 +66,8 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
   }
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="registry-modal-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="registry-modal-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={editing ? t('replication.registry.editTitle') : t('replication.registry.createTitle')} labelId="registry-modal-title" />
       <ModalBody>
         <Form id="registry-form" onSubmit={submit}>
@@ -122,7 +125,7 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
             <Checkbox id="registry-insecure" label={t('replication.registry.insecure')} description={t('replication.registry.insecureHelp')} isChecked={form.insecure} onChange={(_e, v) => set('insecure', v)} />
           </FormGroup>
           <div aria-live="polite">
-            {ping?.ok === true && <Alert variant="success" isInline title={t('replication.registry.pingOk')} />}
+            {ping?.ok === true && <Alert variantLabel={t(ALERT_LABEL.success)} variant="success" isInline title={t('replication.registry.pingOk')} />}
             {ping?.ok === false && <ErrorAlert error={ping.error} title={t('replication.registry.pingFailed')} />}
           </div>
         </Form>

@@ -6,6 +6,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import type { Task } from './api-types'
 import { isRunning } from './status'
+import { ModalClose } from '../../components/ModalClose'
 
 export function TaskLogModal({ task, onClose, pollMs }: { task: Task; onClose(): void; pollMs: number }) {
   const { t } = useTranslation()
@@ -16,11 +17,12 @@ export function TaskLogModal({ task, onClose, pollMs }: { task: Task; onClose():
     refetchInterval: isRunning(task.status) ? pollMs : false,
   })
   return (
-    <Modal isOpen variant="large" onClose={onClose} aria-labelledby="task-log-title">
+    <Modal isOpen variant="large" onEscapePress={onClose} aria-labelledby="task-log-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('replication.task.logTitle', { id: task.id })} description={task.src_resource || task.dst_resource} labelId="task-log-title" />
       <ModalBody>
         {log.error !== null && <ErrorAlert error={log.error} />}
-        {log.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+        {log.isLoading && <Spinner aria-valuetext={t('common.loading')} size="lg" aria-label={t('common.loading')} />}
         {log.data !== undefined && (
           <CodeBlock>
             <CodeBlockCode id="task-log">{log.data === '' ? t('replication.task.logEmpty') : log.data}</CodeBlockCode>

@@ -55,6 +55,7 @@ import { historyWithLayers, platformText, repoParams, repoUrl, shortDigest, type
 import { accessoryKey, KindCell, LabelsCell, tagsQuery } from './cells'
 import { LabelsModal } from './LabelsModal'
 import { PullCommands } from './PullCommands'
+import { ModalClose } from '../../components/ModalClose'
 
 type Tag = NonNullable<Artifact['tags']>[number]
 type AdditionName = 'manifest' | 'config' | 'build_history'
@@ -112,7 +113,7 @@ export default function ArtifactPage() {
   if (a === undefined)
     return (
       <PageSection>
-        <Spinner aria-label={t('common.loading')} />
+        <Spinner aria-valuetext={t('common.loading')} aria-label={t('common.loading')} />
       </PageSection>
     )
 
@@ -130,7 +131,7 @@ export default function ArtifactPage() {
   return (
     <>
       <PageSection>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={() => <Link to={`/projects/${project.project_id}/repositories`}>{t('repositories.title')}</Link>} />
           <BreadcrumbItem render={() => <Link to={repoUrl(project.project_id, repo)}>{repo}</Link>} />
           <BreadcrumbItem isActive>{reference.includes(':') ? shortDigest(reference) : reference}</BreadcrumbItem>
@@ -381,7 +382,8 @@ function AddTagModal({ onClose, onAdd }: { onClose(): void; onAdd(name: string):
     }
   }
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="add-tag-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="add-tag-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('repositories.tag.add')} labelId="add-tag-title" />
       <ModalBody>
         <Form
@@ -418,7 +420,7 @@ function Layers({ doc, error }: { doc: ManifestDoc | undefined; error: unknown }
   const { t } = useTranslation()
   const f = useFormat()
   if (error !== null) return <ErrorAlert error={error} />
-  if (doc === undefined) return <Spinner aria-label={t('common.loading')} />
+  if (doc === undefined) return <Spinner aria-valuetext={t('common.loading')} aria-label={t('common.loading')} />
   const layers = doc.layers ?? []
   if (layers.length === 0) return <EmptyState titleText={t('repositories.detail.noLayers')} headingLevel="h3" />
   const total = layers.reduce((n, l) => n + l.size, 0)
@@ -462,7 +464,7 @@ function History({ repo, artifact: a, doc }: { repo: string; artifact: Artifact;
   const { project } = useProject()
   const q = useAddition<HistoryEntry[]>(project.name, repo, a.digest, 'build_history', true)
   if (q.error !== null) return <ErrorAlert error={q.error} />
-  if (q.data === undefined) return <Spinner aria-label={t('common.loading')} />
+  if (q.data === undefined) return <Spinner aria-valuetext={t('common.loading')} aria-label={t('common.loading')} />
   if (q.data.length === 0) return <EmptyState titleText={t('repositories.detail.noHistory')} headingLevel="h3" />
   return (
     <Table variant="compact" aria-label={t('repositories.detail.tab.history')}>
@@ -493,7 +495,7 @@ function Children({ artifact: a, doc, repo }: { artifact: Artifact; doc: Manifes
   const { t } = useTranslation()
   const { project } = useProject()
   const children = (doc?.manifests ?? []).slice(0, MAX_CHILDREN)
-  if (doc === undefined) return <Spinner aria-label={t('common.loading')} />
+  if (doc === undefined) return <Spinner aria-valuetext={t('common.loading')} aria-label={t('common.loading')} />
   return (
     <>
       <Table variant="compact" aria-label={t('repositories.detail.tab.platforms')}>
@@ -588,7 +590,7 @@ function Json({ value, error, label, id }: { value: unknown; error: unknown; lab
   const { t } = useTranslation()
   const [copied, setCopied] = useState(false)
   if (error !== null) return <ErrorAlert error={error} />
-  if (value === undefined) return <Spinner aria-label={t('common.loading')} />
+  if (value === undefined) return <Spinner aria-valuetext={t('common.loading')} aria-label={t('common.loading')} />
   const text = JSON.stringify(value, null, 2)
   return (
     <CodeBlock

@@ -8,6 +8,7 @@ import { Button, Checkbox, Content, EmptyState, Modal, ModalBody, ModalFooter, M
 import { api, ok, page } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { labelChanges, labelState, repoParams, type Artifact, type Label } from './artifacts'
+import { ModalClose } from '../../components/ModalClose'
 
 /** How many labels of each scope the picker offers; the search narrows them on the server. */
 const PICK = 50
@@ -62,7 +63,8 @@ export function LabelsModal(p: { projectName: string; projectId: number; repo: s
   }
 
   return (
-    <Modal isOpen variant="small" onClose={p.onClose} aria-labelledby="labels-title">
+    <Modal isOpen variant="small" onEscapePress={p.onClose} aria-labelledby="labels-title">
+      <ModalClose onClose={p.onClose} />
       <ModalHeader title={t('repositories.labels.title')} labelId="labels-title" />
       <ModalBody>
         <Stack hasGutter>
@@ -70,11 +72,11 @@ export function LabelsModal(p: { projectName: string; projectId: number; repo: s
             <Content component="p">{t('repositories.labels.help', { count: p.selected.length })}</Content>
           </StackItem>
           <StackItem>
-            <SearchInput aria-label={t('repositories.labels.filter')} placeholder={t('repositories.labels.filter')} value={filter} onChange={(_e, v) => setFilter(v)} onClear={() => setFilter('')} />
+            <SearchInput resetButtonLabel={t('common.clearSearch')} aria-label={t('repositories.labels.filter')} placeholder={t('repositories.labels.filter')} value={filter} onChange={(_e, v) => setFilter(v)} onClear={() => setFilter('')} />
           </StackItem>
           <StackItem>
             {labels.error !== null && <ErrorAlert error={labels.error} />}
-            {labels.isLoading && <Spinner size="md" aria-label={t('common.loading')} />}
+            {labels.isLoading && <Spinner aria-valuetext={t('common.loading')} size="md" aria-label={t('common.loading')} />}
             {labels.data?.length === 0 && <EmptyState titleText={t('repositories.labels.none')} headingLevel="h3" />}
             {labels.data?.map((l) => (
               <Checkbox

@@ -19,6 +19,7 @@ import { repoParams, repoUrl, shortDigest, type Artifact } from './artifacts'
 import { AccessoriesCell, KindCell, LabelsCell, TagsCell, tagsQuery } from './cells'
 import { LabelsModal } from './LabelsModal'
 import { PullCommands } from './PullCommands'
+import { ModalClose } from '../../components/ModalClose'
 
 export default function RepositoryPage() {
   const { t } = useTranslation()
@@ -28,7 +29,7 @@ export default function RepositoryPage() {
   return (
     <>
       <PageSection>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={() => <Link to={`/projects/${project.project_id}/repositories`}>{t('repositories.title')}</Link>} />
           <BreadcrumbItem isActive>{repo}</BreadcrumbItem>
         </Breadcrumb>
@@ -274,7 +275,8 @@ function PullModal({ fullName, projectName, repo, artifact, onClose }: { fullNam
   const { t } = useTranslation()
   const tags = useQuery(tagsQuery(projectName, repo, artifact.digest))
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="pull-title">
+    <Modal isOpen variant="medium" onEscapePress={onClose} aria-labelledby="pull-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('repositories.pull.title')} labelId="pull-title" description={<span className="berth-mono">{`${fullName}@${shortDigest(artifact.digest)}`}</span>} />
       <ModalBody>
         {tags.error !== null && <ErrorAlert error={tags.error} />}

@@ -8,6 +8,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PasswordFields } from './PasswordFields'
 import { newPasswordProblem } from './password'
+import { ModalClose } from '../../components/ModalClose'
 
 export function CreateUserModal({ onClose, onCreated }: { onClose(): void; onCreated(username: string): Promise<unknown> | void }) {
   const { t } = useTranslation()
@@ -38,7 +39,8 @@ export function CreateUserModal({ onClose, onCreated }: { onClose(): void; onCre
   }
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="create-user-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="create-user-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('users.create.title')} labelId="create-user-title" />
       <ModalBody>
         <Form id="create-user" onSubmit={submit}>

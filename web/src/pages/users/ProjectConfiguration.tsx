@@ -35,6 +35,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { useToast } from '../../components/Toasts'
 import { useProject } from '../projects/project-context'
 import { CVE_ID, SEVERITIES, configFormOf, cveIdsOf, projectUpdateOf, type Flag, type ProjectConfigForm, type Severity } from './project-config'
+import { ALERT_LABEL } from '../../components/alert-label'
 
 const SEVERITY_KEYS: Record<Severity, string> = {
   none: 'users.config.severity.none',
@@ -100,7 +101,7 @@ export default function ProjectConfiguration() {
         <Stack hasGutter>
           {!editable && (
             <StackItem>
-              <Alert variant="info" isInline component="p" title={t('users.config.readOnly')} />
+              <Alert variantLabel={t(ALERT_LABEL.info)} variant="info" isInline component="p" title={t('users.config.readOnly')} />
             </StackItem>
           )}
           {error !== null && (

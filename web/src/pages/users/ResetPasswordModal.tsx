@@ -8,6 +8,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { PasswordFields } from './PasswordFields'
 import { newPasswordProblem } from './password'
 import type { User } from './user-actions'
+import { ModalClose } from '../../components/ModalClose'
 
 export function ResetPasswordModal({ user, onClose, onDone }: { user: User; onClose(): void; onDone(): void }) {
   const { t } = useTranslation()
@@ -34,7 +35,8 @@ export function ResetPasswordModal({ user, onClose, onDone }: { user: User; onCl
   }
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="reset-password-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="reset-password-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('users.reset.title', { name: user.username })} labelId="reset-password-title" />
       <ModalBody>
         <Form id="reset-password" onSubmit={submit}>

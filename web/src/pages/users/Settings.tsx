@@ -41,6 +41,7 @@ import { useToast } from '../../components/Toasts'
 import { Loading } from '../../app/App'
 import { BANNER_TYPES, type BannerForm, type BannerType } from './banner-form'
 import { STORAGE_UNITS, changedSettings, formOf, settingsProblems, type Configurations, type SettingsForm, type StorageUnit } from './settings-form'
+import { ALERT_LABEL } from '../../components/alert-label'
 
 const CONFIG = ['configurations'] as const
 
@@ -84,7 +85,7 @@ function Authentication({ config }: { config: Configurations }) {
       <CardBody>
         <Stack hasGutter>
           <StackItem>
-            <Alert variant="info" isInline isPlain component="p" title={t('users.settings.auth.fixed')} />
+            <Alert variantLabel={t(ALERT_LABEL.info)} variant="info" isInline isPlain component="p" title={t('users.settings.auth.fixed')} />
           </StackItem>
           <StackItem>
             <DescriptionList isHorizontal isCompact horizontalTermWidthModifier={{ default: '16rem' }}>
@@ -230,7 +231,7 @@ function SystemSettings({ config }: { config: Configurations }) {
               </FormGroup>
             </GridItem>
           </Grid>
-          {form.banner.message.trim() !== '' && <Alert variant={form.banner.type} isInline component="p" title={form.banner.message} aria-label={t('users.settings.banner.preview')} />}
+          {form.banner.message.trim() !== '' && <Alert variantLabel={t(ALERT_LABEL[form.banner.type])} variant={form.banner.type} isInline component="p" title={form.banner.message} aria-label={t('users.settings.banner.preview')} />}
 
           <ActionGroup>
             <Button type="submit" isLoading={busy} isDisabled={busy || !dirty || problems.length > 0}>
