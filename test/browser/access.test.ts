@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { ADMIN_AUTH, basicAuth } from '../support/berth-app.js'
-import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsoleServer } from '../support/browser.js'
+import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsoleServer, waitUntil } from '../support/browser.js'
 import { describeViolations, seriousViolations } from '../support/axe.js'
 
 describe('access pages in Chromium', { skip: missingBrowser() ?? false }, () => {
@@ -45,7 +45,7 @@ describe('access pages in Chromium', { skip: missingBrowser() ?? false }, () => 
     await page.locator('#member-add-role').selectOption({ label: 'Maintainer' })
     await page.getByRole('dialog').getByRole('button', { name: 'Add', exact: true }).click()
     await page.getByText('alice added').waitFor()
-    await page.waitForFunction(`[...document.querySelectorAll('table[aria-label="Members"] tbody tr')].some((r) => /alice/.test(r.textContent) && /Maintainer/.test(r.textContent))`)
+    await waitUntil(page, `[...document.querySelectorAll('table[aria-label="Members"] tbody tr')].some((r) => /alice/.test(r.textContent) && /Maintainer/.test(r.textContent))`)
     const members = (await api('GET', '/projects/team-web/members?entityname=alice')).json()
     assert.equal(members[0].role_id, 4)
 
@@ -73,7 +73,7 @@ describe('access pages in Chromium', { skip: missingBrowser() ?? false }, () => 
     await page.getByRole('button', { name: 'Actions for robot$team-web+ci' }).click()
     await page.getByRole('menuitem', { name: 'Disable' }).click()
     await page.getByText('robot$team-web+ci disabled').waitFor()
-    await page.waitForFunction(`/Disabled/.test(document.querySelector('table[aria-label="Robot accounts"] tbody tr').textContent)`)
+    await waitUntil(page, `/Disabled/.test(document.querySelector('table[aria-label="Robot accounts"] tbody tr').textContent)`)
     const robots = (await api('GET', `/robots?q=${encodeURIComponent(`Level=project,ProjectID=${projectId}`)}`)).json()
     assert.equal(robots[0].disable, true)
     assert.equal(await registryStatus('robot$team-web+ci', secret), 401)
@@ -102,7 +102,7 @@ describe('access pages in Chromium', { skip: missingBrowser() ?? false }, () => 
       for (const [path, table, open] of pages) {
         await p.page.goto(`${server.url}${path}`)
         await p.page.locator(`table[aria-label="${table}"]`).waitFor()
-        await p.page.waitForFunction(`!document.querySelector('[aria-busy="true"]')`)
+        await waitUntil(p.page, `!document.querySelector('[aria-busy="true"]')`)
         await check(path)
         if (open !== undefined) {
           await p.page.getByRole('button', { name: open }).click()

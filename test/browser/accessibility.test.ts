@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, missingBrowser, openPage, signedInPage, startConsoleServer, type ConsoleServer } from '../support/browser.js'
-import { describeViolations, seriousViolations } from '../support/axe.js'
+import { describeViolations, seriousViolations, violationsOnPages } from '../support/axe.js'
 
 /** Console pages and the element that shows each has rendered. */
 const PAGES: [path: string, ready: string][] = [
@@ -36,13 +36,7 @@ describe('accessibility of the console (axe-core)', { skip: missingBrowser() ?? 
 
     it(`the signed-in pages (${theme})`, async () => {
       const p = await signedInPage(browser, server.url, { theme })
-      const failures: string[] = []
-      for (const [path, ready] of PAGES) {
-        await p.page.goto(`${server.url}${path}`)
-        await p.page.locator(ready).first().waitFor()
-        const vs = await seriousViolations(p.page)
-        if (vs.length > 0) failures.push(`${path}:\n${describeViolations(vs)}`)
-      }
+      const failures = await violationsOnPages(p.page, server.url, PAGES)
       assert.deepEqual(failures, [])
       assert.deepEqual(p.problems, [])
       await p.context.close()

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
-import { launchBrowser, missingBrowser, openPage, signedInPage, signIn, startConsoleServer, tableRows, type ConsoleServer } from '../support/browser.js'
+import { launchBrowser, missingBrowser, openPage, signedInPage, signIn, startConsoleServer, tableRows, type ConsoleServer, waitUntil } from '../support/browser.js'
 
 describe('console in Chromium', { skip: missingBrowser() ?? false }, () => {
   let server: ConsoleServer
@@ -45,7 +45,7 @@ describe('console in Chromium', { skip: missingBrowser() ?? false }, () => {
     await p.page.getByLabel('Search projects by name').fill('team')
     await p.page.waitForURL(/q=team/)
     const rows = await tableRows(p.page, 'Projects')
-    await p.page.waitForFunction(`document.querySelectorAll('table[aria-label="Projects"] tbody tr').length === 1`)
+    await waitUntil(p.page, `document.querySelectorAll('table[aria-label="Projects"] tbody tr').length === 1`)
     assert.match(await rows.first().innerText(), /team-web/)
 
     await p.page.getByRole('button', { name: 'Actions for team-web' }).click()

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsoleServer } from '../support/browser.js'
-import { describeViolations, seriousViolations } from '../support/axe.js'
+import { violationsOnPages } from '../support/axe.js'
 import { ADMIN_AUTH } from '../support/berth-app.js'
 import { pushRaw, randomImage } from '../support/raw-images.js'
 import { Receiver } from '../support/webhook-receiver.js'
@@ -134,17 +134,11 @@ describe('policy and webhooks tabs in Chromium', { skip: missingBrowser() ?? fal
   for (const theme of ['light', 'dark'] as const) {
     it(`has no serious accessibility violation (${theme})`, async () => {
       const p = await signedInPage(browser, server.url, { theme })
-      const failures: string[] = []
-      for (const [path, ready] of [
+      const failures = await violationsOnPages(p.page, server.url, [
         [`/projects/${projectId}/policy`, 'table[aria-label="Runs"] tbody tr'],
         [`/projects/${projectId}/policy?section=immutability`, 'table[aria-label="Tag immutability"] tbody tr'],
         [`/projects/${projectId}/webhooks`, 'table[aria-label="Webhooks"] tbody tr'],
-      ] as const) {
-        await p.page.goto(`${server.url}${path}`)
-        await p.page.locator(ready).first().waitFor()
-        const vs = await seriousViolations(p.page)
-        if (vs.length > 0) failures.push(`${path}:\n${describeViolations(vs)}`)
-      }
+      ])
       assert.deepEqual(failures, [])
       assert.deepEqual(p.problems, [])
       await p.context.close()

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { ADMIN_AUTH } from '../support/berth-app.js'
-import { describeViolations, seriousViolations } from '../support/axe.js'
-import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsoleServer } from '../support/browser.js'
+import { violationsOnPages } from '../support/axe.js'
+import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsoleServer, waitUntil } from '../support/browser.js'
 import { pushRaw, randomImage, type RawImage } from '../support/raw-images.js'
 
 const ARTIFACTS = 'Artifacts'
@@ -47,7 +47,7 @@ describe('repository pages in Chromium', { skip: missingBrowser() ?? false }, ()
     // Filtered by tag on the server: only v1's row, with both its tags.
     await p.page.getByLabel('Filter by tag').fill('stab')
     await p.page.waitForURL(/q=stab/)
-    await p.page.waitForFunction(`document.querySelectorAll('table[aria-label="${ARTIFACTS}"] tbody tr').length === 1`)
+    await waitUntil(p.page, `document.querySelectorAll('table[aria-label="${ARTIFACTS}"] tbody tr').length === 1`)
     const row = (await tableRows(p.page, ARTIFACTS)).first()
     await row.getByText('stable', { exact: true }).waitFor()
     await row.getByText('v1', { exact: true }).waitFor()
@@ -88,7 +88,7 @@ describe('repository pages in Chromium', { skip: missingBrowser() ?? false }, ()
     await p.page.getByRole('button', { name: 'Delete 2 artifacts' }).click()
     await p.page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
     await p.page.getByText('2 artifacts deleted').waitFor()
-    await p.page.waitForFunction(`document.querySelectorAll('table[aria-label="${ARTIFACTS}"] tbody tr').length === 1`)
+    await waitUntil(p.page, `document.querySelectorAll('table[aria-label="${ARTIFACTS}"] tbody tr').length === 1`)
     const repo = await server.berth.stores.catalog.getRepository('library/team/app')
     assert.equal(repo?.artifactCount, 1)
     assert.ok(await server.berth.stores.artifacts.getByTag('library/team/app', 'v1'))
@@ -106,13 +106,7 @@ describe('repository pages in Chromium', { skip: missingBrowser() ?? false }, ()
         [`/projects/${projectId}/repositories/team%2Fapp/artifacts/v1`, 'table[aria-label="Annotations"], dl'],
         [`/projects/${projectId}/repositories/team%2Fapp/artifacts/v1?tab=layers`, 'table[aria-label="Layers"] tbody tr'],
       ]
-      const failures: string[] = []
-      for (const [path, ready] of pages) {
-        await p.page.goto(`${server.url}${path}`)
-        await p.page.locator(ready).first().waitFor()
-        const vs = await seriousViolations(p.page)
-        if (vs.length > 0) failures.push(`${path}:\n${describeViolations(vs)}`)
-      }
+      const failures = await violationsOnPages(p.page, server.url, pages)
       assert.deepEqual(failures, [])
       assert.deepEqual(p.problems, [])
       await p.context.close()

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { ADMIN_AUTH } from '../support/berth-app.js'
-import { launchBrowser, missingBrowser, openPage, signedInPage, startConsoleServer, tableRows, type ConsoleServer } from '../support/browser.js'
-import { describeViolations, seriousViolations } from '../support/axe.js'
+import { launchBrowser, missingBrowser, openPage, signedInPage, startConsoleServer, tableRows, type ConsoleServer, waitUntil } from '../support/browser.js'
+import { violationsOnPages } from '../support/axe.js'
 
 const PASSWORD = 'Frank-Passw0rd'
 
@@ -48,7 +48,7 @@ describe('users and settings in Chromium', { skip: missingBrowser() ?? false }, 
 
     await page.getByLabel('Search users by name').fill('fra')
     await page.waitForURL(/q=fra/)
-    await page.waitForFunction(`document.querySelectorAll('table[aria-label="Users"] tbody tr').length === 1`)
+    await waitUntil(page, `document.querySelectorAll('table[aria-label="Users"] tbody tr').length === 1`)
     await page.getByRole('button', { name: 'Actions for frank' }).click()
     await page.getByRole('menuitem', { name: 'Make administrator' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Make administrator' }).click()
@@ -101,13 +101,7 @@ describe('users and settings in Chromium', { skip: missingBrowser() ?? false }, 
         [`/projects/${id}/configuration`, '#config-public'],
       ]
       const p = await signedInPage(browser, server.url, { theme })
-      const failures: string[] = []
-      for (const [path, ready] of pages) {
-        await p.page.goto(`${server.url}${path}`)
-        await p.page.locator(ready).first().waitFor()
-        const vs = await seriousViolations(p.page)
-        if (vs.length > 0) failures.push(`${path}:\n${describeViolations(vs)}`)
-      }
+      const failures = await violationsOnPages(p.page, server.url, pages)
       assert.deepEqual(failures, [])
       assert.deepEqual(p.problems, [])
       await p.context.close()

@@ -28,3 +28,18 @@ export async function seriousViolations(page: Page, exclude: string[] = []): Pro
 export function describeViolations(vs: AxeViolation[]): string {
   return vs.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(', ')}`).join('\n')
 }
+
+/**
+ * Opens each console page (path under `baseUrl`, and a selector that shows it has rendered) and
+ * returns what axe finds serious there, one entry per page with findings: [] when all are clean.
+ */
+export async function violationsOnPages(page: Page, baseUrl: string, pages: readonly (readonly [path: string, ready: string])[]): Promise<string[]> {
+  const failures: string[] = []
+  for (const [path, ready] of pages) {
+    await page.goto(`${baseUrl}${path}`)
+    await page.locator(ready).first().waitFor()
+    const vs = await seriousViolations(page)
+    if (vs.length > 0) failures.push(`${path}:\n${describeViolations(vs)}`)
+  }
+  return failures
+}

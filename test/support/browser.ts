@@ -101,3 +101,17 @@ export async function tableRows(page: Page, label: string, atLeast = 1) {
   if (atLeast > 0) await rows.nth(atLeast - 1).waitFor()
   return rows
 }
+
+/**
+ * Waits until `expression` (JavaScript run in the page) is true. Polled through the DevTools
+ * protocol: Playwright's waitForFunction evaluates a string inside the page, which the console's
+ * CSP (no unsafe-eval) rightly refuses.
+ */
+export async function waitUntil(page: Page, expression: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await page.evaluate(`Boolean(${expression})`).catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
