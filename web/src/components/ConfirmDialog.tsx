@@ -1,10 +1,11 @@
 // Asks before something that cannot be undone (delete...), names what it acts on, and shows the
 // server's refusal in place instead of closing.
-import { useState, type ReactNode } from 'react'
+import type { ReactNode } from 'react'
 import { Button, Modal, ModalBody, ModalFooter, ModalHeader } from '@patternfly/react-core'
 import { useTranslation } from 'react-i18next'
 import { ErrorAlert } from './ErrorAlert'
 import { ModalClose } from './ModalClose'
+import { useAction } from '../components/use-action'
 
 export interface ConfirmDialogProps {
   title: string
@@ -18,19 +19,12 @@ export interface ConfirmDialogProps {
 
 export function ConfirmDialog(p: ConfirmDialogProps) {
   const { t } = useTranslation()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const confirm = async () => {
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await p.onConfirm()
       p.onClose()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <Modal isOpen variant="small" onEscapePress={p.onClose} aria-labelledby="confirm-title">

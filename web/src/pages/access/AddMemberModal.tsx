@@ -9,6 +9,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { ROLE_KEYS } from '../projects/ProjectList'
 import { addMemberBody, ROLE_ORDER, type MemberCreation } from './member-body'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export interface AddMemberModalProps {
   save(body: MemberCreation): Promise<void>
@@ -37,23 +38,16 @@ export function AddMemberModal({ save, onClose }: AddMemberModalProps) {
   const [username, setUsername] = useState('')
   const [groupDn, setGroupDn] = useState('')
   const [role, setRole] = useState(2)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const suggestions = useUserSuggestions(kind === 'user' ? username : '')
   const complete = kind === 'user' ? username.trim() !== '' : groupDn.trim() !== ''
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await save(addMemberBody(kind === 'user' ? { kind, username, roleId: role } : { kind, groupDn, roleId: role }))
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -6,6 +6,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { ROLE_KEYS } from '../projects/ProjectList'
 import { ROLE_ORDER, roleChangeBody, type RoleChange } from './member-body'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export interface ChangeRoleModalProps {
   /** Who changes role (their names, for the title). */
@@ -20,20 +21,13 @@ export interface ChangeRoleModalProps {
 export function ChangeRoleModal({ names, currentRole, save, onClose }: ChangeRoleModalProps) {
   const { t } = useTranslation()
   const [role, setRole] = useState(currentRole ?? 2)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await save(roleChangeBody(role))
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="member-role-title">

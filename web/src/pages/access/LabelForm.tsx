@@ -5,6 +5,7 @@ import { Button, Flex, FlexItem, Form, FormGroup, Label, Modal, ModalBody, Modal
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PALETTE, paletteColor } from './label-colors'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export interface LabelValues {
   name: string
@@ -17,20 +18,13 @@ export function LabelForm({ initial, save, onClose }: { initial?: LabelValues; s
   const [name, setName] = useState(initial?.name ?? '')
   const [color, setColor] = useState(paletteColor(initial?.color ?? PALETTE[0]!.hex).hex)
   const [description, setDescription] = useState(initial?.description ?? '')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await save({ name: name.trim(), color, description })
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   const shown = paletteColor(color)
   return (

@@ -8,6 +8,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { SecretModal } from './SecretModal'
 import type { Robot } from './robot-permissions'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 /** Berth's password rules, which a chosen secret must meet. */
 export function secretAcceptable(s: string): boolean {
@@ -18,23 +19,16 @@ export function RefreshSecretModal({ robot, onClose }: { robot: Robot; onClose()
   const { t } = useTranslation()
   const [choose, setChoose] = useState(false)
   const [secret, setSecret] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const [fresh, setFresh] = useState<string | null>(null)
   const invalid = choose && secret !== '' && !secretAcceptable(secret)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       const answer = ok(await api.PATCH('/api/v2.0/robots/{robot_id}', { params: { path: { robot_id: String(robot.id) } }, body: choose ? { secret } : {} }))
       setFresh(answer.secret)
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   if (fresh !== null) return <SecretModal title={t('access.robots.secret.refreshedTitle')} name={robot.name} secret={fresh} onClose={onClose} />

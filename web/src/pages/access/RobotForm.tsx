@@ -27,6 +27,7 @@ import { PermissionPicker } from './PermissionPicker'
 import { SecretModal } from './SecretModal'
 import { accessOfRobot, NEVER, permissionsBody, type Grantable, type ProjectAccess, type Robot, type RobotCreate } from './robot-permissions'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 /** Every project, in a system robot's project access. */
 const ALL_PROJECTS = '*'
@@ -56,8 +57,7 @@ export function RobotForm({ level, projectName, robot, grantable, save, onClose 
   const [projects, setProjects] = useState<ProjectAccess[]>(
     level === 'project' ? [{ namespace: projectName ?? '', ticked: initial.projects[0]?.ticked ?? new Set() }] : initial.projects,
   )
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null)
 
   const nameInvalid = name !== '' && (!PROJECT_NAME.test(name) || name.length > 128)
@@ -68,17 +68,11 @@ export function RobotForm({ level, projectName, robot, grantable, save, onClose 
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       const answer = await save({ name: editing ? robot.name : name, description, level, duration: never ? NEVER : dayCount, permissions, disable: robot?.disable ?? false })
       if (answer !== undefined) setCreated(answer)
       else onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   if (created !== null) return <SecretModal title={t('access.robots.secret.createdTitle')} name={created.name} secret={created.secret} onClose={onClose} />

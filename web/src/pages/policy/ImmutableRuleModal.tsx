@@ -6,26 +6,20 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { SelectorFields } from './SelectorFields'
 import { selectorErrors, type SelectorForm } from './rules'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export function ImmutableRuleModal({ initial, isNew, onSave, onClose }: { initial: SelectorForm; isNew: boolean; onSave(form: SelectorForm): Promise<void>; onClose(): void }) {
   const { t } = useTranslation()
   const [form, setForm] = useState(initial)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const errors = selectorErrors(form)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await onSave(form)
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

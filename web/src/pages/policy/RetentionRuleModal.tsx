@@ -7,6 +7,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { SelectorFields } from './SelectorFields'
 import { retentionRuleBody, retentionRuleErrors, TEMPLATE_KEYS, type RetentionMetadata, type RetentionRuleBody, type RetentionRuleForm } from './rules'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 const UNIT_KEYS: Record<string, string> = { COUNT: 'policy.retention.unit.count', DAYS: 'policy.retention.unit.days' }
 
@@ -19,8 +20,7 @@ export function RetentionRuleModal({ metadata, initial, isNew, onSave, onClose }
 }) {
   const { t } = useTranslation()
   const [form, setForm] = useState(initial)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const set = (patch: Partial<RetentionRuleForm>) => setForm((f) => ({ ...f, ...patch }))
   const template = metadata.templates.find((x) => x.rule_template === form.template)
   const param = template?.params[0]
@@ -30,16 +30,10 @@ export function RetentionRuleModal({ metadata, initial, isNew, onSave, onClose }
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await onSave(retentionRuleBody(form, param !== undefined))
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -4,13 +4,13 @@ import { useTranslation } from 'react-i18next'
 import { Button, Flex, FlexItem, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, TextInput, Title } from '@patternfly/react-core'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { cronLooksValid, cronOf, SCHEDULE_CHOICES, SCHEDULE_KEYS, scheduleChoiceOf, type ScheduleChoice } from './schedule'
+import { useAction } from '../../components/use-action'
 
 export function RetentionSchedule({ cron, editable, onSave }: { cron: string; editable: boolean; onSave(cron: string): Promise<void> }) {
   const { t } = useTranslation()
   const [choice, setChoice] = useState<ScheduleChoice>(scheduleChoiceOf(cron))
   const [custom, setCustom] = useState(cron)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   // A saved change (or another user's) shows as the stored value.
   useEffect(() => {
     setChoice(scheduleChoiceOf(cron))
@@ -21,15 +21,9 @@ export function RetentionSchedule({ cron, editable, onSave }: { cron: string; ed
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await onSave(next)
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -5,6 +5,7 @@ import { Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTe
 import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 const UNITS = [
   ['MiB', 1024 ** 2],
@@ -21,17 +22,14 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
   const [isPublic, setPublic] = useState(false)
   const [limit, setLimit] = useState('')
   const [unit, setUnit] = useState<string>('GiB')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const nameInvalid = name !== '' && (!PROJECT_NAME.test(name) || name.length > 255)
   const limitValue = limit.trim() === '' ? -1 : Number(limit)
   const limitInvalid = limit.trim() !== '' && !(Number.isFinite(limitValue) && limitValue > 0)
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       const factor = UNITS.find(([u]) => u === unit)![1]
       ok(
         await api.POST('/api/v2.0/projects', {
@@ -40,11 +38,7 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
       )
       await onCreated(name)
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

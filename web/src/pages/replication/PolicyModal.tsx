@@ -31,6 +31,7 @@ import type { Policy } from './api-types'
 import { emptyPolicyForm, FLATTEN_LEVELS, policyBody, policyErrors, policyFormOf, type Decoration, type PolicyField, type PolicyForm, type ResourceType, type TriggerType } from './policy-form'
 import { REGISTRY_TYPE } from './status'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 import './replication.css'
 
 /** Registries offered in the menu at once; more than this and a name filter narrows them. */
@@ -79,8 +80,7 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
   const set = <K extends keyof PolicyForm>(k: K, v: PolicyForm[K]) => setForm((prev) => ({ ...prev, [k]: v }))
   const [registryFilter, setRegistryFilter] = useState('')
   const [tried, setTried] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
 
   const registries = useQuery({
     queryKey: ['replication', 'registries', 'choices', registryFilter],
@@ -105,19 +105,13 @@ export function PolicyModal({ policy, onClose, onSaved }: { policy?: Policy; onC
     e.preventDefault()
     setTried(true)
     if (Object.keys(errors).length > 0) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       const body = policyBody(form)
       if (editing) ok(await api.PUT('/api/v2.0/replication/policies/{id}', { params: { path: { id: String(policy.id) } }, body }))
       else ok(await api.POST('/api/v2.0/replication/policies', { body }))
       await onSaved(body.name)
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   const registryLabel = (r: { name: string; type: string; url: string }) => `${r.name} (${REGISTRY_TYPE[r.type] !== undefined ? t(REGISTRY_TYPE[r.type]!) : r.type}) ${r.url}`

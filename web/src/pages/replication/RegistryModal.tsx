@@ -12,6 +12,7 @@ import { createBody, pingBody, registryFormOf, registryUrlValid, updateBody, typ
 import { REGISTRY_TYPE } from './status'
 import { ModalClose } from '../../components/ModalClose'
 import { ALERT_LABEL } from '../../components/alert-label'
+import { useAction } from '../../components/use-action'
 
 /** The address a type suggests when the URL field is still empty. */
 const DEFAULT_URL: Record<string, string> = { 'docker-hub': 'https://hub.docker.com' }
@@ -23,9 +24,8 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
   const editing = registry !== undefined
   const adapters = useQuery({ queryKey: ['replication', 'adapters'], queryFn: async () => ok(await api.GET('/api/v2.0/replication/adapters')), staleTime: 300_000 })
   const [form, setForm] = useState<RegistryForm>(() => registryFormOf(registry))
-  const [busy, setBusy] = useState(false)
   const [testing, setTesting] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const [ping, setPing] = useState<PingResult>(null)
   const hasStoredSecret = registry?.credential.access_secret === '*****'
   const urlInvalid = form.url !== '' && !registryUrlValid(form.url)
@@ -51,18 +51,12 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       if (editing) ok(await api.PUT('/api/v2.0/registries/{id}', { params: { path: { id: String(registry.id) } }, body: updateBody(form) }))
       else ok(await api.POST('/api/v2.0/registries', { body: createBody(form) }))
       await onSaved(form.name.trim())
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

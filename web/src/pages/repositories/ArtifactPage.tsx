@@ -56,6 +56,7 @@ import { accessoryKey, KindCell, LabelsCell, tagsQuery } from './cells'
 import { LabelsModal } from './LabelsModal'
 import { PullCommands } from './PullCommands'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 type Tag = NonNullable<Artifact['tags']>[number]
 type AdditionName = 'manifest' | 'config' | 'build_history'
@@ -366,20 +367,13 @@ function Tags({ artifact: a, repo }: { artifact: Artifact; repo: string }) {
 function AddTagModal({ onClose, onAdd }: { onClose(): void; onAdd(name: string): Promise<void> }) {
   const { t } = useTranslation()
   const [name, setName] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const valid = TAG.test(name)
   const submit = async () => {
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await onAdd(name)
       onClose()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="add-tag-title">

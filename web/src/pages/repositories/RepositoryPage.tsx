@@ -20,6 +20,7 @@ import { AccessoriesCell, KindCell, LabelsCell, TagsCell, tagsQuery } from './ce
 import { LabelsModal } from './LabelsModal'
 import { PullCommands } from './PullCommands'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export default function RepositoryPage() {
   const { t } = useTranslation()
@@ -55,21 +56,14 @@ function Description({ repo }: { repo: string }) {
   const key = ['repository', project.name, repo]
   const q = useQuery({ queryKey: key, queryFn: async () => ok(await api.GET('/api/v2.0/projects/{project_name}/repositories/{repository_name}', { params: { path: repoParams(project.name, repo) } })) })
   const [draft, setDraft] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const save = async () => {
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.PUT('/api/v2.0/projects/{project_name}/repositories/{repository_name}', { params: { path: repoParams(project.name, repo) }, body: { description: draft ?? '' } }))
       toast('success', t('repositories.description.saved'))
       setDraft(null)
       await client.invalidateQueries({ queryKey: key })
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <Card>

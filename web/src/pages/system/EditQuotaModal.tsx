@@ -6,6 +6,7 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { useFormat } from '../../lib/format'
 import { fromBytes, QUOTA_UNITS, toBytes, UNLIMITED, type QuotaUnit } from './quota'
+import { useAction } from '../../components/use-action'
 import './system.css'
 
 export interface QuotaTarget {
@@ -22,25 +23,18 @@ export function EditQuotaModal({ quota, onClose, onSaved }: { quota: QuotaTarget
   const [unlimited, setUnlimited] = useState(quota.hard < 0)
   const [value, setValue] = useState(initial.value)
   const [unit, setUnit] = useState<QuotaUnit>(initial.unit)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const bytes = unlimited ? UNLIMITED : toBytes(value, unit)
   const invalid = bytes === null
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (bytes === null) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.PUT('/api/v2.0/quotas/{id}', { params: { path: { id: String(quota.id) } }, body: { hard: { storage: bytes } } }))
       await onSaved()
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

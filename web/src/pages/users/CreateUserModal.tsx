@@ -9,6 +9,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { PasswordFields } from './PasswordFields'
 import { newPasswordProblem } from './password'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export function CreateUserModal({ onClose, onCreated }: { onClose(): void; onCreated(username: string): Promise<unknown> | void }) {
   const { t } = useTranslation()
@@ -18,24 +19,17 @@ export function CreateUserModal({ onClose, onCreated }: { onClose(): void; onCre
   const [password, setPassword] = useState('')
   const [confirm, setConfirm] = useState('')
   const [comment, setComment] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const ready = username.trim() !== '' && newPasswordProblem(password, confirm) === null
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (!ready) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.POST('/api/v2.0/users', { body: { username: username.trim(), email: email.trim(), realname, password, comment } }))
       await onCreated(username.trim())
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

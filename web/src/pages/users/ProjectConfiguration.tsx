@@ -36,6 +36,7 @@ import { useToast } from '../../components/Toasts'
 import { useProject } from '../projects/project-context'
 import { CVE_ID, SEVERITIES, configFormOf, cveIdsOf, projectUpdateOf, type Flag, type ProjectConfigForm, type Severity } from './project-config'
 import { ALERT_LABEL } from '../../components/alert-label'
+import { useAction } from '../../components/use-action'
 
 const SEVERITY_KEYS: Record<Severity, string> = {
   none: 'users.config.severity.none',
@@ -64,8 +65,7 @@ export default function ProjectConfiguration() {
   const [form, setForm] = useState<ProjectConfigForm>(initial)
   useEffect(() => setForm(initial), [initial])
   const [adding, setAdding] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const update = projectUpdateOf(initial, form)
   const id = String(project.project_id)
   const typed = cveIdsOf(adding)
@@ -81,18 +81,12 @@ export default function ProjectConfiguration() {
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (update === null) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.PUT('/api/v2.0/projects/{project}', { params: { path: { project: id } }, headers: { 'X-Is-Resource-Name': 'false' }, body: update }))
       toast('success', t('users.config.saved'))
       await client.invalidateQueries({ queryKey: ['project', id] })
       await client.invalidateQueries({ queryKey: ['projects', 'list'] })
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

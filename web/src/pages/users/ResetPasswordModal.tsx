@@ -9,29 +9,23 @@ import { PasswordFields } from './PasswordFields'
 import { newPasswordProblem } from './password'
 import type { User } from './user-actions'
 import { ModalClose } from '../../components/ModalClose'
+import { useAction } from '../../components/use-action'
 
 export function ResetPasswordModal({ user, onClose, onDone }: { user: User; onClose(): void; onDone(): void }) {
   const { t } = useTranslation()
   const [password, setPassword] = useState('')
   const [confirm, setConfirm] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const ready = newPasswordProblem(password, confirm) === null
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (!ready) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.PUT('/api/v2.0/users/{user_id}/password', { params: { path: { user_id: String(user.user_id) } }, body: { new_password: password } }))
       onDone()
       onClose()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -42,6 +42,7 @@ import { Loading } from '../../app/App'
 import { BANNER_TYPES, type BannerForm, type BannerType } from './banner-form'
 import { STORAGE_UNITS, changedSettings, formOf, settingsProblems, type Configurations, type SettingsForm, type StorageUnit } from './settings-form'
 import { ALERT_LABEL } from '../../components/alert-label'
+import { useAction } from '../../components/use-action'
 
 const CONFIG = ['configurations'] as const
 
@@ -120,8 +121,7 @@ function SystemSettings({ config }: { config: Configurations }) {
   const [form, setForm] = useState<SettingsForm>(initial)
   // A save (or another administrator's change, on refetch) becomes the new starting point.
   useEffect(() => setForm(initial), [initial])
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const changes = changedSettings(initial, form)
   const problems = settingsProblems(form)
   const dirty = Object.keys(changes).length > 0
@@ -133,18 +133,12 @@ function SystemSettings({ config }: { config: Configurations }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault()
     if (!dirty || problems.length > 0) return
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       ok(await api.PUT('/api/v2.0/configurations', { body: changes }))
       toast('success', t('users.settings.saved'))
       await client.invalidateQueries({ queryKey: CONFIG })
       await client.invalidateQueries({ queryKey: ['systeminfo'] })
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   const helper = (text: string, isError: boolean) => (
