@@ -172,6 +172,9 @@ interface PageTiming {
   nextMs: number | null
   /** The first navigation of a fresh browser context (nothing cached). */
   coldFirstMs: number | null
+  /** The page's main-thread CPU time until the first rows, and for the next page. */
+  firstCpuMs: number | null
+  nextCpuMs: number | null
   note?: string
 }
 
@@ -186,15 +189,24 @@ async function measurePages(browser: Browser, base: string, dialect: Dialect, si
     const context = await signedInContext(browser, base)
     const firsts: number[] = []
     const nexts: number[] = []
+    const firstCpu: number[] = []
+    const nextCpu: number[] = []
     let note: string | undefined
     try {
       for (let i = 0; i < RUNS + 1; i++) {
         const page = await context.newPage()
+        // The page's main-thread CPU time, which other work on the machine does not stretch as it does the wall time.
+        const cdp = await context.newCDPSession(page)
+        await cdp.send('Performance.enable', { timeDomain: 'threadTicks' })
+        const cpu = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime')?.value ?? 0) * 1000
         try {
           firsts.push(await firstRows(page, url))
+          firstCpu.push(await cpu())
           // What a reader does: looks at the page (the next one is fetched ahead meanwhile), then clicks.
           await page.waitForLoadState('networkidle')
+          const before = await cpu()
           nexts.push(await nextPage(page))
+          nextCpu.push((await cpu()) - before)
         } finally {
           await page.close()
         }
@@ -205,9 +217,8 @@ async function measurePages(browser: Browser, base: string, dialect: Dialect, si
       await context.close()
     }
     const cold = firsts.shift() ?? null
-    nexts.shift()
-    const median = (xs: number[]) => (xs.length === 0 ? null : quantile([...xs].sort((a, b) => a - b), 0.5))
-    out.push({ dialect, size, page: name, firstMs: median(firsts), nextMs: median(nexts), coldFirstMs: cold, ...(note !== undefined ? { note } : {}) })
+    for (const xs of [nexts, firstCpu, nextCpu]) xs.shift()
+    out.push({ dialect, size, page: name, firstMs: median(firsts), nextMs: median(nexts), coldFirstMs: cold, firstCpuMs: median(firstCpu), nextCpuMs: median(nextCpu), ...(note !== undefined ? { note } : {}) })
     process.stderr.write(`console: ${dialect} ${size} ${name}: first ${fmt(median(firsts))} ms, next ${fmt(median(nexts))} ms${note !== undefined ? ` (${note})` : ''}\n`)
   }
   return out
@@ -323,6 +334,7 @@ async function assetSizes(browser: Browser, base: string, name: string, url: str
   }
 }
 
+const median = (xs: number[]) => (xs.length === 0 ? null : quantile([...xs].sort((a, b) => a - b), 0.5))
 const fmt = (ms: number | null) => (ms === null ? 'n/a' : ms < 10 ? ms.toFixed(1) : String(Math.round(ms)))
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 
@@ -363,11 +375,11 @@ const dialects = [...new Set(timings.map((t) => t.dialect))]
 lines.push(`| page | registry | ${dialects.map((d) => `${d}: first rows / next page (ms)`).join(' | ')} |`, `|---|---|${dialects.map(() => '---:|').join('')}`)
 for (const page of [...new Set(timings.map((t) => t.page))]) {
   for (const size of Object.keys(SIZES) as Size[]) {
-    const cells = dialects.map((d) => timings.find((t) => t.page === page && t.size === size && t.dialect === d)).map((t) => (t === undefined ? '' : `${fmt(t.firstMs)} / ${fmt(t.nextMs)}`))
+    const cells = dialects.map((d) => timings.find((t) => t.page === page && t.size === size && t.dialect === d)).map((t) => (t === undefined ? '' : `${fmt(t.firstMs)} / ${fmt(t.nextMs)} (CPU ${fmt(t.firstCpuMs)} / ${fmt(t.nextCpuMs)})`))
     if (cells.some((c) => c !== '')) lines.push(`| ${page} | ${size} | ${cells.join(' | ')} |`)
   }
 }
-lines.push('', `Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (${availableParallelism()} cores). Browser: median of ${RUNS} navigations in one signed-in context (assets cached), after one cold navigation; "next" clicked once the page is idle.`)
+lines.push('', `Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (${availableParallelism()} cores). Browser: median of ${RUNS} navigations in one signed-in context (assets cached), after one cold navigation; "next" clicked once the page is idle. CPU: the page's main-thread CPU time meanwhile.`)
 const cold = timings.filter((t) => t.coldFirstMs !== null).map((t) => `${t.dialect} ${t.size} ${t.page} ${fmt(t.coldFirstMs)}`)
 if (cold.length > 0) lines.push(`Cold first rows (ms): ${cold.join('; ')}.`)
 for (const t of timings.filter((t) => t.note !== undefined)) lines.push(`${t.dialect} ${t.size} ${t.page}: ${t.note}`)
