@@ -27,5 +27,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
+    // npm test runs these beside the node tests (and Chromium): PatternFly in jsdom is slow under that load.
+    testTimeout: 30_000,
   },
 })

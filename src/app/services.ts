@@ -299,7 +299,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,
     robots: new RobotService({ stores, access, projects, audit, secrets: robotSecrets, changed }),
-    content: new ContentService({ db, stores, access, projects, manifests: manifestService, audit, outbox, immutability }),
+    content: new ContentService({ db, stores, access, projects, manifests: manifestService, blobs: blobService, audit, outbox, immutability }),
     immutability,
     retention,
     labels: new LabelService({ stores, projects, audit }),

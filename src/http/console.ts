@@ -6,7 +6,7 @@
 // no eval, loads nothing from another origin, and may not be framed.
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { BerthError } from '../lib/errors.js'
 import { sendApiError, sendOciError } from './errors.js'
@@ -71,16 +71,17 @@ export async function consoleRoutes(app: FastifyInstance, o: ConsoleOptions = {}
     })
   }
 
-  const sendIndex = async (reply: FastifyReply) => {
-    if (index === null) throw new BerthError('NOT_FOUND', 'the web console is not built: run `npm run build`')
+  const sendIndex = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (index === null) return sendApiError(new BerthError('NOT_FOUND', 'the web console is not built: run `npm run build`'), req, reply)
     return secure(reply).header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index)
   }
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => sendIndex(reply))
+  app.get('/', { schema: { hide: true } }, async (req, reply) => sendIndex(req, reply))
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
-    const path = req.url.split('?')[0]!
+    // `//v2/_catalog` is the registry's path too: repeated slashes never make a console route.
+    const path = req.url.split('?')[0]!.replace(/\/{2,}/g, '/')
     const missing = new BerthError('NOT_FOUND', `no route ${req.method} ${path}`)
     if (path.startsWith('/v2')) return sendOciError(missing, req, reply)
     if (NOT_CONSOLE.test(path) || path.startsWith('/assets/')) return sendApiError(missing, req, reply)
-    return sendIndex(reply)
+    return sendIndex(req, reply)
   })
 }

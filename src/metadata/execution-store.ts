@@ -54,6 +54,22 @@ export interface Task {
   updateTime: string
 }
 
+/** A failed run of any kind of work, with what it belongs to (a project, a policy) when that is known. */
+export interface Failure {
+  id: number
+  vendorType: string
+  vendorId: number
+  statusMessage: string
+  trigger: string
+  startTime: string
+  endTime: string | null
+  /** Retention and webhook runs: their policy's project. */
+  projectId: number | null
+  projectName: string | null
+  /** Replication and webhook runs: their policy's name. */
+  policyName: string | null
+}
+
 export interface NewTask {
   executionId: number
   kind?: string
@@ -182,6 +198,44 @@ export class ExecutionStore {
   async list(vendorType: string, q: ListQuery, vendorId?: number): Promise<Listed<Execution>> {
     const page = await listPage(this.query({ vendorType, vendorId }), q, EXECUTION_FIELDS, { column: 'e.id', desc: true })
     return { items: page.items.map(executionOf), total: page.total }
+  }
+
+  /**
+   * Failed runs of every kind of work (or of one), newest first, and how many there are. The
+   * status is a literal so that the partial index of failures (migration 017) serves both queries.
+   */
+  async failures(f: { vendorType?: string | undefined }, offset: number, limit: number): Promise<Listed<Failure>> {
+    const failed = this.db
+      .selectFrom('executions as e')
+      .where(sql<boolean>`e.status = 'Error'`)
+      .$if(f.vendorType !== undefined, (q) => q.where('e.vendor_type', '=', f.vendorType!))
+    const counted = await failed.select(sql<string>`count(*)`.as('n')).executeTakeFirst()
+    const rows = await failed
+      .leftJoin('webhook_policies as wp', (j) => j.onRef('wp.id', '=', 'e.vendor_id').on('e.vendor_type', '=', 'WEBHOOK'))
+      .leftJoin('retention_policies as rp', (j) => j.onRef('rp.id', '=', 'e.vendor_id').on('e.vendor_type', '=', 'RETENTION'))
+      .leftJoin('replication_policies as pol', (j) => j.onRef('pol.id', '=', 'e.vendor_id').on('e.vendor_type', '=', 'REPLICATION'))
+      .leftJoin('projects as p', (j) => j.on(sql<boolean>`p.id = coalesce(wp.project_id, rp.project_id)`))
+      .select(['e.id', 'e.vendor_type', 'e.vendor_id', 'e.status_message', 'e.trigger', 'e.start_time', 'e.end_time', 'p.id as project_id', 'p.name as project_name'])
+      .select(sql<string | null>`coalesce(wp.name, pol.name)`.as('policy_name'))
+      .orderBy('e.id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute()
+    return {
+      total: Number(counted?.n ?? 0),
+      items: rows.map((r) => ({
+        id: Number(r.id),
+        vendorType: r.vendor_type,
+        vendorId: Number(r.vendor_id),
+        statusMessage: r.status_message,
+        trigger: r.trigger,
+        startTime: r.start_time,
+        endTime: r.end_time,
+        projectId: r.project_id === null ? null : Number(r.project_id),
+        projectName: r.project_name,
+        policyName: r.policy_name,
+      })),
+    }
   }
 
   /** Executions with their task counts by status. */

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { BerthError } from '../../lib/errors.js'
-import type { ContentService } from '../../services/registry/content-service.js'
+import { ADDITIONS, type ContentService } from '../../services/registry/content-service.js'
 import type { LabelService } from '../../services/registry/label-service.js'
 import type { Security } from '../security.js'
 import { idOf, projectRefOf } from './context.js'
@@ -18,6 +18,7 @@ export interface ContentDeps extends Security {
 const Name = Type.String({ minLength: 1, maxLength: 255 })
 const RepoParams = Type.Object({ project_name: Name, repository_name: Type.String({ minLength: 1, maxLength: 1024, description: 'repository name without the project; "/" sent as %252F, as Harbor expects' }) })
 const ArtifactParams = Type.Object({ ...RepoParams.properties, reference: Type.String({ minLength: 1, maxLength: 256, description: 'a digest or a tag' }) })
+const AdditionParams = Type.Object({ ...ArtifactParams.properties, addition: Type.String({ minLength: 1, maxLength: 64, description: `one of ${ADDITIONS.join(', ')}` }) })
 const TagParams = Type.Object({ ...ArtifactParams.properties, tag_name: Type.String({ minLength: 1, maxLength: 128 }) })
 const LabelOnArtifactParams = Type.Object({ ...ArtifactParams.properties, label_id: Type.String({ pattern: '^[0-9]{1,15}$' }) })
 const LabelParams = Type.Object({ label_id: Type.String({ pattern: '^[0-9]{1,15}$' }) })
@@ -85,6 +86,11 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     const { project, repository, p } = at(req)
     const o = options(req)
     return artifactOut(await content.getArtifact(caller, project, repository, p.reference!, o), o)
+  })
+  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/:addition', { summary: "Get an addition of an artifact as JSON: Harbor's build_history (the image config's history), and Berth's manifest and config", tag: 'artifact', anonymous: true, params: AdditionParams, response: { 200: Type.Unknown({ description: 'JSON: build_history an array of history entries; manifest and config the exact documents' }) } }, async (req, reply, caller) => {
+    const { project, repository, p } = at(req)
+    const body = await content.addition(caller, project, repository, p.reference!, p.addition!)
+    return reply.type('application/json; charset=utf-8').send(body)
   })
   route('DELETE', '/projects/:project_name/repositories/:repository_name/artifacts/:reference', { summary: 'Delete an artifact with its tags', tag: 'artifact', params: ArtifactParams, response: { 200: Empty } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)

@@ -160,6 +160,15 @@ function accessoryType(artifactType: string | null): string {
   return artifactType ?? 'unknown'
 }
 
+/** Harbor's links to an artifact's additions: an image's build history. */
+function additionLinks(a: ArtifactView): Record<string, unknown> {
+  if (a.artifactType === null || !IMAGE_CONFIGS.has(a.artifactType)) return {}
+  const slash = a.repositoryName.indexOf('/')
+  // Harbor's clients send a repository's inner '/' as %252F.
+  const repo = a.repositoryName.slice(slash + 1).replaceAll('/', '%252F')
+  return { build_history: { absolute: false, href: `/api/v2.0/projects/${a.repositoryName.slice(0, slash)}/repositories/${repo}/artifacts/${a.digest}/additions/build_history` } }
+}
+
 export function isSignature(a: ArtifactDetail): boolean {
   return accessoryType(a.artifactType).startsWith('signature.')
 }
@@ -206,6 +215,6 @@ export function artifactJson(a: ArtifactView, withSignature = false): Static<typ
           })),
         }
       : {}),
-    addition_links: {},
+    addition_links: additionLinks(a),
   }
 }

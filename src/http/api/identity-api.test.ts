@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test'
 import type { InjectOptions } from 'fastify'
 import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, basicAuth } from '../../../test/support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
+import { ROBOT_GRANTABLE, SYSTEM_GRANTABLE } from '../../auth/permissions.js'
 import { header, pushImage, useBerth, type App, type Response } from '../oci/oci-test-support.js'
 import { assertError, assertStatus, checkResponse, idFromLocation, linkRels, totalOf } from './api-test-support.js'
 
@@ -780,6 +781,26 @@ for (const dialect of DIALECTS) {
         assertError(await api(ANON, 'GET', `/robots/${robotId}`), 401, 'UNAUTHORIZED')
         assertError(await api(admin, 'GET', '/robots/999999'), 404, 'NOT_FOUND')
         assertError(await api(admin, 'GET', '/robots/x'), 400, 'BAD_REQUEST')
+      })
+
+      it('GET /permissions: the grantable pairs, system ones for admins only; 403 for non-admins and robots', async () => {
+        const pairs = (xs: Json[]) => xs.map((x: Json) => `${x.resource}:${x.action}`)
+        const all = await api(admin, 'GET', '/permissions')
+        assertStatus(all, 200, 'admin')
+        assert.deepEqual(Object.keys(all.json()).sort(), ['project', 'system'])
+        // Exactly what the robot API accepts.
+        assert.deepEqual(pairs(all.json().system), [...SYSTEM_GRANTABLE])
+        assert.deepEqual(pairs(all.json().project), [...ROBOT_GRANTABLE])
+        for (const who of [u.alice!, u.mallory!]) {
+          const res = await api(who, 'GET', '/permissions')
+          assertStatus(res, 200, who.name)
+          assert.deepEqual(res.json().system, [], `${who.name}: no system pairs`)
+          assert.deepEqual(res.json().project, all.json().project, who.name)
+        }
+        // Dave is a maintainer in team-a, erin a limited guest, grace in no project.
+        for (const who of [u.dave!, u.erin!, u.grace!]) assertError(await api(who, 'GET', '/permissions'), 403, 'FORBIDDEN', who.name)
+        assertError(await api({ name: 'robot', id: 0, headers: { authorization: basicAuth(robotName, secret) } }, 'GET', '/permissions'), 403, 'FORBIDDEN', 'robot')
+        assertError(await api(ANON, 'GET', '/permissions'), 401, 'UNAUTHORIZED')
       })
 
       it('GET /robots: admins list all; others only with q=project_id=<id> (or Harbor\'s Level=project,ProjectID=<id>)', async () => {

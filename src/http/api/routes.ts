@@ -252,6 +252,11 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     return reply.send()
   })
 
+  route('GET', '/permissions', { summary: 'The resource and action pairs a robot may be given (system and project admins only)', tag: 'permissions', response: { 200: S.PermissionsJson } }, async (_req, _reply, caller) => {
+    const { system, project } = await robots.grantable(caller)
+    return { system: system.map(S.accessJson), project: project.map(S.accessJson) }
+  })
+
   // --- audit logs ----------------------------------------------------------------------------
   route('GET', '/audit-logs', { summary: 'The audit log', tag: 'auditlog', querystring: Type.Object({ ...ListQueryParams }), response: { 200: Type.Array(S.AuditLogJson) } }, async (req, reply, caller) => {
     if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')

@@ -287,6 +287,16 @@ export const RobotJson = Type.Object({
 
 export const RobotCreatedJson = Type.Object({ id: Type.Integer(), name: Type.String(), secret: Type.String(), creation_time: Type.String(), expires_at: Type.Integer() })
 
+const AccessJson = Type.Object({ resource: Type.String(), action: Type.String() })
+/** Harbor's Permissions: the pairs grantable at system level and in a project. */
+export const PermissionsJson = Type.Object({ system: Type.Array(AccessJson), project: Type.Array(AccessJson) })
+
+/** 'repository:pull' as Harbor's { resource, action }. */
+export function accessJson(pair: string): Static<typeof AccessJson> {
+  const i = pair.indexOf(':')
+  return { resource: pair.slice(0, i), action: pair.slice(i + 1) }
+}
+
 export const AuditLogJson = Type.Object({
   id: Type.Integer(),
   username: Type.String(),

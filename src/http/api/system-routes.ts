@@ -1,5 +1,6 @@
 // /api/v2.0 system routes: ping, health, systeminfo, statistics, search, project summaries,
-// configurations and the caller's permissions, with Harbor's shapes.
+// configurations and the caller's permissions, with Harbor's shapes; and Berth's own failures of
+// the administrators' overview.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import type { SystemService } from '../../services/system/system-service.js'
@@ -8,7 +9,8 @@ import type { ProjectService } from '../../services/identity/project-service.js'
 import { ROLES } from '../../auth/permissions.js'
 import { baseUrlOf, type Security } from '../security.js'
 import { idOf, projectRefOf } from './context.js'
-import { apiRouter, Empty } from './router.js'
+import { apiRouter, Empty, ListQueryParams } from './router.js'
+import { listQueryOf, pagingHeaders } from './query.js'
 import { ProjectJson, ProjectParams, projectJson } from './shapes.js'
 import { BerthError } from '../../lib/errors.js'
 
@@ -41,6 +43,19 @@ const SummaryJson = Type.Object({
   guest_count: Type.Optional(Type.Integer()),
   limited_guest_count: Type.Optional(Type.Integer()),
   quota: Type.Object({ hard: Storage, used: Storage }),
+})
+/** Berth's own: a failed run of any kind of background work (GARBAGE_COLLECTION, PURGE_AUDIT, REPLICATION, RETENTION, WEBHOOK...). */
+const FailureJson = Type.Object({
+  id: Type.Integer({ description: 'the execution id' }),
+  vendor_type: Type.String(),
+  vendor_id: Type.Integer({ description: 'the policy id (0 for system jobs)' }),
+  status_message: Type.String(),
+  trigger: Type.String(),
+  start_time: Type.String(),
+  end_time: Type.Optional(Type.String()),
+  project_id: Type.Optional(Type.Integer({ description: "retention and webhook runs: their policy's project" })),
+  project_name: Type.Optional(Type.String()),
+  policy_name: Type.Optional(Type.String({ description: "replication and webhook runs: their policy's name" })),
 })
 const ConfigItem = Type.Object({ value: Type.Union([Type.String(), Type.Number(), Type.Boolean()]), editable: Type.Boolean() })
 const PermissionJson = Type.Object({ resource: Type.String(), action: Type.String() })
@@ -94,6 +109,34 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
   })
   route('GET', '/projects/:project/_deletable', { summary: 'Whether the project can be deleted now', tag: 'project', params: ProjectParams, response: { 200: Type.Object({ deletable: Type.Boolean(), message: Type.String() }) } }, async (req, _reply, caller) =>
     system.deletable(caller, projectRefOf(req, (req.params as { project: string }).project)),
+  )
+
+  route(
+    'GET',
+    '/berth/overview/failures',
+    {
+      summary: "Berth: the latest failed runs of background work, newest first, paged (administrators)",
+      tag: 'berth',
+      querystring: Type.Object({ page: ListQueryParams.page, page_size: ListQueryParams.page_size, vendor_type: Type.Optional(Type.String({ pattern: '^[A-Z_]{1,64}$' })) }),
+      response: { 200: Type.Array(FailureJson) },
+    },
+    async (req, reply, caller) => {
+      const q = listQueryOf(req)
+      const { items, total } = await system.failures(caller, { vendorType: (req.query as { vendor_type?: string }).vendor_type }, q.page, q.pageSize)
+      pagingHeaders(req, reply, q, total)
+      return items.map((f) => ({
+        id: f.id,
+        vendor_type: f.vendorType,
+        vendor_id: f.vendorId,
+        status_message: f.statusMessage,
+        trigger: f.trigger,
+        start_time: f.startTime,
+        ...(f.endTime !== null ? { end_time: f.endTime } : {}),
+        ...(f.projectId !== null ? { project_id: f.projectId } : {}),
+        ...(f.projectName !== null ? { project_name: f.projectName } : {}),
+        ...(f.policyName !== null ? { policy_name: f.policyName } : {}),
+      }))
+    },
   )
 
   route('GET', '/configurations', { summary: 'System settings with whether each can change here (administrators)', tag: 'configure', response: { 200: Type.Record(Type.String(), ConfigItem) } }, async (_req, _reply, caller) => settings.list(caller))

@@ -7,7 +7,7 @@ import { ROBOT_FIELDS, type Robot, type RobotPermission } from '../../metadata/r
 import { equalTo, type ListQuery, type Listed } from '../../metadata/list-query.js'
 import type { Caller } from '../../auth/identity.js'
 import { AccessController, isSysadmin } from '../../auth/access.js'
-import { isSystemPermission, ROBOT_GRANTABLE, SYSTEM_GRANTABLE, type Permission } from '../../auth/permissions.js'
+import { isSystemPermission, ROBOT_GRANTABLE, ROLES, SYSTEM_GRANTABLE, type Permission } from '../../auth/permissions.js'
 import { passwordProblem } from '../../auth/password.js'
 import type { RobotSecrets } from '../../auth/robot-secret.js'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -133,6 +133,20 @@ export class RobotService {
       if (!held.has(`${a.resource}:${a.action}` as Permission)) throw new BerthError('DENIED', `you cannot grant ${a.resource}:${a.action}, which you do not hold in ${project.name}`)
     }
     return { projectId: project.id, bound: [{ ...p, projectId: project.id }] }
+  }
+
+  /**
+   * What a robot may be given (Harbor's GET /permissions), shown only to those who make robots:
+   * system administrators see the system and project pairs, project admins the project pairs.
+   */
+  async grantable(caller: Caller): Promise<{ system: readonly string[]; project: readonly Permission[] }> {
+    requireSignedIn(caller)
+    if (isSysadmin(caller)) return { system: SYSTEM_GRANTABLE, project: ROBOT_GRANTABLE }
+    if (caller.kind === 'user') {
+      const mine = await this.o.projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: 10_000 })
+      if (mine.items.some((p) => p.roleIds.includes(ROLES.projectAdmin))) return { system: [], project: ROBOT_GRANTABLE }
+    }
+    throw new BerthError('DENIED', 'only system and project administrators can read the permissions a robot may be given')
   }
 
   async create(caller: Caller, input: NewRobotInput): Promise<{ robot: Robot; secret: string }> {

@@ -14,8 +14,9 @@ import type { Caller } from '../../auth/identity.js'
 import type { AccessController } from '../../auth/access.js'
 import type { Permission } from '../../auth/permissions.js'
 import { parseReference, parseRepoName, isTag, projectOf, type Reference, type RepoName } from '../../oci/names.js'
-import { parseDigest } from '../../oci/digest.js'
+import { parseDigest, type Digest } from '../../oci/digest.js'
 import type { ManifestService } from './manifest-service.js'
+import type { BlobService } from './blob-service.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf } from '../identity/guards.js'
@@ -45,11 +46,26 @@ export interface ContentServiceOptions {
   access: AccessController
   projects: ProjectService
   manifests: ManifestService
+  /** Reads an image's config for its additions. */
+  blobs: Pick<BlobService, 'open'>
   audit: AuditLog
   outbox: Outbox
   /** Refuses removing a tag an immutability rule protects (with its artifact or repository too). */
   immutability: TagImmutability
 }
+
+/**
+ * What an artifact's additions are made of: Harbor's `build_history` (the image config's
+ * `history`), and Berth's own `manifest` and `config` (their exact JSON), which Harbor's console
+ * does not show and a browser session cannot read from /v2/.
+ */
+export const ADDITIONS = ['build_history', 'manifest', 'config'] as const
+export type Addition = (typeof ADDITIONS)[number]
+
+/** The largest config an addition reads: configs are small JSON documents; a larger one is read from /v2/. */
+export const MAX_CONFIG_BYTES = 4 << 20
+
+const IMAGE_CONFIGS = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'])
 
 function notFound(what: string): BerthError {
   return new BerthError('NOT_FOUND', `${what} not found`)
@@ -174,6 +190,45 @@ export class ContentService {
     const { project, name } = await this.scope(caller, ref, repository, 'artifact:read')
     const { repo, artifact } = await this.artifact(name, reference)
     return (await this.views(project, name, repo, [artifact], o))[0]!
+  }
+
+  /** An addition of an artifact (see ADDITIONS) as JSON bytes; UNSUPPORTED for one the artifact does not have. */
+  async addition(caller: Caller, ref: ProjectRef, repository: string, reference: string, addition: string): Promise<Buffer> {
+    const { name } = await this.scope(caller, ref, repository, 'artifact:read')
+    const { artifact } = await this.artifact(name, reference)
+    if (!(ADDITIONS as readonly string[]).includes(addition)) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported`)
+    const manifest = await this.o.manifests.get(name, parseReference(artifact.digest))
+    if (addition === 'manifest') return manifest.body
+    const config = (JSON.parse(manifest.body.toString('utf8')) as { config?: { mediaType?: string; digest?: string; size?: number } }).config
+    if (addition === 'build_history' && !IMAGE_CONFIGS.has(config?.mediaType ?? '')) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported for ${artifact.mediaType}`)
+    if (config?.digest === undefined || !/json$/.test(config.mediaType ?? '')) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported: the artifact has no JSON config`)
+    const bytes = await this.readConfig(name, parseDigest(config.digest, 'config digest'), config.size ?? 0)
+    if (addition === 'config') return bytes
+    let history: unknown
+    try {
+      history = (JSON.parse(bytes.toString('utf8')) as { history?: unknown }).history
+    } catch {
+      throw new BerthError('UNSUPPORTED', 'the image config is not valid JSON')
+    }
+    return Buffer.from(JSON.stringify(Array.isArray(history) ? history : []))
+  }
+
+  /** A config blob's bytes, refused beyond MAX_CONFIG_BYTES by its descriptor and again while reading (a descriptor may understate). */
+  private async readConfig(name: RepoName, digest: Digest, declared: number): Promise<Buffer> {
+    const tooLarge = () => new BerthError('UNSUPPORTED', `the config is larger than ${MAX_CONFIG_BYTES} bytes; read it from /v2/`)
+    if (declared > MAX_CONFIG_BYTES) throw tooLarge()
+    const stream = await this.o.blobs.open(name, digest)
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length
+      if (size > MAX_CONFIG_BYTES) {
+        stream.destroy()
+        throw tooLarge()
+      }
+      chunks.push(chunk as Buffer)
+    }
+    return Buffer.concat(chunks)
   }
 
   async deleteArtifact(caller: Caller, ref: ProjectRef, repository: string, reference: string): Promise<void> {

@@ -1,10 +1,13 @@
 // The system-wide read views of the management API: health of each component, system
-// information, statistics, search and project summaries. Each answers only with what the caller may see.
+// information, statistics, search, project summaries, and the failed runs of the administrators'
+// overview. Each answers only with what the caller may see.
 import { sql } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
 import type { Db } from '../../metadata/schema.js'
 import type { Stores } from '../../metadata/stores.js'
 import type { Project, ProjectDetail } from '../../metadata/project-store.js'
+import type { Failure } from '../../metadata/execution-store.js'
+import type { Listed } from '../../metadata/list-query.js'
 import type { Caller } from '../../auth/identity.js'
 import { hasSystemPermission, isSysadmin, type AccessController } from '../../auth/access.js'
 import { ROLES, SYSTEM_GRANTABLE } from '../../auth/permissions.js'
@@ -14,7 +17,7 @@ import type { Logger } from '../../lib/logger.js'
 import type { SharedState } from '../../cache/shared-state.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import type { SettingsService } from './settings-service.js'
-import { requireSignedIn, requireSystemAccess } from '../identity/guards.js'
+import { requireSignedIn, requireSysadmin, requireSystemAccess } from '../identity/guards.js'
 import { containing } from '../../metadata/list-query.js'
 
 export const VERSION = '0.1.0'
@@ -122,6 +125,12 @@ export class SystemService {
       notification_enable: false,
       with_notary: false,
     }
+  }
+
+  /** Berth's overview: the latest failed runs of all background work (administrators). */
+  async failures(caller: Caller, f: { vendorType?: string | undefined }, page: number, pageSize: number): Promise<Listed<Failure>> {
+    requireSysadmin(caller)
+    return this.o.stores.executions.failures(f, (page - 1) * pageSize, pageSize)
   }
 
   /** Project and repository counts over what the caller can see; storage use for administrators. */

@@ -3,6 +3,7 @@ import { Suspense } from 'react'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { RouterProvider } from 'react-router'
 import { Bullseye, Spinner } from '@patternfly/react-core'
+import { useTranslation } from 'react-i18next'
 import { SessionProvider } from '../auth/session'
 import { ToastProvider } from '../components/Toasts'
 import { router } from './routes'
@@ -14,9 +15,11 @@ export const queryClient = new QueryClient({
 })
 
 export function Loading() {
+  // A Suspense fallback must not suspend itself.
+  const { t } = useTranslation(undefined, { useSuspense: false })
   return (
     <Bullseye>
-      <Spinner aria-label="…" />
+      <Spinner aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />
     </Bullseye>
   )
 }

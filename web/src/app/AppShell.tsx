@@ -76,7 +76,7 @@ function UserMenu() {
       onOpenChange={setOpen}
       popperProps={{ position: 'right' }}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant="plainText" aria-label={t('app.userMenu')}>
+        <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant="plainText" aria-label={t('app.userMenu', { name: user.username })}>
           {user.username}
         </MenuToggle>
       )}

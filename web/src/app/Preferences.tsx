@@ -6,7 +6,8 @@ import { LANGUAGES } from '../i18n/languages'
 import { changeLanguage } from '../i18n/i18n'
 import { useTheme } from '../lib/theme'
 
-export function LanguageMenu() {
+/** `plain`: the masthead's borderless look; on the sign-in page a bordered toggle reads better in both themes. */
+export function LanguageMenu({ plain = true }: { plain?: boolean }) {
   const { t, i18n } = useTranslation()
   const [open, setOpen] = useState(false)
   const current = LANGUAGES.find((l) => l.code === i18n.language) ?? LANGUAGES[0]
@@ -15,7 +16,7 @@ export function LanguageMenu() {
       isOpen={open}
       onOpenChange={setOpen}
       toggle={(ref) => (
-        <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant="plainText" aria-label={t('app.language')}>
+        <MenuToggle ref={ref} onClick={() => setOpen(!open)} isExpanded={open} variant={plain ? 'plainText' : 'default'} aria-label={t('app.languageOf', { language: current.name })}>
           {current.name}
         </MenuToggle>
       )}

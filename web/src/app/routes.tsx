@@ -6,6 +6,7 @@ import { Navigate, createBrowserRouter, type RouteObject } from 'react-router'
 import { areas } from '../pages/areas'
 
 const shell = (pick: (m: typeof import('./AppShell')) => ComponentType) => ({ lazy: () => import('./AppShell').then((m) => ({ Component: pick(m) })) })
+const notFound: RouteObject = { path: '*', lazy: () => import('./NotFound').then((m) => ({ Component: m.NotFound })) }
 
 const project: RouteObject[] = areas.flatMap((a) => a.project ?? [])
 const admin: RouteObject[] = areas.flatMap((a) => a.admin ?? [])
@@ -25,10 +26,10 @@ export const routes: RouteObject[] = [
           {
             path: 'projects/:projectId',
             lazy: () => import('../pages/projects/ProjectLayout').then((m) => ({ Component: m.default })),
-            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project],
+            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project, notFound],
           },
           { path: 'admin', ...shell((m) => m.RequireAdmin), children: [{ index: true, element: <Navigate to="overview" replace /> }, ...admin] },
-          { path: '*', lazy: () => import('./NotFound').then((m) => ({ Component: m.NotFound })) },
+          notFound,
         ],
       },
     ],

@@ -4,6 +4,7 @@ import { useState, type ReactNode } from 'react'
 import { Button, Modal, ModalBody, ModalFooter, ModalHeader } from '@patternfly/react-core'
 import { useTranslation } from 'react-i18next'
 import { ErrorAlert } from './ErrorAlert'
+import { ModalClose } from './ModalClose'
 
 export interface ConfirmDialogProps {
   title: string
@@ -32,7 +33,8 @@ export function ConfirmDialog(p: ConfirmDialogProps) {
     }
   }
   return (
-    <Modal isOpen variant="small" onClose={p.onClose} aria-labelledby="confirm-title">
+    <Modal isOpen variant="small" onEscapePress={p.onClose} aria-labelledby="confirm-title">
+      <ModalClose onClose={p.onClose} />
       <ModalHeader title={p.title} labelId="confirm-title" titleIconVariant={p.danger === false ? undefined : 'warning'} />
       <ModalBody>
         {p.children}

@@ -4,11 +4,14 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react'
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
-import { Pagination, SearchInput, Toolbar, ToolbarContent, ToolbarGroup, ToolbarItem, EmptyState, EmptyStateBody, Spinner } from '@patternfly/react-core'
+import { Checkbox, Pagination, SearchInput, Toolbar, ToolbarContent, ToolbarGroup, ToolbarItem, EmptyState, EmptyStateBody, Spinner } from '@patternfly/react-core'
 import { Table, Tbody, Td, Th, Thead, Tr, type ThProps } from '@patternfly/react-table'
 import type { Page } from '../api/client'
 import { ErrorAlert } from './ErrorAlert'
 import { PAGE_SIZES, useListParams, type ListParams } from './list-params'
+
+/** PatternFly's check cell, with a checkbox of our own: the table's `select` cells label theirs in English only ("Select row 0"). */
+const CHECK_CELL = 'pf-v6-c-table__check'
 
 export interface Column<T> {
   /** Stable id of the column (also its key in the sort parameter when `sort` is true). */
@@ -18,6 +21,8 @@ export interface Column<T> {
   sort?: string
   render(row: T): ReactNode
   width?: 10 | 15 | 20 | 25 | 30 | 40 | 50 | 60
+  /** How the header and cells lay out their text ('wrap' instead of truncating a narrow header...). */
+  modifier?: ThProps['modifier']
 }
 
 export interface ServerTableProps<T> {
@@ -104,7 +109,6 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
         toLastPageAriaLabel: t('common.pagination.last'),
         currPageAriaLabel: t('common.pagination.current'),
         paginationAriaLabel: t('common.pagination.label'),
-        optionsToggleAriaLabel: t('common.pagination.perPage'),
       }}
     />
   )
@@ -115,7 +119,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
         <ToolbarContent>
           {p.filterLabel !== undefined && (
             <ToolbarItem>
-              <SearchInput aria-label={p.filterLabel} placeholder={p.filterLabel} value={typed} onChange={(_e, v) => setTyped(v)} onClear={() => setTyped('')} />
+              <SearchInput aria-label={p.filterLabel} placeholder={p.filterLabel} resetButtonLabel={t('common.clearSearch')} value={typed} onChange={(_e, v) => setTyped(v)} onClear={() => setTyped('')} />
             </ToolbarItem>
           )}
           {p.actions !== undefined && <ToolbarGroup>{p.actions}</ToolbarGroup>}
@@ -128,16 +132,17 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
         <Thead>
           <Tr>
             {selectable && (
-              <Th
-                aria-label={t('common.selectAll')}
-                select={{
-                  onSelect: (_e, on) => setSelected(on ? new Map(rows.map((r) => [p.rowKey(r), r])) : new Map()),
-                  isSelected: allSelected,
-                }}
-              />
+              <Th className={CHECK_CELL}>
+                <Checkbox
+                  id={`${p.prefix ?? ''}select-all`}
+                  aria-label={t('common.selectAll')}
+                  isChecked={allSelected}
+                  onChange={(_e, on) => setSelected(on ? new Map(rows.map((r) => [p.rowKey(r), r])) : new Map())}
+                />
+              </Th>
             )}
             {p.columns.map((c, i) => (
-              <Th key={c.key} sort={sortOf(c, i)} width={c.width}>
+              <Th key={c.key} sort={sortOf(c, i)} width={c.width} modifier={c.modifier}>
                 {c.title}
               </Th>
             ))}
@@ -150,22 +155,24 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
             return (
               <Tr key={id}>
                 {selectable && (
-                  <Td
-                    select={{
-                      rowIndex,
-                      isSelected: selected.has(id),
-                      onSelect: (_e, on) =>
+                  <Td className={CHECK_CELL}>
+                    <Checkbox
+                      id={`${p.prefix ?? ''}select-${rowIndex}`}
+                      aria-label={t('common.selectRow', { row: rowIndex + 1 })}
+                      isChecked={selected.has(id)}
+                      onChange={(_e, on) =>
                         setSelected((prev) => {
                           const next = new Map(prev)
                           if (on) next.set(id, row)
                           else next.delete(id)
                           return next
-                        }),
-                    }}
-                  />
+                        })
+                      }
+                    />
+                  </Td>
                 )}
                 {p.columns.map((c) => (
-                  <Td key={c.key} dataLabel={c.title}>
+                  <Td key={c.key} dataLabel={c.title} modifier={c.modifier}>
                     {c.render(row)}
                   </Td>
                 ))}
@@ -175,7 +182,7 @@ export function ServerTable<T>(p: ServerTableProps<T>) {
           })}
         </Tbody>
       </Table>
-      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} />}
+      {q.isLoading && <Spinner size="lg" aria-label={t('common.loading')} aria-valuetext={t('common.loading')} />}
       {!q.isLoading && q.error === null && rows.length === 0 && (
         <EmptyState titleText={p.emptyText} headingLevel="h3">
           {params.filter !== '' && <EmptyStateBody>{t('common.noMatch', { filter: params.filter })}</EmptyStateBody>}

@@ -2,6 +2,8 @@
 // seconds and announced to screen readers.
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react'
 import { Alert, AlertActionCloseButton, AlertGroup } from '@patternfly/react-core'
+import { useTranslation } from 'react-i18next'
+import { ALERT_LABEL } from './alert-label'
 
 type Variant = 'success' | 'danger' | 'info' | 'warning'
 interface Toast {
@@ -12,6 +14,7 @@ interface Toast {
 const ToastContext = createContext<(variant: Variant, title: string) => void>(() => {})
 
 export function ToastProvider({ children }: { children: ReactNode }) {
+  const { t } = useTranslation()
   const [toasts, setToasts] = useState<Toast[]>([])
   const push = useCallback((variant: Variant, title: string) => {
     const id = Date.now() + Math.random()
@@ -23,7 +26,13 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <AlertGroup isToast isLiveRegion>
         {toasts.map((x) => (
-          <Alert key={x.id} variant={x.variant} title={x.title} actionClose={<AlertActionCloseButton onClose={() => setToasts((prev) => prev.filter((y) => y.id !== x.id))} />} />
+          <Alert
+            key={x.id}
+            variant={x.variant}
+            variantLabel={t(ALERT_LABEL[x.variant])}
+            title={x.title}
+            actionClose={<AlertActionCloseButton aria-label={t('common.closeAlert', { title: x.title })} onClose={() => setToasts((prev) => prev.filter((y) => y.id !== x.id))} />}
+          />
         ))}
       </AlertGroup>
     </ToastContext.Provider>

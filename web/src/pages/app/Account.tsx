@@ -6,6 +6,7 @@ import { ActionGroup, Alert, Button, Card, CardBody, CardTitle, Form, FormGroup,
 import { api, ok } from '../../api/client'
 import { useUser } from '../../auth/session'
 import { ErrorAlert } from '../../components/ErrorAlert'
+import { ALERT_LABEL } from '../../components/alert-label'
 import { PageTitle } from '../../components/PageTitle'
 import { useToast } from '../../components/Toasts'
 
@@ -93,7 +94,7 @@ function Password() {
           <FormGroup label={t('app.account.confirmPassword')} isRequired fieldId="confirm-password">
             <TextInput id="confirm-password" type="password" autoComplete="new-password" value={again} onChange={(_e, v) => setAgain(v)} validated={mismatch ? 'error' : 'default'} isRequired />
           </FormGroup>
-          {mismatch && <Alert variant="warning" isInline isPlain title={t('app.account.mismatch')} />}
+          {mismatch && <Alert variant="warning" variantLabel={t(ALERT_LABEL.warning)} isInline isPlain title={t('app.account.mismatch')} />}
           <ActionGroup>
             <Button type="submit" isDisabled={old === '' || next === '' || mismatch}>
               {t('app.account.changePassword')}

@@ -4,16 +4,13 @@ import { useState, type FormEvent } from 'react'
 import { Navigate, useNavigate, useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
 import { useQuery } from '@tanstack/react-query'
-import { ActionGroup, Alert, Button, Form, FormGroup, LoginPage, Popover, TextInput } from '@patternfly/react-core'
+import { ActionGroup, Alert, Button, Form, FormGroup, ListItem, LoginPage, Popover, TextInput } from '@patternfly/react-core'
 import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
 import { parseBanner } from '../../lib/banner'
+import { ALERT_LABEL } from '../../components/alert-label'
 import { LanguageMenu, ThemeSwitch } from '../../app/Preferences'
-
-/** Only paths of this console: a `next` that points elsewhere is ignored (open redirect). */
-function safeNext(next: string | null): string {
-  return next !== null && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/projects'
-}
+import { safeNext } from './safe-next'
 
 export default function SignIn() {
   const { t } = useTranslation()
@@ -51,13 +48,18 @@ export default function SignIn() {
       textContent={t('app.signIn.about')}
       footerListItems={
         <>
-          <LanguageMenu /> <ThemeSwitch />
+          <ListItem>
+            <LanguageMenu plain={false} />
+          </ListItem>
+          <ListItem>
+            <ThemeSwitch />
+          </ListItem>
         </>
       }
     >
-      {banner !== null && <Alert variant={banner.type} isInline title={banner.message} />}
+      {banner !== null && <Alert variant={banner.type} variantLabel={t(ALERT_LABEL[banner.type])} isInline title={banner.message} />}
       <Form onSubmit={submit}>
-        {error !== null && <Alert variant="danger" isInline title={error} role="alert" />}
+        {error !== null && <Alert variant="danger" variantLabel={t(ALERT_LABEL.danger)} isInline title={error} role="alert" />}
         <FormGroup label={t('app.signIn.username')} isRequired fieldId="principal">
           <TextInput id="principal" name="principal" autoComplete="username" isRequired value={principal} onChange={(_e, v) => setPrincipal(v)} autoFocus />
         </FormGroup>
@@ -70,7 +72,7 @@ export default function SignIn() {
           </Button>
         </ActionGroup>
       </Form>
-      <Popover bodyContent={t('app.signIn.forgotHelp')}>
+      <Popover bodyContent={t('app.signIn.forgotHelp')} closeBtnAriaLabel={t('common.close')}>
         <Button variant="link" isInline>
           {t('app.signIn.forgot')}
         </Button>

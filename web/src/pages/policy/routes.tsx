@@ -1,3 +1,9 @@
 import type { AreaRoutes } from '../areas'
+import { page } from '../page'
 
-export const routes: AreaRoutes = {}
+export const routes: AreaRoutes = {
+  project: [
+    { path: 'policy', ...page(() => import('./PolicyPage')) },
+    { path: 'webhooks', ...page(() => import('./WebhooksPage')) },
+  ],
+}

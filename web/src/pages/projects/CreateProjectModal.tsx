@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput, FormSelect, FormSelectOption, InputGroup, InputGroupItem } from '@patternfly/react-core'
 import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
+import { ModalClose } from '../../components/ModalClose'
 
 const UNITS = [
   ['MiB', 1024 ** 2],
@@ -47,7 +48,8 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
   }
 
   return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="create-project-title">
+    <Modal isOpen variant="small" onEscapePress={onClose} aria-labelledby="create-project-title">
+      <ModalClose onClose={onClose} />
       <ModalHeader title={t('projects.create.title')} labelId="create-project-title" />
       <ModalBody>
         <Form id="create-project" onSubmit={submit}>

@@ -21,6 +21,9 @@ export const PROJECT_TABS = [
   ['configuration', 'projects.tab.configuration'],
 ] as const
 
+/** The element the tabs control: the page of the chosen tab. */
+const PANEL = 'project-tab-panel'
+
 export default function ProjectLayout() {
   const { t } = useTranslation()
   const { projectId } = useParams()
@@ -42,7 +45,7 @@ export default function ProjectLayout() {
   return (
     <>
       <PageSection>
-        <Breadcrumb>
+        <Breadcrumb aria-label={t('common.breadcrumb')}>
           <BreadcrumbItem render={() => <Link to="/projects">{t('projects.title')}</Link>} />
           <BreadcrumbItem isActive>{project.name}</BreadcrumbItem>
         </Breadcrumb>
@@ -61,11 +64,13 @@ export default function ProjectLayout() {
             navigate(`${base}/${String(key)}`)
           }} aria-label={t('projects.tabsLabel')} component="nav" mountOnEnter>
           {PROJECT_TABS.map(([path, key]) => (
-            <Tab key={path} eventKey={path} title={<TabTitleText>{t(key)}</TabTitleText>} href={`${base}/${path}`} />
+            <Tab key={path} eventKey={path} title={<TabTitleText>{t(key)}</TabTitleText>} href={`${base}/${path}`} tabContentId={PANEL} />
           ))}
         </Tabs>
       </PageSection>
-      <Outlet />
+      <div id={PANEL} role="tabpanel" aria-label={t(PROJECT_TABS.find(([p]) => p === active)?.[1] ?? 'projects.tab.summary')}>
+        <Outlet />
+      </div>
     </>
   )
 }

@@ -60,7 +60,8 @@ export default function ProjectList() {
     },
     { key: 'role', title: t('projects.col.role'), render: (p) => (p.current_user_role_id > 0 ? t(ROLE_KEYS[p.current_user_role_id] ?? 'projects.role.none') : '—') },
     { key: 'repos', title: t('projects.col.repositories'), render: (p) => f.number(p.repo_count) },
-    { key: 'storage', title: t('projects.col.storage'), render: (p) => <StorageCell projectId={p.project_id} /> },
+    // The quota is readable by the project's members and by administrators only.
+    { key: 'storage', title: t('projects.col.storage'), render: (p) => (user.sysadmin_flag || p.current_user_role_id > 0 ? <StorageCell projectId={p.project_id} /> : '—') },
     { key: 'created', title: t('projects.col.created'), sort: 'creation_time', render: (p) => f.dateTime(p.creation_time) },
   ]
 
