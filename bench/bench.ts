@@ -645,6 +645,10 @@ async function main(): Promise<void> {
     await import('./gc.js')
     return
   }
+  if (process.argv[2] === 'console') {
+    await import('./console.js')
+    return
+  }
   if (process.argv[2] === 'login-flood') {
     await import('./login-flood.js')
     return

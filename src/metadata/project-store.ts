@@ -146,10 +146,17 @@ export class ProjectStore {
     return this.withMetadata(rows)
   }
 
-  /** Details from rows, with the metadata and allowlists of all of them read in two queries. */
+  /**
+   * Details from rows, with the repository counts, metadata and allowlists of all of them read in
+   * three queries. The counts are grouped over the page's projects only: a count per row in the
+   * listing's select list was run for every row, and PostgreSQL ran each as a sequential scan of
+   * all repositories when one project held most of them (200 ms for a page of 25 at 10,000).
+   */
   private async withMetadata(rows: DetailRow[]): Promise<ProjectDetail[]> {
     if (rows.length === 0) return []
     const ids = rows.map((r) => r.id)
+    const counts = await this.db.selectFrom('repositories').select(['project_id', sql<number>`count(*)`.as('n')]).where('project_id', 'in', ids).groupBy('project_id').execute()
+    const repoCount = new Map(counts.map((c) => [Number(c.project_id), Number(c.n)]))
     const meta = await this.db.selectFrom('project_metadata').select(['project_id', 'name', 'value']).where('project_id', 'in', ids).orderBy('name').execute()
     const lists = await this.db.selectFrom('project_cve_allowlists').selectAll().where('project_id', 'in', ids).execute()
     return rows.map((r) => {
@@ -158,7 +165,7 @@ export class ProjectStore {
       const l = lists.find((x) => Number(x.project_id) === r.id)
       const cveAllowlist =
         l === undefined ? null : { expiresAt: l.expires_at === null ? null : Number(l.expires_at), items: JSON.parse(l.items) as string[], createdAt: l.created_at, updatedAt: l.updated_at }
-      return { ...toDetail(r), metadata, cveAllowlist }
+      return { ...toDetail(r, repoCount.get(r.id) ?? 0), metadata, cveAllowlist }
     })
   }
 
@@ -202,24 +209,22 @@ export class ProjectStore {
         'projects.created_at',
         'projects.updated_at',
         'users.username as owner_name',
-        sql<number>`(select count(*) from repositories r where r.project_id = projects.id)`.as('repo_count'),
       ])
   }
 }
 
 type DetailRow = Pick<Selectable<ProjectTable>, 'id' | 'name' | 'public' | 'owner_id' | 'created_at' | 'updated_at'> & {
   owner_name: string | null
-  repo_count: number
 }
 
-function toDetail(r: DetailRow): Omit<ProjectDetail, 'metadata' | 'cveAllowlist'> {
+function toDetail(r: DetailRow, repoCount: number): Omit<ProjectDetail, 'metadata' | 'cveAllowlist'> {
   return {
     id: r.id,
     name: r.name,
     public: r.public === 1,
     ownerId: r.owner_id,
     ownerName: r.owner_name,
-    repoCount: Number(r.repo_count),
+    repoCount,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }

@@ -236,6 +236,16 @@ for (const dialect of DIALECTS) {
       assert.equal(await s.projects.get('empty'), null)
     })
 
+    it('projects: a listed page counts the repositories of each of its projects', async () => {
+      const many = (await s.projects.create('count-many', false, null))!
+      const one = (await s.projects.create('count-one', false, null))!
+      await s.projects.create('count-none', false, null)
+      for (const n of ['a', 'b', 'c']) await s.repositories.ensure(many.id, `count-many/${n}`)
+      await s.repositories.ensure(one.id, 'count-one/a')
+      const page = await s.projects.list({ conditions: [{ key: 'name', op: 'fuzzy', value: 'count-' }], sort: [], page: 1, pageSize: 10 }, { all: true })
+      assert.deepEqual(page.items.map((p) => [p.name, p.repoCount]), [['count-many', 3], ['count-none', 0], ['count-one', 1]])
+    })
+
     it('project metadata and CVE allowlists: set, merged, removed, and gone with the project', async () => {
       const p = (await s.projects.create('meta', false, null))!
       await s.projects.setMetadata(p.id, { auto_scan: 'true', severity: 'high' })

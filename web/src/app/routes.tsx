@@ -1,9 +1,12 @@
 // Every page of the console and its URL. Each area of pages (pages/<area>/) lists its own
-// routes in pages/<area>/routes.tsx and is loaded only when one of its pages is opened.
+// routes in pages/<area>/routes.tsx and is loaded only when one of its pages is opened. The
+// frame of the signed-in pages is loaded the same way, so the sign-in page does not carry it.
+import type { ComponentType } from 'react'
 import { Navigate, createBrowserRouter, type RouteObject } from 'react-router'
-import { AppShell, RequireAdmin, RequireSignIn } from './AppShell'
-import { NotFound } from './NotFound'
 import { areas } from '../pages/areas'
+
+const shell = (pick: (m: typeof import('./AppShell')) => ComponentType) => ({ lazy: () => import('./AppShell').then((m) => ({ Component: pick(m) })) })
+const notFound: RouteObject = { path: '*', lazy: () => import('./NotFound').then((m) => ({ Component: m.NotFound })) }
 
 const project: RouteObject[] = areas.flatMap((a) => a.project ?? [])
 const admin: RouteObject[] = areas.flatMap((a) => a.admin ?? [])
@@ -12,10 +15,10 @@ const top: RouteObject[] = areas.flatMap((a) => a.top ?? [])
 export const routes: RouteObject[] = [
   { path: '/sign-in', lazy: () => import('../pages/app/SignIn').then((m) => ({ Component: m.default })) },
   {
-    element: <RequireSignIn />,
+    ...shell((m) => m.RequireSignIn),
     children: [
       {
-        element: <AppShell />,
+        ...shell((m) => m.AppShell),
         children: [
           { index: true, element: <Navigate to="/projects" replace /> },
           { path: 'account', lazy: () => import('../pages/app/Account').then((m) => ({ Component: m.default })) },
@@ -23,10 +26,10 @@ export const routes: RouteObject[] = [
           {
             path: 'projects/:projectId',
             lazy: () => import('../pages/projects/ProjectLayout').then((m) => ({ Component: m.default })),
-            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project, { path: '*', element: <NotFound /> }],
+            children: [{ index: true, element: <Navigate to="summary" replace /> }, ...project, notFound],
           },
-          { path: 'admin', element: <RequireAdmin />, children: [{ index: true, element: <Navigate to="overview" replace /> }, ...admin] },
-          { path: '*', element: <NotFound /> },
+          { path: 'admin', ...shell((m) => m.RequireAdmin), children: [{ index: true, element: <Navigate to="overview" replace /> }, ...admin] },
+          notFound,
         ],
       },
     ],

@@ -19,17 +19,20 @@ interface SessionValue {
 const SessionContext = createContext<SessionValue | null>(null)
 const CURRENT = ['session', 'current'] as const
 
+/** Who is signed in: null when nobody. Started by main.tsx before the first render, beside the language files. */
+export const currentUserQuery = {
+  queryKey: CURRENT,
+  queryFn: async (): Promise<CurrentUser | null> => {
+    const answer = await api.GET('/api/v2.0/users/current')
+    return answer.response.status === 401 ? null : ok(answer)
+  },
+  staleTime: 60_000,
+  retry: false,
+} as const
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const client = useQueryClient()
-  const current = useQuery({
-    queryKey: CURRENT,
-    queryFn: async () => {
-      const answer = await api.GET('/api/v2.0/users/current')
-      return answer.response.status === 401 ? null : ok(answer)
-    },
-    staleTime: 60_000,
-    retry: false,
-  })
+  const current = useQuery(currentUserQuery)
   const signIn = useCallback(
     async (principal: string, password: string) => {
       await postSignIn(principal, password)
