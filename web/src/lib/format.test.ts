@@ -13,8 +13,9 @@ const WHEN = '2024-03-05T14:07:00Z'
 describe('formatterFor', () => {
   it('shows sizes in decimal units with one decimal, in the language', () => {
     const en = formatterFor('en')
-    expect(plain(en.bytes(0))).toBe('0 byte')
-    expect(plain(en.bytes(999))).toBe('999 byte')
+    expect(plain(en.bytes(0))).toBe('0 bytes')
+    expect(plain(en.bytes(1))).toBe('1 byte')
+    expect(plain(en.bytes(999))).toBe('999 bytes')
     expect(plain(en.bytes(1536))).toBe('1.5 kB')
     expect(plain(en.bytes(2_500_000))).toBe('2.5 MB')
     expect(plain(en.bytes(3 * 1000 ** 3))).toBe('3 GB')

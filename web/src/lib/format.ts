@@ -18,7 +18,8 @@ export function formatterFor(language: string): Format {
   const dt = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' })
   const d = new Intl.DateTimeFormat(language, { dateStyle: 'medium' })
   const pct = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 })
-  const unitFormats = UNITS.map((unit) => new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }))
+  // Whole bytes in words ("1 byte", "791 bytes", plural right in each language); larger units as symbols.
+  const unitFormats = UNITS.map((unit) => new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: unit === 'byte' ? 'long' : 'short', maximumFractionDigits: 1 }))
   const valid = (iso: string | null | undefined) => {
     if (iso === null || iso === undefined || iso === '') return null
     const t = new Date(iso)
