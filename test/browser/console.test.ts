@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Browser } from 'playwright-core'
+import { TEST_ADMIN_PASSWORD } from '../support/berth-app.js'
 import { launchBrowser, missingBrowser, openPage, signedInPage, signIn, startConsoleServer, tableRows, type ConsoleServer, waitUntil } from '../support/browser.js'
 
 describe('console in Chromium', { skip: missingBrowser() ?? false }, () => {
@@ -69,6 +70,43 @@ describe('console in Chromium', { skip: missingBrowser() ?? false }, () => {
     await p.page.reload()
     await tableRows(p.page, 'Projects')
     assert.equal(await p.page.evaluate(`document.documentElement.classList.contains('pf-v6-theme-dark')`), true)
+    assert.deepEqual(p.problems, [])
+    await p.context.close()
+  })
+
+  it('works from the keyboard alone: sign in, skip to the content, open and close a dialog, follow a link', async () => {
+    const p = await openPage(browser)
+    await p.page.goto(`${server.url}/sign-in`)
+    await p.page.locator('#principal').waitFor()
+    // The user name field has the focus on arrival.
+    assert.equal(await p.page.evaluate(`document.activeElement.id`), 'principal')
+    await p.page.keyboard.type('admin')
+    await p.page.keyboard.press('Tab')
+    await p.page.keyboard.type(TEST_ADMIN_PASSWORD)
+    await p.page.keyboard.press('Enter')
+    await tableRows(p.page, 'Projects')
+    // The first Tab reaches the skip link, which moves the focus into the page's content.
+    await p.page.keyboard.press('Tab')
+    assert.equal(await p.page.evaluate(`document.activeElement.textContent`), 'Skip to content')
+    await p.page.keyboard.press('Enter')
+    // From the content, Tab reaches "New project" through the search box; Enter opens the dialog, Escape closes it.
+    let reached = false
+    for (let i = 0; i < 10 && !reached; i++) {
+      await p.page.keyboard.press('Tab')
+      reached = (await p.page.evaluate(`document.activeElement.textContent`)) === 'New project'
+    }
+    assert.ok(reached, 'Tab never reached "New project"')
+    // The focused control shows it has the focus (a visible outline).
+    assert.notEqual(await p.page.evaluate(`getComputedStyle(document.activeElement).outlineStyle`), 'none')
+    await p.page.keyboard.press('Enter')
+    await p.page.locator('#project-name').waitFor()
+    assert.equal(await p.page.evaluate(`document.activeElement.id`), 'project-name')
+    await p.page.keyboard.press('Escape')
+    await p.page.locator('#project-name').waitFor({ state: 'detached' })
+    // Links in the list are reachable and followed with Enter.
+    await p.page.locator('table[aria-label="Projects"] a', { hasText: 'library' }).focus()
+    await p.page.keyboard.press('Enter')
+    await p.page.waitForURL(/\/projects\/\d+\/repositories/)
     assert.deepEqual(p.problems, [])
     await p.context.close()
   })
