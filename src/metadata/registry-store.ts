@@ -86,6 +86,16 @@ export class RegistryStore {
     return rows.map(rowOf)
   }
 
+  /** One page of `list`, and how many registries it pages through. */
+  async page(name: string | undefined, offset: number, limit: number): Promise<{ items: RegistryRow[]; total: number }> {
+    const matching = this.db.selectFrom('registries').$if(name !== undefined && name !== '', (q) => q.where(containing('name', name!)))
+    const [rows, count] = await Promise.all([
+      matching.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+      matching.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+    ])
+    return { items: rows.map(rowOf), total: Number(count.n) }
+  }
+
   async update(id: number, f: Partial<RegistryFields>): Promise<void> {
     await this.db
       .updateTable('registries')

@@ -109,6 +109,16 @@ export class PolicyStore {
     return rows.map(policyOf)
   }
 
+  /** One page of `list`, and how many policies it pages through. */
+  async page(name: string | undefined, offset: number, limit: number): Promise<{ items: Policy[]; total: number }> {
+    const matching = this.db.selectFrom('replication_policies').$if(name !== undefined && name !== '', (q) => q.where(containing('name', name!)))
+    const [rows, count] = await Promise.all([
+      matching.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+      matching.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+    ])
+    return { items: rows.map(policyOf), total: Number(count.n) }
+  }
+
   async update(id: number, f: PolicyFields): Promise<void> {
     await this.db
       .updateTable('replication_policies')

@@ -223,10 +223,9 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationD
     { summary: 'Remote registries, with whether each answers now', tag: 'registry', querystring: Type.Object({ ...Paging, name: Type.Optional(Type.String({ maxLength: 255 })), q: Type.Optional(Type.String({ maxLength: 1024 })) }), response: { 200: Type.Array(RegistryJson) } },
     async (req, reply, caller) => {
       const q = listQueryOf(req)
-      const all = await replication.listRegistries(caller, (req.query as { name?: string }).name)
-      const page = all.slice((q.page - 1) * q.pageSize, q.page * q.pageSize)
-      pagingHeaders(req, reply, q, all.length)
-      return Promise.all(page.map(async (r) => registryJson(r, await replication.status(r))))
+      const page = await replication.listRegistries(caller, (req.query as { name?: string }).name, (q.page - 1) * q.pageSize, q.pageSize)
+      pagingHeaders(req, reply, q, page.total)
+      return Promise.all(page.items.map(async (r) => registryJson(r, await replication.status(r))))
     },
   )
   route('POST', '/registries/ping', { summary: 'Check that a registry answers with these credentials', tag: 'registry', body: PingBody, response: { 200: Empty } }, async (req, reply, caller) => {
@@ -306,9 +305,9 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationD
     { summary: 'Replication policies', tag: 'replication', querystring: Type.Object({ ...Paging, name: Type.Optional(Type.String({ maxLength: 255 })), q: Type.Optional(Type.String({ maxLength: 1024 })), sort: Type.Optional(Type.String({ maxLength: 255 })) }), response: { 200: Type.Array(PolicyJson) } },
     async (req, reply, caller) => {
       const q = listQueryOf(req)
-      const all = await replication.listPolicies(caller, (req.query as { name?: string }).name)
-      pagingHeaders(req, reply, q, all.length)
-      return Promise.all(all.slice((q.page - 1) * q.pageSize, q.page * q.pageSize).map(policyJson))
+      const page = await replication.listPolicies(caller, (req.query as { name?: string }).name, (q.page - 1) * q.pageSize, q.pageSize)
+      pagingHeaders(req, reply, q, page.total)
+      return Promise.all(page.items.map(policyJson))
     },
   )
   route('GET', '/replication/policies/:id', { summary: 'One replication policy', tag: 'replication', params: IdParams, response: { 200: PolicyJson } }, async (req, _reply, caller) => policyJson(await replication.getPolicy(caller, id(req.params))))

@@ -151,9 +151,10 @@ export class ReplicationService {
     return this.o.stores.registries.create(f)
   }
 
-  async listRegistries(caller: Caller, name?: string): Promise<RegistryRow[]> {
+  /** A page of the registries (by id), optionally those whose name contains `name`. */
+  async listRegistries(caller: Caller, name: string | undefined, offset: number, limit: number): Promise<{ items: RegistryRow[]; total: number }> {
     requireSystemAccess(caller, 'registry:list')
-    return this.o.stores.registries.list(name)
+    return this.o.stores.registries.page(name, offset, limit)
   }
 
   /** The registry, if the caller holds `perm` (what it is looked up for). */
@@ -300,9 +301,10 @@ export class ReplicationService {
     return id
   }
 
-  async listPolicies(caller: Caller, name?: string): Promise<Policy[]> {
+  /** A page of the policies (by id), optionally those whose name contains `name`. */
+  async listPolicies(caller: Caller, name: string | undefined, offset: number, limit: number): Promise<{ items: Policy[]; total: number }> {
     requireSystemAccess(caller, 'replication-policy:list')
-    return this.o.stores.policies.list(name)
+    return this.o.stores.policies.page(name, offset, limit)
   }
 
   /** The policy, if the caller holds `perm` (what it is looked up for). */
