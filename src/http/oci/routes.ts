@@ -1,5 +1,5 @@
 // The /v2/ API: the OCI distribution spec v1.1 over the registry services.
-import { PATH_HEADER } from '../../services/replication/endpoint.js'
+import { PATH_HEADER } from '../../remote/endpoint.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BerthError, isBerthError } from '../../lib/errors.js'
 import { readCapped } from '../../lib/streams.js'

@@ -5,7 +5,7 @@
 // again, after a crash or on a second node, does only what is missing.
 import { PermanentJobError } from '../../jobs/job-service.js'
 import { BerthError, isBerthError } from '../../lib/errors.js'
-import type { ManifestDoc, RegistryEndpoint, WriteOptions } from './endpoint.js'
+import type { ManifestDoc, RegistryEndpoint, WriteOptions } from '../../remote/endpoint.js'
 
 export interface CopyOptions extends WriteOptions {
   /** Replace a tag the target has on another digest (else leave it and say so). */

@@ -18,12 +18,12 @@ import { eventMeta, type Outbox, type RegistryEvent } from '../../events/outbox.
 import type { EventSubscriptions } from '../../events/dispatcher.js'
 import { requireSystemAccess } from '../identity/guards.js'
 import type { SystemPermission } from '../../auth/permissions.js'
-import type { RegistryEndpoint } from './endpoint.js'
+import type { RegistryEndpoint } from '../../remote/endpoint.js'
 import { compileFilters, destinationRepository, literalRepositories } from './filters.js'
 import { Copier } from './copier.js'
 import type { LocalRegistry } from './local-registry.js'
-import { OutboundGuard } from './outbound-guard.js'
-import { isListLimit, RemoteRegistry, type ListLimits } from './remote-registry.js'
+import { OutboundGuard } from '../../remote/outbound-guard.js'
+import { isListLimit, RemoteRegistry, type ListLimits } from '../../remote/remote-registry.js'
 
 export const REGISTRY_TYPES = ['berth', 'harbor', 'docker-registry', 'docker-hub'] as const
 export type RegistryType = (typeof REGISTRY_TYPES)[number]

@@ -1,13 +1,14 @@
-// Which hosts replication may connect to: allow and deny lists of CIDRs, addresses and host
-// names, and no cloud metadata endpoints. The check runs when a connection is opened, on the
-// name and on every address it resolves to, so a name that re-resolves (DNS rebinding) cannot
-// slip past a check made earlier. Addresses are checked as what they reach: every spelling of
-// an address, the unspecified addresses and IPv4 wrapped in IPv6 are normalised first.
+// Which hosts Berth may connect to (replication, webhooks; later proxy cache and scanners):
+// allow and deny lists of CIDRs, addresses and host names, and no cloud metadata endpoints.
+// The check runs when a connection is opened, on the name and on every address it resolves
+// to, so a name that re-resolves (DNS rebinding) cannot slip past a check made earlier.
+// Addresses are checked as what they reach: every spelling of an address, the unspecified
+// addresses and IPv4 wrapped in IPv6 are normalised first.
 import type { LookupAddress, LookupOptions } from 'node:dns'
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { BlockList, isIP, type LookupFunction } from 'node:net'
 import { Agent, buildConnector } from 'undici'
-import { BerthError } from '../../lib/errors.js'
+import { BerthError } from '../lib/errors.js'
 
 export interface OutboundRules {
   /** CIDRs (`10.0.0.0/8`, `fd00::/8`), addresses, host names (`registry.example.com`, `*.example.com`). Empty: anything not denied. */
