@@ -2,19 +2,16 @@
 // operations, now, as a dry run (only counted), or on a schedule; the history of runs with logs.
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { ActionGroup, Button, Card, CardBody, CardTitle, Checkbox, Content, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, InputGroup, InputGroupItem, PageSection, TextInput, Title } from '@patternfly/react-core'
+import { useQuery } from '@tanstack/react-query'
+import { Card, CardBody, CardTitle, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, InputGroup, InputGroupItem, PageSection, TextInput, Title } from '@patternfly/react-core'
 import { api, ok, page } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PageTitle } from '../../components/PageTitle'
 import { pagingQuery } from '../../components/list-params'
-import { useToast } from '../../components/Toasts'
-import { useFormat } from '../../lib/format'
 import { JobHistory } from './JobHistory'
-import { SchedulePicker } from './SchedulePicker'
-import { choiceOf, cronProblem, parametersOf, runNowBody, scheduleBody, type ScheduleChoice } from './schedule'
+import { choiceOf, parametersOf, type ScheduleChoice } from './schedule'
+import { ScheduleActions, useScheduledJob, type JobAction } from './scheduled-job'
 import { includeOperations, OPERATION_KEYS, OPERATIONS, operationsOf, retentionHours, retentionOf, type RetentionUnit } from './purge'
-import { runIdOf } from './run-id'
 import './system.css'
 
 const HISTORY = ['system', 'purge', 'history'] as const
@@ -29,42 +26,23 @@ async function loadSchedule() {
 
 function PurgeForm({ current }: { current: Schedule }) {
   const { t } = useTranslation()
-  const f = useFormat()
-  const client = useQueryClient()
-  const toast = useToast()
   const saved = parametersOf(current.job_parameters)
   const initial = retentionOf(typeof saved.audit_retention_hour === 'number' ? saved.audit_retention_hour : DEFAULT_HOURS)
   const [value, setValue] = useState(initial.value)
   const [unit, setUnit] = useState<RetentionUnit>(initial.unit)
   const [ops, setOps] = useState<Set<string>>(operationsOf(saved.include_operations))
   const [choice, setChoice] = useState<ScheduleChoice>(choiceOf(current.schedule))
-  const [busy, setBusy] = useState<'save' | 'run' | 'dry' | null>(null)
-  const [error, setError] = useState<unknown>(null)
   const hours = retentionHours(value, unit)
   const invalid = hours === null || ops.size === 0
-
-  const act = async (what: 'save' | 'run' | 'dry') => {
-    if (hours === null) return
-    setBusy(what)
-    setError(null)
-    const parameters = { audit_retention_hour: hours, include_operations: includeOperations(ops) }
-    try {
-      if (what === 'save') {
-        ok(await api.PUT('/api/v2.0/system/purgeaudit/schedule', { body: scheduleBody(choice, parameters) }))
-        toast('success', t('system.schedule.saved'))
-        await client.invalidateQueries({ queryKey: SCHEDULE })
-      } else {
-        const answer = await api.POST('/api/v2.0/system/purgeaudit/schedule', { body: runNowBody({ ...parameters, dry_run: what === 'dry' }) })
-        ok(answer)
-        const id = runIdOf(answer.response.headers.get('location')) ?? 0
-        toast('success', what === 'dry' ? t('system.purge.dryRunStarted', { id }) : t('system.purge.started', { id }))
-        await client.invalidateQueries({ queryKey: HISTORY })
-      }
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(null)
-    }
+  const { busy, error, act } = useScheduledJob<{ audit_retention_hour: number; include_operations: string }>({
+    scheduleKey: SCHEDULE,
+    historyKey: HISTORY,
+    saveSchedule: (body) => api.PUT('/api/v2.0/system/purgeaudit/schedule', { body }),
+    runNow: (body) => api.POST('/api/v2.0/system/purgeaudit/schedule', { body }),
+    started: (dry, id) => (dry ? t('system.purge.dryRunStarted', { id }) : t('system.purge.started', { id })),
+  })
+  const run = (what: JobAction) => {
+    if (hours !== null) void act(what, choice, { audit_retention_hour: hours, include_operations: includeOperations(ops) })
   }
 
   const toggle = (op: string, on: boolean) =>
@@ -83,7 +61,7 @@ function PurgeForm({ current }: { current: Schedule }) {
           maxWidth="40rem"
           onSubmit={(e) => {
             e.preventDefault()
-            void act('save')
+            run('save')
           }}
         >
           {error !== null && <ErrorAlert error={error} />}
@@ -117,21 +95,7 @@ function PurgeForm({ current }: { current: Schedule }) {
               </FormHelperText>
             )}
           </FormGroup>
-          <SchedulePicker id="purge-schedule" value={choice} onChange={setChoice} />
-          {current.schedule?.next_scheduled_time !== undefined && choice.kind !== 'None' && (
-            <Content component="p">{t('system.schedule.next', { time: f.dateTime(current.schedule.next_scheduled_time) })}</Content>
-          )}
-          <ActionGroup>
-            <Button type="submit" variant="primary" isLoading={busy === 'save'} isDisabled={busy !== null || invalid || (choice.kind === 'Custom' && cronProblem(choice.cron) !== null)}>
-              {t('system.schedule.save')}
-            </Button>
-            <Button variant="secondary" onClick={() => void act('run')} isLoading={busy === 'run'} isDisabled={busy !== null || invalid}>
-              {t('system.purge.runNow')}
-            </Button>
-            <Button variant="secondary" onClick={() => void act('dry')} isLoading={busy === 'dry'} isDisabled={busy !== null || invalid}>
-              {t('system.dryRun')}
-            </Button>
-          </ActionGroup>
+          <ScheduleActions id="purge-schedule" choice={choice} onChoice={setChoice} next={current.schedule?.next_scheduled_time} busy={busy} invalid={invalid} runLabel={t('system.purge.runNow')} onAct={run} />
         </Form>
       </CardBody>
     </Card>

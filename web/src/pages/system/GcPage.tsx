@@ -2,18 +2,16 @@
 // deletion and workers, and the history of runs with what each freed and its log.
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { useQuery, useQueryClient } from '@tanstack/react-query'
-import { ActionGroup, Button, Card, CardBody, CardTitle, Checkbox, Content, Form, FormGroup, FormSelect, FormSelectOption, PageSection, Title } from '@patternfly/react-core'
+import { useQuery } from '@tanstack/react-query'
+import { Card, CardBody, CardTitle, Checkbox, Form, FormGroup, FormSelect, FormSelectOption, PageSection, Title } from '@patternfly/react-core'
 import { api, ok, page } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PageTitle } from '../../components/PageTitle'
 import { pagingQuery } from '../../components/list-params'
-import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import { JobHistory } from './JobHistory'
-import { SchedulePicker } from './SchedulePicker'
-import { choiceOf, cronProblem, parametersOf, runNowBody, scheduleBody, type ScheduleChoice } from './schedule'
-import { runIdOf } from './run-id'
+import { choiceOf, parametersOf, type ScheduleChoice } from './schedule'
+import { ScheduleActions, useScheduledJob, type JobAction } from './scheduled-job'
 import './system.css'
 
 const HISTORY = ['system', 'gc', 'history'] as const
@@ -28,37 +26,18 @@ async function loadSchedule() {
 function GcForm({ current }: { current: Schedule }) {
   const { t } = useTranslation()
   const f = useFormat()
-  const client = useQueryClient()
-  const toast = useToast()
   const saved = parametersOf(current.job_parameters)
   const [deleteUntagged, setDeleteUntagged] = useState(saved.delete_untagged === true)
   const [workers, setWorkers] = useState(typeof saved.workers === 'number' ? saved.workers : 1)
   const [choice, setChoice] = useState<ScheduleChoice>(choiceOf(current.schedule))
-  const [busy, setBusy] = useState<'save' | 'run' | 'dry' | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const parameters = { delete_untagged: deleteUntagged, workers }
-
-  const act = async (what: 'save' | 'run' | 'dry') => {
-    setBusy(what)
-    setError(null)
-    try {
-      if (what === 'save') {
-        ok(await api.PUT('/api/v2.0/system/gc/schedule', { body: scheduleBody(choice, parameters) }))
-        toast('success', t('system.schedule.saved'))
-        await client.invalidateQueries({ queryKey: SCHEDULE })
-      } else {
-        const answer = await api.POST('/api/v2.0/system/gc/schedule', { body: runNowBody({ ...parameters, dry_run: what === 'dry' }) })
-        ok(answer)
-        const id = runIdOf(answer.response.headers.get('location'))
-        toast('success', what === 'dry' ? t('system.gc.dryRunStarted', { id: id ?? 0 }) : t('system.gc.started', { id: id ?? 0 }))
-        await client.invalidateQueries({ queryKey: HISTORY })
-      }
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(null)
-    }
-  }
+  const { busy, error, act } = useScheduledJob<{ delete_untagged: boolean; workers: number }>({
+    scheduleKey: SCHEDULE,
+    historyKey: HISTORY,
+    saveSchedule: (body) => api.PUT('/api/v2.0/system/gc/schedule', { body }),
+    runNow: (body) => api.POST('/api/v2.0/system/gc/schedule', { body }),
+    started: (dry, id) => (dry ? t('system.gc.dryRunStarted', { id }) : t('system.gc.started', { id })),
+  })
+  const run = (what: JobAction) => void act(what, choice, { delete_untagged: deleteUntagged, workers })
 
   return (
     <Card>
@@ -68,7 +47,7 @@ function GcForm({ current }: { current: Schedule }) {
           maxWidth="40rem"
           onSubmit={(e) => {
             e.preventDefault()
-            void act('save')
+            run('save')
           }}
         >
           {error !== null && <ErrorAlert error={error} />}
@@ -82,21 +61,7 @@ function GcForm({ current }: { current: Schedule }) {
               ))}
             </FormSelect>
           </FormGroup>
-          <SchedulePicker id="gc-schedule" value={choice} onChange={setChoice} />
-          {current.schedule?.next_scheduled_time !== undefined && choice.kind !== 'None' && (
-            <Content component="p">{t('system.schedule.next', { time: f.dateTime(current.schedule.next_scheduled_time) })}</Content>
-          )}
-          <ActionGroup>
-            <Button type="submit" variant="primary" isLoading={busy === 'save'} isDisabled={busy !== null || (choice.kind === 'Custom' && cronProblem(choice.cron) !== null)}>
-              {t('system.schedule.save')}
-            </Button>
-            <Button variant="secondary" onClick={() => void act('run')} isLoading={busy === 'run'} isDisabled={busy !== null}>
-              {t('system.gc.runNow')}
-            </Button>
-            <Button variant="secondary" onClick={() => void act('dry')} isLoading={busy === 'dry'} isDisabled={busy !== null}>
-              {t('system.dryRun')}
-            </Button>
-          </ActionGroup>
+          <ScheduleActions id="gc-schedule" choice={choice} onChoice={setChoice} next={current.schedule?.next_scheduled_time} busy={busy} invalid={false} runLabel={t('system.gc.runNow')} onAct={run} />
         </Form>
       </CardBody>
     </Card>
