@@ -27,8 +27,8 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ')
 
-/** Paths that belong to the registry or the API: an unknown one is a 404 in its own format, never the console. */
-const NOT_CONSOLE = /^\/(?:v2(?:\/|$)|api\/|service\/|c\/|livez$|readyz$)/
+/** Paths that belong to the registry, the API or the console's files: an unknown one is a 404 in its own format, never the console. */
+const NOT_CONSOLE = /^\/(?:v2(?:\/|$)|api\/|service\/|c\/|assets\/|livez$|readyz$)/
 
 function secure(reply: FastifyReply): FastifyReply {
   return reply
@@ -81,7 +81,7 @@ export async function consoleRoutes(app: FastifyInstance, o: ConsoleOptions = {}
     const path = req.url.split('?')[0]!.replace(/\/{2,}/g, '/')
     const missing = new BerthError('NOT_FOUND', `no route ${req.method} ${path}`)
     if (path.startsWith('/v2')) return sendOciError(missing, req, reply)
-    if (NOT_CONSOLE.test(path) || path.startsWith('/assets/')) return sendApiError(missing, req, reply)
+    if (NOT_CONSOLE.test(path)) return sendApiError(missing, req, reply)
     return sendIndex(req, reply)
   })
 }
