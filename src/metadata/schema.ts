@@ -374,6 +374,67 @@ export interface WebhookPolicyTable {
   updated_at: string
 }
 
+export interface ScannerTable {
+  id: Generated<number>
+  uuid: string
+  name: string
+  description: Generated<string>
+  url: string
+  /** '' (none), 'Basic', 'Bearer' or 'X-ScannerAdapter-API-Key'. */
+  auth: Generated<string>
+  /** Sealed with secret_key; null without auth. */
+  access_credential: string | null
+  skip_cert_verify: Generated<number>
+  use_internal_addr: Generated<number>
+  disabled: Generated<number>
+  is_default: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
+export interface ProjectScannerTable {
+  project_id: number
+  scanner_id: number
+}
+
+export interface ScanReportTable {
+  id: Generated<number>
+  uuid: string
+  /** The manifest digest scanned; reports are shared by every repository holding it. */
+  digest: string
+  scanner_id: number
+  /** The report type asked of the adapter (its MIME type). */
+  mime_type: string
+  /** Pending, Running, Success, Error, Stopped. */
+  status: string
+  /** None, Unknown, Low, Medium, High, Critical. */
+  severity: Generated<string>
+  /** JSON summary (counts by severity, fixable) or the SBOM's digest. */
+  summary: string | null
+  /** The adapter's report (JSON); null until Success. */
+  report: string | null
+  execution_id: number | null
+  start_time: string
+  end_time: string | null
+}
+
+export interface ScanVulnerabilityTable {
+  id: Generated<number>
+  report_id: number
+  cve_id: string
+  package: string
+  package_version: Generated<string>
+  fixed_version: Generated<string>
+  severity: string
+  /** 0 None/Negligible, 1 Unknown, 2 Low, 3 Medium, 4 High, 5 Critical. */
+  severity_rank: number
+  cvss_score_v3: number | null
+  cvss_vector_v3: string | null
+  description: Generated<string>
+  /** JSON string[]. */
+  links: Generated<string>
+}
+
 export interface ArtifactPathTable {
   repository_id: number
   digest: string
@@ -459,6 +520,10 @@ export interface Database {
   immutable_rules: ImmutableRuleTable
   webhook_policies: WebhookPolicyTable
   retention_policies: RetentionPolicyTable
+  scanners: ScannerTable
+  project_scanners: ProjectScannerTable
+  scan_reports: ScanReportTable
+  scan_vulnerabilities: ScanVulnerabilityTable
 }
 
 export type Dialect = 'sqlite' | 'postgres'
