@@ -1,7 +1,7 @@
 // Manifest parsing: media type resolution, references, subject, artifactType, refusals.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseManifest } from './manifest.js'
+import { listedDescriptors, parseManifest } from './manifest.js'
 import { MediaType } from './media-types.js'
 import { digestOf } from './digest.js'
 import { isBerthError } from '../lib/errors.js'
@@ -67,5 +67,17 @@ describe('parseManifest', () => {
     assert.throws(() => parseManifest(bytes({ ...image, layers: [{ ...image.layers[0], size: -1 }] }), undefined), invalid)
     assert.throws(() => parseManifest(bytes({ ...image, annotations: { a: 1 } }), undefined), invalid)
     assert.throws(() => parseManifest(bytes({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: {} }), undefined), invalid)
+  })
+})
+
+describe('listedDescriptors', () => {
+  it('keeps the valid entries of a remote index and leaves out the rest', () => {
+    const good = { ...desc('sig'), artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json' }
+    const listed = listedDescriptors({ manifests: [good, { mediaType: 'x', digest: 'md5:abc', size: 1 }, { digest: good.digest }, 'junk', { ...desc('neg'), size: -1 }] })
+    assert.deepEqual(listed, [good])
+  })
+
+  it('is empty for anything that is not an index', () => {
+    for (const doc of [null, 'text', [], { manifests: 'no' }, {}]) assert.deepEqual(listedDescriptors(doc), [])
   })
 })

@@ -131,3 +131,21 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
   }
   return parsed
 }
+
+/**
+ * The descriptors an index lists (`manifests`), as another registry sent them: entries that are
+ * not valid descriptors are left out rather than failing the whole list (a referrers answer
+ * with one bad entry still names the good ones). Not for manifests being stored: those go
+ * through parseManifest.
+ */
+export function listedDescriptors(index: unknown): Descriptor[] {
+  const manifests = isObject(index) ? index.manifests : undefined
+  if (!Array.isArray(manifests)) return []
+  return manifests.flatMap((d, i) => {
+    try {
+      return [descriptor(d, `manifests[${i}]`)]
+    } catch {
+      return []
+    }
+  })
+}

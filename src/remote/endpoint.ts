@@ -3,18 +3,12 @@
 // remote one speaks the distribution API over HTTP (Berth, Harbor, the CNCF distribution
 // registry, Docker Hub).
 import type { Readable } from 'node:stream'
+import type { Descriptor } from '../oci/manifest.js'
 
 export interface ManifestDoc {
   digest: string
   mediaType: string
   body: Buffer
-}
-
-export interface Descriptor {
-  mediaType: string
-  digest: string
-  size: number
-  artifactType?: string
 }
 
 /** Options of a write that replication makes: the instances the content travelled through. */

@@ -5,14 +5,19 @@
 // registry acknowledged. Every connection goes through the outbound guard. What a registry
 // answers is bounded: bodies are read with a byte cap, and paginated listings by pages, items
 // and bytes, so a hostile registry cannot make a listing endless.
-import { createHash } from 'node:crypto'
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream'
+import { pipeline, Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
 import { BerthError, isBerthError, type ErrorCode } from '../lib/errors.js'
 import { readCapped } from '../lib/streams.js'
-import { PATH_HEADER, type Descriptor, type ManifestDoc, type RegistryEndpoint, type WriteOptions } from './endpoint.js'
+import { digestOf, isDigest } from '../oci/digest.js'
+import { listedDescriptors, parseManifest, type Descriptor } from '../oci/manifest.js'
+import { MANIFEST_MEDIA_TYPES, MediaType } from '../oci/media-types.js'
+import { PATH_HEADER, type ManifestDoc, type RegistryEndpoint, type WriteOptions } from './endpoint.js'
 import type { OutboundGuard } from './outbound-guard.js'
+import { Skip, SourceReader } from './source-reader.js'
+import { throttled, TokenBucket } from './throttle.js'
+import { parseChallenge, TokenAuth } from './token-auth.js'
 
 export interface RemoteRegistryOptions {
   /** e.g. https://registry.example.com; https://hub.docker.com and https://docker.io mean Docker Hub. */
@@ -61,13 +66,6 @@ export function isListLimit(err: unknown): err is BerthError {
   return isBerthError(err) && typeof (err.detail as { setting?: unknown } | undefined)?.setting === 'string'
 }
 
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 const OCTETS = 'application/octet-stream'
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 const MAX_SMALL_BODY = 64 * 1024
@@ -92,7 +90,6 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
 type Answer = Dispatcher.ResponseData
-type Challenge = { scheme: 'bearer'; realm: string; service?: string; scope?: string } | { scheme: 'basic' } | { scheme: 'none' }
 
 interface Call {
   method: Method
@@ -112,7 +109,6 @@ interface Call {
 
 const pull = (name: string) => `repository:${name}:pull`
 const push = (name: string) => `repository:${name}:pull,push`
-const isDigest = (reference: string) => /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(reference)
 
 function header(res: Answer, name: string): string | undefined {
   const v = res.headers[name]
@@ -126,18 +122,6 @@ function statusOf(err: unknown): number | null | undefined {
   return detail?.status
 }
 
-/** `Bearer realm="...",service="...",scope="..."` or `Basic realm="..."`. */
-function parseChallenge(raw: string | undefined): Challenge | null {
-  if (raw === undefined) return null
-  const scheme = /^\s*(\w+)/.exec(raw)?.[1]?.toLowerCase()
-  if (scheme === 'basic') return { scheme: 'basic' }
-  if (scheme !== 'bearer') return null
-  const params: Record<string, string> = {}
-  for (const m of raw.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) params[m[1]!.toLowerCase()] = m[2] ?? m[3] ?? ''
-  if (params.realm === undefined) return null
-  return { scheme: 'bearer', realm: params.realm, service: params.service, scope: params.scope }
-}
-
 /** The URL of `Link: <...>; rel="next"`, if any. */
 function nextLink(raw: string | undefined): string | null {
   for (const part of raw?.split(',') ?? []) {
@@ -147,39 +131,39 @@ function nextLink(raw: string | undefined): string | null {
   return null
 }
 
+/**
+ * `expected` when `body` hashes to it, else DIGEST_INVALID; without `expected` (a registry that
+ * does not say), the sha256 of `body`. A claimed digest must be one Berth can check.
+ */
+function verifiedDigest(body: Buffer, expected: string | undefined, what: string): string {
+  if (expected === undefined) return digestOf(body)
+  if (!isDigest(expected)) throw new BerthError('DIGEST_INVALID', `${what}: ${JSON.stringify(expected.slice(0, 200))} is not a sha256 or sha512 digest`)
+  const actual = digestOf(body, expected.startsWith('sha512:') ? 'sha512' : 'sha256')
+  if (actual !== expected) throw new BerthError('DIGEST_INVALID', `${what}: the bytes hash to ${actual}, not ${expected}`)
+  return actual
+}
+
+/** A manifest another registry sent, parsed as Berth parses pushes (one parser for both); MANIFEST_INVALID names where it came from. */
+function remoteManifest(body: Buffer, contentType: string | undefined, where: string): ReturnType<typeof parseManifest> {
+  try {
+    return parseManifest(body, contentType)
+  } catch (err) {
+    if (isBerthError(err)) throw new BerthError(err.code, `${where}: ${err.message}`, err.detail)
+    throw err
+  }
+}
+
 /** The tag the referrers tag schema keeps `<alg>:<hex>`'s referrers under. */
 function referrersTag(digest: string): string {
   const [alg = '', hex = ''] = digest.split(':')
   return `${alg.slice(0, 32)}-${hex.slice(0, 64)}`
 }
 
-function descriptors(index: unknown): Descriptor[] {
-  const manifests = (index as { manifests?: unknown } | null)?.manifests
-  if (!Array.isArray(manifests)) return []
-  return manifests.flatMap((d: Record<string, unknown>) => {
-    if (typeof d?.mediaType !== 'string' || typeof d.digest !== 'string' || typeof d.size !== 'number') return []
-    const out: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size }
-    if (typeof d.artifactType === 'string') out.artifactType = d.artifactType
-    return [out]
-  })
-}
-
-/** `expected` when `body` hashes to it (or its algorithm is unknown here), else DIGEST_INVALID. Without `expected`: the sha256 of `body`. */
-function verifiedDigest(body: Buffer, expected: string | undefined, what: string): string {
-  const [alg, hex] = expected?.split(':') ?? ['sha256']
-  if (alg !== 'sha256' && alg !== 'sha512') return expected!
-  const actual = `${alg}:${createHash(alg).update(body).digest('hex')}`
-  if (expected !== undefined && hex?.toLowerCase() !== actual.slice(alg.length + 1)) {
-    throw new BerthError('DIGEST_INVALID', `${what}: the bytes hash to ${actual}, not ${expected}`)
-  }
-  return actual
-}
-
 export class RemoteRegistry implements RegistryEndpoint {
   private readonly origin: string
   private readonly dockerHub: boolean
   private readonly dispatcher: Dispatcher
-  private readonly basic: string | undefined
+  private readonly auth: TokenAuth
   private readonly chunkBytes: number
   private readonly pageSize: number
   private readonly limits: ListLimits
@@ -187,18 +171,14 @@ export class RemoteRegistry implements RegistryEndpoint {
   private readonly maxRetryAfterMs: number
   private readonly bucket: TokenBucket | null
   private readonly now: () => number
-  /** How the registry wants to be authenticated; null until it said (or was asked). */
-  private challenge: Challenge | null = null
   private probing: Promise<void> | null = null
-  /** Bearer tokens by their sorted scopes. */
-  private readonly tokens = new Map<string, { token: string; expires: number }>()
 
   constructor(o: RemoteRegistryOptions) {
     const url = new URL(o.url)
     this.dockerHub = DOCKER_HUB_HOSTS.has(url.hostname.toLowerCase())
     this.origin = this.dockerHub ? DOCKER_HUB_API : url.origin
     this.dispatcher = o.guard.dispatcher({ insecure: o.insecure === true })
-    this.basic = o.username === undefined ? undefined : `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`
+    this.auth = new TokenAuth(o, (url, headers, signal) => this.tokenAnswer(url, headers, signal), o.now ?? Date.now)
     this.chunkBytes = o.chunkBytes ?? 16 * 1024 * 1024
     this.pageSize = o.pageSize ?? 100
     this.limits = { ...DEFAULT_LIST_LIMITS, ...o.listLimits }
@@ -233,20 +213,20 @@ export class RemoteRegistry implements RegistryEndpoint {
 
   async manifest(repository: string, reference: string, signal?: AbortSignal): Promise<ManifestDoc | null> {
     const name = this.name(repository)
-    const res = await this.send({ method: 'GET', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_TYPES.join(', ') }, signal })
+    const res = await this.send({ method: 'GET', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') }, signal })
     if (res.statusCode === 404) return await this.discard(res, null)
     if (res.statusCode !== 200) throw await this.failure('GET', res, `/v2/${name}/manifests/${reference}`)
     const body = await this.read(res, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE')
-    const mediaType = header(res, 'content-type')?.split(';')[0]?.trim() || this.embeddedMediaType(body)
-    if (mediaType === undefined) throw new BerthError('MANIFEST_INVALID', `${this.origin}/v2/${name}/manifests/${reference} has no media type`)
+    const where = `${this.origin}/v2/${name}/manifests/${reference}`
     const claimed = isDigest(reference) ? reference : header(res, 'docker-content-digest')
     const digest = verifiedDigest(body, claimed, `manifest ${name}@${reference} from ${this.origin}`)
+    const { mediaType } = remoteManifest(body, header(res, 'content-type'), where)
     return { digest, mediaType, body }
   }
 
   async manifestDigest(repository: string, reference: string, signal?: AbortSignal): Promise<string | null> {
     const name = this.name(repository)
-    const res = await this.send({ method: 'HEAD', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_TYPES.join(', ') }, signal })
+    const res = await this.send({ method: 'HEAD', url: `/v2/${name}/manifests/${reference}`, scopes: [pull(name)], headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') }, signal })
     if (res.statusCode === 404) return await this.discard(res, null)
     if (res.statusCode !== 200) throw await this.failure('HEAD', res, `/v2/${name}/manifests/${reference}`)
     const digest = await this.discard(res, header(res, 'docker-content-digest'))
@@ -337,7 +317,7 @@ export class RemoteRegistry implements RegistryEndpoint {
       stream.destroy()
       throw err
     }
-    return { stream: this.throttled(stream), size }
+    return { stream: throttled(stream, this.bucket), size }
   }
 
   /**
@@ -365,7 +345,7 @@ export class RemoteRegistry implements RegistryEndpoint {
       url,
       scopes: [push(name)],
       headers: { 'content-length': String(length), ...(length > 0 ? { 'content-type': OCTETS } : {}), ...headers },
-      body: length > 0 ? async () => this.throttled(await source.piece(offset, length)) : undefined,
+      body: length > 0 ? async () => throttled(await source.piece(offset, length), this.bucket) : undefined,
       signal,
     })
     const close = (offset: number) => {
@@ -419,16 +399,16 @@ export class RemoteRegistry implements RegistryEndpoint {
   async referrers(repository: string, digest: string, signal?: AbortSignal): Promise<Descriptor[]> {
     const name = this.name(repository)
     const path = `/v2/${name}/referrers/${digest}`
-    const res = await this.send({ method: 'GET', url: path, scopes: [pull(name)], headers: { accept: OCI_INDEX }, signal })
+    const res = await this.send({ method: 'GET', url: path, scopes: [pull(name)], headers: { accept: MediaType.ociIndex }, signal })
     if (res.statusCode === 404) {
       // No referrers API: the spec's fallback is an index under the referrers tag schema.
       await this.discard(res, null)
       const tagged = await this.manifest(repository, referrersTag(digest), signal)
-      return tagged === null ? [] : descriptors(this.parseJson(tagged.body, `${this.origin}/v2/${name}/manifests/${referrersTag(digest)}`))
+      return tagged === null ? [] : listedDescriptors(this.parseJson(tagged.body, `${this.origin}/v2/${name}/manifests/${referrersTag(digest)}`))
     }
     if (res.statusCode !== 200) throw await this.failure('GET', res, path)
     const what = `the referrers of ${name}@${digest}`
-    const found = descriptors(this.parseJson(await this.readListPage(res, this.limits.maxBytes, what), `${this.origin}${path}`))
+    const found = listedDescriptors(this.parseJson(await this.readListPage(res, this.limits.maxBytes, what), `${this.origin}${path}`))
     if (found.length > this.limits.maxItems) throw this.limitHit(what, 'maxItems')
     return found
   }
@@ -446,7 +426,7 @@ export class RemoteRegistry implements RegistryEndpoint {
    */
   async instanceId(signal?: AbortSignal): Promise<string | null> {
     const path = '/api/v2.0/systeminfo'
-    const headers = { accept: 'application/json', ...(this.basic === undefined ? {} : { authorization: this.basic }) }
+    const headers = { accept: 'application/json', ...(this.auth.basic === undefined ? {} : { authorization: this.auth.basic }) }
     const res = await this.send({ method: 'GET', url: path, scopes: [], headers, signal, anonymous: true })
     if (res.statusCode === 404) return await this.discard(res, null)
     if (res.statusCode !== 200) throw await this.failure('GET', res, path)
@@ -461,11 +441,6 @@ export class RemoteRegistry implements RegistryEndpoint {
 
   private pathHeader(path: readonly string[] | undefined): Record<string, string> {
     return path === undefined || path.length === 0 ? {} : { [PATH_HEADER]: path.join(',') }
-  }
-
-  private embeddedMediaType(body: Buffer): string | undefined {
-    const mediaType = (this.parseJson(body, 'manifest') as { mediaType?: unknown } | null)?.mediaType
-    return typeof mediaType === 'string' ? mediaType : undefined
   }
 
   private parseJson(body: Buffer, what: string): unknown {
@@ -608,7 +583,7 @@ export class RemoteRegistry implements RegistryEndpoint {
     const url = new URL(call.url, this.origin)
     const ours = url.origin === this.origin && call.anonymous !== true
     // A body cannot be sent twice cheaply: learn how to authenticate before sending one.
-    if (ours && call.body !== undefined && this.challenge === null) await this.probe(call.signal)
+    if (ours && call.body !== undefined && !this.auth.known) await this.probe(call.signal)
     const idempotent = call.method === 'GET' || call.method === 'HEAD'
     let scopes = call.scopes
     let challenged = false
@@ -617,7 +592,7 @@ export class RemoteRegistry implements RegistryEndpoint {
     for (;;) {
       call.signal?.throwIfAborted()
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers }
-      const credentials = ours ? await this.authorization(scopes, call.signal) : undefined
+      const credentials = ours ? await this.auth.authorization(scopes, call.signal) : undefined
       if (credentials !== undefined) headers.authorization = credentials
       let res: Answer
       const body = call.body === undefined ? undefined : await call.body()
@@ -636,7 +611,7 @@ export class RemoteRegistry implements RegistryEndpoint {
       const status = res.statusCode
       if (status === 401 && ours && !challenged) {
         const challenge = parseChallenge(header(res, 'www-authenticate'))
-        if (challenge !== null && this.learn(challenge, credentials)) {
+        if (challenge !== null && this.auth.learn(challenge, credentials)) {
           challenged = true
           if (challenge.scheme === 'bearer' && challenge.scope !== undefined && !scopes.includes(challenge.scope)) scopes = [...scopes, challenge.scope]
           await this.discard(res, null)
@@ -681,42 +656,18 @@ export class RemoteRegistry implements RegistryEndpoint {
       const res = await this.send({ method: 'GET', url: '/v2/', scopes: [], signal, anonymous: true })
       const challenge = res.statusCode === 401 ? parseChallenge(header(res, 'www-authenticate')) : null
       await this.discard(res, null)
-      this.challenge ??= challenge ?? { scheme: 'none' }
+      this.auth.adopt(challenge)
     })().finally(() => {
       this.probing = null
     })
     await this.probing
   }
 
-  /** Takes a 401's challenge; true when a retry can send something it did not send before. */
-  private learn(challenge: Challenge, sent: string | undefined): boolean {
-    this.challenge = challenge
-    if (challenge.scheme === 'basic') return this.basic !== undefined && sent === undefined
-    // A token that was refused is not used again.
-    if (sent !== undefined) for (const [key, t] of this.tokens) if (`Bearer ${t.token}` === sent) this.tokens.delete(key)
-    return true
-  }
-
-  /** The Authorization header for `scopes`, fetching a token when the registry wants one. */
-  private async authorization(scopes: readonly string[], signal?: AbortSignal): Promise<string | undefined> {
-    const c = this.challenge
-    if (c === null || c.scheme === 'none') return undefined
-    if (c.scheme === 'basic') return this.basic
-    const key = [...scopes].sort().join(' ')
-    const cached = this.tokens.get(key)
-    if (cached !== undefined && cached.expires > this.now()) return `Bearer ${cached.token}`
-    const url = new URL(c.realm)
-    if (c.service !== undefined) url.searchParams.set('service', c.service)
-    for (const s of scopes) url.searchParams.append('scope', s)
-    const headers: Record<string, string> = { accept: 'application/json', ...(this.basic === undefined ? {} : { authorization: this.basic }) }
+  /** A token service's JSON answer (the token request carries its own credentials). */
+  private async tokenAnswer(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
     const res = await this.send({ method: 'GET', url, scopes: [], headers, signal, anonymous: true })
     if (res.statusCode !== 200) throw await this.failure('GET', res, url)
-    const answer = this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `token from ${url.origin}${url.pathname}`) as Record<string, unknown>
-    const token = typeof answer.token === 'string' && answer.token !== '' ? answer.token : answer.access_token
-    if (typeof token !== 'string' || token === '') throw new BerthError('UNAUTHORIZED', `the token service ${url.origin}${url.pathname} answered no token`)
-    const ttl = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 60
-    this.tokens.set(key, { token, expires: this.now() + ttl * 1000 })
-    return `Bearer ${token}`
+    return this.parseJson(await this.read(res, MAX_SMALL_BODY, 'SIZE_INVALID'), `token from ${url.origin}${url.pathname}`)
   }
 
   /** How long to wait before the `attempt`th retry of a throttled request: Retry-After (seconds or a date), else 1 s doubling. */
@@ -726,127 +677,8 @@ export class RemoteRegistry implements RegistryEndpoint {
     else if (raw !== undefined && !Number.isNaN(Date.parse(raw))) ms = Math.max(0, Date.parse(raw) - this.now())
     return Math.min(ms, this.maxRetryAfterMs)
   }
-
-  private throttled(stream: Readable): Readable {
-    return this.bucket === null ? stream : pipeline(stream, new Throttle(this.bucket), () => {})
-  }
 }
 
 function backoff(attempt: number): number {
   return 250 * 2 ** (attempt - 1)
-}
-
-/**
- * Reads a source in consecutive pieces from one open stream; a piece that does not start where
- * the stream stands (after a failure, or a retry) reopens the source at its offset.
- */
-class SourceReader {
-  private stream: Readable | null = null
-  private iterator: AsyncIterator<Buffer> | null = null
-  private leftover: Buffer | null = null
-  private position = -1
-
-  constructor(private readonly open: (offset: number) => Promise<Readable>) {}
-
-  async piece(offset: number, length: number): Promise<Readable> {
-    if (this.stream === null || this.position !== offset) {
-      this.close()
-      this.stream = await this.open(offset)
-      this.iterator = this.stream[Symbol.asyncIterator]()
-      this.position = offset
-    }
-    return Readable.from(this.read(length), { objectMode: false })
-  }
-
-  private async *read(length: number): AsyncGenerator<Buffer> {
-    let left = length
-    try {
-      while (left > 0) {
-        let chunk = this.leftover
-        this.leftover = null
-        if (chunk === null) {
-          const next = await this.iterator!.next()
-          if (next.done === true) throw new Error(`the source ended at byte ${this.position}, before the blob did`)
-          chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
-        }
-        if (chunk.length > left) {
-          this.leftover = chunk.subarray(left)
-          chunk = chunk.subarray(0, left)
-        }
-        left -= chunk.length
-        this.position += chunk.length
-        yield chunk
-      }
-    } catch (err) {
-      this.close()
-      throw err
-    }
-  }
-
-  close(): void {
-    this.stream?.destroy()
-    this.stream = null
-    this.iterator = null
-    this.leftover = null
-    this.position = -1
-  }
-}
-
-/** Rate limit shared by every transfer of one registry: `rate` bytes a second, bursts up to one second's worth. */
-class TokenBucket {
-  private tokens: number
-  private last = performance.now()
-
-  constructor(readonly rate: number) {
-    this.tokens = rate
-  }
-
-  /** Waits until `n` (at most `rate`) bytes may pass. */
-  async take(n: number): Promise<void> {
-    for (;;) {
-      const t = performance.now()
-      this.tokens = Math.min(this.rate, this.tokens + ((t - this.last) * this.rate) / 1000)
-      this.last = t
-      if (this.tokens >= n) {
-        this.tokens -= n
-        return
-      }
-      await sleep(Math.ceil(((n - this.tokens) * 1000) / this.rate))
-    }
-  }
-}
-
-class Throttle extends Transform {
-  private readonly step: number
-
-  constructor(private readonly bucket: TokenBucket) {
-    super()
-    this.step = Math.max(1, Math.min(bucket.rate, 64 * 1024))
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    void (async () => {
-      for (let i = 0; i < chunk.length && !this.destroyed; i += this.step) {
-        const piece = chunk.subarray(i, i + this.step)
-        await this.bucket.take(piece.length)
-        this.push(piece)
-      }
-    })().then(() => done(), done)
-  }
-}
-
-/** Drops the first `n` bytes (a server that ignored a Range request). */
-class Skip extends Transform {
-  constructor(private left: number) {
-    super()
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.left >= chunk.length) {
-      this.left -= chunk.length
-      return done()
-    }
-    done(null, chunk.subarray(this.left))
-    this.left = 0
-  }
 }

@@ -5,6 +5,7 @@
 // again, after a crash or on a second node, does only what is missing.
 import { PermanentJobError } from '../../jobs/job-service.js'
 import { BerthError, isBerthError } from '../../lib/errors.js'
+import { parseManifest, type ParsedManifest } from '../../oci/manifest.js'
 import type { ManifestDoc, RegistryEndpoint, WriteOptions } from '../../remote/endpoint.js'
 
 export interface CopyOptions extends WriteOptions {
@@ -15,18 +16,13 @@ export interface CopyOptions extends WriteOptions {
 
 export type CopyResult = 'copied' | 'unchanged' | 'kept' | 'gone'
 
-interface ManifestJson {
-  config?: { digest: string; size: number }
-  layers?: { digest: string; size: number }[]
-  blobs?: { digest: string; size: number }[]
-  manifests?: { digest: string }[]
-}
-
-function parse(m: ManifestDoc): ManifestJson {
+/** The manifest's children and blobs, read by the parser pushes go through; a manifest that does not parse never will. */
+function parse(m: ManifestDoc): ParsedManifest {
   try {
-    return JSON.parse(m.body.toString('utf8')) as ManifestJson
-  } catch {
-    throw new PermanentJobError(`manifest ${m.digest} is not JSON`)
+    return parseManifest(m.body, m.mediaType)
+  } catch (err) {
+    if (isBerthError(err, 'MANIFEST_INVALID')) throw new PermanentJobError(`manifest ${m.digest}: ${err.message}`)
+    throw err
   }
 }
 
@@ -86,15 +82,14 @@ export class Copier {
   /** Everything a manifest needs at the target before it can be put there. */
   private async tree(srcRepo: string, dstRepo: string, m: ManifestDoc, o: CopyOptions): Promise<void> {
     const doc = parse(m)
-    for (const child of doc.manifests ?? []) {
+    for (const child of doc.manifests) {
       if ((await this.dst.manifestDigest(dstRepo, child.digest, o.signal)) === child.digest) continue
       const cm = await this.src.manifest(srcRepo, child.digest, o.signal)
       if (cm === null) throw new BerthError('MANIFEST_UNKNOWN', `child ${child.digest} of ${m.digest} is missing at the source`)
       await this.tree(srcRepo, dstRepo, cm, o)
       await this.dst.putManifest(dstRepo, child.digest, cm, o)
     }
-    const blobs = [...(doc.config !== undefined ? [doc.config] : []), ...(doc.layers ?? []), ...(doc.blobs ?? [])]
-    for (const b of blobs) await this.blob(srcRepo, dstRepo, b.digest, b.size, o)
+    for (const b of doc.blobs) await this.blob(srcRepo, dstRepo, b.digest, b.size, o)
   }
 
   private async blob(srcRepo: string, dstRepo: string, digest: string, size: number, o: CopyOptions): Promise<void> {

@@ -8,7 +8,8 @@ import { parseReference, parseRepoName, projectOf, type RepoName } from '../../o
 import type { BlobService } from '../registry/blob-service.js'
 import type { ManifestService } from '../registry/manifest-service.js'
 import type { Stores } from '../../metadata/stores.js'
-import type { Descriptor, ManifestDoc, RegistryEndpoint, WriteOptions } from '../../remote/endpoint.js'
+import type { Descriptor } from '../../oci/manifest.js'
+import type { ManifestDoc, RegistryEndpoint, WriteOptions } from '../../remote/endpoint.js'
 
 const PAGE = 500
 
