@@ -75,6 +75,9 @@ describe('users and settings in Chromium', { skip: missingBrowser() ?? false }, 
     await visitor.page.getByText('Maintenance on Sunday').waitFor()
     assert.deepEqual(visitor.problems, [])
     await visitor.context.close()
+    // Signed-in pages show it too, above their content, without a reload.
+    await frank.page.getByRole('link', { name: 'Projects' }).click()
+    await frank.page.locator('.berth-banner').getByText('Maintenance on Sunday').waitFor()
 
     const created = await fetch(`${server.url}/api/v2.0/projects`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ project_name: 'shared' }) })
     assert.equal(created.status, 201)

@@ -29,6 +29,8 @@ import {
   ToolbarItem,
 } from '@patternfly/react-core'
 import { useSession, useUser } from '../auth/session'
+import { SystemBanner } from '../components/SystemBanner'
+import { useSystemInfo } from '../api/system-info'
 import { LanguageMenu, ThemeSwitch } from './Preferences'
 import { Loading } from './App'
 
@@ -128,6 +130,7 @@ function Sidebar() {
 
 export function AppShell() {
   const { t } = useTranslation()
+  const info = useSystemInfo()
   const masthead = (
     <Masthead>
       <MastheadMain>
@@ -159,6 +162,7 @@ export function AppShell() {
   )
   return (
     <Page masthead={masthead} sidebar={<Sidebar />} isManagedSidebar mainContainerId={MAIN} skipToContent={<SkipToContent href={`#${MAIN}`}>{t('app.skipToContent')}</SkipToContent>}>
+      <SystemBanner raw={info.data?.banner_message} className="berth-banner" />
       <Suspense fallback={<Loading />}>
         <Outlet />
       </Suspense>

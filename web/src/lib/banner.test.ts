@@ -15,28 +15,28 @@ describe('parseBanner', () => {
   })
 
   it("reads Harbor's JSON banner with its type", () => {
-    expect(parseBanner(json({ message: 'Maintenance at 18:00', type: 'warning', closable: true }), NOW)).toEqual({ message: 'Maintenance at 18:00', type: 'warning' })
-    expect(parseBanner(json({ message: 'Down', type: 'danger' }), NOW)).toEqual({ message: 'Down', type: 'danger' })
-    expect(parseBanner(json({ message: 'Back', type: 'success' }), NOW)).toEqual({ message: 'Back', type: 'success' })
+    expect(parseBanner(json({ message: 'Maintenance at 18:00', type: 'warning', closable: true }), NOW)).toEqual({ message: 'Maintenance at 18:00', type: 'warning', closable: true })
+    expect(parseBanner(json({ message: 'Down', type: 'danger' }), NOW)).toEqual({ message: 'Down', type: 'danger', closable: false })
+    expect(parseBanner(json({ message: 'Back', type: 'success' }), NOW)).toEqual({ message: 'Back', type: 'success', closable: false })
   })
 
   it('takes an unknown or missing type as info', () => {
-    expect(parseBanner(json({ message: 'Hello', type: 'shout' }), NOW)).toEqual({ message: 'Hello', type: 'info' })
-    expect(parseBanner(json({ message: 'Hello' }), NOW)).toEqual({ message: 'Hello', type: 'info' })
+    expect(parseBanner(json({ message: 'Hello', type: 'shout' }), NOW)).toEqual({ message: 'Hello', type: 'info', closable: false })
+    expect(parseBanner(json({ message: 'Hello' }), NOW)).toEqual({ message: 'Hello', type: 'info', closable: false })
   })
 
   it('shows plain text, and JSON that is not a banner, as an info banner of the text itself', () => {
-    expect(parseBanner('Welcome to the registry', NOW)).toEqual({ message: 'Welcome to the registry', type: 'info' })
-    expect(parseBanner('{"note": 1}', NOW)).toEqual({ message: '{"note": 1}', type: 'info' })
-    expect(parseBanner('"quoted"', NOW)).toEqual({ message: '"quoted"', type: 'info' })
-    expect(parseBanner('{broken', NOW)).toEqual({ message: '{broken', type: 'info' })
+    expect(parseBanner('Welcome to the registry', NOW)).toEqual({ message: 'Welcome to the registry', type: 'info', closable: false })
+    expect(parseBanner('{"note": 1}', NOW)).toEqual({ message: '{"note": 1}', type: 'info', closable: false })
+    expect(parseBanner('"quoted"', NOW)).toEqual({ message: '"quoted"', type: 'info', closable: false })
+    expect(parseBanner('{broken', NOW)).toEqual({ message: '{broken', type: 'info', closable: false })
   })
 
   it('shows a banner only between its from and to dates', () => {
     const banner = (fromDate: string, toDate: string) => parseBanner(json({ message: 'Window', type: 'info', fromDate, toDate }), NOW)
-    expect(banner('2024-06-01T00:00:00Z', '2024-06-30T00:00:00Z')).toEqual({ message: 'Window', type: 'info' })
+    expect(banner('2024-06-01T00:00:00Z', '2024-06-30T00:00:00Z')).toEqual({ message: 'Window', type: 'info', closable: false })
     expect(banner('2024-06-16T00:00:00Z', '')).toBeNull()
     expect(banner('', '2024-06-14T00:00:00Z')).toBeNull()
-    expect(banner('', '')).toEqual({ message: 'Window', type: 'info' })
+    expect(banner('', '')).toEqual({ message: 'Window', type: 'info', closable: false })
   })
 })

@@ -7,7 +7,7 @@ import { useQuery } from '@tanstack/react-query'
 import { ActionGroup, Alert, Button, Form, FormGroup, ListItem, LoginPage, Popover, TextInput } from '@patternfly/react-core'
 import { api, ApiError, ok } from '../../api/client'
 import { useSession } from '../../auth/session'
-import { parseBanner } from '../../lib/banner'
+import { SystemBanner } from '../../components/SystemBanner'
 import { ALERT_LABEL } from '../../components/alert-label'
 import { LanguageMenu, ThemeSwitch } from '../../app/Preferences'
 import { safeNext } from './safe-next'
@@ -22,7 +22,6 @@ export default function SignIn() {
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const info = useQuery({ queryKey: ['systeminfo', 'anonymous'], queryFn: async () => ok(await api.GET('/api/v2.0/systeminfo')), staleTime: 300_000 })
-  const banner = parseBanner(info.data?.banner_message)
   if (user) return <Navigate to={safeNext(search.get('next'))} replace />
 
   const submit = async (e: FormEvent) => {
@@ -57,7 +56,7 @@ export default function SignIn() {
         </>
       }
     >
-      {banner !== null && <Alert variant={banner.type} variantLabel={t(ALERT_LABEL[banner.type])} isInline title={banner.message} />}
+      <SystemBanner raw={info.data?.banner_message} />
       <Form onSubmit={submit}>
         {error !== null && <Alert variant="danger" variantLabel={t(ALERT_LABEL.danger)} isInline title={error} role="alert" />}
         <FormGroup label={t('app.signIn.username')} isRequired fieldId="principal">

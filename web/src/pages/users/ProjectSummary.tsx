@@ -24,7 +24,7 @@ import { ErrorAlert } from '../../components/ErrorAlert'
 import { Loading } from '../../app/App'
 import { useFormat } from '../../lib/format'
 import { useProject } from '../projects/project-context'
-import { useSystemInfo } from './system-info'
+import { useSystemInfo } from '../../api/system-info'
 
 /** Summary fields by role, in Harbor's order of rank, with the projects area's role names. */
 const ROLE_COUNTS = [

@@ -16,7 +16,7 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import { CreateUserModal } from './CreateUserModal'
 import { ResetPasswordModal } from './ResetPasswordModal'
-import { useSystemInfo } from './system-info'
+import { useSystemInfo } from '../../api/system-info'
 import { deletableUsers, userActions, type User, type UserAction } from './user-actions'
 
 const LIST = ['users', 'list'] as const
