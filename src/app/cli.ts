@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { isBerthError } from '../lib/errors.js'
 import { columns, flag, GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type Command, type Group, type Invocation } from './commands/common.js'
 import { serveCommands } from './commands/server.js'
+import { backupCommands } from './commands/backup.js'
 import { configGroup } from './commands/config.js'
 import { adminGroup } from './commands/admin.js'
 import { usersGroup } from './commands/users.js'
@@ -14,6 +15,8 @@ import { projectsGroup } from './commands/projects.js'
 import { robotsGroup } from './commands/robots.js'
 
 const GROUPS: Group[] = [configGroup, adminGroup, usersGroup, projectsGroup, robotsGroup]
+/** Commands named by one word: `serve` (the default), `migrate`, `backup`, `restore`. */
+const TOP: Command[] = [...serveCommands, ...backupCommands]
 
 const HELP = `berth: an OCI container registry
 
@@ -21,7 +24,7 @@ Usage:
 ${columns(
   [],
   [
-    ...serveCommands.map((c) => [`  berth ${c.usage}`, c.summary]),
+    ...TOP.map((c) => [`  berth ${c.usage}`, c.summary]),
     ['  berth help [COMMAND]', 'show this text, or the help of a command'],
   ],
 ).trimEnd()}
@@ -92,7 +95,7 @@ function resolve(argv: string[]): Resolved {
   }
   const wantsHelp = argv.slice(0, argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--')).some((a) => a === '--help' || a === '-h')
   if (first === undefined) return wantsHelp ? { help: HELP } : { command: serveCommands[0]!, prefix: '', rest: argv }
-  const top = serveCommands.find((c) => c.name === first)
+  const top = TOP.find((c) => c.name === first)
   if (top !== undefined) return { command: top, prefix: '', rest: without(1) }
   const group = GROUPS.find((g) => g.name === first)
   if (group === undefined) return { error: `unknown command ${JSON.stringify(first)}`, help: HELP }

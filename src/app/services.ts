@@ -71,6 +71,11 @@ const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root
   },
 }
 
+/** The configured storage driver (for commands that move bytes without the whole registry). */
+export async function openStorageDriver(config: Config): Promise<StorageDriver> {
+  return await STORAGE_DRIVERS[config.storage.driver](config, resolvedPaths(config).storageRoot)
+}
+
 export interface Services {
   config: Config
   db: Db

@@ -29,6 +29,18 @@ export async function resolveSecretKey(configured: string, dataDir: string): Pro
   return key
 }
 
+/** The name of the row that proves which secret_key a database was set up with. */
+export const SECRET_KEY_CHECK = CHECK
+
+/** Whether `sealed` (the database's check row) opens with `box`: the database was set up with its key. */
+export function opensCheck(box: SecretBox, sealed: string): boolean {
+  try {
+    return box.open(sealed).toString('utf8') === CHECK_TEXT
+  } catch {
+    return false
+  }
+}
+
 /**
  * Seals a known text in the database on first start; on every later start it must open with
  * this node's key, so a node configured with another secret_key refuses to start instead of
@@ -36,13 +48,7 @@ export async function resolveSecretKey(configured: string, dataDir: string): Pro
  */
 export async function checkSecretKey(stores: Stores, box: SecretBox): Promise<void> {
   const sealed = await stores.secrets.putIfAbsent(CHECK, box.seal(CHECK_TEXT))
-  let opened: string | undefined
-  try {
-    opened = box.open(sealed).toString('utf8')
-  } catch {
-    opened = undefined
-  }
-  if (opened !== CHECK_TEXT) {
+  if (!opensCheck(box, sealed)) {
     throw new BerthError('CONFIG_INVALID', 'config key secret_key: does not match the key this database was set up with; every node must use the same secret_key', { key: 'secret_key' })
   }
 }
