@@ -22,8 +22,6 @@ export interface TrustedKeyServiceOptions {
   keys: TrustedKeyStore
   projects: ProjectService
   audit: AuditLog
-  /** Called after a project's key set changed (the pull policy forgets what it verified). */
-  changed?: (projectId: number) => void
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -51,7 +49,6 @@ export class TrustedKeyService {
     const clash = await this.o.keys.clash(project.id, input.name, parsed.fingerprint)
     if (clash !== null) throw new BerthError('CONFLICT', clash === 'name' ? `the project already has a key named ${input.name}` : 'the project already trusts this key')
     const key = await this.o.keys.create({ projectId: project.id, name: input.name, description: input.description ?? '', algorithm: parsed.algorithm, publicKey: parsed.publicKey, fingerprint: parsed.fingerprint, creator: actorOf(caller).username })
-    this.o.changed?.(project.id)
     this.o.audit.record({ ...actorOf(caller), operation: 'create', resourceType: 'trusted-key', resource: `${project.name}/${key.name}`, result: 'success', projectId: project.id })
     return key
   }
@@ -60,7 +57,6 @@ export class TrustedKeyService {
     const project = await this.o.projects.require(caller, ref, 'metadata:update')
     const key = await this.o.keys.get(project.id, id)
     if (key === null || !(await this.o.keys.delete(project.id, id))) throw new BerthError('NOT_FOUND', 'trusted key not found')
-    this.o.changed?.(project.id)
     this.o.audit.record({ ...actorOf(caller), operation: 'delete', resourceType: 'trusted-key', resource: `${project.name}/${key.name}`, result: 'success', projectId: project.id })
   }
 }
