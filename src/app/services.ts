@@ -20,6 +20,11 @@ import { ContentService } from '../services/registry/content-service.js'
 import { LabelService } from '../services/registry/label-service.js'
 import { ImmutabilityService } from '../services/immutability/immutability-service.js'
 import { RetentionService } from '../services/retention/retention-service.js'
+import { PullPolicy, SignatureGate } from '../services/registry/pull-policy.js'
+import { TrustedKeyService } from '../services/registry/trusted-key-service.js'
+import { TrustedKeyStore } from '../metadata/trusted-key-store.js'
+import { readCapped } from '../lib/streams.js'
+import { parseReference } from '../oci/names.js'
 import { SettingsService } from '../services/system/settings-service.js'
 import { SystemService, VERSION } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
@@ -94,6 +99,10 @@ export interface Services {
   immutability: ImmutabilityService
   /** Tag retention policies and their runs. */
   retention: RetentionService
+  /** What a manifest pull must satisfy (content trust: cosign and notation signatures). */
+  pullPolicy: PullPolicy
+  /** Projects' trusted cosign keys. */
+  trustedKeys: TrustedKeyService
   settings: SettingsService
   system: SystemService
   quotas: QuotaService
@@ -240,6 +249,23 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
+  const signatures = () => {
+    const keys = new TrustedKeyStore(db.kysely)
+    const gate = new SignatureGate({
+      db: db.kysely,
+      keys,
+      manifest: async (repository, digest) => (await manifestService.get(repository, parseReference(digest))).body,
+      blob: async (repository, digest, max) => {
+        const stream = await blobService.open(repository, digest)
+        try {
+          return await readCapped(stream, max, 'BAD_REQUEST')
+        } finally {
+          stream.destroy()
+        }
+      },
+    })
+    return { pullPolicy: new PullPolicy({ db: db.kysely, gates: [gate] }), trustedKeys: new TrustedKeyService({ keys, projects, audit }) }
+  }
   jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
   jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
   const pulls = new PullRecorder({ db, events, log, flushMs: config.events.pull_flush_seconds * 1000 })
@@ -307,6 +333,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, blobs: blobService, audit, outbox, immutability }),
     immutability,
     retention,
+    ...signatures(),
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,

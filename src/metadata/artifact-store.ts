@@ -6,6 +6,7 @@ import { nowIso } from '../lib/clock.js'
 import { missingDigests } from './missing-digests.js'
 import { PreparedQuery } from './prepared.js'
 import { QuotaStore, type Content, type UsageChange } from './quota-store.js'
+import { AccessoryType, cosignTagSubject, referrerType } from '../oci/accessory.js'
 
 export interface ArtifactRow {
   id: number
@@ -23,6 +24,8 @@ export interface NewArtifact {
   annotations: Record<string, string> | null
   blobs: string[]
   manifests: string[]
+  /** The accessory type of a referrer when it is not read from its artifactType: sbom.harbor for an SBOM Berth generated. */
+  accessoryType?: AccessoryType
 }
 
 /** What a put did: the artifact's id, whether it is new, and if so the project's usage after it. */
@@ -116,7 +119,12 @@ export class ArtifactStore {
         .where('repository_id', '=', repositoryId)
         .where('digest', '=', a.digest)
         .executeTakeFirstOrThrow()
+      // Berth generating an SBOM a user had pushed makes it Berth's (the reverse never happens).
+      if (a.accessoryType !== undefined) await this.db.updateTable('accessories').set({ type: a.accessoryType }).where('artifact_id', '=', row.id).execute()
       return { id: row.id, created: false }
+    }
+    if (a.subjectDigest !== null) {
+      await this.db.insertInto('accessories').values({ artifact_id: inserted.id, repository_id: repositoryId, subject_digest: a.subjectDigest, type: a.accessoryType ?? referrerType(a.artifactType), created_at: nowIso() }).execute()
     }
     const refs = [
       ...[...new Set(a.blobs)].map((digest) => ({ artifact_id: inserted.id, digest, kind: 'blob' as const })),
@@ -152,7 +160,11 @@ export class ArtifactStore {
     return r.project_id
   }
 
-  /** Points a tag at an artifact, creating or moving it. */
+  /**
+   * Points a tag at an artifact, creating or moving it. cosign's `sha256-<hex>.sig` makes the
+   * artifact a cosign signature of that digest for good: when cosign adds a signature it moves the
+   * tag to a manifest holding them all, and the one it leaves stays a signature, not an image.
+   */
   async tag(repositoryId: number, artifactId: number, name: string): Promise<void> {
     const now = nowIso()
     await this.db
@@ -160,6 +172,19 @@ export class ArtifactStore {
       .values({ repository_id: repositoryId, artifact_id: artifactId, name, created_at: now, updated_at: now })
       .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ artifact_id: artifactId, updated_at: now }))
       .execute()
+    const subject = cosignTagSubject(name)
+    if (subject !== null) await this.markAccessory(repositoryId, artifactId, subject, AccessoryType.cosign)
+  }
+
+  /** Makes an artifact an accessory of `subject` (unless it is one already): it leaves the listing. */
+  private async markAccessory(repositoryId: number, artifactId: number, subject: string, type: AccessoryType): Promise<void> {
+    await this.db
+      .insertInto('accessories')
+      .values({ artifact_id: artifactId, repository_id: repositoryId, subject_digest: subject, type, created_at: nowIso() })
+      .onConflict((oc) => oc.column('artifact_id').doNothing())
+      .execute()
+    const r = await this.db.updateTable('artifacts').set({ listed: 0 }).where('id', '=', artifactId).where('listed', '=', 1).executeTakeFirst()
+    await this.countListed(repositoryId, -Number(r.numUpdatedRows))
   }
 
   async untag(repositoryId: number, name: string): Promise<boolean> {
@@ -168,12 +193,13 @@ export class ArtifactStore {
   }
 
   /**
-   * Deletes an artifact with its tags and references, and its referrers in the repository
+   * Deletes an artifact with its tags and references, and its accessories in the repository
    * (signatures, SBOMs: they describe nothing once it is gone), as Harbor does.
    */
-  async delete(repositoryId: number, digest: string): Promise<boolean> {
-    const referrers = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).where('subject_digest', '=', digest).execute()
-    for (const r of referrers) await this.delete(repositoryId, r.digest)
+  async delete(repositoryId: number, digest: string, seen: Set<string> = new Set()): Promise<boolean> {
+    // `seen` ends a cycle only a hand-made `.sig` tag can make (A signs B, B signs A).
+    seen.add(digest)
+    for (const r of await this.accessoryDigests(repositoryId, digest)) if (!seen.has(r)) await this.delete(repositoryId, r, seen)
     const row = await this.db
       .selectFrom('artifacts')
       .select(['id', 'listed'])
@@ -187,6 +213,7 @@ export class ArtifactStore {
     await this.quotas.release(await this.projectOf(repositoryId), new Map([digest, ...blobs.map((b) => b.digest)].map((d) => [d, 1])))
     await this.db.deleteFrom('tags').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', '=', row.id).execute()
+    await this.db.deleteFrom('accessories').where('artifact_id', '=', row.id).execute()
     await this.db.deleteFrom('artifacts').where('id', '=', row.id).execute()
     // A child no other index of the repository holds is listed on its own again.
     for (const { digest: child } of children) {
@@ -197,6 +224,19 @@ export class ArtifactStore {
     }
     await this.countListed(repositoryId, listedDelta)
     return true
+  }
+
+  /** The digests of the accessories of `digest` in the repository (referrers and `.sig`-tagged signatures). */
+  async accessoryDigests(repositoryId: number, digest: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('accessories as x')
+      .innerJoin('artifacts as a', 'a.id', 'x.artifact_id')
+      .select('a.digest')
+      .where('x.repository_id', '=', repositoryId)
+      .where('x.subject_digest', '=', digest)
+      .orderBy('x.id')
+      .execute()
+    return rows.map((r) => r.digest)
   }
 
   /** Keeps repositories.artifact_count (listed artifacts) in step, so listings need not count. */
@@ -304,7 +344,10 @@ export class ArtifactStore {
    */
   async tagsGoingWith(repositoryId: number, digest?: string): Promise<string[]> {
     let q = this.db.selectFrom('tags as t').innerJoin('artifacts as a', 'a.id', 't.artifact_id').select('t.name').where('t.repository_id', '=', repositoryId)
-    if (digest !== undefined) q = q.where((eb) => eb.or([eb('a.digest', '=', digest), eb('a.subject_digest', '=', digest)]))
+    if (digest !== undefined) {
+      const accessories = this.db.selectFrom('accessories as x').select('x.artifact_id').where('x.repository_id', '=', repositoryId).where('x.subject_digest', '=', digest)
+      q = q.where((eb) => eb.or([eb('a.digest', '=', digest), eb('a.id', 'in', accessories)]))
+    }
     return (await q.orderBy('t.name').execute()).map((r) => r.name)
   }
 

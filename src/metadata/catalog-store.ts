@@ -44,6 +44,24 @@ export interface TagDetail {
   pullTime: string | null
 }
 
+/** An accessory (Harbor's artifact_accessory): an artifact describing another of its repository. */
+export interface AccessoryDetail {
+  id: number
+  artifactId: number
+  subjectDigest: string
+  type: string
+  digest: string
+  size: number
+  createdAt: string
+}
+
+export const ACCESSORY_FIELDS: Fields = {
+  type: { column: 'x.type' },
+  digest: { column: 'a.digest' },
+  id: { column: 'x.id', type: 'int' },
+  creation_time: { column: 'x.created_at', type: 'time' },
+}
+
 export const REPOSITORY_FIELDS: Fields = {
   name: { column: 'r.name' },
   id: { column: 'r.id', type: 'int' },
@@ -99,6 +117,10 @@ function toArtifact(r: ArtifactRowRaw): ArtifactDetail {
     createdAt: r.created_at,
     pullTime: r.pull_time,
   }
+}
+
+function toAccessory(r: { id: number; artifact_id: number; subject_digest: string; type: string; created_at: string; digest: string; size: number; total_size: number | null }): AccessoryDetail {
+  return { id: r.id, artifactId: r.artifact_id, subjectDigest: r.subject_digest, type: r.type, digest: r.digest, size: Number(r.total_size ?? r.size), createdAt: r.created_at }
 }
 
 async function count(q: { executeTakeFirst(): Promise<unknown> }): Promise<number> {
@@ -158,6 +180,7 @@ export class CatalogStore {
     await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('artifact_labels').where('artifact_id', 'in', artifactIds).execute()
     await this.db.deleteFrom('artifact_references').where('artifact_id', 'in', artifactIds).execute()
+    await this.db.deleteFrom('accessories').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('artifacts').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).execute()
     await this.db.deleteFrom('repositories').where('id', '=', repositoryId).execute()
@@ -231,17 +254,33 @@ export class CatalogStore {
     }
   }
 
-  /** Referrers (signatures, SBOMs...) of several artifacts of one repository, by subject digest. */
-  async accessoriesOf(repositoryId: number, digests: string[]): Promise<Map<string, ArtifactDetail[]>> {
-    const out = new Map<string, ArtifactDetail[]>()
+  private accessories(repositoryId: number) {
+    return this.db
+      .selectFrom('accessories as x')
+      .innerJoin('artifacts as a', 'a.id', 'x.artifact_id')
+      .select(['x.id', 'x.artifact_id', 'x.subject_digest', 'x.type', 'x.created_at', 'a.digest', 'a.size', 'a.total_size'])
+      .where('x.repository_id', '=', repositoryId)
+  }
+
+  /** Accessories (signatures, SBOMs...) of several artifacts of one repository, by subject digest, oldest first. */
+  async accessoriesOf(repositoryId: number, digests: string[]): Promise<Map<string, AccessoryDetail[]>> {
+    const out = new Map<string, AccessoryDetail[]>()
     if (digests.length === 0) return out
-    const rows = await this.db.selectFrom('artifacts as a').selectAll('a').where('a.repository_id', '=', repositoryId).where('a.subject_digest', 'in', digests).orderBy('a.id').execute()
-    for (const r of rows as ArtifactRowRaw[]) {
-      const list = out.get(r.subject_digest!) ?? []
-      list.push(toArtifact(r))
-      out.set(r.subject_digest!, list)
+    const rows = await this.accessories(repositoryId).where('x.subject_digest', 'in', digests).orderBy('x.id').execute()
+    for (const r of rows) {
+      const list = out.get(r.subject_digest) ?? []
+      list.push(toAccessory(r))
+      out.set(r.subject_digest, list)
     }
     return out
+  }
+
+  /** One page of the accessories of `digest` (q: type, digest; sorted by id, creation_time). */
+  async listAccessories(repositoryId: number, digest: string, q: ListQuery): Promise<Listed<AccessoryDetail>> {
+    const base = this.db.selectFrom('accessories as x').innerJoin('artifacts as a', 'a.id', 'x.artifact_id').where('x.repository_id', '=', repositoryId).where('x.subject_digest', '=', digest)
+    const total = await count(applyQuery(base, { ...q, sort: [] }, ACCESSORY_FIELDS, { column: 'x.id', desc: false }).clearOrderBy().select(sql<number>`count(*)`.as('n')))
+    const rows = await applyQuery(this.accessories(repositoryId).where('x.subject_digest', '=', digest), q, ACCESSORY_FIELDS, { column: 'x.id', desc: false }).limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute()
+    return { items: rows.map(toAccessory), total }
   }
 
   /** Ids of the artifacts with these digests in a repository (children of an index). */

@@ -87,6 +87,30 @@ export interface ArtifactReferenceTable {
   kind: 'blob' | 'manifest'
 }
 
+/** An artifact that describes another in its repository (migration 019): a signature, an SBOM... */
+export interface AccessoryTable {
+  id: Generated<number>
+  artifact_id: number
+  repository_id: number
+  subject_digest: string
+  /** Harbor's type: signature.cosign, signature.notation, sbom.harbor, subject.accessory. */
+  type: string
+  created_at: string
+}
+
+/** A public key a project trusts for cosign signatures (migration 019). */
+export interface ProjectTrustedKeyTable {
+  id: Generated<number>
+  project_id: number
+  name: string
+  description: Generated<string>
+  algorithm: string
+  public_key: string
+  fingerprint: string
+  creator: Generated<string>
+  created_at: string
+}
+
 export interface TagTable {
   id: Generated<number>
   repository_id: number
@@ -492,6 +516,8 @@ export interface Database {
   artifacts: ArtifactTable
   artifact_references: ArtifactReferenceTable
   tags: TagTable
+  accessories: AccessoryTable
+  project_trusted_keys: ProjectTrustedKeyTable
   uploads: UploadTable
   users: UserTable
   secrets: SecretTable

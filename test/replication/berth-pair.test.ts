@@ -8,6 +8,8 @@ import { ADMIN_AUTH, TEST_ADMIN_PASSWORD, createTestBerth, type TestBerth } from
 import { pushImage, pushManifest, indexText, withAuthorization, OCI_INDEX, OCI_MANIFEST, manifestText, descriptorOf, pushBlob, sha256, type App } from '../../src/http/oci/oci-test-support.js'
 import { waitUntil } from '../support/until.js'
 import { Receiver } from '../support/webhook-receiver.js'
+import { cosignSign, pushCosignSignature, testKey } from '../../src/http/oci/cosign-test-support.js'
+import { cosignSignatureTag } from '../../src/oci/accessory.js'
 
 const API = '/api/v2.0'
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -122,6 +124,19 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     assert.ok(['Succeed', 'Failed'].includes(told.event_data.replication.job_status))
     assert.ok(told.event_data.replication.successful_artifact.some((x: { name_tag: string }) => x.name_tag === 'library/app:v1'))
     await hook.stop()
+  })
+
+  it("cosign's sha256-<hex>.sig signature travels with its subject, though the tag filter would not take it", async () => {
+    const key = testKey()
+    const img0 = await pushImage(onA, 'library/scratch', 'x', 'pair-signed')
+    // Signed before the subject arrives, so the subject's copy is what brings the signature.
+    const sig = await pushCosignSignature(onA, 'library/app', img0.digest, [cosignSign(key, 'library/app', img0.digest)])
+    const img = await pushImage(onA, 'library/app', 'v9', 'pair-signed')
+    assert.equal(img.digest, img0.digest)
+    await until('v9 and its signature on b', async () => (await served(onB, 'library/app', cosignSignatureTag(img.digest))) === sig.digest)
+    assert.equal(await served(onB, 'library/app', 'v9'), img.digest)
+    const listed = (await api(onB, 'GET', '/projects/library/repositories/app/artifacts?with_accessory=true&q=tags%3Dv9')).json()
+    assert.deepEqual(listed[0].accessories.map((x: { digest: string; type: string }) => [x.digest, x.type]), [[sig.digest, 'signature.cosign']])
   })
 
   it('an index travels with its children, digests unchanged', async () => {

@@ -87,6 +87,13 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     const o = options(req)
     return artifactOut(await content.getArtifact(caller, project, repository, p.reference!, o), o)
   })
+  route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/accessories', { summary: "List an artifact's accessories (signatures, SBOMs, other referrers); q=type=signature.cosign filters", tag: 'artifact', anonymous: true, params: ArtifactParams, querystring: Type.Object(ListQueryParams), response: { 200: Type.Array(C.AccessoryJson) } }, async (req, reply, caller) => {
+    const { project, repository, p } = at(req)
+    const q = listQueryOf(req)
+    const page = await content.listAccessories(caller, project, repository, p.reference!, q)
+    pagingHeaders(req, reply, q, page.total)
+    return page.items.map((x) => C.accessoryJson(x, x.subjectArtifactId, x.repositoryName))
+  })
   route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/:addition', { summary: "Get an addition of an artifact as JSON: Harbor's build_history (the image config's history), and Berth's manifest and config", tag: 'artifact', anonymous: true, params: AdditionParams, response: { 200: Type.Unknown({ description: 'JSON: build_history an array of history entries; manifest and config the exact documents' }) } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)
     const body = await content.addition(caller, project, repository, p.reference!, p.addition!)

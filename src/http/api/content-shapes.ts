@@ -1,6 +1,7 @@
 // JSON shapes of repositories, artifacts, tags and labels, with Harbor's field names.
 import { Type, type Static } from '@sinclair/typebox'
-import type { RepositoryDetail, TagDetail, ArtifactDetail } from '../../metadata/catalog-store.js'
+import type { AccessoryDetail, RepositoryDetail, TagDetail, ArtifactDetail } from '../../metadata/catalog-store.js'
+import { isSignatureType } from '../../oci/accessory.js'
 import type { Label } from '../../metadata/label-store.js'
 import type { ArtifactView } from '../../services/registry/content-service.js'
 
@@ -93,7 +94,7 @@ const ReferenceJson = Type.Object({
   urls: Type.Optional(Type.Array(Type.String())),
 })
 
-const AccessoryJson = Type.Object({
+export const AccessoryJson = Type.Object({
   id: Type.Integer(),
   artifact_id: Type.Integer(),
   subject_artifact_id: Type.Integer(),
@@ -101,9 +102,26 @@ const AccessoryJson = Type.Object({
   subject_artifact_repo: Type.String(),
   size: Type.Integer(),
   digest: Type.String(),
-  type: Type.String(),
+  type: Type.String({ description: 'signature.cosign, signature.notation, sbom.harbor (an SBOM Berth generated) or subject.accessory (any other referrer)' }),
+  icon: Type.String({ description: "always empty: Berth serves no icons" }),
   creation_time: Type.String(),
 })
+
+/** Harbor's accessory JSON; `subjectArtifactId` and `repositoryName` are the subject's. */
+export function accessoryJson(x: AccessoryDetail, subjectArtifactId: number, repositoryName: string): Static<typeof AccessoryJson> {
+  return {
+    id: x.id,
+    artifact_id: x.artifactId,
+    subject_artifact_id: subjectArtifactId,
+    subject_artifact_digest: x.subjectDigest,
+    subject_artifact_repo: repositoryName,
+    size: x.size,
+    digest: x.digest,
+    type: x.type,
+    icon: '',
+    creation_time: x.createdAt,
+  }
+}
 
 export const ArtifactJson = Type.Object({
   id: Type.Integer(),
@@ -152,14 +170,6 @@ function typeOf(a: ArtifactDetail): string {
   return 'UNKNOWN'
 }
 
-/** Harbor's accessory types for the usual referrers; others keep their artifactType. */
-function accessoryType(artifactType: string | null): string {
-  if (artifactType === 'application/vnd.dev.cosign.artifact.sig.v1+json') return 'signature.cosign'
-  if (artifactType === 'application/vnd.cncf.notary.signature') return 'signature.notation'
-  if (artifactType !== null && /spdx|cyclonedx|sbom/i.test(artifactType)) return 'sbom.harbor'
-  return artifactType ?? 'unknown'
-}
-
 /** Harbor's links to an artifact's additions: an image's build history. */
 function additionLinks(a: ArtifactView): Record<string, unknown> {
   if (a.artifactType === null || !IMAGE_CONFIGS.has(a.artifactType)) return {}
@@ -169,8 +179,8 @@ function additionLinks(a: ArtifactView): Record<string, unknown> {
   return { build_history: { absolute: false, href: `/api/v2.0/projects/${a.repositoryName.slice(0, slash)}/repositories/${repo}/artifacts/${a.digest}/additions/build_history` } }
 }
 
-export function isSignature(a: ArtifactDetail): boolean {
-  return accessoryType(a.artifactType).startsWith('signature.')
+export function isSignature(a: AccessoryDetail): boolean {
+  return isSignatureType(a.type)
 }
 
 export function artifactJson(a: ArtifactView, withSignature = false): Static<typeof ArtifactJson> {
@@ -202,17 +212,7 @@ export function artifactJson(a: ArtifactView, withSignature = false): Static<typ
     ...(a.labels !== undefined ? { labels: a.labels.map(labelJson) } : {}),
     ...(a.accessories !== undefined
       ? {
-          accessories: a.accessories.map((x) => ({
-            id: x.id,
-            artifact_id: x.id,
-            subject_artifact_id: a.id,
-            subject_artifact_digest: a.digest,
-            subject_artifact_repo: a.repositoryName,
-            size: x.size,
-            digest: x.digest,
-            type: accessoryType(x.artifactType),
-            creation_time: x.createdAt,
-          })),
+          accessories: a.accessories.map((x) => accessoryJson(x, a.id, a.repositoryName)),
         }
       : {}),
     addition_links: additionLinks(a),

@@ -9,6 +9,7 @@ import { parseReference, parseRepoName, isRepoName, isTag, type Reference, type 
 import type { BlobService, ChunkOptions } from '../../services/registry/blob-service.js'
 import type { ManifestService, Listing } from '../../services/registry/manifest-service.js'
 import type { Pull } from '../../services/registry/pull-recorder.js'
+import type { PullPolicy } from '../../services/registry/pull-policy.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
@@ -26,6 +27,8 @@ export interface OciRoutesOptions {
   audit: (e: AuditInput) => void
   /** Where manifest GETs are counted as pulls (pull times, PULL_ARTIFACT events). */
   pulls?: { record(p: Pull): void }
+  /** What a manifest GET or HEAD must satisfy (signatures, vulnerabilities): 412 when it does not. */
+  pullPolicy?: Pick<PullPolicy, 'check'>
 }
 
 /**
@@ -293,6 +296,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     if (!isAcceptable(m.mediaType, accepted)) {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not allow`, { mediaType: m.mediaType })
     }
+    await o.pullPolicy?.check({ repository: name, digest: m.digest, mediaType: m.mediaType }, { principal: o.gate.nameOf(req), userAgent: req.headers['user-agent'] ?? '' })
     reply
       .header('content-type', m.mediaType)
       .header('docker-content-digest', m.digest)

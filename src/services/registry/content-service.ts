@@ -7,7 +7,7 @@ import type { Stores } from '../../metadata/stores.js'
 import { inTransaction } from '../../metadata/stores.js'
 import type { Db } from '../../metadata/schema.js'
 import type { Project } from '../../metadata/project-store.js'
-import type { ArtifactDetail, RepositoryDetail, TagDetail } from '../../metadata/catalog-store.js'
+import type { AccessoryDetail, ArtifactDetail, RepositoryDetail, TagDetail } from '../../metadata/catalog-store.js'
 import type { Label } from '../../metadata/label-store.js'
 import type { ListQuery, Listed } from '../../metadata/list-query.js'
 import type { Caller } from '../../auth/identity.js'
@@ -15,6 +15,7 @@ import type { AccessController } from '../../auth/access.js'
 import type { Permission } from '../../auth/permissions.js'
 import { parseReference, parseRepoName, isTag, projectOf, type Reference, type RepoName } from '../../oci/names.js'
 import { parseDigest, type Digest } from '../../oci/digest.js'
+import { cosignSignatureTag } from '../../oci/accessory.js'
 import type { ManifestService } from './manifest-service.js'
 import type { BlobService } from './blob-service.js'
 import type { AuditLog } from '../audit/audit-log.js'
@@ -27,7 +28,7 @@ export interface ArtifactView extends ArtifactDetail {
   repositoryName: string
   tags?: (TagDetail & { immutable?: boolean })[]
   labels?: Label[]
-  accessories?: ArtifactDetail[]
+  accessories?: AccessoryDetail[]
   /** Children of an index, with the platform the index gives them. */
   references: { childId: number | null; childDigest: string; platform?: Record<string, unknown>; annotations?: Record<string, string>; urls?: string[] }[]
 }
@@ -64,6 +65,9 @@ export type Addition = (typeof ADDITIONS)[number]
 
 /** The largest config an addition reads: configs are small JSON documents; a larger one is read from /v2/. */
 export const MAX_CONFIG_BYTES = 4 << 20
+
+/** At most this many accessories travel with one copy (cosign keeps every signature in one manifest). */
+const MAX_COPIED_ACCESSORIES = 100
 
 const IMAGE_CONFIGS = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'])
 
@@ -192,6 +196,14 @@ export class ContentService {
     return (await this.views(project, name, repo, [artifact], o))[0]!
   }
 
+  /** Harbor's accessory list of an artifact: its signatures, SBOMs and other referrers. */
+  async listAccessories(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery): Promise<Listed<AccessoryDetail & { subjectArtifactId: number; repositoryName: string }>> {
+    const { name } = await this.scope(caller, ref, repository, 'artifact:read')
+    const { repo, artifact } = await this.artifact(name, reference)
+    const page = await this.o.stores.catalog.listAccessories(repo.id, artifact.digest, q)
+    return { items: page.items.map((x) => ({ ...x, subjectArtifactId: artifact.id, repositoryName: name })), total: page.total }
+  }
+
   /** An addition of an artifact (see ADDITIONS) as JSON bytes; UNSUPPORTED for one the artifact does not have. */
   async addition(caller: Caller, ref: ProjectRef, repository: string, reference: string, addition: string): Promise<Buffer> {
     const { name } = await this.scope(caller, ref, repository, 'artifact:read')
@@ -262,7 +274,9 @@ export class ContentService {
     }
     await this.o.projects.require(caller, { name: projectOf(source) }, 'repository:pull')
     const sourceRef = parseReference(from.slice(split + 1))
-    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined, actorOf(caller).username)
+    const operator = actorOf(caller).username
+    const copied = await this.copyManifest(source, name, sourceRef, sourceRef.kind === 'tag' ? sourceRef : undefined, operator)
+    await this.copyAccessories(source, name, copied, operator, new Set([copied]))
     this.audit(caller, project, 'create', 'artifact', `${name}@${copied}`)
     return copied
   }
@@ -283,6 +297,23 @@ export class ContentService {
     })
     await this.o.manifests.put(target, as ?? parseReference(m.digest), m.body, m.mediaType, { operator })
     return m.digest
+  }
+
+  /**
+   * Copies the accessories of `digest` with it (signatures, SBOMs, and theirs), so that a
+   * signature verifies on the copy: a cosign `.sig` keeps its tag, a referrer goes by digest.
+   */
+  private async copyAccessories(source: RepoName, target: RepoName, digest: string, operator: string, seen: Set<string>): Promise<void> {
+    const sourceRepo = await this.repository(source)
+    const signatureTag = cosignSignatureTag(digest)
+    for (const accessory of await this.o.stores.artifacts.accessoryDigests(sourceRepo.id, digest)) {
+      if (seen.has(accessory) || seen.size >= MAX_COPIED_ACCESSORIES) continue
+      seen.add(accessory)
+      const tagged = (await this.o.stores.artifacts.getByTag(source, signatureTag))?.digest === accessory
+      const ref = parseReference(tagged ? signatureTag : accessory)
+      await this.copyManifest(source, target, ref, tagged ? ref : undefined, operator)
+      await this.copyAccessories(source, target, accessory, operator, seen)
+    }
   }
 
   async listTags(caller: Caller, ref: ProjectRef, repository: string, reference: string, q: ListQuery, o: { withImmutableStatus?: boolean } = {}): Promise<Listed<TagDetail & { immutable?: boolean }>> {

@@ -10,6 +10,7 @@ import { inTransaction, type Stores } from '../../metadata/stores.js'
 import { eventMeta } from '../../events/outbox.js'
 import { blobBeingCollected, claimForPush, nameUnknown, type RegistryContext } from './registry-context.js'
 import { QuotaExceeded } from '../quota/quota-service.js'
+import type { AccessoryType } from '../../oci/accessory.js'
 
 export interface ManifestInfo {
   digest: Digest
@@ -24,6 +25,11 @@ export interface WriteOptions {
   operator?: string
   /** A delete by digest only if the artifact has no tag when it happens (garbage collection's untagged deletion). */
   untaggedOnly?: boolean
+  /**
+   * Set by Berth's own SBOM generator when it stores an SBOM (a manifest with a subject): the
+   * accessory is typed sbom.harbor, as Harbor types the SBOMs it generates. A client's push never sets it.
+   */
+  accessoryType?: typeof AccessoryType.harborSbom
 }
 
 export interface PushedManifest {
@@ -100,6 +106,7 @@ export class ManifestService {
           annotations: m.annotations ?? null,
           blobs: m.blobs.map((d) => d.digest),
           manifests: m.manifests.map((d) => d.digest),
+          ...(o.accessoryType !== undefined && m.subject !== undefined ? { accessoryType: o.accessoryType } : {}),
         })
         // New content counts against the project's limit; past it, the whole push rolls back.
         if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage, o.operator ?? '')

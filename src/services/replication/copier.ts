@@ -1,12 +1,13 @@
 // Copies one artifact between two endpoints, digests unchanged: the children of an index first,
 // then blobs (skipped when the target has them, mounted when it can lend them from another
 // repository, else streamed in chunks that resume after an interruption), then the manifest,
-// then its referrers (signatures, SBOMs). Every step checks the target first, so running a copy
+// then its referrers (signatures, SBOMs) and cosign's `.sig`-tagged signatures. Every step checks the target first, so running a copy
 // again, after a crash or on a second node, does only what is missing.
 import { PermanentJobError } from '../../jobs/job-service.js'
 import { BerthError, isBerthError } from '../../lib/errors.js'
 import { parseManifest, type ParsedManifest } from '../../oci/manifest.js'
 import type { ManifestDoc, RegistryEndpoint, WriteOptions } from '../../remote/endpoint.js'
+import { cosignSignatureTag } from '../../oci/accessory.js'
 
 export interface CopyOptions extends WriteOptions {
   /** Replace a tag the target has on another digest (else leave it and say so). */
@@ -50,7 +51,7 @@ export class Copier {
     const there = await this.dst.manifestDigest(dstRepo, reference, o.signal)
     if (there === m.digest) {
       await o.log(`${dstRepo}:${reference} is already ${m.digest}`)
-      await this.referrers(srcRepo, dstRepo, m.digest, o)
+      await this.accessories(srcRepo, dstRepo, m.digest, o)
       return 'unchanged'
     }
     if (isTag && there !== null && !o.override) {
@@ -60,7 +61,7 @@ export class Copier {
     await this.tree(srcRepo, dstRepo, m, o)
     await this.dst.putManifest(dstRepo, reference, m, o)
     await o.log(`${dstRepo}:${reference} <- ${m.digest} (${this.bytes} bytes sent)`)
-    await this.referrers(srcRepo, dstRepo, m.digest, o)
+    await this.accessories(srcRepo, dstRepo, m.digest, o)
     return 'copied'
   }
 
@@ -105,6 +106,22 @@ export class Copier {
       async (offset) => (await this.src.openBlob(srcRepo, digest, offset, o.signal)).stream,
       { ...o, onBytes: (n) => (this.bytes += n) },
     )
+  }
+
+  /** What describes `digest`: its referrers and cosign's `.sig`-tagged signature manifest. */
+  private async accessories(srcRepo: string, dstRepo: string, digest: string, o: CopyOptions): Promise<void> {
+    await this.referrers(srcRepo, dstRepo, digest, o)
+    await this.cosignSignature(srcRepo, dstRepo, digest, o)
+  }
+
+  /** cosign's signatures of `digest` (the manifest tagged `sha256-<hex>.sig`), copied under that tag when the target lacks them. */
+  private async cosignSignature(srcRepo: string, dstRepo: string, digest: string, o: CopyOptions): Promise<void> {
+    const tag = cosignSignatureTag(digest)
+    const sm = await this.src.manifest(srcRepo, tag, o.signal)
+    if (sm === null || (await this.dst.manifestDigest(dstRepo, tag, o.signal)) === sm.digest) return
+    await this.tree(srcRepo, dstRepo, sm, o)
+    await this.dst.putManifest(dstRepo, tag, sm, o)
+    await o.log(`cosign signature ${dstRepo}:${tag} <- ${sm.digest}`)
   }
 
   /** Signatures, SBOMs and other referrers of `digest` the target lacks, each copied by digest. */
