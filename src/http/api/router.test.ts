@@ -25,6 +25,7 @@ const ANONYMOUS_ROUTES = new Set([
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/tags',
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/:addition',
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/accessories',
+  'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/vulnerabilities',
   'GET /projects/:project/trusted-keys',
   'GET /projects/:project/trusted-keys/:key_id',
   'GET /labels',
