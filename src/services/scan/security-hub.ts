@@ -65,6 +65,11 @@ export class SecurityHub {
   /** The projects whose vulnerability data the caller may see: those they may pull from. */
   async readable(caller: Caller): Promise<ProjectFilter> {
     if (caller.kind === 'user' && caller.sysadmin) return { all: true }
+    // Robots see no project list: their grants say where they may pull.
+    if (caller.kind === 'robot') {
+      const scope = await this.o.access.readScope(caller)
+      return scope.all ? { all: true } : { all: false, projectIds: scope.projectIds ?? [] }
+    }
     const visible = await this.o.projects.list(caller, { conditions: [], sort: [], page: 1, pageSize: MAX_PROJECTS })
     const projectIds: number[] = []
     for (const p of visible.items) if ((await this.o.access.permissions(caller, p, p.roleIds)).has('repository:pull')) projectIds.push(p.id)
