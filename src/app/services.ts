@@ -39,6 +39,8 @@ import { LocalRegistry } from '../services/replication/local-registry.js'
 import { VulnerabilityStore } from '../metadata/vulnerability-store.js'
 import { VulnerabilityPolicy } from '../services/scan/vulnerability-policy.js'
 import { SecurityHub } from '../services/scan/security-hub.js'
+import { CveExport } from '../services/scan/cve-export.js'
+import { CveExportStore } from '../metadata/cve-export-store.js'
 import { VulnerabilityGate } from '../services/registry/vulnerability-gate.js'
 import { OutboundGuard } from '../remote/outbound-guard.js'
 import { SecretBox } from '../auth/secret-box.js'
@@ -117,6 +119,8 @@ export interface Services {
   vulnerabilityPolicy: VulnerabilityPolicy
   /** The security hub and the CVE query. */
   securityHub: SecurityHub
+  /** Harbor's CVE export (/export/cve). */
+  cveExport: CveExport
   /** "Prevent vulnerable images from running" on manifest reads. */
   vulnerabilityGate: VulnerabilityGate
   /** This registry's id on replication paths. */
@@ -298,6 +302,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   // exempt: a scanner's own pull credential passes; wired when the scan jobs say how it is known.
   const vulnerabilityGate = new VulnerabilityGate({ vulnerabilities, allowlist: (id, reuse) => vulnerabilityPolicy.effectiveAllowlist(id, reuse) })
   const securityHub = new SecurityHub({ vulnerabilities, projects, access })
+  const cveExport = new CveExport({ executions, projects, vulnerabilities, store: new CveExportStore(db.kysely), driver: ctx.deps.blobs.driver })
+  jobs.periodic(cveExport.cleanupJob(config.jobs.housekeeping_cron))
   const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
   return {
     config,
@@ -319,6 +325,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     retention,
     vulnerabilityPolicy,
     securityHub,
+    cveExport,
     vulnerabilityGate,
     labels: new LabelService({ stores, projects, audit }),
     settings,

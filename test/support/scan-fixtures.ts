@@ -17,6 +17,8 @@ export interface FindingFixture {
   version?: string
   fixed?: string
   cvss?: number
+  /** The CVSS v3 vector. */
+  vector?: string
   description?: string
 }
 
@@ -54,6 +56,7 @@ export async function addReport(db: Kysely<Database>, digest: string, scannerId:
         severity: f.severity,
         severity_rank: RANK[f.severity]!,
         cvss_score_v3: f.cvss ?? null,
+        cvss_vector_v3: f.vector ?? null,
         description: f.description ?? `about ${f.cve}`,
         links: JSON.stringify([`https://avd.example/${f.cve}`]),
       })
