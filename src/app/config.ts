@@ -78,7 +78,7 @@ export const ConfigSchema = Type.Object(
         housekeeping_cron: Type.String({
           default: '0 0 * * * *',
           maxLength: 128,
-          description: 'when the periodic purges of abandoned uploads and expired sessions run, once per slot across nodes (cron: 6 fields, seconds first, or 5; empty: never)',
+          description: 'when the periodic purges of abandoned uploads, expired sessions and old CVE exports run, once per slot across nodes (cron: 6 fields, seconds first, or 5; empty: never)',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -41,6 +41,13 @@ import { sessionPurgeJob } from '../services/identity/session-purge.js'
 import { garbageCollection, type GcHooks } from '../services/gc/garbage-collection.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
+import { VulnerabilityStore } from '../metadata/vulnerability-store.js'
+import { VulnerabilityPolicy } from '../services/scan/vulnerability-policy.js'
+import { SecurityHub } from '../services/scan/security-hub.js'
+import { CveExport } from '../services/scan/cve-export.js'
+import { CveExportStore } from '../metadata/cve-export-store.js'
+import { VulnerabilityGate } from '../services/registry/vulnerability-gate.js'
+import { isScanCredential } from '../auth/scan-credential.js'
 import { OutboundGuard } from '../remote/outbound-guard.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
@@ -126,6 +133,12 @@ export interface Services {
   replication: ReplicationService
   /** Projects' webhook policies and their deliveries. */
   webhooks: WebhookService
+  /** The system CVE allowlist and the allowlist in force per project. */
+  vulnerabilityPolicy: VulnerabilityPolicy
+  /** The security hub and the CVE query. */
+  securityHub: SecurityHub
+  /** Harbor's CVE export (/export/cve). */
+  cveExport: CveExport
   /** This registry's id on replication paths. */
   instanceId: string
   /** Scanner registrations and a project's scanner. */
@@ -271,7 +284,10 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
         }
       },
     })
-    return { pullPolicy: new PullPolicy({ db: db.kysely, gates: [gate] }), trustedKeys: new TrustedKeyService({ keys, projects, audit }) }
+    const vulnerable = new VulnerabilityGate({ vulnerabilities, allowlist: (id, reuse) => vulnerabilityPolicy.effectiveAllowlist(id, reuse) })
+    // A scanner's own pull credential reads what the gates refuse to others, as Harbor lets its scanner.
+    const exempt = (_pull: unknown, context: { principal: string }) => isScanCredential(context.principal)
+    return { pullPolicy: new PullPolicy({ db: db.kysely, gates: [gate, vulnerable], exempt }), trustedKeys: new TrustedKeyService({ keys, projects, audit }) }
   }
   jobs.periodic(uploadPurgeJob(blobService, config.registry.upload_ttl_hours * 3600_000, config.jobs.housekeeping_cron))
   jobs.periodic(sessionPurgeJob(stores, config.jobs.housekeeping_cron))
@@ -339,6 +355,11 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     refreshMaxMs: config.scanning.refresh_max_seconds * 1000,
     sbom: new SbomAccessories({ manifests: manifestService, blobs: blobService }),
   })
+  const vulnerabilities = new VulnerabilityStore(db.kysely)
+  const vulnerabilityPolicy = new VulnerabilityPolicy({ settings: stores.settings, vulnerabilities, audit })
+  const securityHub = new SecurityHub({ vulnerabilities, projects, access })
+  const cveExport = new CveExport({ executions, projects, vulnerabilities, store: new CveExportStore(db.kysely), driver: ctx.deps.blobs.driver })
+  jobs.periodic(cveExport.cleanupJob(config.jobs.housekeeping_cron))
   const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
   return {
     config,
@@ -361,6 +382,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     immutability,
     retention,
     ...signatures(),
+    vulnerabilityPolicy,
+    securityHub,
+    cveExport,
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,

@@ -1,7 +1,7 @@
 // Harbor's roles and what each may do in a project: the one table every check derives from.
 // docs/permissions.md is generated from it (a test keeps the two equal).
 
-export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag', 'notification-policy', 'tag-retention', 'scan', 'scanner', 'sbom'] as const
+export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag', 'notification-policy', 'tag-retention', 'scan', 'scanner', 'sbom', 'export-cve'] as const
 export type Resource = (typeof RESOURCES)[number]
 
 export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push', 'operate', 'stop'] as const
@@ -38,7 +38,7 @@ const READ_ONLY = {
 } as const
 
 /** Read access to a project's content, without its members, logs or robots. */
-const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [], 'notification-policy': [], 'tag-retention': [], scanner: [] }
+const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [], 'notification-policy': [], 'tag-retention': [], scanner: [], 'export-cve': [] }
 
 /** Guests read which scanner a project uses (Harbor's rbac_role.go). */
 const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'], scanner: ['read'] }
@@ -49,9 +49,13 @@ const SCANNING: readonly Action[] = ['read', 'create', 'stop']
 /** Developers and up manage tag retention, as in Harbor (rbac_role.go gives it to all three). */
 const TAG_RETENTION: readonly Action[] = ['read', 'list', 'create', 'update', 'delete', 'operate']
 
+/** Developers and up export their projects' CVE data, as in Harbor (guests do not). */
+const EXPORT_CVE: readonly Action[] = ['read', 'list', 'create']
+
 const DEVELOPER: Table = {
   ...GUEST,
   'tag-retention': TAG_RETENTION,
+  'export-cve': EXPORT_CVE,
   repository: ['list', 'read', 'pull', 'push', 'update'],
   artifact: ['list', 'read', 'create'],
   tag: ['list', 'create'],

@@ -37,6 +37,8 @@ const RENDER: Record<ErrorCode, Rendering> = {
   METHOD_NOT_ALLOWED: { status: 405, oci: 'UNSUPPORTED' },
   CONFLICT: { status: 409, oci: 'DENIED' },
   PRECONDITION: { status: 412, oci: 'DENIED' },
+  /** Harbor's answer to a pull its project's policy refuses, on /v2/ as on its API. */
+  POLICY_VIOLATION: { status: 412, oci: 'PROJECTPOLICYVIOLATION', harbor: 'PROJECTPOLICYVIOLATION' },
   CONFIG_INVALID: { status: 500, oci: 'UNKNOWN', harbor: 'INTERNAL_SERVER_ERROR' },
   INTERNAL: { status: 500, oci: 'UNKNOWN', harbor: 'INTERNAL_SERVER_ERROR' },
 }

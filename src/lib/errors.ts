@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'PRECONDITION'
+  /** A project's policy refuses the pull (content trust, vulnerabilities): Harbor's PROJECTPOLICYVIOLATION. */
+  | 'POLICY_VIOLATION'
   | 'CONFIG_INVALID'
   | 'INTERNAL'
 

@@ -299,6 +299,12 @@ export class ExecutionStore {
     return Number(r.numDeletedRows)
   }
 
+  /** Deletes one execution of a vendor type (its tasks go with it); whether it was there. */
+  async delete(id: number, vendorType: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('executions').where('id', '=', id).where('vendor_type', '=', vendorType).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
   /** Deletes ended executions of a vendor type that ended before `before` (their tasks go with them); how many. */
   async purgeEnded(vendorType: string, before: string): Promise<number> {
     const r = await this.db

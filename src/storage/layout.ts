@@ -2,6 +2,8 @@
 //
 //   blobs/<algorithm>/<first two hex chars>/<hex>      content-addressed bytes (layers, configs, manifests)
 //   uploads/<upload id>/data                           bytes of an upload session in progress
+//   exports/cve/<execution id>.csv                     a CVE export's file (Harbor's /export/cve), kept 24 h
+//   exports/cve/<execution id>.<random>.part           that file while its job writes it
 //
 // Blob paths are written once (by an atomic move of a verified upload) and never modified.
 // Uploads are plain files addressed by a random id, so any process that can reach the same
@@ -26,4 +28,11 @@ export function uploadDataPath(id: string): string {
 export function digestOfBlobPath(path: string): Digest | null {
   const m = /^blobs\/([a-z0-9]+)\/([0-9a-f]{2})\/([0-9a-f]+)$/.exec(path)
   return m === null || !m[3]!.startsWith(m[2]!) ? null : (`${m[1]}:${m[3]}` as Digest)
+}
+
+/** Where the CSV of a CVE export execution is published (garbage collection never looks here). */
+export const EXPORTS_DIR = 'exports/cve'
+
+export function exportPath(executionId: number): string {
+  return `${EXPORTS_DIR}/${executionId}.csv`
 }

@@ -24,8 +24,9 @@ import { webhookRoutes, type WebhookDeps } from './webhook-routes.js'
 import { retentionRoutes, type RetentionDeps } from './retention-routes.js'
 import { trustedKeyRoutes, type TrustedKeyDeps } from './trusted-key-routes.js'
 import { scanRoutes, type ScanDeps } from './scan-routes.js'
+import { vulnerabilityRoutes, type VulnerabilityDeps } from './vulnerability-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps, TrustedKeyDeps, ScanDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps, TrustedKeyDeps, ScanDeps, VulnerabilityDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -62,6 +63,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await retentionRoutes(app, deps)
   await trustedKeyRoutes(app, deps)
   await scanRoutes(app, deps)
+  await vulnerabilityRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

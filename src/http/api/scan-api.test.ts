@@ -223,6 +223,23 @@ for (const dialect of DIALECTS) {
       assert.equal(add.vulnerabilities.length, 2)
     })
 
+    it("the project's pull policies refuse the unsigned, unscanned image to others but not to the scanner's credential", async () => {
+      await pushImage(t.app, 'scans/gated', 'v1', 'gated')
+      const policy = { enable_content_trust_cosign: 'true', prevent_vul: 'true', severity: 'low' }
+      assertStatus(await api(ADMIN, 'PUT', '/projects/scans', { metadata: policy }), 200)
+      try {
+        const pull = await t.app.inject({ method: 'GET', url: '/v2/scans/gated/manifests/v1', headers: { ...ADMIN.headers, accept: OCI_MANIFEST } })
+        assert.equal(pull.statusCode, 412, pull.body)
+        assert.equal(JSON.parse(pull.body).errors[0].code, 'PROJECTPOLICYVIOLATION')
+        assertStatus(await scanNow('gated', 'v1'), 202)
+        await finished('gated', 'v1')
+        const o = await overview('gated', 'v1')
+        assert.equal(o.scan_status, 'Success', (await api(ADMIN, 'GET', `/projects/scans/repositories/gated/artifacts/v1/scan/${o.report_id}/log`)).body)
+      } finally {
+        assertStatus(await api(ADMIN, 'PUT', '/projects/scans', { metadata: { enable_content_trust_cosign: 'false', prevent_vul: 'false' } }), 200)
+      }
+    })
+
     it('SBOM generation stores a referrer accessory and sbom_overview; regenerating replaces it', async () => {
       adapter.sbom = true
       await pushImage(t.app, 'scans/sbom', 'v1', 'sbom')

@@ -1,6 +1,6 @@
 // Accessories, signatures and content trust end to end on both databases: cosign's `.sig`
 // convention and OCI 1.1 referrers typed as Harbor types them, deletes and copies that take them
-// along, the pull policy (412 DENIED for what is not signed as the project wants), trusted keys
+// along, the pull policy (412 PROJECTPOLICYVIOLATION for what is not signed as the project wants), trusted keys
 // with real cosign-format signatures, and the trusted-key API's roles and abuse cases.
 import assert from 'node:assert/strict'
 import { generateKeyPairSync, verify } from 'node:crypto'
@@ -173,14 +173,14 @@ for (const dialect of DIALECTS) {
     })
 
     describe('pull policy', () => {
-      it('enable_content_trust_cosign: unsigned 412 DENIED on GET and HEAD; signed 200; the signature and blobs stay pullable', async () => {
+      it('enable_content_trust_cosign: unsigned 412 PROJECTPOLICYVIOLATION on GET and HEAD; signed 200; the signature and blobs stay pullable', async () => {
         await setMeta('trust', { enable_content_trust_cosign: 'true' })
         const unsigned = await pushImage(t.app, 'trust/app', 'unsigned', 'trust-u')
         for (const method of ['GET', 'HEAD'] as const) {
           const res = await pull(method, 'trust/app', 'unsigned')
           assert.equal(res.statusCode, 412, `${method}: ${res.body}`)
           if (method === 'GET') {
-            const e = assertOciError(res, 412, 'DENIED')
+            const e = assertOciError(res, 412, 'PROJECTPOLICYVIOLATION')
             assert.equal(e.message, 'The image is not signed by cosign.')
           }
           assert.equal((await pull(method, 'trust/app', unsigned.digest)).statusCode, 412, 'by digest too')
@@ -222,13 +222,13 @@ for (const dialect of DIALECTS) {
         await pushCosignSignature(t.app, 'trust/keys', elsewhere.digest, [cosignSign(trusted, 'trust/keys', good.digest)])
         assertStatus(await pull('GET', 'trust/keys', 'good'), 200)
         assertStatus(await pull('GET', 'trust/keys', 'good'), 200)
-        for (const tag of ['untrusted', 'tampered', 'elsewhere']) assertOciError(await pull('GET', 'trust/keys', tag), 412, 'DENIED')
+        for (const tag of ['untrusted', 'tampered', 'elsewhere']) assertOciError(await pull('GET', 'trust/keys', tag), 412, 'PROJECTPOLICYVIOLATION')
         // Other algorithms verify too.
         for (const kind of ['p384', 'rsa', 'ed25519'] as const) {
           const k = testKey(kind)
           assertStatus(await api(ADMIN, 'POST', '/projects/trust/trusted-keys', { name: `k-${kind}`, public_key: k.publicPem }), 201, kind)
           const img = await pushImage(t.app, 'trust/keys', kind, `k-${kind}`)
-          assertOciError(await pull('GET', 'trust/keys', kind), 412, 'DENIED')
+          assertOciError(await pull('GET', 'trust/keys', kind), 412, 'PROJECTPOLICYVIOLATION')
           await pushCosignSignature(t.app, 'trust/keys', img.digest, [cosignSign(k, 'trust/keys', img.digest)])
           assertStatus(await pull('GET', 'trust/keys', kind), 200)
         }
@@ -241,7 +241,7 @@ for (const dialect of DIALECTS) {
         await setMeta('notary', { enable_content_trust: 'true' })
         const img = await pushImage(t.app, 'notary/app', 'v1', 'notary-v1')
         const res = await pull('GET', 'notary/app', 'v1')
-        assert.equal(assertOciError(res, 412, 'DENIED').message, 'The image is not signed by notation.')
+        assert.equal(assertOciError(res, 412, 'PROJECTPOLICYVIOLATION').message, 'The image is not signed by notation.')
         const sig = await pushReferrer('notary/app', img, NOTATION_SIGNATURE, 'n1')
         assertStatus(await pull('GET', 'notary/app', 'v1'), 200)
         assertStatus(await pull('GET', 'notary/app', sig), 200)

@@ -1,8 +1,8 @@
 // What a project lets through on a manifest pull (GET or HEAD on /v2/): each gate reads the
-// project's metadata and may refuse with 412 PRECONDITION (OCI code DENIED), as Harbor's
-// content-trust middlewares do. Blobs are never checked: without the manifest a client has no
-// digests to ask for. The signature gate is here; a vulnerability gate (prevent_vul) joins the
-// list beside it.
+// project's metadata and may refuse with 412 and Harbor's code PROJECTPOLICYVIOLATION, as
+// Harbor's content-trust and vulnerability middlewares do. Blobs are never checked: without the
+// manifest a client has no digests to ask for. The signature gate is here; the vulnerability
+// gate (prevent_vul) is in vulnerability-gate.ts. One indexed query reads every gate's metadata.
 import type { Kysely } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
 import { LruCache } from '../../cache/lru-cache.js'
@@ -30,13 +30,15 @@ export interface PullContext {
 export interface PullProject {
   id: number
   name: string
-  /** The metadata keys of PullGate.keys that are set, with Harbor's string values. */
+  /** The metadata keys of the gates' `keys` and `reads` that the project has, with Harbor's string values. */
   metadata: Record<string, string>
 }
 
 export interface PullGate {
-  /** The project metadata keys the gate reads; a project with none of them set is not asked. */
+  /** The project metadata keys that turn the gate on; a project with none of them set is not asked. */
   readonly keys: readonly string[]
+  /** Other metadata keys the gate reads when it is asked (its settings), fetched in the same query. */
+  readonly reads?: readonly string[]
   /** Why the pull is refused (the error message), or null to let it through. */
   check(project: PullProject, pull: PulledManifest, context: PullContext): Promise<string | null>
 }
@@ -52,7 +54,7 @@ export class PullPolicy {
   private readonly keys: string[]
 
   constructor(private readonly o: PullPolicyOptions) {
-    this.keys = [...new Set(o.gates.flatMap((g) => g.keys))]
+    this.keys = [...new Set(o.gates.flatMap((g) => [...g.keys, ...(g.reads ?? [])]))]
   }
 
   /** Lets the pull through or throws PRECONDITION with the first gate's reason. */
@@ -67,14 +69,16 @@ export class PullPolicy {
       .where('p.deleted', '=', 0)
       .where('m.name', 'in', this.keys)
       .execute()
-    const set = rows.filter((r) => r.value !== 'false' && r.value !== '')
-    if (set.length === 0) return
-    const project: PullProject = { id: Number(set[0]!.id), name: projectOf(pull.repository), metadata: Object.fromEntries(set.map((r) => [r.name, r.value])) }
+    if (rows.length === 0) return
+    const metadata: Record<string, string> = Object.fromEntries(rows.map((r) => [r.name, r.value]))
+    const on = (key: string) => metadata[key] !== undefined && metadata[key] !== 'false' && metadata[key] !== ''
+    const asked = this.o.gates.filter((g) => g.keys.some(on))
+    if (asked.length === 0) return
+    const project: PullProject = { id: Number(rows[0]!.id), name: projectOf(pull.repository), metadata }
     if ((await this.o.exempt?.(pull, context)) === true) return
-    for (const gate of this.o.gates) {
-      if (!gate.keys.some((k) => k in project.metadata)) continue
+    for (const gate of asked) {
       const reason = await gate.check(project, pull, context)
-      if (reason !== null) throw new BerthError('PRECONDITION', reason, { repository: pull.repository, digest: pull.digest })
+      if (reason !== null) throw new BerthError('POLICY_VIOLATION', reason, { repository: pull.repository, digest: pull.digest })
     }
   }
 }
