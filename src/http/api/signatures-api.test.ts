@@ -11,6 +11,7 @@ import { DIALECTS, dialectSkip } from '../../../test/support/databases.js'
 import { assertError, assertStatus, checkResponse, idFromLocation, totalOf, ADMIN, ANON, userActor, type Actor, PROJECT_ROLES } from './api-test-support.js'
 import { assertOciError, descriptorOf, header, indexText, manifestText, OCI_INDEX, OCI_MANIFEST, pushBlob, pushImage, pushManifest, sha256, useBerth, type PushedImage, type Response } from '../oci/oci-test-support.js'
 import { cosignSign, pushCosignSignature, testKey } from '../oci/cosign-test-support.js'
+import { notationEnvelope, notationSigner, pushNotationSignature } from '../oci/notation-test-support.js'
 import { cosignSignatureTag, COSIGN_SIGNATURE_ANNOTATION, NOTATION_SIGNATURE } from '../../oci/accessory.js'
 import { parseReference, parseRepoName } from '../../oci/names.js'
 
@@ -245,6 +246,41 @@ for (const dialect of DIALECTS) {
         const sig = await pushReferrer('notary/app', img, NOTATION_SIGNATURE, 'n1')
         assertStatus(await pull('GET', 'notary/app', 'v1'), 200)
         assertStatus(await pull('GET', 'notary/app', sig), 200)
+      })
+
+      it('notation trust roots: only an envelope whose chain ends in a trusted root and that signs this digest counts', async () => {
+        const signer = notationSigner('acme')
+        const stranger = notationSigner('stranger')
+        const added = await api(ADMIN, 'POST', '/projects/notary/trusted-keys', { name: 'acme-root', public_key: signer.rootPem })
+        assertStatus(added, 201)
+        const roots = (await api(ADMIN, 'GET', '/projects/notary/trusted-keys')).json()
+        assert.deepEqual(roots.map((k: Json) => [k.name, k.algorithm]), [['acme-root', 'x509']])
+        assertError(await api(ADMIN, 'POST', '/projects/notary/trusted-keys', { name: 'leaf', public_key: signer.leafPem }), 400, 'BAD_REQUEST', 'not a certificate authority')
+        const target = (img: PushedImage) => ({ digest: img.digest, mediaType: OCI_MANIFEST, size: img.size })
+        const cases: [string, (img: PushedImage, other: PushedImage) => string, number][] = [
+          ['good', (img) => notationEnvelope(signer, target(img)), 200],
+          ['stranger', (img) => notationEnvelope(stranger, target(img)), 412],
+          ['elsewhere', (_img, other) => notationEnvelope(signer, target(other)), 412],
+          ['tampered', (img) => {
+            const env = JSON.parse(notationEnvelope(signer, target(img)))
+            const sig = Buffer.from(env.signature, 'base64url')
+            sig[5] = sig[5]! ^ 1
+            return JSON.stringify({ ...env, signature: sig.toString('base64url') })
+          }, 412],
+          ['leaf-only-chain', (img) => JSON.stringify({ ...JSON.parse(notationEnvelope(signer, target(img))), header: { x5c: [signer.x5c[0]] } }), 200],
+          ['swapped-chain', (img) => JSON.stringify({ ...JSON.parse(notationEnvelope(stranger, target(img))), header: { x5c: [stranger.x5c[0], signer.x5c[1]] } }), 412],
+        ]
+        const other = await pushImage(t.app, 'notary/app', 'other', 'notary-other')
+        for (const [tag, envelope, status] of cases) {
+          const img = await pushImage(t.app, 'notary/app', tag, `notary-${tag}`)
+          await pushNotationSignature(t.app, 'notary/app', img, envelope(img, other))
+          const res = await pull('GET', 'notary/app', tag)
+          assert.equal(res.statusCode, status, `${tag}: ${res.body}`)
+          if (status === 412) assert.equal(assertOciError(res, 412, 'PROJECTPOLICYVIOLATION').message, 'The image is not signed by notation.')
+        }
+        // Cosign keys and notation roots are kept apart: a notation root does not make cosign signatures count.
+        for (const k of (await api(ADMIN, 'GET', '/projects/notary/trusted-keys')).json()) assertStatus(await api(ADMIN, 'DELETE', `/projects/notary/trusted-keys/${k.id}`), 200)
+        assertStatus(await pull('GET', 'notary/app', 'stranger'), 200, 'without roots, any notation signature counts, as in Harbor')
       })
     })
 

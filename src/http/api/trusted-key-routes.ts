@@ -1,6 +1,7 @@
 // /api/v2.0/projects/{project}/trusted-keys: the public keys a project trusts for cosign
-// signatures (Berth's own; Harbor has no such resource). Project admins add and remove keys,
-// members read them; the pull policy then counts only signatures that verify against one.
+// signatures and the root certificates it trusts for notation signatures (Berth's own; Harbor
+// has no such resource). Project admins add and remove them, members read them; the pull policy
+// then counts only signatures that verify against one.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import type { TrustedKey } from '../../metadata/trusted-key-store.js'
@@ -25,9 +26,9 @@ export const TrustedKeyJson = Type.Object({
   project_id: Type.Integer(),
   name: Type.String(),
   description: Type.String(),
-  algorithm: Type.String({ description: 'ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or ed25519' }),
-  public_key: Type.String({ description: 'SPKI PEM' }),
-  fingerprint: Type.String({ description: 'sha256 of the DER SubjectPublicKeyInfo, hex' }),
+  algorithm: Type.String({ description: 'ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa or ed25519 (cosign keys); x509 (a notation root certificate)' }),
+  public_key: Type.String({ description: 'SPKI PEM (a cosign key) or certificate PEM (a notation root)' }),
+  fingerprint: Type.String({ description: 'sha256 of the DER SubjectPublicKeyInfo (a key) or of the DER certificate (a root), hex' }),
   creator: Type.String(),
   creation_time: Type.String(),
 })
@@ -36,7 +37,7 @@ const KeyBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 64 }),
     description: Type.Optional(Type.String({ maxLength: 1024 })),
-    public_key: Type.String({ minLength: 1, maxLength: MAX_PEM_BYTES, description: 'PEM "-----BEGIN PUBLIC KEY-----" (cosign.pub): ECDSA P-256/P-384/P-521, RSA of 2048 bits or more, or Ed25519' }),
+    public_key: Type.String({ minLength: 1, maxLength: MAX_PEM_BYTES, description: 'PEM "-----BEGIN PUBLIC KEY-----" (cosign.pub): ECDSA P-256/P-384/P-521, RSA of 2048 bits or more, or Ed25519; or "-----BEGIN CERTIFICATE-----" of a certificate authority (a notation trust root)' }),
   },
   { additionalProperties: false },
 )
@@ -52,9 +53,9 @@ export async function trustedKeyRoutes(app: FastifyInstance, deps: TrustedKeyDep
   const ref = (req: FastifyRequest) => projectRefOf(req, params(req).project!)
   const keyId = (req: FastifyRequest) => idOf(params(req).key_id!, 'key_id')
 
-  route('GET', '/projects/:project/trusted-keys', { summary: "List the public keys a project trusts for cosign signatures (Berth's own)", tag: 'trusted-key', anonymous: true, params: ProjectParams, response: { 200: Type.Array(TrustedKeyJson) } }, async (req, _reply, caller) => (await trustedKeys.list(caller, ref(req))).map(keyJson))
+  route('GET', '/projects/:project/trusted-keys', { summary: "List the cosign keys and notation roots a project trusts (Berth's own)", tag: 'trusted-key', anonymous: true, params: ProjectParams, response: { 200: Type.Array(TrustedKeyJson) } }, async (req, _reply, caller) => (await trustedKeys.list(caller, ref(req))).map(keyJson))
   route('GET', '/projects/:project/trusted-keys/:key_id', { summary: 'Get a trusted key', tag: 'trusted-key', anonymous: true, params: KeyParams, response: { 200: TrustedKeyJson } }, async (req, _reply, caller) => keyJson(await trustedKeys.get(caller, ref(req), keyId(req))))
-  route('POST', '/projects/:project/trusted-keys', { summary: 'Trust a cosign public key in a project (project admins; at most 32 keys)', tag: 'trusted-key', bodyLimit: KEY_BODY_LIMIT, params: ProjectParams, body: KeyBody, response: { 201: Empty } }, async (req, reply, caller) => {
+  route('POST', '/projects/:project/trusted-keys', { summary: 'Trust a cosign public key or a notation root certificate in a project (project admins; at most 32)', tag: 'trusted-key', bodyLimit: KEY_BODY_LIMIT, params: ProjectParams, body: KeyBody, response: { 201: Empty } }, async (req, reply, caller) => {
     const b = req.body as Static<typeof KeyBody>
     const key = await trustedKeys.create(caller, ref(req), { name: b.name, publicKey: b.public_key, ...(b.description !== undefined ? { description: b.description } : {}) })
     return reply.code(201).header('location', `${API}/projects/${encodeURIComponent(params(req).project!)}/trusted-keys/${key.id}`).send()

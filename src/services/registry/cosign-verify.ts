@@ -6,11 +6,13 @@
 // (`{"critical":{"identity":{...},"image":{"docker-manifest-digest":"sha256:..."},"type":"cosign container image signature"},"optional":...}`),
 // the layer annotation `dev.cosignproject.cosign/signature` the base64 signature of those bytes
 // (ECDSA: ASN.1 DER over their SHA-256; RSA: PKCS#1 v1.5 over their SHA-256; Ed25519: over the bytes).
-import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto'
 import { BerthError } from '../../lib/errors.js'
 import { COSIGN_SIGNATURE_ANNOTATION } from '../../oci/accessory.js'
+import { certificateFingerprint } from './notation-verify.js'
 
-export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'ed25519'
+/** A cosign public key's algorithm, or `x509`: a notation root certificate (a CA). */
+export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa' | 'ed25519' | 'x509'
 
 /** The largest PEM accepted: a 8192-bit RSA key is under 1.5 KiB. */
 export const MAX_PEM_BYTES = 8 * 1024
@@ -31,15 +33,17 @@ export interface ParsedKey {
 }
 
 /**
- * A public key from PEM: one `PUBLIC KEY` block (SPKI) of an accepted algorithm, else BAD_REQUEST
- * saying why. A private key is refused (never derived into its public half and kept).
+ * What a project may trust, from PEM: one `PUBLIC KEY` block (SPKI, a cosign key) of an accepted
+ * algorithm, or one `CERTIFICATE` block of a certificate authority (a notation trust root), else
+ * BAD_REQUEST saying why. A private key is refused (never derived into its public half and kept).
  */
 export function parseTrustedKey(pem: string): ParsedKey {
   const bad = (why: string) => new BerthError('BAD_REQUEST', `public_key: ${why}`)
   if (Buffer.byteLength(pem) > MAX_PEM_BYTES) throw bad(`larger than ${MAX_PEM_BYTES} bytes`)
   if (/PRIVATE KEY/.test(pem) || isPrivateKey(pem)) throw bad('this is a private key; give the public key (cosign.pub)')
   const blocks = pem.match(/-----BEGIN [A-Z ]+-----/g) ?? []
-  if (blocks.length !== 1 || blocks[0] !== '-----BEGIN PUBLIC KEY-----') throw bad('expected exactly one PEM block "-----BEGIN PUBLIC KEY-----"')
+  if (blocks.length === 1 && blocks[0] === '-----BEGIN CERTIFICATE-----') return parseRoot(pem, bad)
+  if (blocks.length !== 1 || blocks[0] !== '-----BEGIN PUBLIC KEY-----') throw bad('expected exactly one PEM block "-----BEGIN PUBLIC KEY-----" (a cosign key) or "-----BEGIN CERTIFICATE-----" (a notation root)')
   let key: KeyObject
   try {
     key = createPublicKey({ key: pem, format: 'pem' })
@@ -50,6 +54,18 @@ export function parseTrustedKey(pem: string): ParsedKey {
   if (algorithm === null) throw bad('unsupported key: ECDSA P-256/P-384/P-521, RSA (2048 bits or more) or Ed25519')
   const der = key.export({ type: 'spki', format: 'der' })
   return { algorithm, publicKey: key.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(der).digest('hex'), key }
+}
+
+/** A notation trust root: a CA certificate, kept as PEM and named by the sha256 of its DER. */
+function parseRoot(pem: string, bad: (why: string) => BerthError): ParsedKey {
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(pem)
+  } catch {
+    throw bad('not a valid PEM certificate')
+  }
+  if (cert.ca !== true) throw bad('the certificate is not a certificate authority (basicConstraints CA:TRUE): give the root of the signing chain')
+  return { algorithm: 'x509', publicKey: cert.toString(), fingerprint: certificateFingerprint(cert), key: cert.publicKey }
 }
 
 function isPrivateKey(pem: string): boolean {

@@ -7,12 +7,14 @@ import type { Kysely } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
 import { LruCache } from '../../cache/lru-cache.js'
 import type { Database } from '../../metadata/schema.js'
-import type { TrustedKeyStore } from '../../metadata/trusted-key-store.js'
+import type { TrustedKey, TrustedKeyStore } from '../../metadata/trusted-key-store.js'
 import { projectOf, type RepoName } from '../../oci/names.js'
 import type { Digest } from '../../oci/digest.js'
 import { AccessoryType, isSignatureType } from '../../oci/accessory.js'
 import { parseTrustedKey, signatureLayers, verifiesPayload, MAX_PAYLOAD_BYTES, MAX_SIGNATURES } from './cosign-verify.js'
-import type { KeyObject } from 'node:crypto'
+import { X509Certificate, type KeyObject } from 'node:crypto'
+import { parseManifest } from '../../oci/manifest.js'
+import { NOTATION_JWS, notationVerifies } from './notation-verify.js'
 
 /** The manifest a client asked for: top-level (an index is checked, not its children one by one). */
 export interface PulledManifest {
@@ -83,6 +85,15 @@ export class PullPolicy {
   }
 }
 
+/** The layers of a signature manifest (none when it does not parse). */
+function listedBlobs(manifest: Buffer): { mediaType: string; digest: Digest; size: number }[] {
+  try {
+    return parseManifest(manifest, undefined).blobs.slice(1)
+  } catch {
+    return []
+  }
+}
+
 export interface SignatureGateOptions {
   db: Kysely<Database>
   keys: TrustedKeyStore
@@ -98,14 +109,16 @@ const VERIFIED_ENTRIES = 10_000
 /**
  * Harbor's content trust: `enable_content_trust_cosign` wants a cosign signature accessory,
  * `enable_content_trust` a notation one. Signatures themselves stay pullable (clients verify
- * them). Beyond Harbor: when the project trusts keys, only a cosign signature that verifies
- * against one of them counts.
+ * them). Beyond Harbor: when the project trusts cosign keys, only a cosign signature that
+ * verifies against one of them counts; when it trusts notation roots, only a notation signature
+ * whose certificate chain ends in one of them.
  */
 export class SignatureGate implements PullGate {
   readonly keys = ['enable_content_trust_cosign', 'enable_content_trust'] as const
   /** Content-addressed inputs (digests, key fingerprints), so an answer is never stale. */
   private readonly verified = new LruCache<boolean>(VERIFIED_ENTRIES, () => 1)
   private readonly parsedKeys = new LruCache<KeyObject>(1000, () => 1)
+  private readonly roots = new LruCache<X509Certificate>(1000, () => 1)
 
   constructor(private readonly o: SignatureGateOptions) {}
 
@@ -125,27 +138,59 @@ export class SignatureGate implements PullGate {
     const mine = accessories.filter((x) => x.subject_digest === pull.digest)
     if (project.metadata.enable_content_trust_cosign === 'true') {
       const cosign = mine.filter((x) => x.type === AccessoryType.cosign).map((x) => x.digest as Digest)
-      if (cosign.length === 0 || !(await this.trusted(project, pull, cosign))) return 'The image is not signed by cosign.'
+      if (cosign.length === 0 || !(await this.trusted(project, pull, cosign, 'cosign'))) return 'The image is not signed by cosign.'
     }
-    if (project.metadata.enable_content_trust === 'true' && !mine.some((x) => x.type === AccessoryType.notation)) return 'The image is not signed by notation.'
+    if (project.metadata.enable_content_trust === 'true') {
+      const notation = mine.filter((x) => x.type === AccessoryType.notation).map((x) => x.digest as Digest)
+      if (notation.length === 0 || !(await this.trusted(project, pull, notation, 'notation'))) return 'The image is not signed by notation.'
+    }
     return null
   }
 
-  /** True without trusted keys; with them, whether one of the signatures verifies against one. */
-  private async trusted(project: PullProject, pull: PulledManifest, signatures: Digest[]): Promise<boolean> {
-    const keys = await this.o.keys.list(project.id)
+  /**
+   * True when the project trusts nothing of the kind (cosign keys, notation roots): a signature's
+   * presence is enough, as in Harbor. Otherwise whether one of the signatures verifies against one.
+   */
+  private async trusted(project: PullProject, pull: PulledManifest, signatures: Digest[], kind: 'cosign' | 'notation'): Promise<boolean> {
+    const keys = (await this.o.keys.list(project.id)).filter((k) => (k.algorithm === 'x509') === (kind === 'notation'))
     if (keys.length === 0) return true
-    const cacheKey = `${keys.map((k) => k.fingerprint).sort().join(',')}|${pull.digest}|${[...signatures].sort().join(',')}`
+    const cacheKey = `${kind}|${keys.map((k) => k.fingerprint).sort().join(',')}|${pull.digest}|${[...signatures].sort().join(',')}`
     const known = this.verified.get(cacheKey)
     if (known !== undefined) return known
-    const objects = keys.map((k) => {
-      let key = this.parsedKeys.get(k.fingerprint)
-      if (key === undefined) this.parsedKeys.set(k.fingerprint, (key = parseTrustedKey(k.publicKey).key))
-      return key
-    })
-    const ok = await this.anyVerifies(pull, signatures, objects)
+    const ok = kind === 'cosign' ? await this.anyVerifies(pull, signatures, keys.map((k) => this.keyOf(k))) : await this.anyNotation(pull, signatures, keys.map((k) => this.rootOf(k)))
     this.verified.set(cacheKey, ok)
     return ok
+  }
+
+  private keyOf(k: TrustedKey): KeyObject {
+    let key = this.parsedKeys.get(k.fingerprint)
+    if (key === undefined) this.parsedKeys.set(k.fingerprint, (key = parseTrustedKey(k.publicKey).key))
+    return key
+  }
+
+  private rootOf(k: TrustedKey): X509Certificate {
+    let root = this.roots.get(k.fingerprint)
+    if (root === undefined) this.roots.set(k.fingerprint, (root = new X509Certificate(k.publicKey)))
+    return root
+  }
+
+  /** Whether one of the notation signature manifests holds a JWS envelope that signs the digest under one of `roots`. */
+  private async anyNotation(pull: PulledManifest, signatures: Digest[], roots: X509Certificate[]): Promise<boolean> {
+    let checked = 0
+    for (const sig of signatures) {
+      for (const layer of listedBlobs(await this.o.manifest(pull.repository, sig))) {
+        if (layer.mediaType !== NOTATION_JWS || layer.size > MAX_PAYLOAD_BYTES) continue
+        if (++checked > MAX_SIGNATURES) return false
+        let envelope: Buffer
+        try {
+          envelope = await this.o.blob(pull.repository, layer.digest, MAX_PAYLOAD_BYTES)
+        } catch {
+          continue // an envelope gone or larger than it said: not a signature
+        }
+        if (notationVerifies(envelope, pull.digest, roots)) return true
+      }
+    }
+    return false
   }
 
   private async anyVerifies(pull: PulledManifest, signatures: Digest[], keys: KeyObject[]): Promise<boolean> {

@@ -1,6 +1,7 @@
-// A project's trusted cosign keys (Berth's own, beside Harbor's content trust): project admins
-// add and remove them, members read them. When a project has keys, only a cosign signature that
-// verifies against one of them lets an image through the pull policy.
+// A project's trusted cosign keys and notation root certificates (Berth's own, beside Harbor's
+// content trust): project admins add and remove them, members read them. When a project has
+// keys (roots), only a cosign (notation) signature that verifies against one of them lets an
+// image through the pull policy.
 import { BerthError } from '../../lib/errors.js'
 import type { TrustedKey, TrustedKeyStore } from '../../metadata/trusted-key-store.js'
 import type { Caller } from '../../auth/identity.js'
