@@ -60,7 +60,9 @@ describe('login guard', () => {
   })
 
   it('attempts in flight count: of 25 begun at once, 5 get a check and 20 are refused', async () => {
-    const g = new LoginGuard({ counters: new MemoryState().counters, maxFailures: 5, lockoutMs: 60_000 })
+    // A still clock: the lockout left is exactly the lockout (a real clock may tick in between).
+    const c = clock()
+    const g = new LoginGuard({ counters: new MemoryState(c.now).counters, maxFailures: 5, lockoutMs: 60_000 })
     const outcomes = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => g.begin('victim', `10.0.1.${i}`)))
     const granted = outcomes.filter((o) => o.status === 'fulfilled')
     assert.equal(granted.length, 5)
