@@ -108,7 +108,7 @@ for (const dialect of DIALECTS) {
 
     before(async () => {
       await upstream.start()
-      berth = await createTestBerth(dialect, { jobs: { workers: 0 }, proxy_cache: { upstream_timeout_seconds: 5, fetch_wait_seconds: 30 } })
+      berth = await createTestBerth(dialect, { jobs: { workers: 2, lease_seconds: 5 }, proxy_cache: { upstream_timeout_seconds: 5, fetch_wait_seconds: 30 } })
       const r = await api(berth, 'POST', '/registries', { name: 'fake', type: 'docker-registry', url: upstream.url })
       registryId = Number(/\/(\d+)$/.exec(r.location!)![1])
     })
@@ -235,6 +235,34 @@ for (const dialect of DIALECTS) {
       const push = await berth.app.inject({ method: 'POST', url: '/v2/closed/private/app/blobs/uploads/', headers: { authorization: basicAuth('padm', 'padm-Passw0rd1') } })
       assert.equal(push.statusCode, 403)
       assert.equal(push.json().errors[0].code, 'DENIED')
+    })
+
+    it('expires cached artifacts not pulled for 7 days with the default retention policy, giving their quota back', async () => {
+      const old = image(2000)
+      const fresh = image(3000)
+      upstream.serve('aging/old', 'v1', old)
+      upstream.serve('aging/fresh', 'v1', fresh)
+      await proxyProject(berth, 'aging')
+      for (const repo of ['old', 'fresh']) assert.equal((await v2(berth, `aging/aging/${repo}/manifests/v1`)).statusCode, 200)
+      const k = berth.db.kysely
+      const setPulled = async (repo: string, daysAgo: number) => {
+        const at = new Date(Date.now() - daysAgo * 86_400_000).toISOString()
+        const r = await k.selectFrom('repositories').select('id').where('name', '=', repo).executeTakeFirstOrThrow()
+        await k.updateTable('artifacts').set({ created_at: at, pull_time: at }).where('repository_id', '=', r.id).execute()
+      }
+      await setPulled('aging/aging/old', 10)
+      await setPulled('aging/aging/fresh', 1)
+      const project = (await api(berth, 'GET', '/projects/aging')).json
+      const quotaOf = async () => (await api(berth, 'GET', `/quotas?reference_id=${project.project_id}`)).json[0].used.storage as number
+      const before = await quotaOf()
+      assert.equal(before, old.manifest.length + old.config.length + old.layer.length + fresh.manifest.length + fresh.config.length + fresh.layer.length, 'the quota counts cached content by its declared sizes')
+      const retentionId = Number(project.metadata.retention_id)
+      const run = await api(berth, 'POST', `/retentions/${retentionId}/executions`, { dry_run: false })
+      assert.equal(run.status, 201, JSON.stringify(run.json))
+      await until(async () => (await api(berth, 'GET', `/retentions/${retentionId}/executions`)).json.every((e: any) => e.status !== 'Running' && e.status !== 'Pending'))
+      assert.equal(await berth.stores.artifacts.getByDigest('aging/aging/old', old.digest), null, 'not pulled for 10 days: expired')
+      assert.notEqual(await berth.stores.artifacts.getByDigest('aging/aging/fresh', fresh.digest), null, 'pulled yesterday: kept')
+      assert.equal(await quotaOf(), fresh.manifest.length + fresh.config.length + fresh.layer.length)
     })
 
     it('refuses a registry_id whose registry the outbound guard forbids', async () => {
