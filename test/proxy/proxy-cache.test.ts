@@ -115,6 +115,10 @@ for (const dialect of DIALECTS) {
         assert.equal(sha256(Buffer.from(await res.arrayBuffer())), b.digest)
       }
       assert.equal(upstreamGets('blobs', 'team/app'), img.blobs.length)
+      // A pull through the cache is audited as a pull.
+      await berth.audit.flush()
+      const logs = await api('GET', '/projects/hub/logs?page_size=100')
+      assert.ok(logs.json.some((l: any) => l.operation === 'pull' && l.resource === 'hub/team/app:v1'), JSON.stringify(logs.json))
       // The cache now holds it all: blobs and the digest come without the upstream, a tag with one HEAD.
       upstream.reset()
       for (const b of img.blobs) assert.equal(sha256(Buffer.from(await (await v2(`hub/team/app/blobs/${b.digest}`)).arrayBuffer())), b.digest)
