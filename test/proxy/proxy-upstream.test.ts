@@ -18,6 +18,7 @@ import type { Berth } from '../../src/app/server.js'
 
 const API = '/api/v2.0'
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 
 /** An image the fake upstream serves: a manifest over one config and one layer. */
@@ -165,6 +166,31 @@ for (const dialect of DIALECTS) {
         assert.equal(await stored(berth, digest), false, `${digest} not stored`)
         assert.equal(await berth.stores.blobLinks.get('lies/evil', digest), null)
       }
+    })
+
+    it('stores an index when pulled and its children when they are pulled, listed under it', async () => {
+      const amd = image(100)
+      const arm = image(120)
+      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [amd, arm].map((c, i) => ({ mediaType: OCI_MANIFEST, digest: c.digest, size: c.manifest.length, platform: { os: 'linux', architecture: i === 0 ? 'amd64' : 'arm64' } })) }))
+      const indexDigest = sha256(index)
+      upstream.on((req, res) => {
+        if (req.url !== '/v2/multi/app/manifests/v1' && req.url !== `/v2/multi/app/manifests/${indexDigest}`) return false
+        res.writeHead(200, { 'content-type': OCI_INDEX, 'docker-content-digest': indexDigest, 'content-length': String(index.length) })
+        res.end(req.method === 'HEAD' ? undefined : index)
+        return true
+      })
+      upstream.serve('multi/app', 'amd', amd)
+      upstream.serve('multi/app', 'arm', arm)
+      await proxyProject(berth, 'multi')
+      const got = await berth.app.inject({ method: 'GET', url: '/v2/multi/multi/app/manifests/v1', headers: { authorization: ADMIN_AUTH, accept: OCI_INDEX } })
+      assert.equal(got.statusCode, 200, got.body)
+      assert.equal(got.headers['docker-content-digest'], indexDigest)
+      assert.equal((await v2(berth, `multi/multi/app/manifests/${amd.digest}`)).statusCode, 200)
+      assert.equal(sha256((await v2(berth, `multi/multi/app/blobs/${sha256(amd.layer)}`)).rawPayload), sha256(amd.layer))
+      const listed = await api(berth, 'GET', '/projects/multi/repositories/multi%252Fapp/artifacts')
+      assert.deepEqual(listed.json.map((a: any) => a.digest), [indexDigest], 'the child is listed under its index')
+      const refs = listed.json[0].references.map((r: any) => [r.child_digest, r.child_id > 0])
+      assert.deepEqual(refs, [[amd.digest, true], [arm.digest, false]], 'only the pulled child is here')
     })
 
     it('asks the upstream only for repositories matching the filter pattern', async () => {
