@@ -193,6 +193,19 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(refs, [[amd.digest, true], [arm.digest, false]], 'only the pulled child is here')
     })
 
+    it("never opens another project's blob by its digest: the upstream must have it", async () => {
+      assert.equal((await api(berth, 'POST', '/projects', { project_name: 'secret', metadata: { public: 'false' } })).status, 201)
+      const bytes = randomBytes(4096)
+      const digest = sha256(bytes)
+      const pushed = await berth.app.inject({ method: 'POST', url: `/v2/secret/app/blobs/uploads/?digest=${digest}`, headers: { authorization: ADMIN_AUTH, 'content-type': 'application/octet-stream' }, payload: bytes })
+      assert.equal(pushed.statusCode, 201, pushed.body)
+      await proxyProject(berth, 'peek', { public: 'true' })
+      const res = await berth.app.inject({ method: 'GET', url: `/v2/peek/app/blobs/${digest}` })
+      assert.equal(res.statusCode, 404, res.body)
+      assert.equal(res.json().errors[0].code, 'BLOB_UNKNOWN')
+      assert.equal(await berth.stores.blobLinks.get('peek/app', digest), null)
+    })
+
     it('asks the upstream only for repositories matching the filter pattern', async () => {
       const img = image(10)
       upstream.serve('allowed/app', 'v1', img)

@@ -202,10 +202,16 @@ export class ProxyCache implements ProxyProjects {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: the upstream has no ${upstream}:${ref.tag}`, { tag: ref.tag })
     }
     if (local?.digest === current) return
-    await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
-      if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
-      await this.fetchManifest(p, repository, upstream, current, ref, signal)
-    })
+    try {
+      await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
+        if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
+        await this.fetchManifest(p, repository, upstream, current, ref, signal)
+      })
+    } catch (err) {
+      // The upstream failed between its answer and the fetch: what is cached still serves.
+      if (local === null || !this.o.serveCachedWhenDown || signal?.aborted === true) throw err
+      this.o.log.warn({ repository, tag: ref.tag, registry: p.registry.name, err: (err as Error).message }, 'proxy cache: fetching the moved tag failed, serving the cached one')
+    }
   }
 
   /** Fetches a manifest by digest (verified by the client) and stores it under `ref`. */
