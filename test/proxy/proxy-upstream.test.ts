@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { ADMIN_AUTH, basicAuth, createTestBerth, type TestBerth } from '../support/berth-app.js'
 import { createTestDatabase, DIALECTS, dialectSkip, type TestDatabase } from '../support/databases.js'
 import { inProcessNode } from '../support/in-process-node.js'
+import { REDIS_URL, redisSkip, testPrefix } from '../support/redis.js'
 import type { Berth } from '../../src/app/server.js'
 
 const API = '/api/v2.0'
@@ -87,6 +88,8 @@ class FakeUpstream {
     await new Promise<void>((r) => this.server.close(() => r()))
   }
 }
+
+const redisSkipped = (await redisSkip()).skip ?? false
 
 for (const dialect of DIALECTS) {
   describe(`proxy cache with a fake upstream (${dialect})`, { timeout: 120_000, ...(await dialectSkip(dialect)) }, () => {
@@ -318,41 +321,44 @@ for (const dialect of DIALECTS) {
       }
     })
 
-    it('fetches a blob two nodes sharing a database and storage pull at once only once', async () => {
-      const database: TestDatabase = await createTestDatabase(dialect)
-      const storage = await mkdtemp(join(tmpdir(), 'berth-proxy-storage-'))
-      const nodes: (Berth & { dir: string })[] = []
-      try {
-        nodes.push(await inProcessNode(database.url, storage), await inProcessNode(database.url, storage))
-        const [a, b] = [nodes[0]!, nodes[1]!]
-        const img = image(512 * 1024)
-        let release!: () => void
-        const held = new Promise<void>((r) => (release = r))
-        const layer = sha256(img.layer)
-        upstream.on((req, res) => {
-          if (req.url !== `/v2/shared/app/blobs/${layer}` || req.method !== 'GET') return false
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(img.layer.length) })
-          void held.then(() => res.end(img.layer))
-          return true
-        })
-        upstream.serve('shared/app', 'v1', img)
-        const reg = await api(a, 'POST', '/registries', { name: 'fake', type: 'docker-registry', url: upstream.url })
-        await proxyProject(a, 'both', {}, Number(/\/(\d+)$/.exec(reg.location!)![1]))
-        assert.equal((await v2(a, 'both/shared/app/manifests/v1')).statusCode, 200)
-        const pulls = [fetchThrough(a, `both/shared/app/blobs/${layer}`), fetchThrough(b, `both/shared/app/blobs/${layer}`)]
-        await until(async () => upstream.count(new RegExp(`GET /v2/shared/app/blobs/${layer}`)) === 1)
-        release()
-        for (const body of await Promise.all(pulls)) assert.equal(sha256(body), layer)
-        assert.equal(upstream.count(new RegExp(`GET /v2/shared/app/blobs/${layer}`)), 1)
-      } finally {
-        for (const n of nodes) {
-          await n.close()
-          await rm(n.dir, { recursive: true, force: true })
+    for (const shared of ['database', 'redis'] as const) {
+      it(`fetches a blob two nodes sharing a database and storage pull at once only once (lock in ${shared})`, { skip: shared === 'redis' ? redisSkipped : false }, async () => {
+        const database: TestDatabase = await createTestDatabase(dialect)
+        const storage = await mkdtemp(join(tmpdir(), 'berth-proxy-storage-'))
+        const nodes: (Berth & { dir: string })[] = []
+        try {
+          const redis = shared === 'redis' ? { url: REDIS_URL, prefix: testPrefix() } : undefined
+          nodes.push(await inProcessNode(database.url, storage, redis), await inProcessNode(database.url, storage, redis))
+          const [a, b] = [nodes[0]!, nodes[1]!]
+          const img = image(512 * 1024)
+          let release!: () => void
+          const held = new Promise<void>((r) => (release = r))
+          const layer = sha256(img.layer)
+          upstream.on((req, res) => {
+            if (req.url !== `/v2/${shared}/app/blobs/${layer}` || req.method !== 'GET') return false
+            res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(img.layer.length) })
+            void held.then(() => res.end(img.layer))
+            return true
+          })
+          upstream.serve(`${shared}/app`, 'v1', img)
+          const reg = await api(a, 'POST', '/registries', { name: 'fake', type: 'docker-registry', url: upstream.url })
+          await proxyProject(a, 'both', {}, Number(/\/(\d+)$/.exec(reg.location!)![1]))
+          assert.equal((await v2(a, `both/${shared}/app/manifests/v1`)).statusCode, 200)
+          const pulls = [fetchThrough(a, `both/${shared}/app/blobs/${layer}`), fetchThrough(b, `both/${shared}/app/blobs/${layer}`)]
+          await until(async () => upstream.count(new RegExp(`GET /v2/${shared}/app/blobs/${layer}`)) === 1)
+          release()
+          for (const body of await Promise.all(pulls)) assert.equal(sha256(body), layer)
+          assert.equal(upstream.count(new RegExp(`GET /v2/${shared}/app/blobs/${layer}`)), 1)
+        } finally {
+          for (const n of nodes) {
+            await n.close()
+            await rm(n.dir, { recursive: true, force: true })
+          }
+          await database.drop()
+          await rm(storage, { recursive: true, force: true })
         }
-        await database.drop()
-        await rm(storage, { recursive: true, force: true })
-      }
-    })
+      })
+    }
   })
 }
 
