@@ -201,7 +201,7 @@ for (const dialect of DIALECTS) {
         ['on a project robot', { name: 'r1', level: 'project', permissions: [...sys(['audit-log:list']), { kind: 'project', namespace: PRIVATE, access: access(['repository:pull']) }] }, 400],
         ['namespace other than /', { name: 'r2', level: 'system', permissions: sys(['audit-log:list'], PRIVATE) }, 400],
         ['user management (Harbor grants robots none)', { name: 'r3', level: 'system', permissions: sys(['user:create']) }, 400],
-        ['a feature Berth has not (scan-all)', { name: 'r4', level: 'system', permissions: sys(['scan-all:create']) }, 400],
+        ['a feature Berth has not (P2P preheat)', { name: 'r4', level: 'system', permissions: sys(['preheat-instance:create']) }, 400],
         ['a made-up pair', { name: 'r5', level: 'system', permissions: sys(['registry:pull']) }, 400],
         ['robot management', { name: 'r6', level: 'system', permissions: sys(['robot:create']) }, 400],
         ['an unknown kind', { name: 'r7', level: 'system', permissions: [{ kind: 'cluster', namespace: '/', access: access(['audit-log:list']) }] }, 400],
