@@ -319,10 +319,9 @@ export class ScanReportStore {
 
   /** Ends every unfinished report of an execution with `status`; the uuids it ended. */
   async endOf(executionId: number, status: ScanStatus, max = 1000): Promise<string[]> {
-    const unfinished = this.db.selectFrom('scan_reports').where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running'])
-    const rows = await unfinished.select('uuid').orderBy('id').limit(max).execute()
-    await this.db.updateTable('scan_reports').set({ status, end_time: nowIso() }).where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running']).execute()
-    return rows.map((r) => r.uuid)
+    // RETURNING names only the rows this update ended: not one a task ended meanwhile (which tells of it itself).
+    const rows = await this.db.updateTable('scan_reports').set({ status, end_time: nowIso() }).where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running']).returning('uuid').execute()
+    return rows.slice(0, max).map((r) => r.uuid)
   }
 
   /** Reports of an execution. */

@@ -264,9 +264,15 @@ export class ScanService {
             skipped++
             continue
           }
+          // Preparing resets the artifact's report: not once the run was stopped.
+          if ((await this.o.executions.executions.get(ctx.executionId))?.status !== 'Running') throw new PermanentJobError('the run was stopped')
           const tasks = await this.prepare(use, project, a.repository as RepoName, a, '', 'vulnerability', '', ctx.executionId)
-          ctx.signal.throwIfAborted()
-          for (const t of tasks) await this.o.executions.addTask(ctx.executionId, SCAN_JOB, t)
+          for (const t of tasks) {
+            if ((await this.o.executions.addTask(ctx.executionId, SCAN_JOB, t)) === null) {
+              for (const left of tasks) await this.reports.setStatus(left.payload.reportUuid, 'Stopped')
+              throw new PermanentJobError('the run was stopped')
+            }
+          }
           added++
         } catch (err) {
           if (!(err instanceof BerthError)) throw err
@@ -389,15 +395,13 @@ export class ScanService {
         await sleep(wait, undefined, { signal: ctx.signal })
       }
     } catch (err) {
-      if (ctx.signal.aborted) {
-        // Stopped: the execution's end marked the report (and told of it).
-        await this.reports.setStatus(p.reportUuid, 'Stopped')
-        throw err
-      }
+      // Whichever ends the report first (this task, or the end of a stopped execution) tells of it.
+      const [status, type] = ctx.signal.aborted ? (['Stopped', 'SCANNING_STOPPED'] as const) : (['Error', 'SCANNING_FAILED'] as const)
       await this.o.db.kysely.transaction().execute(async (trx) => {
-        if ((await new ScanReportStore(trx).setStatus(p.reportUuid, 'Error')) && p.scanType === 'vulnerability') await this.recordEnd(trx, 'SCANNING_FAILED', p, p.reportUuid)
+        if ((await new ScanReportStore(trx).setStatus(p.reportUuid, status)) && p.scanType === 'vulnerability') await this.recordEnd(trx, type, p, p.reportUuid)
       })
       this.o.outbox.committed()
+      if (ctx.signal.aborted) throw err
       const message = err instanceof Error ? err.message : String(err)
       await ctx.log(`scan failed: ${message}`)
       throw err instanceof PermanentJobError ? err : new PermanentJobError(message)
