@@ -24,6 +24,7 @@ const ANONYMOUS_ROUTES = new Set([
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference',
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/tags',
   'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/:addition',
+  'GET /projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/vulnerabilities',
   'GET /labels',
   'GET /labels/:label_id',
   'POST /users',
