@@ -110,12 +110,24 @@ export class Executions {
   }
 
   /**
-   * Adds a task to a running execution and enqueues its job, in one transaction. A task that ends
-   * before the next one is added may end the execution: add them together through `run` when
-   * they are known up front.
+   * Adds a task to a running execution and enqueues its job, in one transaction; null when the
+   * execution has ended (it is locked meanwhile on PostgreSQL, so a stop ending it waits and then
+   * stops this task too). A task that ends before the next one is added may end the execution:
+   * add them together through `run` when they are known up front.
    */
-  async addTask<P>(executionId: number, jobType: string, t: NewTaskOf<P>): Promise<number> {
-    const [taskId] = await this.o.db.kysely.transaction().execute((trx) => this.createTasks(trx, executionId, jobType, [t]))
+  async addTask<P>(executionId: number, jobType: string, t: NewTaskOf<P>): Promise<number | null> {
+    if (!this.taskTypes.has(jobType)) throw new Error(`no task type ${jobType} registered`)
+    const [taskId] = await this.o.db.kysely.transaction().execute(async (trx) => {
+      const running = await trx
+        .selectFrom('executions')
+        .select('id')
+        .where('id', '=', executionId)
+        .where('status', '=', 'Running')
+        .$if(this.o.db.dialect === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst()
+      return running === undefined ? [null] : this.createTasks(trx, executionId, jobType, [t])
+    })
+    if (taskId === null) return null
     await this.o.jobs.wake()
     return taskId!
   }
@@ -166,11 +178,16 @@ export class Executions {
     const e = await this.executions.get(executionId, vendorType)
     if (e === null) throw new BerthError('NOT_FOUND', `execution ${executionId} not found`)
     if (e.status !== 'Running') return e
-    for (const t of await this.tasks.unfinished(executionId)) {
-      if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
-      await this.tasks.set(t.id, 'Stopped', 'stopped on request')
+    const stopTasks = async () => {
+      for (const t of await this.tasks.unfinished(executionId)) {
+        if (t.jobId !== null) await this.o.jobs.stop(t.jobId).catch(() => {})
+        await this.tasks.set(t.id, 'Stopped', 'stopped on request')
+      }
     }
+    await stopTasks()
     await this.end(e, 'Stopped', 'stopped on request')
+    // A task added while the run was being stopped (addTask) is stopped too.
+    await stopTasks()
     return (await this.executions.get(executionId))!
   }
 

@@ -80,8 +80,9 @@ for (const dialect of DIALECTS) {
       const held = (await ex.start('TEST_VENDOR', 4, 'MANUAL'))!
       assert.equal(await ex.run('TEST_VENDOR', 4, 'MANUAL', 'TEST_TASK', [{ payload: { n: 5 } }]), null)
       assert.equal((await ex.tasks.list(held, { conditions: [], sort: [], page: 1, pageSize: 10 })).total, 0, 'the refused run added no task')
-      const t = await ex.addTask(held, 'TEST_TASK', { payload: { n: 6 } })
+      const t = (await ex.addTask(held, 'TEST_TASK', { payload: { n: 6 } }))!
       assert.equal((await ended(held)).status, 'Success')
+      assert.equal(await ex.addTask(held, 'TEST_TASK', { payload: { n: 7 } }), null, 'an ended run takes no task')
       await assert.rejects(ex.task(empty, t, 'TEST_VENDOR'), /not found/)
       await assert.rejects(ex.task(held, t, 'OTHER_VENDOR'), /not found/)
       await assert.rejects(ex.addTask(held, 'NO_SUCH_TYPE', { payload: {} }), /no task type/)

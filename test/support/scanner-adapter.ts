@@ -2,8 +2,9 @@
 // metadata (vulnerability, and sbom when asked), POST /scan that really pulls the image from the
 // registry URL with the authorization it is given (manifest and every blob, digests checked) and
 // refuses the request when the pull fails, and reports served with Refresh-After while "running".
-// Configurable: down, slow (n answers of 302 first), error, auth required (Basic, Bearer or
-// X-ScannerAdapter-API-Key), canned vulnerabilities per digest, an oversized report.
+// Configurable: down, slow (n answers of 302 first, or answers that take too long), error, auth
+// required (Basic, Bearer or X-ScannerAdapter-API-Key), canned vulnerabilities per digest, an
+// oversized report; it records every request it gets.
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -52,6 +53,12 @@ export class FakeScannerAdapter {
   sbom = false
   /** Pads reports to this many bytes. */
   reportBytes = 0
+  /** Pulls the image before accepting a scan (off: accepts at once). */
+  pull = true
+  /** Waits this long before answering a report poll (an adapter slower than Berth's request timeout). */
+  reportDelayMs = 0
+  /** Every request that reached it, as "METHOD path". */
+  readonly received: string[] = []
   /** Runs after the pull, before the scan is accepted (tests use the credential here). */
   onScan: ((seen: ScanSeen) => Promise<void>) | null = null
   private server: Server | undefined
@@ -91,6 +98,7 @@ export class FakeScannerAdapter {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
+    this.received.push(`${req.method} ${req.url}`)
     if (this.down) return this.send(res, 503, { error: { message: 'down' } })
     if (!this.authorized(req)) return this.send(res, 401, { error: { message: 'unauthorized' } })
     const url = new URL(req.url ?? '/', 'http://x')
@@ -104,8 +112,8 @@ export class FakeScannerAdapter {
       const seen: ScanSeen = { registryUrl: body.registry.url, authorization: body.registry.authorization, repository: body.artifact.repository, digest: body.artifact.digest, capabilities: body.enabled_capabilities, pulled: false, pullError: '' }
       this.scans.push(seen)
       try {
-        await pull(seen)
-        seen.pulled = true
+        if (this.pull) await pull(seen)
+        seen.pulled = this.pull
       } catch (err) {
         seen.pullError = (err as Error).message
         return this.send(res, 422, { error: { message: `cannot pull ${seen.repository}@${seen.digest}: ${seen.pullError}` } })
@@ -122,6 +130,8 @@ export class FakeScannerAdapter {
       if (seen === undefined) return this.send(res, 404, { error: { message: 'unknown scan request' } })
       const n = (this.polls.get(id) ?? 0) + 1
       this.polls.set(id, n)
+      if (this.reportDelayMs > 0) await new Promise((r) => setTimeout(r, this.reportDelayMs))
+      if (res.destroyed) return
       if (n <= this.slow) return this.send(res, 302, undefined, 'application/json', { 'refresh-after': String(this.refreshAfter) })
       if (this.error !== '') return this.send(res, 500, { error: { message: this.error } }, 'application/vnd.scanner.adapter.error+json; version=1.0')
       const accept = req.headers.accept ?? ''

@@ -106,7 +106,7 @@ for (const dialect of DIALECTS) {
         [{ ...policy('', r.url) }, /name is required/],
         [{ ...policy('x', r.url), targets: [] }, /at least one target/],
         [{ ...policy('x', r.url), event_types: [] }, /event_types/],
-        [{ ...policy('x', r.url), event_types: ['SCANNING_COMPLETED'] }, /SCANNING_COMPLETED.*not supported/],
+        [{ ...policy('x', r.url), event_types: ['SCANNING_EXPLODED'] }, /SCANNING_EXPLODED.*not supported/],
         [policy('x', 'ftp://127.0.0.1/'), /http:\/\/ or https:\/\//],
         [policy('x', 'not a url'), /http:\/\/ or https:\/\//],
         [policy('x', 'http://user:pw@127.0.0.1/'), /must not carry credentials/],
