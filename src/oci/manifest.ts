@@ -67,6 +67,8 @@ function descriptor(value: unknown, field: string): Descriptor {
   const a = stringMap(annotations, `${field}.annotations`)
   if (a !== undefined) d.annotations = a
   if (urls !== undefined) d.urls = urls as string[]
+  // An index's children say which platform they are for (kept as given; the API shows it).
+  if (isObject(value.platform)) d.platform = value.platform
   return d
 }
 
@@ -148,4 +150,17 @@ export function listedDescriptors(index: unknown): Descriptor[] {
       return []
     }
   })
+}
+
+/**
+ * A manifest Berth already stores (it passed parseManifest when it was pushed): the same parser,
+ * for reading its children, blobs and config. The stored media type is the content type.
+ */
+export function storedManifest(m: { body: Buffer; mediaType: string }): ParsedManifest {
+  return parseManifest(m.body, m.mediaType)
+}
+
+/** The config descriptor of an image manifest (the first of its blobs), undefined for an index. */
+export function configOf(parsed: ParsedManifest): Descriptor | undefined {
+  return isIndexMediaType(parsed.mediaType) ? undefined : parsed.blobs[0]
 }

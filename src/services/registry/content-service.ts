@@ -3,6 +3,7 @@
 // Every call resolves the project and checks the caller's permission there first.
 import { eventMeta, type Outbox } from '../../events/outbox.js'
 import { BerthError } from '../../lib/errors.js'
+import { configOf, storedManifest } from '../../oci/manifest.js'
 import type { Stores } from '../../metadata/stores.js'
 import { inTransaction } from '../../metadata/stores.js'
 import type { Db } from '../../metadata/schema.js'
@@ -170,9 +171,7 @@ export class ContentService {
   /** The children of an index, read from its manifest (cached bytes), with their platforms. */
   private async references(name: RepoName, repositoryId: number, a: ArtifactDetail): Promise<ArtifactView['references']> {
     if (!/index|manifest\.list/.test(a.mediaType)) return []
-    const m = await this.o.manifests.get(name, parseReference(a.digest))
-    const doc = JSON.parse(m.body.toString('utf8')) as { manifests?: { digest: string; platform?: Record<string, unknown>; annotations?: Record<string, string>; urls?: string[] }[] }
-    const children = doc.manifests ?? []
+    const children = storedManifest(await this.o.manifests.get(name, parseReference(a.digest))).manifests
     const ids = await this.o.stores.catalog.idsOf(repositoryId, children.map((c) => c.digest))
     return children.map((c) => ({
       childId: ids.get(c.digest) ?? null,
@@ -211,7 +210,7 @@ export class ContentService {
     if (!(ADDITIONS as readonly string[]).includes(addition)) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported`)
     const manifest = await this.o.manifests.get(name, parseReference(artifact.digest))
     if (addition === 'manifest') return manifest.body
-    const config = (JSON.parse(manifest.body.toString('utf8')) as { config?: { mediaType?: string; digest?: string; size?: number } }).config
+    const config = configOf(storedManifest(manifest))
     if (addition === 'build_history' && !IMAGE_CONFIGS.has(config?.mediaType ?? '')) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported for ${artifact.mediaType}`)
     if (config?.digest === undefined || !/json$/.test(config.mediaType ?? '')) throw new BerthError('UNSUPPORTED', `addition ${addition} is not supported: the artifact has no JSON config`)
     const bytes = await this.readConfig(name, parseDigest(config.digest, 'config digest'), config.size ?? 0)
@@ -284,12 +283,12 @@ export class ContentService {
   /** Copies one manifest (children first), linking its blobs into the target; returns its digest. */
   private async copyManifest(source: RepoName, target: RepoName, ref: Reference, as: Reference | undefined, operator: string): Promise<string> {
     const m = await this.o.manifests.get(source, ref)
-    const doc = JSON.parse(m.body.toString('utf8')) as { config?: { digest: string }; layers?: { digest: string }[]; manifests?: { digest: string }[]; blobs?: { digest: string }[] }
-    for (const child of doc.manifests ?? []) await this.copyManifest(source, target, parseReference(child.digest), undefined, operator)
+    const doc = storedManifest(m)
+    for (const child of doc.manifests) await this.copyManifest(source, target, parseReference(child.digest), undefined, operator)
     const sourceRepo = await this.repository(source)
     const targetProject = await this.o.stores.projects.get(projectOf(target))
     if (targetProject === null) throw notFound(`project ${projectOf(target)}`)
-    const blobs = [doc.config?.digest, ...(doc.layers ?? []).map((l) => l.digest), ...(doc.blobs ?? []).map((b) => b.digest)].filter((d): d is string => d !== undefined)
+    const blobs: string[] = doc.blobs.map((b) => b.digest)
     await inTransaction(this.o.db, async (s) => {
       const repo = await s.repositories.ensure(targetProject.id, target)
       const missing = new Set(await s.blobLinks.missing(sourceRepo.id, blobs))

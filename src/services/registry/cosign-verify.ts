@@ -9,6 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto'
 import { BerthError } from '../../lib/errors.js'
 import { COSIGN_SIGNATURE_ANNOTATION } from '../../oci/accessory.js'
+import { parseManifest, type Descriptor } from '../../oci/manifest.js'
 import { certificateFingerprint } from './notation-verify.js'
 
 /** A cosign public key's algorithm, or `x509`: a notation root certificate (a CA). */
@@ -94,17 +95,16 @@ export interface SignatureLayer {
 
 /** The signature layers of a cosign signature manifest (at most MAX_SIGNATURES; oversize ones left out). */
 export function signatureLayers(manifest: Buffer): SignatureLayer[] {
-  let doc: { layers?: { digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[] }
+  let layers: Descriptor[]
   try {
-    doc = JSON.parse(manifest.toString('utf8')) as typeof doc
+    layers = parseManifest(manifest, undefined).blobs.slice(1)
   } catch {
     return []
   }
   const out: SignatureLayer[] = []
-  for (const l of Array.isArray(doc.layers) ? doc.layers : []) {
+  for (const l of layers) {
     const signature = l.annotations?.[COSIGN_SIGNATURE_ANNOTATION]
-    if (typeof l.digest !== 'string' || typeof l.size !== 'number' || typeof signature !== 'string') continue
-    if (l.size > MAX_PAYLOAD_BYTES) continue
+    if (signature === undefined || l.size > MAX_PAYLOAD_BYTES) continue
     out.push({ digest: l.digest, size: l.size, signature })
     if (out.length >= MAX_SIGNATURES) break
   }

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Kysely } from 'kysely'
 import { BerthError } from '../../lib/errors.js'
+import { storedManifest } from '../../oci/manifest.js'
 import type { Logger } from '../../lib/logger.js'
 import type { Caller } from '../../auth/identity.js'
 import type { TokenService } from '../../auth/token-service.js'
@@ -174,10 +175,9 @@ export class ScanService {
   private async targets(name: RepoName, a: Pick<ArtifactDetail, 'digest' | 'mediaType' | 'repositoryId'>): Promise<{ digest: string; mediaType: string }[]> {
     if (!INDEXES.test(a.mediaType)) return [{ digest: a.digest, mediaType: a.mediaType }]
     const m = await this.o.manifests.get(name, parseReference(a.digest))
-    const doc = JSON.parse(m.body.toString('utf8')) as { manifests?: { digest?: string; mediaType?: string }[] }
-    const children = (doc.manifests ?? []).filter((c) => typeof c.digest === 'string' && SCANNABLE.has(c.mediaType ?? '')).slice(0, MAX_CHILDREN)
-    const present = await this.o.stores.catalog.idsOf(a.repositoryId, children.map((c) => c.digest!))
-    return children.filter((c) => present.has(c.digest!)).map((c) => ({ digest: c.digest!, mediaType: c.mediaType! }))
+    const children = storedManifest(m).manifests.filter((c) => SCANNABLE.has(c.mediaType)).slice(0, MAX_CHILDREN)
+    const present = await this.o.stores.catalog.idsOf(a.repositoryId, children.map((c) => c.digest))
+    return children.filter((c) => present.has(c.digest)).map((c) => ({ digest: c.digest, mediaType: c.mediaType }))
   }
 
   /** The scanner a project uses and its metadata; PRECONDITION when it has none or it cannot do `type`. */
