@@ -36,6 +36,10 @@ import { sessionPurgeJob } from '../services/identity/session-purge.js'
 import { garbageCollection, type GcHooks } from '../services/gc/garbage-collection.js'
 import { ReplicationService } from '../services/replication/replication-service.js'
 import { LocalRegistry } from '../services/replication/local-registry.js'
+import { VulnerabilityStore } from '../metadata/vulnerability-store.js'
+import { VulnerabilityPolicy } from '../services/scan/vulnerability-policy.js'
+import { SecurityHub } from '../services/scan/security-hub.js'
+import { VulnerabilityGate } from '../services/registry/vulnerability-gate.js'
 import { OutboundGuard } from '../remote/outbound-guard.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
@@ -109,6 +113,12 @@ export interface Services {
   replication: ReplicationService
   /** Projects' webhook policies and their deliveries. */
   webhooks: WebhookService
+  /** The system CVE allowlist and the allowlist in force per project. */
+  vulnerabilityPolicy: VulnerabilityPolicy
+  /** The security hub and the CVE query. */
+  securityHub: SecurityHub
+  /** "Prevent vulnerable images from running" on manifest reads. */
+  vulnerabilityGate: VulnerabilityGate
   /** This registry's id on replication paths. */
   instanceId: string
   directory?: Directory
@@ -283,6 +293,11 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     maxAttempts: config.webhook.max_attempts,
   })
   await webhooks.refreshInterest()
+  const vulnerabilities = new VulnerabilityStore(db.kysely)
+  const vulnerabilityPolicy = new VulnerabilityPolicy({ settings: stores.settings, vulnerabilities, audit })
+  // exempt: a scanner's own pull credential passes; wired when the scan jobs say how it is known.
+  const vulnerabilityGate = new VulnerabilityGate({ vulnerabilities, allowlist: (id, reuse) => vulnerabilityPolicy.effectiveAllowlist(id, reuse) })
+  const securityHub = new SecurityHub({ vulnerabilities, projects, access })
   const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
   return {
     config,
@@ -302,6 +317,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     content: new ContentService({ db, stores, access, projects, manifests: manifestService, blobs: blobService, audit, outbox, immutability }),
     immutability,
     retention,
+    vulnerabilityPolicy,
+    securityHub,
+    vulnerabilityGate,
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,

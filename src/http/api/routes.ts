@@ -22,8 +22,9 @@ import { quotaRoutes, type QuotaDeps } from './quota-routes.js'
 import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 import { webhookRoutes, type WebhookDeps } from './webhook-routes.js'
 import { retentionRoutes, type RetentionDeps } from './retention-routes.js'
+import { vulnerabilityRoutes, type VulnerabilityDeps } from './vulnerability-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps, VulnerabilityDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -58,6 +59,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await immutableRoutes(app, deps)
   await webhookRoutes(app, deps)
   await retentionRoutes(app, deps)
+  await vulnerabilityRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

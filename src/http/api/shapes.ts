@@ -97,7 +97,7 @@ function metadataSchema(kind: MetadataKind): TSchema {
 const ProjectMetadata = Type.Object(Object.fromEntries(Object.entries(METADATA_KEYS).map(([k, kind]) => [k, Type.Optional(metadataSchema(kind))])), strict)
 
 /** Harbor's CVEAllowlist: the items and expiry count; its ids and times are Harbor's read-only fields. */
-const CveAllowlistBody = Type.Object(
+export const CveAllowlistBody = Type.Object(
   {
     id: ignored(Type.Integer()),
     project_id: ignored(Type.Integer()),

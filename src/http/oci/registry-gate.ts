@@ -20,6 +20,8 @@ export interface Grant {
   canRead: CanRead
   /** Whether the caller is one that replicates: only such callers are believed about a replication path. */
   replicates: () => Promise<boolean>
+  /** Who the caller is now (a token's subject as it stands), resolved only when asked. */
+  who: () => Promise<Caller>
 }
 
 /**
@@ -102,14 +104,15 @@ export class RegistryGate {
       challenge(this.sec, req, reply, need, 'insufficient_scope')
       throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant this access', [{ type: 'repository', name: need.name, action: need.action }])
     }
-    if (need.kind !== 'catalog') return { caller: ANONYMOUS, canRead, replicates: fromSubject }
+    const who = () => this.subjectOf(token)
+    if (need.kind !== 'catalog') return { caller: ANONYMOUS, canRead, replicates: fromSubject, who }
     if (!tokenAllows(token, 'registry', 'catalog', '*')) {
       challenge(this.sec, req, reply, need, 'insufficient_scope')
       throw new BerthError('UNAUTHORIZED', 'authentication required: the token does not grant the catalog')
     }
     // The catalog is filtered for the person the token was issued to, as they are now.
     const caller = await this.subjectOf(token)
-    return { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller) }
+    return { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller), who: async () => caller }
   }
 
   private async subjectOf(token: VerifiedToken): Promise<Caller> {
@@ -125,7 +128,7 @@ export class RegistryGate {
   }
 
   private async byCaller(caller: Caller, need: Need): Promise<Grant> {
-    const grant = { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller) }
+    const grant = { caller, canRead: this.readerFor(caller), replicates: async () => replicates(caller), who: async () => caller }
     if (need.kind === 'base' || need.kind === 'catalog') {
       if (caller.kind === 'anonymous') throw new BerthError('UNAUTHORIZED', 'authentication required')
       return grant

@@ -9,6 +9,7 @@ import { parseReference, parseRepoName, isRepoName, isTag, type Reference, type 
 import type { BlobService, ChunkOptions } from '../../services/registry/blob-service.js'
 import type { ManifestService, Listing } from '../../services/registry/manifest-service.js'
 import type { Pull } from '../../services/registry/pull-recorder.js'
+import type { PullCheck } from '../../services/registry/vulnerability-gate.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
@@ -26,6 +27,8 @@ export interface OciRoutesOptions {
   audit: (e: AuditInput) => void
   /** Where manifest GETs are counted as pulls (pull times, PULL_ARTIFACT events). */
   pulls?: { record(p: Pull): void }
+  /** Checks a manifest read before it is answered ("prevent vulnerable images from running"). */
+  pullCheck?: PullCheck
 }
 
 /**
@@ -135,7 +138,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           audit: { operation: 'pull', type: 'artifact' },
           handle: async (req, reply, m, grant) => {
             const name = repo(m[1]!)
-            const sent = await sendManifest(req, reply, name, m[2]!, true)
+            const sent = await sendManifest(req, reply, name, m[2]!, true, grant)
             if (o.pulls !== undefined && !(REPLICATION_AGENTS.test(req.headers['user-agent'] ?? '') && (await grant.replicates()))) {
               o.pulls.record({ repository: name, digest: sent.digest, ...(sent.tag !== undefined ? { tag: sent.tag } : {}), operator: o.gate.nameOf(req) })
             }
@@ -143,7 +146,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
           },
         },
         // A HEAD is not a pull (Harbor counts GETs only): clients check tags with it.
-        HEAD: { needs: 'pull', handle: async (req, reply, m) => (await sendManifest(req, reply, repo(m[1]!), m[2]!, false)).reply },
+        HEAD: { needs: 'pull', handle: async (req, reply, m, grant) => (await sendManifest(req, reply, repo(m[1]!), m[2]!, false, grant)).reply },
         PUT: {
           needs: 'push',
           audit: { operation: 'create', type: 'artifact' },
@@ -286,13 +289,14 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   ]
 
   /** Sends a manifest (or its headers); says which digest it was and the tag it was asked by. */
-  async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean): Promise<{ reply: FastifyReply; digest: string; tag?: string }> {
+  async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean, grant: Grant): Promise<{ reply: FastifyReply; digest: string; tag?: string }> {
     const ref = existingReference(reference)
     const accepted = acceptedTypes(req.headers.accept)
     const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
     if (!isAcceptable(m.mediaType, accepted)) {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not allow`, { mediaType: m.mediaType })
     }
+    await o.pullCheck?.check({ repository: name, digest: m.digest, mediaType: m.mediaType }, grant.who)
     reply
       .header('content-type', m.mediaType)
       .header('docker-content-digest', m.digest)
