@@ -104,6 +104,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    proxy_cache: Type.Object(
+      {
+        serve_cached_when_down: Type.Boolean({ default: true, description: 'a proxy-cache project serves its cached copy of a tag when the upstream registry cannot be reached (as Harbor does); false: the pull fails' }),
+        upstream_timeout_seconds: Type.Integer({ default: 15, minimum: 1, maximum: 600, description: 'longest wait for the upstream registry to answer a manifest check or fetch of a proxy-cache project' }),
+        fetch_wait_seconds: Type.Integer({ default: 300, minimum: 1, maximum: 3600, description: 'longest a pull waits for another pull (on any node) fetching the same manifest or blob from the upstream before it is answered 429' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     gc: Type.Object(
       {
         time_window_minutes: Type.Integer({

@@ -119,6 +119,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     audit: (e) => audit.record(e),
     pulls: services.pulls,
     pullCheck: services.vulnerabilityGate,
+    proxy: services.proxyCache,
   })
   await app.register(tokenRoutes, security)
   await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, immutability: services.immutability, webhooks: services.webhooks, retention: services.retention, system: services.system, quotas: services.quotas, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit, gc: services.gc, vulnerabilityPolicy: services.vulnerabilityPolicy, securityHub: services.securityHub })

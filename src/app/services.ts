@@ -41,6 +41,9 @@ import { VulnerabilityPolicy } from '../services/scan/vulnerability-policy.js'
 import { SecurityHub } from '../services/scan/security-hub.js'
 import { VulnerabilityGate } from '../services/registry/vulnerability-gate.js'
 import { OutboundGuard } from '../remote/outbound-guard.js'
+import { registryClient } from '../remote/registry-client.js'
+import { ProxyCache } from '../services/proxy-cache/proxy-cache.js'
+import { LockStore } from '../metadata/lock-store.js'
 import { SecretBox } from '../auth/secret-box.js'
 import { checkSecretKey, resolveSecretKey } from '../auth/secret-key.js'
 import { ensureAdmin } from '../auth/admin-user.js'
@@ -111,6 +114,8 @@ export interface Services {
   /** Harbor's garbage collection (/system/gc). */
   gc: SystemJobApi
   replication: ReplicationService
+  /** Proxy-cache projects: pulls through to their upstream registries. */
+  proxyCache: ProxyCache
   /** Projects' webhook policies and their deliveries. */
   webhooks: WebhookService
   /** The system CVE allowlist and the allowlist in force per project. */
@@ -240,6 +245,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     changed,
     creationRestriction: async () => (await settings.current()).project_creation_restriction,
     storageLimit: (caller, requested) => quotas.limitFor(caller, requested),
+    proxyCache: { check: (id) => proxyCache.check(id), created: (caller, project) => proxyCache.created(caller, project) },
   })
   const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
   const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
@@ -299,6 +305,20 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const vulnerabilityGate = new VulnerabilityGate({ vulnerabilities, allowlist: (id, reuse) => vulnerabilityPolicy.effectiveAllowlist(id, reuse) })
   const securityHub = new SecurityHub({ vulnerabilities, projects, access })
   const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
+  const proxyCache: ProxyCache = new ProxyCache({
+    ctx,
+    manifests: manifestService,
+    // One fetch across the nodes: through Redis when they share one, else through the database.
+    locks: config.redis.url === '' ? new LockStore(db.kysely) : shared.locks,
+    registries: stores.registries,
+    client: (registry, speedKiB) => registryClient(registry, { unseal: (sealed) => box.open(sealed), guard, speedKiB, userAgent: `berth/${VERSION}` }),
+    checkUrl: (url) => guard.checkUrl(url),
+    createRetention: (caller, input) => retention.create(caller, input),
+    log,
+    serveCachedWhenDown: config.proxy_cache.serve_cached_when_down,
+    upstreamTimeoutMs: config.proxy_cache.upstream_timeout_seconds * 1000,
+    fetchWaitMs: config.proxy_cache.fetch_wait_seconds * 1000,
+  })
   return {
     config,
     db,
@@ -309,6 +329,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     security,
     blobService,
     replication,
+    proxyCache,
     instanceId,
     manifestService,
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),

@@ -23,6 +23,8 @@ export interface NewArtifact {
   annotations: Record<string, string> | null
   blobs: string[]
   manifests: string[]
+  /** Sizes the manifest gives its blobs, counted for those not stored yet (a proxy cache fetches them when pulled). */
+  declaredSizes?: ReadonlyMap<string, number>
 }
 
 /** What a put did: the artifact's id, whether it is new, and if so the project's usage after it. */
@@ -77,6 +79,7 @@ export class ArtifactStore {
    */
   async put(repositoryId: number, a: NewArtifact): Promise<PutArtifact> {
     const blobs = await this.blobSizes([...new Set(a.blobs)])
+    for (const [digest, size] of blobs) if (size === 0) blobs.set(digest, a.declaredSizes?.get(digest) ?? 0)
     const children = [...new Set(a.manifests)]
     const childTotals =
       children.length === 0

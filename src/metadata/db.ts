@@ -22,6 +22,7 @@ import * as m014 from './migrations/014-gc.js'
 import * as m016 from './migrations/016-retention-policies.js'
 import * as m017 from './migrations/017-execution-failures.js'
 import * as m018 from './migrations/018-listing-order.js'
+import * as m020 from './migrations/020-proxy-cache.js'
 import * as m021 from './migrations/021-scanning.js'
 
 export interface DbOptions {
@@ -112,6 +113,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '016-retention-policies': { up: (db) => m016.up(db, dialect) },
     '017-execution-failures': { up: (db) => m017.up(db) },
     '018-listing-order': { up: (db) => m018.up(db, dialect) },
+    '020-proxy-cache': { up: (db) => m020.up(db, dialect) },
     '021-scanning': { up: (db) => m021.up(db, dialect) },
   }
 }

@@ -10,6 +10,16 @@ export interface Project {
   id: number
   name: string
   public: boolean
+  /** The registry a proxy-cache project caches; absent for an ordinary project. */
+  registryId?: number
+}
+
+type ProjectRow = { id: number; name: string; public: number; registry_id: number | null }
+
+function projectOf(row: ProjectRow): Project {
+  const p: Project = { id: row.id, name: row.name, public: row.public === 1 }
+  if (row.registry_id !== null) p.registryId = Number(row.registry_id)
+  return p
 }
 
 /** A project's CVE allowlist: CVE ids and when it stops applying (unix seconds; null: never). */
@@ -45,20 +55,26 @@ export const PROJECT_FIELDS: Fields = {
 
 export class ProjectStore {
   // A deleted project keeps its row under a tombstone name ("<name>#<id>"): never found by name.
-  private readonly byName = new PreparedQuery<{ id: number; name: string; public: number }, [name: string]>((db) =>
-    db.selectFrom('projects').select(['id', 'name', 'public']).where('name', '=', '').where(sql<boolean>`deleted = 0`),
+  private readonly byName = new PreparedQuery<ProjectRow, [name: string]>((db) =>
+    db.selectFrom('projects').select(['id', 'name', 'public', 'registry_id']).where('name', '=', '').where(sql<boolean>`deleted = 0`),
   )
 
   constructor(private readonly db: Kysely<Database>) {}
 
   async get(name: string): Promise<Project | null> {
     const row = await this.byName.first(this.db, name)
-    return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
+    return row === undefined ? null : projectOf(row)
   }
 
   async getById(id: number): Promise<Project | null> {
-    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public']).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst()
-    return row === undefined ? null : { id: row.id, name: row.name, public: row.public === 1 }
+    const row = await this.db.selectFrom('projects').select(['id', 'name', 'public', 'registry_id']).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst()
+    return row === undefined ? null : projectOf(row)
+  }
+
+  /** Names of the (not deleted) proxy-cache projects that cache the registry, at most `limit`. */
+  async usingRegistry(registryId: number, limit = 20): Promise<string[]> {
+    const rows = await this.db.selectFrom('projects').select('name').where('registry_id', '=', registryId).where('deleted', '=', 0).orderBy('name').limit(limit).execute()
+    return rows.map((r) => r.name)
   }
 
   /**
@@ -71,12 +87,15 @@ export class ProjectStore {
     return (await this.get(name))!
   }
 
-  /** Creates a project with its quota (`hard` bytes, -1: no limit); null when the name is taken. */
-  async create(name: string, isPublic: boolean, ownerId: number | null, hard = UNLIMITED): Promise<Project | null> {
+  /**
+   * Creates a project with its quota (`hard` bytes, -1: no limit), a proxy cache of `registryId`
+   * when given; null when the name is taken.
+   */
+  async create(name: string, isPublic: boolean, ownerId: number | null, hard = UNLIMITED, registryId: number | null = null): Promise<Project | null> {
     const now = nowIso()
     const r = await this.db
       .insertInto('projects')
-      .values({ name, public: isPublic ? 1 : 0, owner_id: ownerId, created_at: now, updated_at: now })
+      .values({ name, public: isPublic ? 1 : 0, owner_id: ownerId, created_at: now, updated_at: now, registry_id: registryId })
       .onConflict((oc) => oc.column('name').doNothing())
       .executeTakeFirst()
     if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) return null
@@ -208,20 +227,19 @@ export class ProjectStore {
         'projects.owner_id',
         'projects.created_at',
         'projects.updated_at',
+        'projects.registry_id',
         'users.username as owner_name',
       ])
   }
 }
 
-type DetailRow = Pick<Selectable<ProjectTable>, 'id' | 'name' | 'public' | 'owner_id' | 'created_at' | 'updated_at'> & {
+type DetailRow = Pick<Selectable<ProjectTable>, 'id' | 'name' | 'public' | 'owner_id' | 'created_at' | 'updated_at' | 'registry_id'> & {
   owner_name: string | null
 }
 
 function toDetail(r: DetailRow, repoCount: number): Omit<ProjectDetail, 'metadata' | 'cveAllowlist'> {
   return {
-    id: r.id,
-    name: r.name,
-    public: r.public === 1,
+    ...projectOf(r),
     ownerId: r.owner_id,
     ownerName: r.owner_name,
     repoCount,

@@ -10,6 +10,15 @@ export interface ProjectTable {
   deleted: Generated<number>
   created_at: string
   updated_at: string
+  /** The registry a proxy-cache project caches (Harbor's registry_id); null for an ordinary project. */
+  registry_id: Generated<number | null>
+}
+
+/** Short locks in the database, for nodes that share no Redis (see lock-store.ts). */
+export interface LockTable {
+  name: string
+  token: string
+  until: string
 }
 
 /** Harbor's project metadata other than `public` (which is `projects.public`): one row per key. */
@@ -509,6 +518,7 @@ export interface Database {
   schedules: ScheduleTable
   worker_pools: WorkerPoolTable
   registries: RegistryTable
+  locks: LockTable
   replication_policies: ReplicationPolicyTable
   replication_executions: ReplicationExecutionTable
   replication_tasks: ReplicationTaskTable

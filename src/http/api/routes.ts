@@ -137,7 +137,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const b = req.body as Static<typeof S.ProjectCreationBody>
     // The top-level `public` (deprecated in Harbor) counts when metadata.public is not given.
     const metadata: Record<string, unknown> = { ...(b.public != null ? { public: b.public } : {}), ...(b.metadata ?? {}) }
-    const project = await projects.create(caller, b.project_name, { metadata, storageLimit: b.storage_limit, ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
+    const project = await projects.create(caller, b.project_name, { metadata, storageLimit: b.storage_limit, registryId: b.registry_id, ...(b.cve_allowlist !== undefined ? { cveAllowlist: b.cve_allowlist } : {}) })
     return created(reply, `/projects/${project.id}`)
   })
   route('GET', '/projects/:project', { summary: 'Get a project by name or id', tag: 'project', anonymous: true, params: S.ProjectParams, response: { 200: S.ProjectJson } }, async (req, _reply, caller) =>

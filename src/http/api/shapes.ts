@@ -149,6 +149,8 @@ export const ProjectJson = Type.Object({
   current_user_role_ids: Type.Array(Type.Integer()),
   metadata: ProjectMetadataJson,
   cve_allowlist: CveAllowlistJson,
+  /** The registry a proxy-cache project caches; absent for an ordinary project (as Harbor omits 0). */
+  registry_id: Type.Optional(Type.Integer()),
 })
 
 /** Harbor's ProjectReq (plus its Project model's read-only fields). */
@@ -338,6 +340,7 @@ export function projectJson(p: ProjectWithRoles): Static<typeof ProjectJson> {
     current_user_role_id: p.roleIds.length > 0 ? Math.min(...p.roleIds) : 0,
     current_user_role_ids: p.roleIds,
     metadata: { ...p.metadata, public: String(p.public) },
+    ...(p.registryId !== undefined ? { registry_id: p.registryId } : {}),
     cve_allowlist: {
       // One allowlist per project, as in Harbor's answer: its id is the project's.
       id: p.id,

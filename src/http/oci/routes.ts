@@ -10,6 +10,7 @@ import type { BlobService, ChunkOptions } from '../../services/registry/blob-ser
 import type { ManifestService, Listing } from '../../services/registry/manifest-service.js'
 import type { Pull } from '../../services/registry/pull-recorder.js'
 import type { PullCheck } from '../../services/registry/vulnerability-gate.js'
+import type { ProxyCache } from '../../services/proxy-cache/proxy-cache.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
@@ -29,6 +30,8 @@ export interface OciRoutesOptions {
   pulls?: { record(p: Pull): void }
   /** Checks a manifest read before it is answered ("prevent vulnerable images from running"). */
   pullCheck?: PullCheck
+  /** Proxy-cache projects: pulls of what is not here fetch it from the upstream; pushes and deletes are refused. */
+  proxy?: Pick<ProxyCache, 'manifest' | 'blob' | 'refuseWrite'>
 }
 
 /**
@@ -292,6 +295,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean, grant: Grant): Promise<{ reply: FastifyReply; digest: string; tag?: string }> {
     const ref = existingReference(reference)
     const accepted = acceptedTypes(req.headers.accept)
+    await o.proxy?.manifest(name, ref, signalOf(req))
     const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
     if (!isAcceptable(m.mediaType, accepted)) {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not allow`, { mediaType: m.mediaType })
@@ -307,6 +311,12 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   }
 
   async function sendBlob(req: FastifyRequest, reply: FastifyReply, name: RepoName, digest: Digest, withBody: boolean) {
+    // A blob of a proxy project not cached yet streams from the upstream, whole (a Range is not honoured then).
+    const through = withBody ? await o.proxy?.blob(name, digest, signalOf(req)) : null
+    if (through != null) {
+      reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).type('application/octet-stream').header('content-length', String(through.size))
+      return reply.send(through.stream)
+    }
     const { size } = await blobs.stat(name, digest)
     // With s3.redirect, a GET goes to a presigned URL: the bytes flow from the bucket to the client.
     if (withBody) {
@@ -363,6 +373,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     let grant: Grant | undefined
     try {
       grant = await o.gate.authorize(req, reply, need)
+      if (need.kind === 'repository' && (need.action === 'push' || need.action === 'delete')) await o.proxy?.refuseWrite(need.name)
       const result = await method.handle(req, reply, m, grant)
       if (method.audit !== undefined) audit(method, req, m, 'success')
       return result

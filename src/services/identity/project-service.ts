@@ -23,6 +23,16 @@ export interface ProjectSettings {
   cveAllowlist?: { expires_at?: number | null; items?: { cve_id?: string }[] }
   /** Harbor's storage_limit on creation (bytes; -1: none). */
   storageLimit?: number | null
+  /** Harbor's registry_id on creation: the project is a proxy cache of that registry. */
+  registryId?: number | null
+}
+
+/** What creating a proxy-cache project needs from the proxy cache: the registry checked, then the project set up. */
+export interface ProxyProjects {
+  /** Refuses a registry that cannot be cached (missing, of a type not proxied, at an address not allowed). */
+  check(registryId: number): Promise<void>
+  /** Sets up a new proxy-cache project (its default retention policy). */
+  created(caller: Caller, project: Project): Promise<void>
 }
 
 export interface NewMember {
@@ -42,6 +52,8 @@ export interface ProjectServiceOptions {
   creationRestriction?: () => Promise<'everyone' | 'adminonly'>
   /** The storage limit of a project the caller creates, from what they asked (quota rules); -1 without it. */
   storageLimit?: (caller: Caller, requested: number | null | undefined) => Promise<number>
+  /** Proxy-cache projects (registry_id); without it a registry_id is refused. */
+  proxyCache?: ProxyProjects
 }
 
 /** A project reference from a URL: its name, or its numeric id. */
@@ -113,12 +125,22 @@ export class ProjectService {
     // Everything is checked before anything is written.
     const metadata = metadataValues(settings.metadata ?? {})
     const allowlist = settings.cveAllowlist === undefined ? undefined : cveAllowlistOf(settings.cveAllowlist)
+    const registryId = settings.registryId ?? null
+    if (registryId !== null) {
+      // As in Harbor: only administrators (and system robots that may create projects) set registry_id.
+      if (me.kind === 'user' && !isSysadmin(me)) throw new BerthError('DENIED', 'Only system admin can create proxy cache project')
+      if (this.o.proxyCache === undefined) throw new BerthError('UNSUPPORTED', 'proxy cache projects are not available here')
+      await this.o.proxyCache.check(registryId)
+      // Harbor ignores content trust on a proxy cache: its content is signed upstream, if at all.
+      delete metadata.enable_content_trust
+    }
     const hard = (await this.o.storageLimit?.(caller, settings.storageLimit)) ?? -1
     const ownerId = me.kind === 'user' ? me.userId : await this.o.stores.users.firstAdminId()
-    const project = await this.o.stores.projects.create(name, metadata.public === 'true', ownerId, hard)
+    const project = await this.o.stores.projects.create(name, metadata.public === 'true', ownerId, hard, registryId)
     if (project === null) throw new BerthError('CONFLICT', `project ${name} already exists`)
     if (me.kind === 'user') await this.o.stores.members.add(project.id, 'u', me.userId, ROLES.projectAdmin)
     await this.store(project, metadata, allowlist)
+    if (registryId !== null) await this.o.proxyCache!.created(caller, project)
     this.audit(caller, project, 'create', 'project', name)
     return project
   }

@@ -24,6 +24,12 @@ export interface WriteOptions {
   operator?: string
   /** A delete by digest only if the artifact has no tag when it happens (garbage collection's untagged deletion). */
   untaggedOnly?: boolean
+  /**
+   * Stored by the proxy cache from its upstream: the blobs and child manifests it references come
+   * later, when they are pulled (quota counts the blobs by the sizes the manifest gives them), and
+   * no push event is recorded (nothing was pushed here).
+   */
+  proxied?: boolean
 }
 
 export interface PushedManifest {
@@ -66,7 +72,8 @@ export class ManifestService {
     // Checked before the bytes are written, so a refused manifest leaves nothing behind, and
     // again in the transaction, against a concurrent delete.
     const existing = await this.ctx.stores.repositories.get(repository)
-    await assertReferencesExist(this.ctx.stores, existing?.id, m)
+    const proxied = o.proxied === true
+    if (!proxied) await assertReferencesExist(this.ctx.stores, existing?.id, m)
     // An immutable tag is not moved: refused before the bytes are written (the tag is looked up
     // only when a rule covers the repository), and again in the transaction.
     const immutability = this.ctx.deps.immutability
@@ -86,9 +93,9 @@ export class ManifestService {
         await s.blobLinks.record(digest, body.length)
         const collected = await s.blobLinks.lockInUse([digest, ...m.blobs.map((d) => d.digest)])
         if (collected.includes(digest)) throw blobBeingCollected(digest)
-        if (collected.length > 0) throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${collected.length} blob(s) garbage collection removed; push them again`, { missing: collected.slice(0, 20) })
+        if (collected.length > 0 && !proxied) throw new BerthError('MANIFEST_BLOB_UNKNOWN', `manifest references ${collected.length} blob(s) garbage collection removed; push them again`, { missing: collected.slice(0, 20) })
         await s.artifacts.lockShared(repo.id, m.manifests.map((d) => d.digest))
-        await assertReferencesExist(s, repo.id, m)
+        if (!proxied) await assertReferencesExist(s, repo.id, m)
         const before = ref.kind === 'tag' ? await s.artifacts.getByTag(repository, ref.tag) : await s.artifacts.getByDigest(repository, digest)
         if (ref.kind === 'tag') await immutability.check(project.id, repository, movedTag(before, ref.tag, digest), 'push', s)
         const put = await s.artifacts.put(repo.id, {
@@ -100,6 +107,7 @@ export class ManifestService {
           annotations: m.annotations ?? null,
           blobs: m.blobs.map((d) => d.digest),
           manifests: m.manifests.map((d) => d.digest),
+          ...(proxied ? { declaredSizes: new Map(m.blobs.map((d) => [d.digest, d.size])) } : {}),
         })
         // New content counts against the project's limit; past it, the whole push rolls back.
         if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage, o.operator ?? '')
@@ -109,7 +117,7 @@ export class ManifestService {
         // An event when something changed: a tag that is new or moved, or a new referrer (a
         // signature, an SBOM) pushed by digest. A write that changes nothing (a replica arriving
         // where it already is) has none, which is what ends replication in a mesh.
-        if ((before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
+        if (!proxied && (before === null || before.digest !== digest) && (ref.kind === 'tag' || m.subject !== undefined)) {
           await this.ctx.deps.outbox.record(trx, { type: 'PUSH_ARTIFACT', repository, digest, ...(ref.kind === 'tag' ? { tag: ref.tag } : {}), path, ...eventMeta(o.operator ?? '') })
         }
       })

@@ -23,7 +23,8 @@ import { compileFilters, destinationRepository, literalRepositories } from './fi
 import { Copier } from './copier.js'
 import type { LocalRegistry } from './local-registry.js'
 import { OutboundGuard } from '../../remote/outbound-guard.js'
-import { isListLimit, RemoteRegistry, type ListLimits } from '../../remote/remote-registry.js'
+import { isListLimit, type RemoteRegistry, type ListLimits } from '../../remote/remote-registry.js'
+import { registryClient } from '../../remote/registry-client.js'
 
 export const REGISTRY_TYPES = ['berth', 'harbor', 'docker-registry', 'docker-hub'] as const
 export type RegistryType = (typeof REGISTRY_TYPES)[number]
@@ -202,6 +203,9 @@ export class ReplicationService {
     await this.getRegistry(caller, id, 'registry:delete')
     const using = await this.o.stores.policies.usingRegistry(id)
     if (using.length > 0) throw new BerthError('PRECONDITION', `registry ${id} is used by replication policies ${using.map((p) => p.name).join(', ')}`)
+    // Harbor refuses too: a proxy-cache project would lose its upstream.
+    const caching = await this.o.stores.projects.usingRegistry(id)
+    if (caching.length > 0) throw new BerthError('PRECONDITION', `registry ${id} is used by proxy cache projects ${caching.join(', ')}`)
     await this.o.stores.registries.delete(id)
   }
 
@@ -244,15 +248,12 @@ export class ReplicationService {
   }
 
   private remote(r: RegistryFields, speedKiB = -1): RemoteRegistry {
-    return new RemoteRegistry({
-      url: r.url,
-      ...(r.accessKey !== '' ? { username: r.accessKey } : {}),
-      ...(r.sealedSecret !== '' ? { password: this.o.box.open(r.sealedSecret).toString('utf8') } : {}),
-      insecure: r.insecure,
+    return registryClient(r, {
+      unseal: (sealed) => this.o.box.open(sealed),
       guard: this.o.guard,
       ...(this.o.chunkBytes !== undefined ? { chunkBytes: this.o.chunkBytes } : {}),
       ...(this.o.listLimits !== undefined ? { listLimits: this.o.listLimits } : {}),
-      ...(speedKiB > 0 ? { bandwidthBytesPerSec: speedKiB * 1024 } : {}),
+      speedKiB,
       userAgent: 'berth-replication',
     })
   }
