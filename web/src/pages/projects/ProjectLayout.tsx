@@ -7,6 +7,7 @@ import { Link } from 'react-router'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { Loading } from '../../app/App'
 import { projectQuery } from './project-context'
+import { ProxyCacheLabel } from './ProxyCache'
 
 /** The project's tabs, in order: path under /projects/:id and catalogue key. */
 export const PROJECT_TABS = [
@@ -55,6 +56,9 @@ export default function ProjectLayout() {
           </FlexItem>
           <FlexItem>
             <Label color={isPublic ? 'green' : 'grey'}>{isPublic ? t('projects.public') : t('projects.private')}</Label>
+          </FlexItem>
+          <FlexItem>
+            <ProxyCacheLabel registryId={project.registry_id} />
           </FlexItem>
         </Flex>
       </PageSection>
