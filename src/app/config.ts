@@ -137,6 +137,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    scanning: Type.Object(
+      {
+        registry_url: Type.String({ ...Url, default: '', description: 'the registry URL scanner adapters pull scanned images from (an address they can reach); empty: external_url' }),
+        timeout: Type.Integer({ default: 3600, minimum: 10, maximum: 86400, description: 'seconds one scan (or SBOM generation) may take, from the scan request to the report, before it fails' }),
+        refresh_min_seconds: Type.Number({ default: 1, minimum: 0.01, maximum: 300, description: "shortest wait between polls of a scan report, whatever the adapter's Refresh-After says" }),
+        refresh_max_seconds: Type.Number({ default: 60, minimum: 0.01, maximum: 3600, description: "longest wait between polls of a scan report, whatever the adapter's Refresh-After says" }),
+        request_timeout_seconds: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'seconds one request to a scanner adapter may take' }),
+        max_report_mib: Type.Integer({ default: 16, minimum: 1, maximum: 256, description: 'largest scan report read from an adapter (MiB); a larger one fails the scan' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     quota: Type.Object(
       {
         warning_percent: Type.Integer({ default: 85, minimum: 1, maximum: 100, description: "a QUOTA_WARNING event is recorded when a push takes a project's usage to this percentage of its limit" }),
@@ -299,6 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
     }
   }
   if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')
+  if (config.scanning.registry_url.endsWith('/')) config.scanning.registry_url = config.scanning.registry_url.replace(/\/+$/, '')
+  if (config.scanning.refresh_min_seconds > config.scanning.refresh_max_seconds) throw configError('scanning.refresh_min_seconds', 'must not be larger than scanning.refresh_max_seconds')
   return config
 }
 

@@ -58,6 +58,9 @@ import { AccessController } from '../auth/access.js'
 import type { Directory } from '../auth/identity.js'
 import type { Security } from '../http/security.js'
 import { resolvedPaths, type Config } from './config.js'
+import { ScannerRegistry } from '../services/scan/scanner-registry.js'
+import { ScanService } from '../services/scan/scan-service.js'
+import { SbomAccessories } from '../services/scan/sbom-accessory.js'
 
 /** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root: string) => Promise<StorageDriver>> = {
@@ -126,6 +129,10 @@ export interface Services {
   vulnerabilityGate: VulnerabilityGate
   /** This registry's id on replication paths. */
   instanceId: string
+  /** Scanner registrations and a project's scanner. */
+  scanners: ScannerRegistry
+  /** Vulnerability scans and SBOM generation. */
+  scans: ScanService
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -304,6 +311,24 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   // exempt: a scanner's own pull credential passes; wired when the scan jobs say how it is known.
   const vulnerabilityGate = new VulnerabilityGate({ vulnerabilities, allowlist: (id, reuse) => vulnerabilityPolicy.effectiveAllowlist(id, reuse) })
   const securityHub = new SecurityHub({ vulnerabilities, projects, access })
+  const scanners = new ScannerRegistry({ db, box, guard, projects, audit, requestTimeoutMs: config.scanning.request_timeout_seconds * 1000, maxReportBytes: config.scanning.max_report_mib << 20 })
+  const scans = new ScanService({
+    db,
+    stores,
+    projects,
+    scanners,
+    executions,
+    events,
+    tokens,
+    manifests: manifestService,
+    audit,
+    log,
+    registryUrl: () => config.scanning.registry_url || config.external_url,
+    timeoutMs: config.scanning.timeout * 1000,
+    refreshMinMs: config.scanning.refresh_min_seconds * 1000,
+    refreshMaxMs: config.scanning.refresh_max_seconds * 1000,
+    sbom: new SbomAccessories({ manifests: manifestService, blobs: blobService }),
+  })
   const retention = new RetentionService({ db, stores, projects, audit, executions, jobs, manifests: manifestService, immutability, outbox, log })
   const proxyCache: ProxyCache = new ProxyCache({
     ctx,
@@ -331,6 +356,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     replication,
     proxyCache,
     instanceId,
+    scanners,
+    scans,
     manifestService,
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,

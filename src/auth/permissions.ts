@@ -1,10 +1,10 @@
 // Harbor's roles and what each may do in a project: the one table every check derives from.
 // docs/permissions.md is generated from it (a test keeps the two equal).
 
-export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag', 'notification-policy', 'tag-retention'] as const
+export const RESOURCES = ['project', 'metadata', 'member', 'log', 'repository', 'artifact', 'tag', 'label', 'robot', 'immutable-tag', 'notification-policy', 'tag-retention', 'scan', 'scanner', 'sbom'] as const
 export type Resource = (typeof RESOURCES)[number]
 
-export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push', 'operate'] as const
+export const ACTIONS = ['read', 'list', 'create', 'update', 'delete', 'pull', 'push', 'operate', 'stop'] as const
 export type Action = (typeof ACTIONS)[number]
 
 /** Role ids as Harbor numbers them in its member API. */
@@ -33,12 +33,18 @@ const READ_ONLY = {
   artifact: ['list', 'read'],
   tag: ['list'],
   label: ['list', 'read'],
+  scan: ['read'],
+  sbom: ['read'],
 } as const
 
 /** Read access to a project's content, without its members, logs or robots. */
-const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [], 'notification-policy': [], 'tag-retention': [] }
+const LIMITED_GUEST: Table = { ...READ_ONLY, member: [], log: [], robot: [], 'immutable-tag': [], 'notification-policy': [], 'tag-retention': [], scanner: [] }
 
-const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'] }
+/** Guests read which scanner a project uses (Harbor's rbac_role.go). */
+const GUEST: Table = { ...LIMITED_GUEST, member: ['list', 'read'], log: ['list'], robot: ['list', 'read'], scanner: ['read'] }
+
+/** Developers and up scan and generate SBOMs, and stop them (as in Harbor). */
+const SCANNING: readonly Action[] = ['read', 'create', 'stop']
 
 /** Developers and up manage tag retention, as in Harbor (rbac_role.go gives it to all three). */
 const TAG_RETENTION: readonly Action[] = ['read', 'list', 'create', 'update', 'delete', 'operate']
@@ -49,6 +55,8 @@ const DEVELOPER: Table = {
   repository: ['list', 'read', 'pull', 'push', 'update'],
   artifact: ['list', 'read', 'create'],
   tag: ['list', 'create'],
+  scan: SCANNING,
+  sbom: SCANNING,
 }
 
 /**
@@ -72,6 +80,7 @@ const PROJECT_ADMIN: Table = {
   member: ['list', 'read', 'create', 'update', 'delete'],
   robot: ['list', 'read', 'create', 'update', 'delete'],
   'notification-policy': ['list', 'read', 'create', 'update', 'delete'],
+  scanner: ['read', 'create'],
 }
 
 export const ROLE_PERMISSIONS: Record<RoleName, Table> = {
@@ -114,6 +123,12 @@ export const ROBOT_GRANTABLE: readonly Permission[] = [
   'tag:list',
   'tag:create',
   'tag:delete',
+  'scan:create',
+  'scan:stop',
+  'scan:read',
+  'sbom:create',
+  'sbom:stop',
+  'sbom:read',
   'label:read',
   'label:list',
   'project:read',
@@ -126,7 +141,7 @@ export const ROBOT_GRANTABLE: readonly Permission[] = [
  * Harbor's system-level permissions (kind "system", namespace "/") a system robot may be given:
  * the pairs of Harbor's robot system policies (rbac.PoliciesMap["System"]) whose feature Berth
  * has, each enforced on the matching /api/v2.0 routes. Harbor's others (preheat-instance,
- * scan-all, scanner, security-hub, system-volumes, catalog)
+ * security-hub, system-volumes, catalog)
  * are refused until Berth has their feature. System administrators hold all of them.
  */
 export const SYSTEM_GRANTABLE = [
@@ -165,6 +180,16 @@ export const SYSTEM_GRANTABLE = [
   'purge-audit:update',
   'purge-audit:stop',
   'purge-audit:list',
+  'scanner:create',
+  'scanner:read',
+  'scanner:update',
+  'scanner:delete',
+  'scanner:list',
+  'scan-all:create',
+  'scan-all:read',
+  'scan-all:update',
+  'scan-all:stop',
+  'scan-all:list',
 ] as const
 export type SystemPermission = (typeof SYSTEM_GRANTABLE)[number]
 

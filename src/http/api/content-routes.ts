@@ -9,10 +9,13 @@ import { idOf, projectRefOf } from './context.js'
 import { listQueryOf, pagingHeaders } from './query.js'
 import { API, apiRouter, Empty, ListQueryParams } from './router.js'
 import * as C from './content-shapes.js'
+import { addOverviews } from './scan-routes.js'
+import type { ScanService } from '../../services/scan/scan-service.js'
 
 export interface ContentDeps extends Security {
   content: ContentService
   labels: LabelService
+  scans: ScanService
 }
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
@@ -23,7 +26,7 @@ const TagParams = Type.Object({ ...ArtifactParams.properties, tag_name: Type.Str
 const LabelOnArtifactParams = Type.Object({ ...ArtifactParams.properties, label_id: Type.String({ pattern: '^[0-9]{1,15}$' }) })
 const LabelParams = Type.Object({ label_id: Type.String({ pattern: '^[0-9]{1,15}$' }) })
 const Flag = Type.Optional(Type.Boolean({ default: false }))
-const ArtifactQuery = Type.Object({ with_tag: Type.Optional(Type.Boolean({ default: true })), with_label: Flag, with_signature: Flag, with_accessory: Flag, with_scan_overview: Flag, with_immutable_status: Flag })
+const ArtifactQuery = Type.Object({ with_tag: Type.Optional(Type.Boolean({ default: true })), with_label: Flag, with_signature: Flag, with_accessory: Flag, with_scan_overview: Flag, with_sbom_overview: Flag, with_immutable_status: Flag })
 
 /** Harbor clients send a repository's inner '/' as %252F, decoded once by the router to %2F. */
 function repositoryOf(raw: string): string {
@@ -40,7 +43,7 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
   }
   const options = (req: FastifyRequest) => {
     const q = req.query as Static<typeof ArtifactQuery>
-    return { withTag: q.with_tag !== false, withLabel: q.with_label === true, withAccessory: q.with_accessory === true || q.with_signature === true, withImmutableStatus: q.with_immutable_status === true, accessories: q.with_accessory === true, signature: q.with_signature === true }
+    return { withTag: q.with_tag !== false, withLabel: q.with_label === true, withAccessory: q.with_accessory === true || q.with_signature === true, withImmutableStatus: q.with_immutable_status === true, accessories: q.with_accessory === true, signature: q.with_signature === true, overviews: { scan: q.with_scan_overview === true, sbom: q.with_sbom_overview === true } }
   }
   const artifactOut = (a: Parameters<typeof C.artifactJson>[0], o: ReturnType<typeof options>) => {
     const json = C.artifactJson(a, o.signature)
@@ -75,7 +78,9 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
     const o = options(req)
     const page = await content.listArtifacts(caller, project, repository, q, o)
     pagingHeaders(req, reply, q, page.total)
-    return page.items.map((a) => artifactOut(a, o))
+    const out = page.items.map((a) => artifactOut(a, o))
+    await addOverviews(deps.scans, page.items, out, o.overviews)
+    return out
   })
   route('POST', '/projects/:project_name/repositories/:repository_name/artifacts', { summary: 'Copy an artifact from another repository (from=project/repo:tag or @digest)', tag: 'artifact', params: RepoParams, querystring: Type.Object({ from: Type.String({ minLength: 3, maxLength: 1024 }) }), response: { 201: Empty } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)
@@ -85,7 +90,10 @@ export async function contentRoutes(app: FastifyInstance, deps: ContentDeps): Pr
   route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference', { summary: 'Get an artifact by digest or tag', tag: 'artifact', anonymous: true, params: ArtifactParams, querystring: ArtifactQuery, response: { 200: C.ArtifactJson } }, async (req, _reply, caller) => {
     const { project, repository, p } = at(req)
     const o = options(req)
-    return artifactOut(await content.getArtifact(caller, project, repository, p.reference!, o), o)
+    const view = await content.getArtifact(caller, project, repository, p.reference!, o)
+    const out = [artifactOut(view, o)]
+    await addOverviews(deps.scans, [view], out, o.overviews)
+    return out[0]
   })
   route('GET', '/projects/:project_name/repositories/:repository_name/artifacts/:reference/additions/:addition', { summary: "Get an addition of an artifact as JSON: Harbor's build_history (the image config's history), and Berth's manifest and config", tag: 'artifact', anonymous: true, params: AdditionParams, response: { 200: Type.Unknown({ description: 'JSON: build_history an array of history entries; manifest and config the exact documents' }) } }, async (req, reply, caller) => {
     const { project, repository, p } = at(req)

@@ -125,6 +125,8 @@ export const ArtifactJson = Type.Object({
   labels: Type.Optional(Type.Array(LabelJson)),
   accessories: Type.Optional(Type.Array(AccessoryJson)),
   addition_links: Type.Record(Type.String(), Type.Unknown()),
+  scan_overview: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with_scan_overview: the report summary by report MIME type' })),
+  sbom_overview: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'with_sbom_overview: the SBOM generation summary' })),
 })
 
 /** Harbor sends "0001-01-01T00:00:00.000Z" for a time that never happened (no pull yet). */

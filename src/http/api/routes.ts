@@ -23,8 +23,9 @@ import { immutableRoutes, type ImmutableDeps } from './immutable-routes.js'
 import { webhookRoutes, type WebhookDeps } from './webhook-routes.js'
 import { retentionRoutes, type RetentionDeps } from './retention-routes.js'
 import { vulnerabilityRoutes, type VulnerabilityDeps } from './vulnerability-routes.js'
+import { scanRoutes, type ScanDeps } from './scan-routes.js'
 
-export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps, VulnerabilityDeps {
+export interface ApiDeps extends ContentDeps, SystemDeps, JobDeps, ReplicationDeps, LifecycleDeps, QuotaDeps, ImmutableDeps, WebhookDeps, RetentionDeps, VulnerabilityDeps, ScanDeps {
   users: UserService
   projects: ProjectService
   robots: RobotService
@@ -60,6 +61,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   await webhookRoutes(app, deps)
   await retentionRoutes(app, deps)
   await vulnerabilityRoutes(app, deps)
+  await scanRoutes(app, deps)
 
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const created = (reply: FastifyReply, location: string) => reply.code(201).header('location', `${API}${location}`).send()

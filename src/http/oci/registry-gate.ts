@@ -5,7 +5,8 @@ import { BerthError } from '../../lib/errors.js'
 import { projectOf, type RepoName } from '../../oci/names.js'
 import { ANONYMOUS, type Caller } from '../../auth/identity.js'
 import { tokenAllows, TOKEN_SERVICE, type VerifiedToken } from '../../auth/token-service.js'
-import { robotPrincipal, userPrincipal } from '../../auth/authenticator.js'
+import { robotPrincipal, robotProblem, userPrincipal } from '../../auth/authenticator.js'
+import { isScanCredential } from '../../auth/scan-credential.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { CanRead } from '../../services/registry/registry-context.js'
 import type { ReadScope } from '../../metadata/repository-store.js'
@@ -97,6 +98,11 @@ export class RegistryGate {
   }
 
   private async byToken(token: VerifiedToken, req: FastifyRequest, reply: FastifyReply, need: Need): Promise<Grant> {
+    // A scan's token lives only as long as the robot made for the scan.
+    if (token.subject.kind === 'robot' && isScanCredential(token.subject.name)) {
+      const robot = await this.sec.stores.robots.get(token.subject.id)
+      if (robot === null || robot.name !== token.subject.name || robotProblem(robot, Date.now()) !== null) throw new BerthError('UNAUTHORIZED', 'authentication required: the scan this token was made for has ended')
+    }
     const canRead: CanRead = (repo) => tokenAllows(token, 'repository', repo, 'pull')
     // The token says who it was issued to; whether they replicate is asked of who they are now.
     const fromSubject = async () => replicates(await this.subjectOf(token))
