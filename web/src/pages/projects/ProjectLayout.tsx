@@ -17,6 +17,7 @@ export const PROJECT_TABS = [
   ['robots', 'projects.tab.robots'],
   ['labels', 'projects.tab.labels'],
   ['policy', 'projects.tab.policy'],
+  ['scanner', 'projects.tab.scanner'],
   ['webhooks', 'projects.tab.webhooks'],
   ['logs', 'projects.tab.logs'],
   ['configuration', 'projects.tab.configuration'],
