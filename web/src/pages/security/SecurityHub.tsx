@@ -28,7 +28,7 @@ import { api, ok, page } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { PageTitle } from '../../components/PageTitle'
 import { ServerTable, type Column } from '../../components/ServerTable'
-import { pagingQuery, useListParams } from '../../components/list-params'
+import { pagingQuery } from '../../components/list-params'
 import { useFormat } from '../../lib/format'
 import { Loading } from '../../app/App'
 import { repoInProject, repoUrl, shortDigest } from '../repositories/artifacts'
@@ -199,7 +199,6 @@ function VulnerabilitySearch() {
   const { t } = useTranslation()
   const f = useFormat()
   const [search, setSearch] = useSearchParams()
-  const [, setPaging] = useListParams('vul')
   const applied = Object.fromEntries(FILTER_PARAMS.map(([k, p]) => [k, search.get(p) ?? ''])) as unknown as VulFilter
   const [form, setForm] = useState<VulFilter>(applied)
   const q = vulQuery(applied)
@@ -213,9 +212,10 @@ function VulnerabilitySearch() {
         if (form[k] === '') next.delete(p)
         else next.set(p, form[k])
       }
+      // A new search starts at the first page (the list's own page parameter).
+      next.delete('vulpage')
       return next
     })
-    setPaging({ page: 1 })
   }
   const columns: Column<Finding>[] = [
     { key: 'cve', title: t('security.col.cve'), render: (v) => <CveLink id={v.cve_id} /> },
