@@ -23,8 +23,12 @@ export interface NewArtifact {
   annotations: Record<string, string> | null
   blobs: string[]
   manifests: string[]
-  /** Sizes the manifest gives its blobs, counted for those not stored yet (a proxy cache fetches them when pulled). */
-  declaredSizes?: ReadonlyMap<string, number>
+  /**
+   * Stored by the proxy cache, which fetches what a manifest references when it is pulled: blobs
+   * not stored yet count by the sizes the manifest gives them, and an index stored before its
+   * children already lists them under it.
+   */
+  proxied?: { declaredSizes: ReadonlyMap<string, number> }
 }
 
 /** What a put did: the artifact's id, whether it is new, and if so the project's usage after it. */
@@ -79,7 +83,8 @@ export class ArtifactStore {
    */
   async put(repositoryId: number, a: NewArtifact): Promise<PutArtifact> {
     const blobs = await this.blobSizes([...new Set(a.blobs)])
-    for (const [digest, size] of blobs) if (size === 0) blobs.set(digest, a.declaredSizes?.get(digest) ?? 0)
+    for (const [digest, size] of blobs) if (size === 0) blobs.set(digest, a.proxied?.declaredSizes.get(digest) ?? 0)
+    const listed = a.subjectDigest === null && (a.proxied === undefined || (await this.referencedBy(repositoryId, a.digest, 'manifest')) === null)
     const children = [...new Set(a.manifests)]
     const childTotals =
       children.length === 0
@@ -106,7 +111,7 @@ export class ArtifactStore {
         total_size: totalSize,
         subject_digest: a.subjectDigest,
         annotations: a.annotations === null ? null : JSON.stringify(a.annotations),
-        listed: a.subjectDigest === null ? 1 : 0,
+        listed: listed ? 1 : 0,
         created_at: nowIso(),
       })
       .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
@@ -128,7 +133,7 @@ export class ArtifactStore {
     for (let i = 0; i < refs.length; i += 300) {
       await this.db.insertInto('artifact_references').values(refs.slice(i, i + 300)).execute()
     }
-    let listedDelta = a.subjectDigest === null ? 1 : 0
+    let listedDelta = listed ? 1 : 0
     // The children of an index are listed under it from now on.
     if (a.manifests.length > 0) {
       const r = await this.db.updateTable('artifacts').set({ listed: 0 }).where('repository_id', '=', repositoryId).where('digest', 'in', [...new Set(a.manifests)]).where('listed', '=', 1).executeTakeFirst()

@@ -36,39 +36,7 @@ import {
   manifestAccept,
 } from '../fixtures/oci-layout.js'
 import { missingTools, startBerth, withServerLogs, type BerthProcess } from '../support/berth-process.js'
-import { runCommand, type CommandResult } from '../support/run-command.js'
-
-type Podman = {
-  run(args: readonly string[]): Promise<CommandResult>
-  policy: string
-}
-
-/** A podman bound to its own store under `dir` (see the header for why each flag is there). */
-function isolatedPodman(dir: string): Podman {
-  const tmp = join(dir, 'tmp')
-  mkdirSync(tmp, { recursive: true })
-  const policy = join(dir, 'policy.json')
-  writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }))
-  const globalFlags = [
-    '--root',
-    join(dir, 'root'),
-    '--runroot',
-    join(dir, 'run'),
-    '--tmpdir',
-    tmp,
-    '--storage-driver',
-    'vfs',
-    '--cgroup-manager=cgroupfs',
-    '--events-backend=file',
-    '--network-config-dir',
-    join(dir, 'net'),
-  ]
-  return {
-    policy,
-    run: (args) => runCommand('podman', [...globalFlags, ...args], { env: { ...process.env, TMPDIR: tmp }, timeoutMs: 90_000 }),
-  }
-}
-
+import { isolatedPodman } from '../support/podman.js'
 
 type PodmanImage = {
   Id: string

@@ -6,14 +6,20 @@ import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { missingTools } from '../support/berth-process.js'
-import { ADMIN_AUTH, basicAuth, createTestBerth, type TestBerth } from '../support/berth-app.js'
+import { ADMIN_AUTH, basicAuth, createTestBerth, TEST_ADMIN_PASSWORD, type TestBerth } from '../support/berth-app.js'
 import { DIALECTS, dialectSkip } from '../support/databases.js'
 import { startDistributionRegistry, type DistributionRegistry } from '../support/distribution-registry.js'
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js'
 import { randomImage, sha256, type RawImage } from '../support/raw-images.js'
 import { RemoteRegistry } from '../../src/remote/remote-registry.js'
 import { OutboundGuard } from '../../src/remote/outbound-guard.js'
-import { manifestAccept } from '../fixtures/oci-layout.js'
+import { manifestAccept, readLayoutBlob, writeImage } from '../fixtures/oci-layout.js'
+import { isolatedPodman } from '../support/podman.js'
+import { runCommand } from '../support/run-command.js'
+import { mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 
 const KiB = 1024
 const API = '/api/v2.0'
@@ -109,6 +115,10 @@ for (const dialect of DIALECTS) {
         assert.equal(sha256(Buffer.from(await res.arrayBuffer())), b.digest)
       }
       assert.equal(upstreamGets('blobs', 'team/app'), img.blobs.length)
+      // A pull through the cache is audited as a pull.
+      await berth.audit.flush()
+      const logs = await api('GET', '/projects/hub/logs?page_size=100')
+      assert.ok(logs.json.some((l: any) => l.operation === 'pull' && l.resource === 'hub/team/app:v1'), JSON.stringify(logs.json))
       // The cache now holds it all: blobs and the digest come without the upstream, a tag with one HEAD.
       upstream.reset()
       for (const b of img.blobs) assert.equal(sha256(Buffer.from(await (await v2(`hub/team/app/blobs/${b.digest}`)).arrayBuffer())), b.digest)
@@ -195,6 +205,34 @@ for (const dialect of DIALECTS) {
         await res.arrayBuffer()
       }
       assert.equal(upstream.count(/./), 0)
+    })
+
+    it('skopeo copies through the cache to an OCI layout, and podman pulls through it', { skip: missingTools(['skopeo', 'podman']) }, async () => {
+      // Short and lower case: podman refuses a long --runroot.
+      const work = join(tmpdir().length <= 20 ? tmpdir() : '/tmp', `berth-px-${randomBytes(4).toString('hex')}`)
+      mkdirSync(work)
+      try {
+        const layout = join(work, 'layout')
+        const img = writeImage(layout, { seed: `proxy-${dialect}`, tag: 'v1' })
+        const skopeo = (args: string[]) => runCommand('skopeo', ['--insecure-policy', '--command-timeout', '60s', ...args], { timeoutMs: 90_000 })
+        await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', `${UPSTREAM_USER.username}:${UPSTREAM_USER.password}`, `oci:${layout}:v1`, `docker://${new URL(registry.url).host}/tools/cli:v1`])
+        const host = new URL(base).host
+        upstream.reset()
+        const out = join(work, 'out')
+        await skopeo(['copy', '--src-tls-verify=false', '--src-creds', `admin:${TEST_ADMIN_PASSWORD}`, `docker://${host}/hub/tools/cli:v1`, `oci:${out}:v1`])
+        for (const d of [img.manifest, ...img.blobs]) assert.ok(readLayoutBlob(out, d.digest).equals(readLayoutBlob(layout, d.digest)), `${d.digest} came through unchanged`)
+        assert.equal(upstreamGets('blobs', 'tools/cli'), img.blobs.length)
+        // Podman pulls the same through the cache: only the tag is checked upstream.
+        upstream.reset()
+        const podman = isolatedPodman(join(work, 'p'))
+        await podman.run(['pull', '-q', '--tls-verify=false', '--creds', `admin:${TEST_ADMIN_PASSWORD}`, '--signature-policy', podman.policy, `${host}/hub/tools/cli:v1`])
+        const inspected = JSON.parse((await podman.run(['image', 'inspect', `${host}/hub/tools/cli:v1`])).stdout) as { Id: string }[]
+        assert.equal(`sha256:${inspected[0]!.Id}`, img.config.digest)
+        assert.equal(upstreamGets('blobs', 'tools/cli') + upstreamGets('manifests', 'tools/cli'), 0, 'served from the cache')
+        await podman.run(['rmi', '--all', '--force'])
+      } finally {
+        rmSync(work, { recursive: true, force: true })
+      }
     })
 
     it('refuses deleting a registry a proxy project caches (412)', async () => {

@@ -69,7 +69,6 @@ interface ProxySettings {
   proxies: (repository: string) => boolean
   localOnNotFound: boolean
   maxUpstreamConn: number
-  at: number
 }
 
 /** A blob on its way from the upstream: the bytes for the client, and their size. */
@@ -79,7 +78,7 @@ export interface ProxiedBlob {
 }
 
 export class ProxyCache implements ProxyProjects {
-  private readonly settings = new Map<string, ProxySettings>()
+  private readonly settings = new Map<string, { proxy: ProxySettings | null; at: number }>()
   /** Clients by registry, its last change and the speed: their tokens are reused across pulls. */
   private readonly clients = new Map<string, RemoteRegistry>()
   /** Upstream transfers in progress per project on this node (max_upstream_conn). */
@@ -120,19 +119,20 @@ export class ProxyCache implements ProxyProjects {
     })
   }
 
-  /** The proxy settings of the project `repository` is in; null for an ordinary project. */
+  /**
+   * The proxy settings of the project `repository` is in; null for an ordinary project. Both are
+   * remembered for SETTINGS_TTL_MS, so that pulls and pushes of ordinary projects cost no query.
+   */
   private async proxyOf(repository: RepoName): Promise<ProxySettings | null> {
     const name = projectOf(repository)
     const cached = this.settings.get(name)
-    if (cached !== undefined && cached.at > Date.now() - SETTINGS_TTL_MS) return cached
+    if (cached !== undefined && cached.at > Date.now() - SETTINGS_TTL_MS) return cached.proxy
     const project = await this.o.ctx.stores.projects.get(name)
-    const found = project?.registryId === undefined ? null : await this.load(project)
+    const proxy = project?.registryId === undefined ? null : await this.load(project)
     this.settings.delete(name)
-    if (found !== null) {
-      this.settings.set(name, found)
-      if (this.settings.size > MAX_SETTINGS) this.settings.delete(this.settings.keys().next().value!)
-    }
-    return found
+    this.settings.set(name, { proxy, at: Date.now() })
+    if (this.settings.size > MAX_SETTINGS) this.settings.delete(this.settings.keys().next().value!)
+    return proxy
   }
 
   private async load(project: Project): Promise<ProxySettings> {
@@ -157,13 +157,13 @@ export class ProxyCache implements ProxyProjects {
         proxies = () => false
       }
     }
-    return { project, registry, client, proxies, localOnNotFound: metadata.proxy_cache_local_on_not_found === 'true', maxUpstreamConn: Number(metadata.max_upstream_conn ?? -1), at: Date.now() }
+    return { project, registry, client, proxies, localOnNotFound: metadata.proxy_cache_local_on_not_found === 'true', maxUpstreamConn: Number(metadata.max_upstream_conn ?? -1) }
   }
 
   /** DENIED for a push or delete through /v2/ into a proxy project, with Harbor's message. */
   async refuseWrite(repository: RepoName): Promise<void> {
-    const project = await this.o.ctx.stores.projects.get(projectOf(repository))
-    if (project?.registryId !== undefined) throw new BerthError('DENIED', `can not push artifact to a proxy project: ${project.name}`)
+    const p = await this.proxyOf(repository)
+    if (p !== null) throw new BerthError('DENIED', `can not push artifact to a proxy project: ${p.project.name}`)
   }
 
   // --- manifests ----------------------------------------------------------------------------
@@ -202,10 +202,16 @@ export class ProxyCache implements ProxyProjects {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: the upstream has no ${upstream}:${ref.tag}`, { tag: ref.tag })
     }
     if (local?.digest === current) return
-    await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
-      if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
-      await this.fetchManifest(p, repository, upstream, current, ref, signal)
-    })
+    try {
+      await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
+        if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
+        await this.fetchManifest(p, repository, upstream, current, ref, signal)
+      })
+    } catch (err) {
+      // The upstream failed between its answer and the fetch: what is cached still serves.
+      if (local === null || !this.o.serveCachedWhenDown || signal?.aborted === true) throw err
+      this.o.log.warn({ repository, tag: ref.tag, registry: p.registry.name, err: (err as Error).message }, 'proxy cache: fetching the moved tag failed, serving the cached one')
+    }
   }
 
   /** Fetches a manifest by digest (verified by the client) and stores it under `ref`. */

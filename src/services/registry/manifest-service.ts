@@ -107,7 +107,7 @@ export class ManifestService {
           annotations: m.annotations ?? null,
           blobs: m.blobs.map((d) => d.digest),
           manifests: m.manifests.map((d) => d.digest),
-          ...(proxied ? { declaredSizes: new Map(m.blobs.map((d) => [d.digest, d.size])) } : {}),
+          ...(proxied ? { proxied: { declaredSizes: new Map(m.blobs.map((d) => [d.digest, d.size])) } } : {}),
         })
         // New content counts against the project's limit; past it, the whole push rolls back.
         if (put.usage !== undefined) await quota?.admit(trx, project.name, repository, put.usage, o.operator ?? '')
