@@ -122,7 +122,7 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     proxy: services.proxyCache,
   })
   await app.register(tokenRoutes, security)
-  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, immutability: services.immutability, webhooks: services.webhooks, retention: services.retention, system: services.system, quotas: services.quotas, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit, gc: services.gc, vulnerabilityPolicy: services.vulnerabilityPolicy, securityHub: services.securityHub, scanners: services.scanners, scans: services.scans })
+  await app.register(apiRoutes, { ...security, users: services.users, projects: services.projects, robots: services.robots, content: services.content, labels: services.labels, immutability: services.immutability, webhooks: services.webhooks, retention: services.retention, system: services.system, quotas: services.quotas, settings: services.settings, jobAdmin: new JobAdminService(services.jobs), replication: services.replication, purgeAudit: services.purgeAudit, gc: services.gc, vulnerabilityPolicy: services.vulnerabilityPolicy, securityHub: services.securityHub, scanners: services.scanners, scans: services.scans, scanAll: services.scanAll })
   await app.register(consoleRoutes, o.consoleDir !== undefined ? { dir: o.consoleDir } : {})
   // Liveness says only that the process answers; readiness that it can serve: database and
   // storage reachable (migrations ran before the server listened), and not shutting down.

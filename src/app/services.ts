@@ -60,6 +60,7 @@ import type { Security } from '../http/security.js'
 import { resolvedPaths, type Config } from './config.js'
 import { ScannerRegistry } from '../services/scan/scanner-registry.js'
 import { ScanService } from '../services/scan/scan-service.js'
+import { ScanAllService } from '../services/scan/scan-all.js'
 import { SbomAccessories } from '../services/scan/sbom-accessory.js'
 
 /** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
@@ -133,6 +134,8 @@ export interface Services {
   scanners: ScannerRegistry
   /** Vulnerability scans and SBOM generation. */
   scans: ScanService
+  /** Scan-all, now or on a schedule. */
+  scanAll: ScanAllService
   directory?: Directory
   /** Flushes the audit log and closes the database. */
   close(): Promise<void>
@@ -321,6 +324,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     events,
     tokens,
     manifests: manifestService,
+    outbox,
     audit,
     log,
     registryUrl: () => config.scanning.registry_url || config.external_url,
@@ -358,6 +362,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     instanceId,
     scanners,
     scans,
+    scanAll: new ScanAllService({ scans, scanners: scanners.store, executions, jobs, audit }),
     manifestService,
     users: new UserService({ db, stores, audit, selfRegistration: async () => (await settings.current()).self_registration, ldap: config.auth.mode === 'ldap_auth', passwords, logins: authenticator, changed }),
     projects,

@@ -34,6 +34,11 @@ export type RegistryEvent =
    * artifacts it deleted (the first RETENTION_EVENT_MAX_DELETED of `deletedCount`).
    */
   | ({ type: 'TAG_RETENTION'; project: string; projectId: number; policyId: number; executionId: number; status: string; trigger: string; total: number; retained: number; deletedCount: number; deleted: RetentionDeletion[] } & Path & EventMeta)
+  /** A vulnerability scan of one image ended; `scanOverview`: Harbor's scan_overview, keyed by report MIME type. */
+  | ({ type: ScanningEventType; repository: string; digest: string; tag?: string; scanOverview: Record<string, unknown> } & Path & EventMeta)
+
+/** Harbor's scan events: a report ended Success, Error or Stopped. */
+export type ScanningEventType = 'SCANNING_COMPLETED' | 'SCANNING_FAILED' | 'SCANNING_STOPPED'
 
 /** An artifact a retention run deleted, with the tags it had. */
 export interface RetentionDeletion {
@@ -47,7 +52,7 @@ export const RETENTION_EVENT_MAX_DELETED = 100
 
 export type EventType = RegistryEvent['type']
 
-export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED', 'REPLICATION', 'TAG_RETENTION']
+export const EVENT_TYPES: readonly EventType[] = ['PUSH_ARTIFACT', 'DELETE_TAG', 'DELETE_ARTIFACT', 'DELETE_REPOSITORY', 'PULL_ARTIFACT', 'QUOTA_WARNING', 'QUOTA_EXCEED', 'REPLICATION', 'TAG_RETENTION', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED']
 
 /** The meta fields of an event made now by `operator` ('' for the system). */
 export function eventMeta(operator: string, at: Date = new Date()): EventMeta {

@@ -232,6 +232,31 @@ export class ScannerStore {
   }
 }
 
+/** A listed artifact (neither a referrer nor an index's child) with where it lives, for scan-all. */
+export interface ListedArtifact {
+  id: number
+  repositoryId: number
+  repository: string
+  projectId: number
+  digest: string
+  mediaType: string
+}
+
+/** One page of every project's listed artifacts, by id after `afterId` (keyset paging). */
+export async function listedArtifactsAfter(db: Kysely<Database>, afterId: number, limit: number): Promise<ListedArtifact[]> {
+  const rows = await db
+    .selectFrom('artifacts as a')
+    .innerJoin('repositories as r', 'r.id', 'a.repository_id')
+    .select(['a.id', 'a.repository_id', 'r.name', 'r.project_id', 'a.digest', 'a.media_type'])
+    .where('a.listed', '=', 1)
+    .where('a.subject_digest', 'is', null)
+    .where('a.id', '>', afterId)
+    .orderBy('a.id')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ id: Number(r.id), repositoryId: Number(r.repository_id), repository: r.name, projectId: Number(r.project_id), digest: r.digest, mediaType: r.media_type }))
+}
+
 export class ScanReportStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -293,9 +318,10 @@ export class ScanReportStore {
   }
 
   /** Ends every unfinished report of an execution with `status`; the uuids it ended. */
-  async endOf(executionId: number, status: ScanStatus): Promise<string[]> {
-    const rows = await this.db.selectFrom('scan_reports').select('uuid').where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running']).execute()
-    for (const r of rows) await this.setStatus(r.uuid, status)
+  async endOf(executionId: number, status: ScanStatus, max = 1000): Promise<string[]> {
+    const unfinished = this.db.selectFrom('scan_reports').where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running'])
+    const rows = await unfinished.select('uuid').orderBy('id').limit(max).execute()
+    await this.db.updateTable('scan_reports').set({ status, end_time: nowIso() }).where('execution_id', '=', executionId).where('status', 'in', ['Pending', 'Running']).execute()
     return rows.map((r) => r.uuid)
   }
 
@@ -306,9 +332,10 @@ export class ScanReportStore {
 
   /**
    * Ends a report successfully with the adapter's report, its summary and severity, and its
-   * findings one row each, in one transaction. false when the report is no longer running.
+   * findings one row each, in one transaction (with `then`, e.g. its event). false when the report
+   * is no longer running.
    */
-  async complete(uuid: string, o: { report: string; severity: Severity; summary: VulnerabilitySummary; findings: readonly Finding[] }): Promise<boolean> {
+  async complete(uuid: string, o: { report: string; severity: Severity; summary: VulnerabilitySummary; findings: readonly Finding[] }, then?: (trx: Kysely<Database>) => Promise<void>): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('scan_reports').select('id').where('uuid', '=', uuid).where('status', 'in', ['Pending', 'Running']).executeTakeFirst()
       if (row === undefined) return false
@@ -339,6 +366,7 @@ export class ScanReportStore {
         .set({ status: 'Success', severity: o.severity, summary: JSON.stringify(o.summary), report: o.report, end_time: nowIso() })
         .where('id', '=', row.id)
         .execute()
+      if (then !== undefined) await then(trx)
       return true
     })
   }

@@ -6,8 +6,10 @@ import { Type, type Static } from '@sinclair/typebox'
 import { BerthError } from '../../lib/errors.js'
 import type { Scanner } from '../../metadata/scan-store.js'
 import type { ScannerRegistry, ScannerInput } from '../../services/scan/scanner-registry.js'
-import type { ReportOverview, ScanService, ScanType } from '../../services/scan/scan-service.js'
+import type { ScanService, ScanType } from '../../services/scan/scan-service.js'
+import { scanOverviewJson, seconds, type ReportOverview } from '../../services/scan/overview.js'
 import type { AdapterMetadata } from '../../services/scan/adapter-client.js'
+import type { ScanAllService } from '../../services/scan/scan-all.js'
 import type { ArtifactView } from '../../services/registry/content-service.js'
 import type { RepoName } from '../../oci/names.js'
 import type { Security } from '../security.js'
@@ -15,10 +17,12 @@ import { projectRefOf } from './context.js'
 import { listQueryOf, pagingHeaders } from './query.js'
 import { API, apiRouter, Empty, ListQueryParams } from './router.js'
 import { ignored } from './shapes.js'
+import { scanAllRoutes } from './scan-all-routes.js'
 
 export interface ScanDeps extends Security {
   scanners: ScannerRegistry
   scans: ScanService
+  scanAll: ScanAllService
 }
 
 /** What the API shows instead of a stored credential; sent back unchanged, it keeps it. */
@@ -96,26 +100,6 @@ function metadataJson(m: AdapterMetadata): Static<typeof MetadataJson> {
   return { scanner: m.scanner, capabilities: m.capabilities.map((c) => ({ type: c.type, consumes_mime_types: c.consumes_mime_types.map(String), produces_mime_types: c.produces_mime_types.map(String), ...(c.additional_attributes !== undefined ? { additional_attributes: c.additional_attributes } : {}) })), properties: m.properties }
 }
 
-const seconds = (from: string, to: string | null) => (to === null ? 0 : Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)))
-
-/** Harbor's NativeReportSummary of a report (an index: its children's, aggregated). */
-function scanOverviewJson(o: ReportOverview): Record<string, unknown> {
-  const r = o.report
-  const scanner = r.summary?.scanner ?? { name: o.scanner.name, vendor: '', version: '' }
-  return {
-    report_id: r.uuid,
-    scan_status: r.status,
-    severity: r.severity,
-    duration: seconds(r.startTime, r.endTime),
-    summary: { total: r.summary?.total ?? 0, fixable: r.summary?.fixable ?? 0, summary: r.summary?.summary ?? {} },
-    start_time: r.startTime,
-    end_time: r.endTime ?? '0001-01-01T00:00:00.000Z',
-    complete_percent: r.status === 'Success' ? 100 : 0,
-    scanner,
-    ...(o.children > 0 ? { total_count: o.children } : {}),
-  }
-}
-
 function sbomOverviewJson(o: ReportOverview): Record<string, unknown> {
   const r = o.report
   return {
@@ -173,6 +157,7 @@ function repositoryOf(raw: string): string {
 export async function scanRoutes(app: FastifyInstance, deps: ScanDeps): Promise<void> {
   const { scanners, scans } = deps
   const route = apiRouter(app, deps)
+  scanAllRoutes(route, deps.scanAll)
   type P = Record<string, string>
   const uuidOf = (req: FastifyRequest) => (req.params as P).registration_id!
   const at = (req: FastifyRequest) => {

@@ -12,7 +12,7 @@ import { ignored } from './shapes.js'
 const SCHEDULE_TYPES: ScheduleType[] = ['Hourly', 'Daily', 'Weekly', 'Custom', 'Schedule', 'Manual', 'None']
 
 /** Harbor's Schedule body: the schedule and the job's parameters; its read-only fields are ignored. */
-const ScheduleBody = Type.Object(
+export const ScheduleBody = Type.Object(
   {
     schedule: Type.Object(
       {
@@ -31,7 +31,7 @@ const ScheduleBody = Type.Object(
   { additionalProperties: false },
 )
 
-interface ScheduleRequest {
+export interface ScheduleRequest {
   schedule: { type: ScheduleType; cron?: string }
   parameters?: Record<string, unknown>
 }

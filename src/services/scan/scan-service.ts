@@ -16,12 +16,12 @@ import type { Database, Db } from '../../metadata/schema.js'
 import type { Stores } from '../../metadata/stores.js'
 import type { Project } from '../../metadata/project-store.js'
 import type { ArtifactDetail } from '../../metadata/catalog-store.js'
-import { ScanReportStore, SEVERITIES, severityRank, type Finding, type ScanReport, type Scanner, type Severity, type VulnerabilitySummary } from '../../metadata/scan-store.js'
+import { listedArtifactsAfter, ScanReportStore, ScannerStore, SEVERITIES, severityRank, type Finding, type ScanReport, type Scanner, type Severity, type VulnerabilitySummary } from '../../metadata/scan-store.js'
 import type { Execution, RunStatus } from '../../metadata/execution-store.js'
 import { PermanentJobError } from '../../jobs/job-service.js'
 import type { Executions, TaskContext } from '../../jobs/executions.js'
 import type { EventSubscriptions } from '../../events/dispatcher.js'
-import type { RegistryEvent } from '../../events/outbox.js'
+import { eventMeta, type Outbox, type RegistryEvent, type ScanningEventType } from '../../events/outbox.js'
 import { isTag, parseReference, parseRepoName, projectOf, type RepoName } from '../../oci/names.js'
 import { parseDigest } from '../../oci/digest.js'
 import type { ManifestService } from '../registry/manifest-service.js'
@@ -29,14 +29,22 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { ProjectRef, ProjectService } from '../identity/project-service.js'
 import { actorOf } from '../identity/guards.js'
 import type { ScannerRegistry } from './scanner-registry.js'
+import { scanOverviewJson, type ReportOverview } from './overview.js'
+
+export type { ReportOverview } from './overview.js'
 import { SBOM_MIME, SPDX_JSON, VULN_MIMES, type AdapterMetadata } from './adapter-client.js'
 
 export const IMAGE_SCAN = 'IMAGE_SCAN'
 export const SBOM_SCAN = 'SBOM'
+export const SCAN_ALL = 'SCAN_ALL'
 const SCAN_JOB = 'IMAGE_SCAN_TASK'
 /** The manifests an adapter can scan (Harbor's consumed types). */
 const SCANNABLE = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'])
 const INDEXES = /index|manifest\.list/
+/** Tasks an execution's end reads to tell of its unfinished reports. */
+const MAX_ENDED_TASKS = 5000
+/** Artifacts scan-all reads at a time. */
+const SCAN_ALL_PAGE = 50
 /** Children of one index scanned at most. */
 const MAX_CHILDREN = 64
 /** Findings stored from one report at most. */
@@ -53,6 +61,8 @@ export interface ScanServiceOptions {
   events: EventSubscriptions
   tokens: TokenService
   manifests: ManifestService
+  /** Where SCANNING_* events are recorded, in the transaction that ends the report. */
+  outbox: Outbox
   audit: AuditLog
   log: Logger
   /** The registry URL adapters pull from (scanning.registry_url, else external_url). */
@@ -81,14 +91,8 @@ interface ScanTask {
   reportUuid: string
   reportMime: string
   scanType: ScanType
-}
-
-/** Harbor's per-report overview (scan_overview / sbom_overview entries). */
-export interface ReportOverview {
-  report: ScanReport
-  scanner: Scanner
-  /** How many children an index overview aggregates; 0 for an image. */
-  children: number
+  /** Who asked for the scan ('' for the system: on push, scan-all), for its events. */
+  operator?: string
 }
 
 function notFound(what: string): BerthError {
@@ -135,7 +139,7 @@ export class ScanService {
   constructor(private readonly o: ScanServiceOptions) {
     this.reports = new ScanReportStore(o.db.kysely)
     o.executions.registerTask<ScanTask>({ jobType: SCAN_JOB, maxAttempts: 1, run: (p, ctx) => this.runTask(p, ctx) })
-    for (const vendor of [IMAGE_SCAN, SBOM_SCAN]) o.executions.onEnded(vendor, (trx, e, status) => this.ended(trx, e, status))
+    for (const vendor of [IMAGE_SCAN, SBOM_SCAN, SCAN_ALL]) o.executions.onEnded(vendor, (trx, e, status) => this.ended(trx, e, status))
     o.events.subscribe({ name: 'scan-on-push', types: ['PUSH_ARTIFACT'], maxAttempts: 3, handle: (e) => this.onPush(e) })
   }
 
@@ -167,7 +171,7 @@ export class ScanService {
   }
 
   /** The images a scan of `a` covers: itself, or an index's children present in the repository. */
-  private async targets(name: RepoName, a: ArtifactDetail): Promise<{ digest: string; mediaType: string }[]> {
+  private async targets(name: RepoName, a: Pick<ArtifactDetail, 'digest' | 'mediaType' | 'repositoryId'>): Promise<{ digest: string; mediaType: string }[]> {
     if (!INDEXES.test(a.mediaType)) return [{ digest: a.digest, mediaType: a.mediaType }]
     const m = await this.o.manifests.get(name, parseReference(a.digest))
     const doc = JSON.parse(m.body.toString('utf8')) as { manifests?: { digest?: string; mediaType?: string }[] }
@@ -192,27 +196,87 @@ export class ScanService {
   async scan(caller: Caller, ref: ProjectRef, repository: string, reference: string, type: ScanType): Promise<number> {
     const project = await this.o.projects.require(caller, ref, type === 'sbom' ? 'sbom:create' : 'scan:create')
     const { name, artifact, tag } = await this.artifact(project, repository, reference)
-    const id = await this.start(project, name, artifact, tag, type, 'MANUAL')
+    const id = await this.start(project, name, artifact, tag, type, 'MANUAL', actorOf(caller).username)
     if (id === null) throw new BerthError('CONFLICT', `a ${type === 'sbom' ? 'SBOM generation' : 'scan'} of ${name}@${artifact.digest} is running already`)
     this.o.audit.record({ ...actorOf(caller), operation: 'create', resourceType: type === 'sbom' ? 'sbom' : 'scan', resource: `${name}@${artifact.digest}`, result: 'success', projectId: project.id })
     return id
   }
 
   /** Starts the execution and its tasks; null when one of this type runs for the artifact. */
-  async start(project: Project, name: RepoName, artifact: ArtifactDetail, tag: string, type: ScanType, trigger: string): Promise<number | null> {
+  async start(project: Project, name: RepoName, artifact: ArtifactDetail, tag: string, type: ScanType, trigger: string, operator = ''): Promise<number | null> {
     const vendor = type === 'sbom' ? SBOM_SCAN : IMAGE_SCAN
     if ((await this.o.executions.executions.active(vendor, artifact.id)) !== null) return null
-    const { scanner, mime } = await this.scannerFor(project.id, type)
+    const use = await this.scannerFor(project.id, type)
+    const tasks = await this.prepare(use, project, name, artifact, tag, type, operator, null)
+    const executionId = await this.o.executions.run(vendor, artifact.id, trigger, SCAN_JOB, tasks, { digest: artifact.digest, repository: name, scanner: use.scanner.name, report_type: use.mime })
+    if (executionId !== null) await this.reports.attach(tasks.map((t) => t.payload.reportUuid), executionId)
+    return executionId
+  }
+
+  /**
+   * The tasks of a scan of `artifact` (one per image it covers), each with its report begun as
+   * Pending (for `executionId` when known); UNSUPPORTED when there is nothing to scan.
+   */
+  private async prepare(use: { scanner: Scanner; mime: string }, project: Project, name: RepoName, artifact: Pick<ArtifactDetail, 'digest' | 'mediaType' | 'repositoryId'>, tag: string, type: ScanType, operator: string, executionId: number | null) {
+    const { scanner, mime } = use
     const targets = type === 'sbom' ? [{ digest: artifact.digest, mediaType: artifact.mediaType }] : await this.targets(name, artifact)
     if (targets.length === 0 || (type === 'sbom' && !SCANNABLE.has(artifact.mediaType))) throw new BerthError('UNSUPPORTED', `${name}@${artifact.digest} has nothing the scanner can scan (${artifact.mediaType})`)
     const tasks = targets.map((t) => {
       const reportUuid = randomUUID()
-      return { payload: { projectId: project.id, repository: name, digest: t.digest, mediaType: t.mediaType, tag, scannerId: scanner.id, reportUuid, reportMime: mime, scanType: type } satisfies ScanTask, kind: type, subject: t.digest, extraAttrs: { report_id: reportUuid, digest: t.digest } }
+      const payload: ScanTask = { projectId: project.id, repository: name, digest: t.digest, mediaType: t.mediaType, tag, scannerId: scanner.id, reportUuid, reportMime: mime, scanType: type, operator }
+      return { payload, kind: type, subject: t.digest, extraAttrs: { report_id: reportUuid, digest: t.digest, repository: name, ...(tag !== '' ? { tag } : {}) } }
     })
-    for (const t of tasks) await this.reports.begin(t.payload.digest, scanner.id, mime, t.payload.reportUuid, null)
-    const executionId = await this.o.executions.run(vendor, artifact.id, trigger, SCAN_JOB, tasks, { digest: artifact.digest, repository: name, scanner: scanner.name, report_type: mime })
-    if (executionId !== null) await this.reports.attach(tasks.map((t) => t.payload.reportUuid), executionId)
-    return executionId
+    for (const t of tasks) await this.reports.begin(t.payload.digest, scanner.id, mime, t.payload.reportUuid, executionId)
+    return tasks
+  }
+
+  /**
+   * Scan-all's run (the first task of a SCAN_ALL execution): every listed artifact of every
+   * project, read a page at a time, becomes tasks of the same execution, scanned with its
+   * project's scanner. An artifact whose report is still running, or that nothing can scan, is
+   * skipped and said so in the log. Stopping the execution stops this task and the scans.
+   */
+  async scanAll(ctx: TaskContext): Promise<void> {
+    const scanners = new Map<number, { scanner: Scanner; mime: string } | string>()
+    const projects = new Map<number, Project | null>()
+    let after = 0
+    let added = 0
+    let skipped = 0
+    for (;;) {
+      const page = await listedArtifactsAfter(this.o.db.kysely, after, SCAN_ALL_PAGE)
+      if (page.length === 0) break
+      after = page.at(-1)!.id
+      for (const a of page) {
+        ctx.signal.throwIfAborted()
+        if (!projects.has(a.projectId)) projects.set(a.projectId, await this.o.stores.projects.getById(a.projectId))
+        const project = projects.get(a.projectId)
+        if (project === null || project === undefined) continue
+        if (!scanners.has(a.projectId)) scanners.set(a.projectId, await this.scannerFor(project.id, 'vulnerability').catch((err: unknown) => (err instanceof BerthError ? err.message : Promise.reject(err))))
+        const use = scanners.get(a.projectId)!
+        if (typeof use === 'string') {
+          skipped++
+          continue
+        }
+        try {
+          const busy = await this.reports.of([a.digest], use.scanner.id, use.mime)
+          if (['Pending', 'Running'].includes(busy.get(a.digest)?.status ?? '')) {
+            await ctx.log(`${a.repository}@${a.digest}: a scan of it is running; skipped`)
+            skipped++
+            continue
+          }
+          const tasks = await this.prepare(use, project, a.repository as RepoName, a, '', 'vulnerability', '', ctx.executionId)
+          ctx.signal.throwIfAborted()
+          for (const t of tasks) await this.o.executions.addTask(ctx.executionId, SCAN_JOB, t)
+          added++
+        } catch (err) {
+          if (!(err instanceof BerthError)) throw err
+          skipped++
+        }
+      }
+      await ctx.setExecutionAttrs({ artifacts: added, skipped })
+    }
+    for (const [projectId, use] of scanners) if (typeof use === 'string') await ctx.log(`project ${projects.get(projectId)?.name ?? projectId}: ${use}; its artifacts are skipped`)
+    await ctx.log(`scan-all: ${added} artifact(s) queued, ${skipped} skipped`)
   }
 
   /** Stops the running scan of an artifact; NOT_FOUND when none runs. */
@@ -325,8 +389,15 @@ export class ScanService {
         await sleep(wait, undefined, { signal: ctx.signal })
       }
     } catch (err) {
-      await this.reports.setStatus(p.reportUuid, ctx.signal.aborted ? 'Stopped' : 'Error')
-      if (ctx.signal.aborted) throw err
+      if (ctx.signal.aborted) {
+        // Stopped: the execution's end marked the report (and told of it).
+        await this.reports.setStatus(p.reportUuid, 'Stopped')
+        throw err
+      }
+      await this.o.db.kysely.transaction().execute(async (trx) => {
+        if ((await new ScanReportStore(trx).setStatus(p.reportUuid, 'Error')) && p.scanType === 'vulnerability') await this.recordEnd(trx, 'SCANNING_FAILED', p, p.reportUuid)
+      })
+      this.o.outbox.committed()
       const message = err instanceof Error ? err.message : String(err)
       await ctx.log(`scan failed: ${message}`)
       throw err instanceof PermanentJobError ? err : new PermanentJobError(message)
@@ -357,7 +428,8 @@ export class ScanService {
       return
     }
     const { findings, severity, summary } = findingsOf(doc)
-    await this.reports.complete(p.reportUuid, { report: body, severity, summary: { ...summary, scanner }, findings })
+    await this.reports.complete(p.reportUuid, { report: body, severity, summary: { ...summary, scanner }, findings }, (trx) => this.recordEnd(trx, 'SCANNING_COMPLETED', p, p.reportUuid))
+    this.o.outbox.committed()
     await ctx.setAttrs({ total: summary.total, severity })
   }
 
@@ -371,9 +443,44 @@ export class ScanService {
     return null
   }
 
-  /** An execution ended: its unfinished reports take its status, in the ending transaction. */
+  /**
+   * An execution ended: its unfinished reports take its status, in the ending transaction, and
+   * each (of a vulnerability scan) is told as SCANNING_STOPPED or SCANNING_FAILED (the first
+   * thousand of a large scan-all).
+   */
   private async ended(trx: Kysely<Database>, e: Execution, status: RunStatus): Promise<void> {
-    await new ScanReportStore(trx).endOf(e.id, status === 'Success' ? 'Error' : status)
+    const final = status === 'Success' ? 'Error' : status
+    const uuids = await new ScanReportStore(trx).endOf(e.id, final)
+    if (uuids.length === 0 || e.vendorType === SBOM_SCAN) return
+    // The tasks name the repository (and tag) each report's image was scanned in.
+    const where = new Map<string, { repository: string; tag?: string }>()
+    const rows = await trx.selectFrom('tasks').select('extra_attrs').where('execution_id', '=', e.id).where('kind', '=', 'vulnerability').where('status', '=', final).orderBy('id').limit(MAX_ENDED_TASKS).execute()
+    for (const r of rows) {
+      const a = JSON.parse(r.extra_attrs) as { report_id?: string; repository?: string; tag?: string }
+      if (typeof a.report_id === 'string' && typeof a.repository === 'string') where.set(a.report_id, { repository: a.repository, ...(a.tag !== undefined ? { tag: a.tag } : {}) })
+    }
+    const type: ScanningEventType = final === 'Stopped' ? 'SCANNING_STOPPED' : 'SCANNING_FAILED'
+    for (const uuid of uuids) {
+      const at = where.get(uuid)
+      const report = at === undefined ? null : await new ScanReportStore(trx).byUuid(uuid)
+      if (at !== undefined && report !== null) await this.recordEnd(trx, type, { ...at, digest: report.digest }, uuid)
+    }
+  }
+
+  /** Records the SCANNING_* event of a vulnerability report that ended, in the transaction that ended it. */
+  private async recordEnd(trx: Kysely<Database>, type: ScanningEventType, at: { repository: string; digest: string; tag?: string; operator?: string }, uuid: string): Promise<void> {
+    const report = await new ScanReportStore(trx).byUuid(uuid)
+    const scanner = report === null ? null : await new ScannerStore(trx).get(report.scannerId)
+    if (report === null || scanner === null) return
+    await this.o.outbox.record(trx, {
+      type,
+      repository: at.repository,
+      digest: at.digest,
+      ...(at.tag !== undefined && at.tag !== '' ? { tag: at.tag } : {}),
+      scanOverview: { [report.mimeType]: scanOverviewJson({ report, scanner, children: 0 }) },
+      path: [],
+      ...eventMeta(at.operator ?? ''),
+    })
   }
 
   // --- reading reports ---------------------------------------------------------------------

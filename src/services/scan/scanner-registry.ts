@@ -82,6 +82,9 @@ export class ScannerRegistry {
     if (parsed.username !== '' || parsed.password !== '') throw bad('url must not carry credentials; use auth and access_credential')
     if (parsed.search !== '' || parsed.hash !== '') throw bad('url must not have a query or a fragment')
     await this.o.guard.checkUrl(url)
+    // Harbor's flag picks its internal registry address over its external one; Berth has one
+    // address for adapters (scanning.registry_url, else external_url), so asking for another is refused.
+    if (input.use_internal_addr === true) throw bad('use_internal_addr is not supported: every scanner pulls from scanning.registry_url (else external_url); set that to an address the adapter reaches, and use_internal_addr to false')
     const auth = input.auth ?? current?.auth ?? ''
     if (!(SCANNER_AUTHS as readonly string[]).includes(auth)) throw bad(`auth must be one of "", Basic, Bearer, X-ScannerAdapter-API-Key`)
     let sealedCredential: string | null
@@ -100,7 +103,7 @@ export class ScannerRegistry {
       auth: auth as ScannerAuth,
       sealedCredential,
       skipCertVerify: input.skip_certVerify ?? current?.skipCertVerify ?? false,
-      useInternalAddr: input.use_internal_addr ?? current?.useInternalAddr ?? false,
+      useInternalAddr: false,
       disabled: input.disabled ?? current?.disabled ?? false,
     }
   }

@@ -32,7 +32,7 @@ export interface SystemJobKind<P extends Record<string, unknown>> {
   /** The job type its single task runs as. */
   jobType: string
   /** Harbor's system resource for permissions, e.g. garbage-collection. */
-  resource: 'garbage-collection' | 'purge-audit'
+  resource: 'garbage-collection' | 'purge-audit' | 'scan-all'
   /** What the audit log calls it. */
   auditName: string
   maxAttempts: number

@@ -14,6 +14,9 @@ export const WEBHOOK_EVENT_TYPES = {
   QUOTA_WARNING: 'harbor.quota.warning',
   REPLICATION: 'harbor.replication.status.changed',
   TAG_RETENTION: 'harbor.tag_retention.finished',
+  SCANNING_COMPLETED: 'harbor.scan.completed',
+  SCANNING_FAILED: 'harbor.scan.failed',
+  SCANNING_STOPPED: 'harbor.scan.stopped',
 } as const
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES
 
@@ -110,6 +113,10 @@ export function webhookEventOf(e: RegistryEvent, project: EventProject, registry
           },
         },
       }
+    case 'SCANNING_COMPLETED':
+    case 'SCANNING_FAILED':
+    case 'SCANNING_STOPPED':
+      return { type: e.type, ...base, eventData: { resources: [{ ...resource(e.repository, e.digest, e.tag), scan_overview: e.scanOverview }], repository: repository(e.repository) } }
     case 'DELETE_TAG':
       return null
     default: {
