@@ -181,4 +181,25 @@ describe('scanning and the security hub in the console', { skip: missingBrowser(
     assert.match(await affected.first().innerText(), /sec\/app@sha256:[\s\S]*Low[\s\S]*zlib/)
     assert.deepEqual(p.problems, [])
   })
+
+  it('keeps the system CVE allowlist on the settings page, and the vulnerabilities tab marks what it lists', async () => {
+    const { page } = p
+    await page.goto(`${server.url}/admin/settings`)
+    await page.getByRole('heading', { name: 'System CVE allowlist' }).waitFor()
+    await page.locator('#system-allowlist-add-cves').fill('CVE-2024-0002, not valid!')
+    await page.getByText('valid! is not a CVE ID.').waitFor()
+    assert.equal(await page.getByRole('button', { name: 'Add', exact: true }).isDisabled(), true)
+    await page.locator('#system-allowlist-add-cves').fill('CVE-2024-0002')
+    await page.getByRole('button', { name: 'Add', exact: true }).click()
+    await page.getByRole('button', { name: 'Save allowlist' }).click()
+    await page.getByText('System CVE allowlist saved').waitFor()
+    const list = (await api('GET', '/system/CVEAllowlist')).json() as { items: { cve_id: string }[] }
+    assert.deepEqual(list.items, [{ cve_id: 'CVE-2024-0002' }])
+
+    await page.goto(`${server.url}/projects/${projectId}/repositories/app/artifacts/${encodeURIComponent(image.manifest.digest)}?tab=vulnerabilities`)
+    const rows = await tableRows(page, 'Vulnerabilities', 2)
+    await rows.filter({ hasText: 'CVE-2024-0002' }).getByText('Allowlisted').waitFor()
+    assert.equal(await rows.filter({ hasText: 'CVE-2024-0001' }).getByText('Allowlisted').count(), 0)
+    assert.deepEqual(p.problems, [])
+  })
 })

@@ -60,7 +60,7 @@ export default function ProjectScanner() {
   const { t } = useTranslation()
   const user = useUser()
   const { project, can } = useProject()
-  const q = useQuery(projectScannerQuery(project.name))
+  const q = useQuery(projectScannerQuery(project.name, user.sysadmin_flag))
   const editable = user.sysadmin_flag || can('scanner', 'create')
   return (
     <PageSection>

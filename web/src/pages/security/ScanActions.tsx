@@ -7,6 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { Button, Label } from '@patternfly/react-core'
 import { api, ok } from '../../api/client'
 import { useToast } from '../../components/Toasts'
+import { useUser } from '../../auth/session'
 import { repoParams } from '../repositories/artifacts'
 import { projectScannerQuery } from './project-scanner'
 
@@ -20,7 +21,10 @@ export function useScanActions(projectName: string, repo: string, can: (resource
   const { t } = useTranslation()
   const toast = useToast()
   const client = useQueryClient()
-  const scanner = useQuery(projectScannerQuery(projectName))
+  const user = useUser()
+  // Only those who may scan need to know the scanner.
+  const mayScan = can('scan', 'create') || can('sbom', 'create') || can('scan', 'stop')
+  const scanner = useQuery({ ...projectScannerQuery(projectName, user.sysadmin_flag), enabled: mayScan })
   const [busy, setBusy] = useState<Verb | null>(null)
   const hasScanner = scanner.data !== undefined && scanner.data !== null && !scanner.data.disabled
   const canScan = hasScanner && can('scan', 'create')

@@ -1,6 +1,7 @@
 // Interrogation services (/admin/scanners): the registered scanner adapters with their health
 // (their metadata answers or not), default, enabled and auth scheme; add, edit, test, make
-// default, enable or disable, delete, and each adapter's metadata (vendor, version, capabilities).
+// default, enable or disable, delete, each adapter's metadata (vendor, version, capabilities),
+// and scan-all (now, on a schedule, the latest run's progress).
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
@@ -15,6 +16,7 @@ import { ServerTable, type Column } from '../../components/ServerTable'
 import { pagingQuery } from '../../components/list-params'
 import { useToast } from '../../components/Toasts'
 import { ScannerModal } from './ScannerModal'
+import { ScanAll } from './ScanAll'
 import { scannerFormOf } from './scanner-form'
 import type { Scanner } from './api-types'
 
@@ -88,6 +90,7 @@ export default function ScannerList() {
   const [deleting, setDeleting] = useState<Scanner | null>(null)
   const [showing, setShowing] = useState<Scanner | null>(null)
   const refresh = () => client.invalidateQueries({ queryKey: ['scanners'] })
+  const count = useQuery({ queryKey: ['scanners', 'count'], queryFn: async () => page(await api.GET('/api/v2.0/scanners', { params: { query: { page: 1, page_size: 1 } } })).total })
 
   const act = async (done: string, call: () => Promise<unknown>) => {
     try {
@@ -158,6 +161,9 @@ export default function ScannerList() {
             />
           )}
         />
+      </PageSection>
+      <PageSection>
+        <ScanAll scanners={count.data} />
       </PageSection>
       {editing !== null && (
         <ScannerModal

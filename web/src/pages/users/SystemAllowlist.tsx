@@ -58,7 +58,7 @@ export function SystemAllowlist() {
             <StackItem>
               <ActionGroup>
                 <Button type="submit" isLoading={busy} isDisabled={busy || !dirty}>
-                  {t('common.save')}
+                  {t('users.settings.allowlist.save')}
                 </Button>
                 <Button variant="link" isDisabled={!dirty} onClick={() => setValue(initial)}>
                   {t('users.settings.discard')}
