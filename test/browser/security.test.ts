@@ -136,6 +136,19 @@ describe('scanning and the security hub in the console', { skip: missingBrowser(
     assert.deepEqual(p.problems, [])
   })
 
+  it('scans all artifacts from the interrogation services page and shows the run', async () => {
+    const { page } = p
+    await page.goto(`${server.url}/admin/scanners`)
+    await page.getByRole('button', { name: 'Scan now' }).click()
+    await page.getByText('Scan of all artifacts started').waitFor()
+    await page.getByText('1 of 1 artifacts done').waitFor({ timeout: 30_000 })
+    const metrics = (await api('GET', '/scans/all/metrics')).json() as { total: number; completed: number; trigger?: string }
+    assert.deepEqual([metrics.total, metrics.completed], [1, 1])
+    assert.equal(adapter.scans.length, 2)
+    await noSeriousViolations('the scan-all card')
+    assert.deepEqual(p.problems, [])
+  })
+
   it('creates a proxy-cache project of a registry endpoint in the create dialog', async () => {
     const registry = await api('POST', '/registries', { name: 'upstream', type: 'docker-registry', url: server.url })
     const registryId = Number(/(\d+)$/.exec(registry.headers.location as string)![1])

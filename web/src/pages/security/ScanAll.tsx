@@ -15,6 +15,8 @@ import { SCAN_POLL_MS } from './ScanActions'
 
 const SCHEDULE = ['scan-all', 'schedule'] as const
 const METRICS = ['scan-all', 'metrics'] as const
+/** A run started elsewhere (its schedule, another administrator) shows up within this. */
+const IDLE_POLL_MS = 10_000
 
 type Schedule = Awaited<ReturnType<typeof loadSchedule>>
 async function loadSchedule() {
@@ -53,7 +55,7 @@ function Progressing() {
   const f = useFormat()
   const toast = useToast()
   const client = useQueryClient()
-  const q = useQuery({ queryKey: METRICS, queryFn: async () => ok(await api.GET('/api/v2.0/scans/all/metrics')), refetchInterval: (query) => (query.state.data?.ongoing === true ? SCAN_POLL_MS : false) })
+  const q = useQuery({ queryKey: METRICS, queryFn: async () => ok(await api.GET('/api/v2.0/scans/all/metrics')), refetchInterval: (query) => (query.state.data?.ongoing === true ? SCAN_POLL_MS : IDLE_POLL_MS) })
   if (q.error !== null) return <ErrorAlert error={q.error} />
   const m = q.data
   if (m === undefined) return null
