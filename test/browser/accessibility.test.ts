@@ -10,6 +10,8 @@ import { describeViolations, seriousViolations, violationsOnPages } from '../sup
 const PAGES: [path: string, ready: string][] = [
   ['/projects', 'table[aria-label] tbody tr'],
   ['/account', '#email'],
+  ['/admin/scanners', 'h1'],
+  ['/admin/security-hub', '[data-testid="hub-scanned"]'],
 ]
 
 describe('accessibility of the console (axe-core)', { skip: missingBrowser() ?? false }, () => {

@@ -63,7 +63,7 @@ describe('users and settings in Chromium', { skip: missingBrowser() ?? false }, 
     await frank.page.goto(`${server.url}/admin/settings`)
     await frank.page.locator('#banner-message').fill('Maintenance on Sunday')
     await frank.page.locator('#banner-type').selectOption('warning')
-    await frank.page.getByRole('button', { name: 'Save' }).click()
+    await frank.page.getByRole('button', { name: 'Save', exact: true }).click()
     await frank.page.getByText('Settings saved').waitFor()
     const stored = JSON.parse(String((await server.berth.stores.settings.all()).banner_message)) as Record<string, unknown>
     assert.deepEqual(stored, { message: 'Maintenance on Sunday', type: 'warning', closable: false, fromDate: '', toDate: '' })

@@ -57,6 +57,8 @@ export const ADMIN_PAGES = [
   ['robots', 'app.nav.robots'],
   ['registries', 'app.nav.registries'],
   ['replications', 'app.nav.replications'],
+  ['scanners', 'app.nav.scanners'],
+  ['security-hub', 'app.nav.securityHub'],
   ['labels', 'app.nav.labels'],
   ['quotas', 'app.nav.quotas'],
   ['gc', 'app.nav.gc'],

@@ -8,6 +8,7 @@ import { routes as policy } from './policy/routes'
 import { routes as users } from './users/routes'
 import { routes as replication } from './replication/routes'
 import { routes as system } from './system/routes'
+import { routes as security } from './security/routes'
 
 export interface AreaRoutes {
   top?: RouteObject[]
@@ -15,4 +16,4 @@ export interface AreaRoutes {
   admin?: RouteObject[]
 }
 
-export const areas: AreaRoutes[] = [projects, repositories, access, policy, users, replication, system]
+export const areas: AreaRoutes[] = [projects, repositories, access, policy, users, replication, system, security]

@@ -1,4 +1,5 @@
-// Create a project: name (checked by the server), public or private, a storage limit.
+// Create a project: name (checked by the server), public or private, a storage limit, and for
+// administrators whether it is a proxy cache of a registry endpoint.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Button, Checkbox, Form, FormGroup, FormHelperText, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput, FormSelect, FormSelectOption, InputGroup, InputGroupItem } from '@patternfly/react-core'
@@ -6,6 +7,9 @@ import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { ModalClose } from '../../components/ModalClose'
 import { useAction } from '../../components/use-action'
+import { useUser } from '../../auth/session'
+import { RegistryPicker } from './ProxyCache'
+import { creationBody } from './creation-body'
 
 const UNITS = [
   ['MiB', 1024 ** 2],
@@ -22,6 +26,9 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
   const [isPublic, setPublic] = useState(false)
   const [limit, setLimit] = useState('')
   const [unit, setUnit] = useState<string>('GiB')
+  const user = useUser()
+  const [proxy, setProxy] = useState(false)
+  const [registryId, setRegistryId] = useState(0)
   const { busy, error, run } = useAction()
   const nameInvalid = name !== '' && (!PROJECT_NAME.test(name) || name.length > 255)
   const limitValue = limit.trim() === '' ? -1 : Number(limit)
@@ -31,11 +38,7 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
     e.preventDefault()
     await run(async () => {
       const factor = UNITS.find(([u]) => u === unit)![1]
-      ok(
-        await api.POST('/api/v2.0/projects', {
-          body: { project_name: name, metadata: { public: isPublic }, storage_limit: limitValue < 0 ? -1 : Math.round(limitValue * factor) },
-        }),
-      )
+      ok(await api.POST('/api/v2.0/projects', { body: creationBody({ name, isPublic, limitBytes: limitValue < 0 ? -1 : Math.round(limitValue * factor), registryId: proxy ? registryId : 0 }) }))
       await onCreated(name)
       onClose()
     })
@@ -73,10 +76,16 @@ export function CreateProjectModal({ onClose, onCreated }: { onClose(): void; on
               </InputGroupItem>
             </InputGroup>
           </FormGroup>
+          {user.sysadmin_flag && (
+            <FormGroup fieldId="project-proxy">
+              <Checkbox id="project-proxy" label={t('projects.proxy.label')} description={t('projects.proxy.enableHelp')} isChecked={proxy} onChange={(_e, v) => setProxy(v)} />
+            </FormGroup>
+          )}
+          {proxy && <RegistryPicker value={registryId} onChange={setRegistryId} />}
         </Form>
       </ModalBody>
       <ModalFooter>
-        <Button type="submit" form="create-project" isLoading={busy} isDisabled={busy || name === '' || nameInvalid || limitInvalid}>
+        <Button type="submit" form="create-project" isLoading={busy} isDisabled={busy || name === '' || nameInvalid || limitInvalid || (proxy && registryId === 0)}>
           {t('projects.create.submit')}
         </Button>
         <Button variant="link" onClick={onClose}>

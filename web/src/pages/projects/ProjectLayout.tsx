@@ -7,6 +7,7 @@ import { Link } from 'react-router'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { Loading } from '../../app/App'
 import { projectQuery } from './project-context'
+import { ProxyCacheLabel } from './ProxyCache'
 
 /** The project's tabs, in order: path under /projects/:id and catalogue key. */
 export const PROJECT_TABS = [
@@ -16,6 +17,7 @@ export const PROJECT_TABS = [
   ['robots', 'projects.tab.robots'],
   ['labels', 'projects.tab.labels'],
   ['policy', 'projects.tab.policy'],
+  ['scanner', 'projects.tab.scanner'],
   ['webhooks', 'projects.tab.webhooks'],
   ['logs', 'projects.tab.logs'],
   ['configuration', 'projects.tab.configuration'],
@@ -55,6 +57,9 @@ export default function ProjectLayout() {
           </FlexItem>
           <FlexItem>
             <Label color={isPublic ? 'green' : 'grey'}>{isPublic ? t('projects.public') : t('projects.private')}</Label>
+          </FlexItem>
+          <FlexItem>
+            <ProxyCacheLabel registryId={project.registry_id} />
           </FlexItem>
         </Flex>
       </PageSection>

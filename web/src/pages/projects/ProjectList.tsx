@@ -16,6 +16,7 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import type { Project } from './project-context'
 import { CreateProjectModal } from './CreateProjectModal'
+import { ProxyCacheLabel } from './ProxyCache'
 
 const LIST = ['projects', 'list'] as const
 
@@ -58,6 +59,7 @@ export default function ProjectList() {
       title: t('projects.col.access'),
       render: (p) => (p.metadata?.public === 'true' ? <Label color="green">{t('projects.public')}</Label> : <Label>{t('projects.private')}</Label>),
     },
+    { key: 'type', title: t('projects.col.type'), render: (p) => (p.registry_id !== undefined && p.registry_id > 0 ? <ProxyCacheLabel registryId={p.registry_id} /> : t('projects.type.project')) },
     { key: 'role', title: t('projects.col.role'), render: (p) => (p.current_user_role_id > 0 ? t(ROLE_KEYS[p.current_user_role_id] ?? 'projects.role.none') : '—') },
     { key: 'repos', title: t('projects.col.repositories'), render: (p) => f.number(p.repo_count) },
     // The quota is readable by the project's members and by administrators only.

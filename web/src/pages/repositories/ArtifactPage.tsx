@@ -52,6 +52,7 @@ import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
 import { useProject } from '../projects/project-context'
 import { historyWithLayers, platformText, repoParams, repoUrl, shortDigest, type Artifact, type HistoryEntry, type ManifestDoc } from './artifacts'
+import { SbomTab, VulnerabilitiesTab } from '../security/ArtifactSecurity'
 import { accessoryKey, KindCell, LabelsCell, tagsQuery } from './cells'
 import { LabelsModal } from './LabelsModal'
 import { PullCommands } from './PullCommands'
@@ -92,7 +93,7 @@ export default function ArtifactPage() {
   const q = useQuery({
     queryKey: key,
     queryFn: async () =>
-      ok(await api.GET('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}', { params: { path: { ...repoParams(project.name, repo), reference }, query: { with_tag: false, with_label: true, with_accessory: true } } })),
+      ok(await api.GET('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}', { params: { path: { ...repoParams(project.name, repo), reference }, query: { with_tag: false, with_label: true, with_accessory: true, with_scan_overview: true, with_sbom_overview: true } } })),
   })
   const a = q.data
   const manifest = useAddition<ManifestDoc>(project.name, repo, a?.digest, 'manifest', true)
@@ -124,6 +125,8 @@ export default function ArtifactPage() {
     ...(isIndex ? [['platforms', t('repositories.detail.tab.platforms'), <Children artifact={a} doc={doc} repo={repo} />] as [string, string, ReactNode]] : []),
     ...(!isIndex ? [['layers', t('repositories.detail.tab.layers'), <Layers doc={doc} error={manifest.error} />] as [string, string, ReactNode]] : []),
     ...(hasHistory ? [['history', t('repositories.detail.tab.history'), <History repo={repo} artifact={a} doc={doc} />] as [string, string, ReactNode]] : []),
+    ['vulnerabilities', t('security.vulns.title'), <VulnerabilitiesTab project={project} repo={repo} digest={a.digest} />],
+    ['sbom', t('security.sbom.title'), <SbomTab projectId={project.project_id} repo={repo} overview={a.sbom_overview} />],
     ['referrers', t('repositories.detail.tab.referrers'), <Referrers artifact={a} repo={repo} />],
     ['manifest', t('repositories.detail.tab.manifest'), <Json id="manifest" value={doc} error={manifest.error} label={t('repositories.detail.tab.manifest')} />],
     ...(hasJsonConfig ? [['config', t('repositories.detail.tab.config'), <ConfigJson repo={repo} digest={a.digest} />] as [string, string, ReactNode]] : []),

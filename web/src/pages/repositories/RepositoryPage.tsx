@@ -14,6 +14,9 @@ import { ServerTable, type Column } from '../../components/ServerTable'
 import { fuzzyQ, pagingQuery } from '../../components/list-params'
 import { useToast } from '../../components/Toasts'
 import { useFormat } from '../../lib/format'
+import { anyRunning } from '../security/severity'
+import { ScanCell } from '../security/ScanCells'
+import { SCAN_POLL_MS, SignedCell, useScanActions } from '../security/ScanActions'
 import { useProject } from '../projects/project-context'
 import { repoParams, repoUrl, shortDigest, type Artifact } from './artifacts'
 import { AccessoriesCell, KindCell, LabelsCell, TagsCell, tagsQuery } from './cells'
@@ -119,7 +122,7 @@ function Description({ repo }: { repo: string }) {
 }
 
 /** The artifact list asks for no tags (an artifact may have 100,000): each row fetches its first few. */
-const LIST_OPTIONS = { with_tag: false, with_label: true, with_accessory: true } as const
+const LIST_OPTIONS = { with_tag: false, with_label: true, with_accessory: true, with_scan_overview: true } as const
 
 function Artifacts({ repo }: { repo: string }) {
   const { t } = useTranslation()
@@ -134,6 +137,8 @@ function Artifacts({ repo }: { repo: string }) {
   const [pulling, setPulling] = useState<Artifact | null>(null)
   const canDelete = can('artifact', 'delete')
   const canLabel = can('artifact', 'create')
+  const scans = useScanActions(project.name, repo, can, listKey)
+  const [scanning, setScanning] = useState(false)
   const refresh = async () => {
     await client.invalidateQueries({ queryKey: listKey })
     await client.invalidateQueries({ queryKey: ['repository', project.name, repo] })
@@ -153,6 +158,8 @@ function Artifacts({ repo }: { repo: string }) {
     { key: 'kind', title: t('repositories.col.kind'), render: (a) => <KindCell artifact={a} /> },
     { key: 'size', title: t('repositories.col.size'), sort: 'size', modifier: 'nowrap', render: (a) => f.bytes(a.size) },
     { key: 'accessories', title: t('repositories.col.accessories'), modifier: 'wrap', render: (a) => <AccessoriesCell accessories={a.accessories} projectId={project.project_id} repo={repo} /> },
+    { key: 'vulnerabilities', title: t('security.col.vulnerabilities'), modifier: 'wrap', render: (a) => <ScanCell overview={a.scan_overview} /> },
+    { key: 'signed', title: t('security.col.signed'), render: (a) => <SignedCell accessories={a.accessories} /> },
     { key: 'labels', title: t('repositories.col.labels'), render: (a) => <LabelsCell labels={a.labels} /> },
     { key: 'pushed', title: t('repositories.col.pushed'), sort: 'push_time', modifier: 'wrap', render: (a) => f.dateTime(a.push_time) },
     { key: 'pulled', title: t('repositories.col.pulled'), sort: 'pull_time', modifier: 'wrap', render: (a) => f.dateTime(a.pull_time) },
@@ -182,17 +189,24 @@ function Artifacts({ repo }: { repo: string }) {
         filterLabel={t('repositories.artifacts.filter')}
         defaultSort="-push_time"
         emptyText={t('repositories.artifacts.empty')}
-        fetchPage={async (params) =>
-          page(
+        fetchPage={async (params) => {
+          const found = page(
             await api.GET('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts', {
               params: { path: repoParams(project.name, repo), query: { ...pagingQuery(params), ...fuzzyQ('tags', params.filter), ...LIST_OPTIONS } },
             }),
           )
-        }
+          setScanning(anyRunning(found.items.map((a) => a.scan_overview)))
+          return found
+        }}
+        {...(scanning ? { refetchInterval: SCAN_POLL_MS } : {})}
         bulkActions={
-          canDelete || canLabel
+          canDelete || canLabel || scans.any
             ? (selected, clear) => (
                 <>
+                  {scans.buttons(
+                    selected.map((a) => a.digest),
+                    clear,
+                  )}
                   {canLabel && (
                     <Button variant="secondary" onClick={() => setLabelling({ artifacts: selected, done: clear })}>
                       {t('repositories.labels.open', { count: selected.length })}

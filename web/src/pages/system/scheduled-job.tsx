@@ -1,6 +1,7 @@
 // What the garbage-collection and audit-purge pages share: saving a system job's schedule,
 // running it now or as a dry run (the toast names the run), and the schedule picker with its
-// three buttons. Each page keeps its own parameters and endpoints.
+// three buttons (two for a job without a dry run, such as scan-all). Each page keeps its own
+// parameters and endpoints.
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useQueryClient } from '@tanstack/react-query'
@@ -66,6 +67,8 @@ export interface ScheduleActionsProps {
   invalid: boolean
   runLabel: string
   onAct(what: JobAction): void
+  /** Whether the job has a dry run (default true). */
+  dryRun?: boolean
 }
 
 /** The schedule picker, the next run, and Save / Run now / Dry run (Save is the form's submit). */
@@ -83,9 +86,11 @@ export function ScheduleActions(p: ScheduleActionsProps) {
         <Button variant="secondary" onClick={() => p.onAct('run')} isLoading={p.busy === 'run'} isDisabled={p.busy !== null || p.invalid}>
           {p.runLabel}
         </Button>
-        <Button variant="secondary" onClick={() => p.onAct('dry')} isLoading={p.busy === 'dry'} isDisabled={p.busy !== null || p.invalid}>
-          {t('system.dryRun')}
-        </Button>
+        {p.dryRun !== false && (
+          <Button variant="secondary" onClick={() => p.onAct('dry')} isLoading={p.busy === 'dry'} isDisabled={p.busy !== null || p.invalid}>
+            {t('system.dryRun')}
+          </Button>
+        )}
       </ActionGroup>
     </>
   )

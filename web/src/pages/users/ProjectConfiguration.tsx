@@ -14,29 +14,24 @@ import {
   Checkbox,
   Form,
   FormGroup,
-  FormHelperText,
   FormSelect,
   FormSelectOption,
   HelperText,
   HelperTextItem,
-  InputGroup,
-  InputGroupItem,
-  Label,
-  LabelGroup,
   PageSection,
   Radio,
   Stack,
   StackItem,
-  TextInput,
 } from '@patternfly/react-core'
 import { api, ok } from '../../api/client'
 import { useUser } from '../../auth/session'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { useToast } from '../../components/Toasts'
 import { useProject } from '../projects/project-context'
-import { CVE_ID, SEVERITIES, configFormOf, cveIdsOf, projectUpdateOf, type Flag, type ProjectConfigForm, type Severity } from './project-config'
+import { SEVERITIES, configFormOf, projectUpdateOf, type Flag, type ProjectConfigForm, type Severity } from './project-config'
 import { ALERT_LABEL } from '../../components/alert-label'
 import { useAction } from '../../components/use-action'
+import { CveAllowlistFields } from './CveAllowlistFields'
 
 const SEVERITY_KEYS: Record<Severity, string> = {
   none: 'users.config.severity.none',
@@ -64,19 +59,11 @@ export default function ProjectConfiguration() {
   const initial = useMemo(() => configFormOf(project), [project])
   const [form, setForm] = useState<ProjectConfigForm>(initial)
   useEffect(() => setForm(initial), [initial])
-  const [adding, setAdding] = useState('')
   const { busy, error, run } = useAction()
   const update = projectUpdateOf(initial, form)
   const id = String(project.project_id)
-  const typed = cveIdsOf(adding)
-  const badIds = typed.filter((c) => !CVE_ID.test(c))
 
   const setFlag = (k: Flag, v: boolean) => setForm((f) => ({ ...f, flags: { ...f.flags, [k]: v } }))
-  const addCves = () => {
-    if (typed.length === 0 || badIds.length > 0) return
-    setForm((f) => ({ ...f, cves: [...f.cves, ...typed.filter((c, i) => !f.cves.includes(c) && typed.indexOf(c) === i)] }))
-    setAdding('')
-  }
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
@@ -155,68 +142,7 @@ export default function ProjectConfiguration() {
                       <Radio id="config-own-allowlist" name="allowlist-source" label={t('users.config.ownAllowlist')} isChecked={!form.flags.reuse_sys_cve_allowlist} isDisabled={!editable} onChange={() => setFlag('reuse_sys_cve_allowlist', false)} />
                     </FormGroup>
                   </StackItem>
-                  {!form.flags.reuse_sys_cve_allowlist && (
-                    <>
-                      <StackItem>
-                        {form.cves.length === 0 ? (
-                          <HelperText>
-                            <HelperTextItem>{t('users.config.allowlistEmpty')}</HelperTextItem>
-                          </HelperText>
-                        ) : (
-                          <LabelGroup categoryName={t('users.config.allowlistItems')} numLabels={20} expandedText={t('users.config.showLess')} collapsedText={t('users.config.showMore', { count: form.cves.length - 20 })}>
-                            {form.cves.map((c) => (
-                              <Label key={c} {...(editable ? { onClose: () => setForm((f) => ({ ...f, cves: f.cves.filter((x) => x !== c) })), closeBtnAriaLabel: t('users.config.removeCve', { id: c }) } : {})}>
-                                {c}
-                              </Label>
-                            ))}
-                          </LabelGroup>
-                        )}
-                      </StackItem>
-                      {editable && (
-                        <StackItem>
-                          <FormGroup label={t('users.config.addCves')} fieldId="config-add-cves">
-                            <InputGroup>
-                              <InputGroupItem isFill>
-                                <TextInput
-                                  id="config-add-cves"
-                                  value={adding}
-                                  placeholder={t('users.config.addCvesPlaceholder')}
-                                  onChange={(_e, v) => setAdding(v)}
-                                  onKeyDown={(e) => {
-                                    if (e.key === 'Enter') {
-                                      e.preventDefault()
-                                      addCves()
-                                    }
-                                  }}
-                                  validated={badIds.length > 0 ? 'error' : 'default'}
-                                />
-                              </InputGroupItem>
-                              <InputGroupItem>
-                                <Button variant="control" onClick={addCves} isDisabled={typed.length === 0 || badIds.length > 0}>
-                                  {t('users.config.add')}
-                                </Button>
-                              </InputGroupItem>
-                            </InputGroup>
-                            <FormHelperText>
-                              <HelperText>
-                                <HelperTextItem variant={badIds.length > 0 ? 'error' : 'default'}>{badIds.length > 0 ? t('users.config.badCve', { id: badIds[0] }) : t('users.config.addCvesHelp')}</HelperTextItem>
-                              </HelperText>
-                            </FormHelperText>
-                          </FormGroup>
-                        </StackItem>
-                      )}
-                      <StackItem>
-                        <FormGroup label={t('users.config.expires')} fieldId="config-expires">
-                          <TextInput id="config-expires" type="date" value={form.expires} isDisabled={!editable} onChange={(_e, v) => setForm((f) => ({ ...f, expires: v }))} />
-                          <FormHelperText>
-                            <HelperText>
-                              <HelperTextItem>{t('users.config.expiresHelp')}</HelperTextItem>
-                            </HelperText>
-                          </FormHelperText>
-                        </FormGroup>
-                      </StackItem>
-                    </>
-                  )}
+                  {!form.flags.reuse_sys_cve_allowlist && <CveAllowlistFields id="config" value={form} onChange={(v) => setForm((f) => ({ ...f, ...v }))} editable={editable} />}
                 </Stack>
               </CardBody>
             </Card>

@@ -25,6 +25,7 @@ import { Loading } from '../../app/App'
 import { useFormat } from '../../lib/format'
 import { useProject } from '../projects/project-context'
 import { useSystemInfo } from '../../api/system-info'
+import { ProxyCacheSource } from '../projects/ProxyCache'
 
 /** Summary fields by role, in Harbor's order of rank, with the projects area's role names. */
 const ROLE_COUNTS = [
@@ -108,6 +109,16 @@ export default function ProjectSummary() {
             )}
           </CardBody>
         </Card>
+        {project.registry_id !== undefined && project.registry_id > 0 && (
+          <Card>
+            <CardTitle component="h2">{t('projects.proxy.label')}</CardTitle>
+            <CardBody>
+              <Content component="p">
+                <ProxyCacheSource registryId={project.registry_id} />
+              </Content>
+            </CardBody>
+          </Card>
+        )}
         <Card>
           <CardTitle component="h2">{t('users.summary.pull')}</CardTitle>
           <CardBody>

@@ -43,6 +43,7 @@ import { BANNER_TYPES, type BannerForm, type BannerType } from './banner-form'
 import { STORAGE_UNITS, changedSettings, formOf, settingsProblems, type Configurations, type SettingsForm, type StorageUnit } from './settings-form'
 import { ALERT_LABEL } from '../../components/alert-label'
 import { useAction } from '../../components/use-action'
+import { SystemAllowlist } from './SystemAllowlist'
 
 const CONFIG = ['configurations'] as const
 
@@ -258,6 +259,9 @@ export default function Settings() {
             </StackItem>
             <StackItem>
               <SystemSettings config={q.data} />
+            </StackItem>
+            <StackItem>
+              <SystemAllowlist />
             </StackItem>
           </Stack>
         )}

@@ -56,7 +56,7 @@ export interface ProjectUpdate {
   cve_allowlist?: { items: { cve_id: string }[]; expires_at: number | null }
 }
 
-const expiresAtOf = (day: string): number | null => (day === '' ? null : Math.floor(Date.parse(momentOf(day, true)) / 1000))
+export const expiresAtOf = (day: string): number | null => (day === '' ? null : Math.floor(Date.parse(momentOf(day, true)) / 1000))
 
 /** The body of PUT /projects/{p} for what differs between the loaded and the edited form; null when nothing does. */
 export function projectUpdateOf(initial: ProjectConfigForm, current: ProjectConfigForm): ProjectUpdate | null {
