@@ -21,8 +21,8 @@ describe('bannerJson', () => {
   it('is shown by the sign-in page exactly on the days of its range', () => {
     const raw = bannerJson({ message: 'Hello', type: 'success', closable: false, from: '2030-03-01', to: '2030-03-02' })
     expect(parseBanner(raw, new Date(2030, 1, 28, 23, 0))).toBeNull()
-    expect(parseBanner(raw, new Date(2030, 2, 1, 0, 1))).toEqual({ message: 'Hello', type: 'success' })
-    expect(parseBanner(raw, new Date(2030, 2, 2, 23, 59))).toEqual({ message: 'Hello', type: 'success' })
+    expect(parseBanner(raw, new Date(2030, 2, 1, 0, 1))).toEqual({ message: 'Hello', type: 'success', closable: false })
+    expect(parseBanner(raw, new Date(2030, 2, 2, 23, 59))).toEqual({ message: 'Hello', type: 'success', closable: false })
     expect(parseBanner(raw, new Date(2030, 2, 3, 0, 1))).toBeNull()
   })
 
