@@ -649,6 +649,10 @@ async function main(): Promise<void> {
     await import('./console.js')
     return
   }
+  if (process.argv[2] === 'proxy-cache') {
+    await import('./proxy-cache.js')
+    return
+  }
   if (process.argv[2] === 'login-flood') {
     await import('./login-flood.js')
     return

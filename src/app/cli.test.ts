@@ -26,7 +26,9 @@ function berth(args: string[], env: Record<string, string> = {}, input?: string)
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    // A guard against a command that never ends, not a speed check: under a full test run a
+    // command (a node start, migrations on a fresh database) can take many seconds.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
     child.on('close', (status) => {
       clearTimeout(timer)
@@ -82,7 +84,9 @@ const COMMANDS: Record<string, string[]> = {
   robots: ['list', 'create', 'delete'],
 }
 
-describe('berth admin CLI', { concurrency: true }, () => {
+// Two tests at a time: each starts several CLI processes in a row, and all at once crowd out the
+// rest of a full run on two cores.
+describe('berth admin CLI', { concurrency: 2 }, () => {
   it('has help for every command, group and the whole', async () => {
     const all = ok(await berth(['help']))
     for (const c of ['serve', 'migrate']) assert.match(all.stdout, new RegExp(`berth ${c}`))
