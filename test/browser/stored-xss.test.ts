@@ -45,7 +45,7 @@ const CSP_VIOLATIONS = `window.__cspViolations ?? []`
 /** The image config's JSON as the config tab shows it: quotes escaped. */
 const inJson = (s: string) => JSON.stringify(s).slice(1, -1)
 
-describe('stored XSS: planted payloads are shown as text and never run', { skip: missingBrowser() ?? false, timeout: 150_000 }, () => {
+describe('stored XSS: planted payloads are shown as text and never run', { skip: missingBrowser() ?? false, timeout: 300_000 }, () => {
   let server: ConsoleServer
   let browser: Browser
   let projectId: number
