@@ -10,7 +10,7 @@ import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
 import { consoleRoutes } from '../http/console.js'
-import { API, DEFAULT_BODY_LIMIT } from '../http/api/router.js'
+import { API, DEFAULT_BODY_LIMIT, documentedSchema, optionalBodiesDocumented } from '../http/api/router.js'
 import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
@@ -104,9 +104,10 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
       security: [{ basic: [] }],
     },
     transform: ({ schema, url }) => ({
-      schema: { ...(schema ?? {}), hide: (schema as { hide?: boolean } | undefined)?.hide === true || !url.startsWith(`${API}/`) || url.startsWith(`${API}/docs`) } as typeof schema,
+      schema: { ...documentedSchema(schema as Record<string, unknown> | undefined), hide: (schema as { hide?: boolean } | undefined)?.hide === true || !url.startsWith(`${API}/`) || url.startsWith(`${API}/docs`) } as typeof schema,
       url,
     }),
+    transformObject: (o) => ('openapiObject' in o ? optionalBodiesDocumented(o.openapiObject) : o.swaggerObject),
   })
   await app.register(swaggerUi, { routePrefix: `${API}/docs` })
   app.get(`${API}/openapi.json`, { schema: { hide: true } }, async () => app.swagger())

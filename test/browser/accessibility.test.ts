@@ -12,6 +12,8 @@ const PAGES: [path: string, ready: string][] = [
   ['/account', '#email'],
   ['/admin/scanners', 'h1'],
   ['/admin/security-hub', '[data-testid="hub-scanned"]'],
+  ['/cve-exports', '.pf-v6-c-empty-state'],
+  ['/projects/1/trusted-keys', '.pf-v6-c-empty-state'],
 ]
 
 describe('accessibility of the console (axe-core)', { skip: missingBrowser() ?? false }, () => {

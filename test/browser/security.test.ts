@@ -1,12 +1,15 @@
 // Scanning, proxy caches and the security hub in the console, in Chromium, on SQLite: an admin
 // registers the fake scanner adapter (test connection first), pushes an image with skopeo, scans
 // it from the artifact list and sees its severities there and in the Vulnerabilities tab, makes a
-// proxy-cache project in the create dialog, and finds the counts in the security hub. Each step
+// proxy-cache project in the create dialog, finds the counts in the security hub, keeps the
+// project's trusted keys (a cosign key, a notation root made with openssl), and exports the
+// image's CVEs from the project list and downloads the CSV. Each step
 // checks what the server did as well as what the page shows; axe finds no serious violation on
 // the new pages, and the page reports no script error or CSP violation.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -18,10 +21,12 @@ import { describeViolations, seriousViolations } from '../support/axe.js'
 import { launchBrowser, missingBrowser, signedInPage, startConsoleServer, tableRows, type ConsolePage, type ConsoleServer } from '../support/browser.js'
 import { runCommand } from '../support/run-command.js'
 import { FakeScannerAdapter } from '../support/scanner-adapter.js'
+import { notationSigner } from '../../src/http/oci/notation-test-support.js'
+import { CSV_COLUMNS } from '../../src/services/scan/cve-export.js'
 
 const VULN = 'application/vnd.security.vulnerability.report; version=1.1'
 
-describe('scanning and the security hub in the console', { skip: missingBrowser() ?? (missingTools(['skopeo']) || false), timeout: 180_000 }, () => {
+describe('scanning and the security hub in the console', { skip: missingBrowser() ?? (missingTools(['skopeo', 'openssl']) || false), timeout: 240_000 }, () => {
   let server: ConsoleServer
   let browser: Browser
   let p: ConsolePage
@@ -30,7 +35,7 @@ describe('scanning and the security hub in the console', { skip: missingBrowser(
   let projectId = 0
   const adapter = new FakeScannerAdapter()
 
-  const api = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: object) => {
+  const api = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: object) => {
     const res = await server.berth.app.inject({ method, url: `/api/v2.0${path}`, headers: { authorization: ADMIN_AUTH }, ...(body !== undefined ? { payload: body } : {}) })
     assert.ok(res.statusCode < 300, `${method} ${path}: ${res.statusCode} ${res.body}`)
     return res
@@ -213,6 +218,96 @@ describe('scanning and the security hub in the console', { skip: missingBrowser(
     const rows = await tableRows(page, 'Vulnerabilities', 2)
     await rows.filter({ hasText: 'CVE-2024-0002' }).getByText('Allowlisted').waitFor()
     assert.equal(await rows.filter({ hasText: 'CVE-2024-0001' }).getByText('Allowlisted').count(), 0)
+    assert.deepEqual(p.problems, [])
+  })
+
+  it("keeps the project's trusted keys: a cosign key and a notation root added, listed by kind, the hint on the configuration tab, one removed", async () => {
+    const { page } = p
+    const cosign = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    const cosignPem = cosign.publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    const root = notationSigner('console')
+    const addKey = async (name: string, pem: string) => {
+      await page.getByRole('button', { name: 'Add key' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Trust a key' })
+      await dialog.locator('#trusted-key-name').fill(name)
+      await dialog.locator('#trusted-key-pem').fill(pem)
+      return dialog
+    }
+
+    await page.goto(`${server.url}/projects/${projectId}/trusted-keys`)
+    await page.getByText('This project trusts no keys').waitFor()
+    // The server's refusal shows in the form, and nothing is stored.
+    const refused = await addKey('private', cosign.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())
+    await refused.getByRole('button', { name: 'Add', exact: true }).click()
+    await refused.getByText('The key was not added').waitFor()
+    assert.match(await refused.getByRole('alert').innerText(), /private key/i)
+    assert.deepEqual(p.problems.splice(0), ['console error: Failed to load resource: the server responded with a status of 400 (Bad Request)'])
+    await noSeriousViolations('the add-key dialog with its error')
+    await refused.getByRole('button', { name: 'Cancel' }).click()
+
+    await (await addKey('release', cosignPem)).getByRole('button', { name: 'Add', exact: true }).click()
+    await page.getByText('Key release added').waitFor()
+    await (await addKey('notary-root', root.rootPem)).getByRole('button', { name: 'Add', exact: true }).click()
+    await page.getByText('Key notary-root added').waitFor()
+    const rows = await tableRows(page, 'Trusted keys', 2)
+    const stored = (await api('GET', '/projects/sec/trusted-keys')).json() as { name: string; algorithm: string; fingerprint: string }[]
+    assert.deepEqual(stored.map((k) => [k.name, k.algorithm]).sort(), [['notary-root', 'x509'], ['release', 'ecdsa-p256']])
+    const release = rows.filter({ hasText: 'release' })
+    await release.getByText('Cosign key').waitFor()
+    await release.getByText(`${stored.find((k) => k.name === 'release')!.fingerprint.slice(0, 16)}…`).waitFor()
+    await release.getByRole('button', { name: 'Copy fingerprint' }).waitFor()
+    await rows.filter({ hasText: 'notary-root' }).getByText('Notation root').waitFor()
+    await noSeriousViolations('the trusted keys tab')
+
+    await api('PUT', '/projects/sec', { metadata: { enable_content_trust_cosign: 'true' } })
+    await page.goto(`${server.url}/projects/${projectId}/configuration`)
+    await page.getByText('Only cosign signatures verified against 1 trusted key count.').waitFor()
+    assert.equal(await page.getByText(/Only notation signatures/).count(), 0, 'notation content trust is off')
+    await api('PUT', '/projects/sec', { metadata: { enable_content_trust_cosign: 'false' } })
+
+    await page.goto(`${server.url}/projects/${projectId}/trusted-keys`)
+    await (await tableRows(page, 'Trusted keys', 2)).filter({ hasText: 'release' }).getByRole('button', { name: 'Actions for release' }).click()
+    await page.getByRole('menuitem', { name: 'Delete' }).click()
+    await page.getByRole('dialog', { name: 'Stop trusting this key?' }).getByRole('button', { name: 'Delete' }).click()
+    await page.getByText('Key release removed').waitFor()
+    assert.deepEqual(((await api('GET', '/projects/sec/trusted-keys')).json() as { name: string }[]).map((k) => k.name), ['notary-root'])
+    assert.deepEqual(p.problems, [])
+  })
+
+  it('exports the CVEs of the scanned image from the project list and downloads the CSV once', async () => {
+    const { page } = p
+    await page.goto(`${server.url}/projects`)
+    const row = page.locator('table[aria-label="Projects"] tbody tr').filter({ has: page.getByRole('link', { name: 'sec', exact: true }) })
+    await row.getByRole('button', { name: 'Actions for sec' }).click()
+    await page.getByRole('menuitem', { name: 'Export CVEs' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Export CVEs of sec' })
+    await dialog.locator('#export-repositories').fill('app, other')
+    await dialog.locator('#export-cveIds').fill('CVE-2024-0001')
+    await noSeriousViolations('the export dialog')
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click()
+    await page.getByText('CVE export started').waitFor()
+
+    await page.goto(`${server.url}/cve-exports`)
+    await page.getByText('A file can be downloaded once').waitFor()
+    // The list asks again while the export runs.
+    const link = page.getByRole('link', { name: /Download CSV of export \d+/ })
+    await link.waitFor({ timeout: 30_000 })
+    const [execution] = ((await api('GET', '/export/cve/executions')).json() as { items: { id: number; status: string; file_present: boolean }[] }).items
+    assert.deepEqual([execution?.status, execution?.file_present], ['Success', true])
+    await noSeriousViolations('the CVE exports page')
+
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
+    assert.equal(download.suggestedFilename(), `scandata_export_${execution!.id}.csv`)
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/)
+    assert.equal(lines[0], CSV_COLUMNS.join(','))
+    assert.equal(lines.length, 2, 'one row: the CVE filter keeps CVE-2024-0001 only')
+    assert.match(lines[1]!, new RegExp(`^sec/app,${image.manifest.digest},1\\.0,CVE-2024-0001,openssl,1\\.0\\.0,1\\.0\\.1,Critical,`))
+    // Downloaded in full, the export is gone, and the page says so.
+    await page.getByText('No CVE exports').waitFor()
+    assert.deepEqual(((await api('GET', '/export/cve/executions')).json() as { items: unknown[] }).items, [])
+
+    await page.goto(`${server.url}/admin/security-hub`)
+    await page.getByTestId('hub-exports').getByText('0 exports, 0 ready to download').waitFor()
     assert.deepEqual(p.problems, [])
   })
 })

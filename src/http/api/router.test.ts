@@ -128,6 +128,26 @@ for (const dialect of DIALECTS) {
       assertStatus(res, 201, 'a 256 KiB robot body')
     })
 
+    it('an optional body is documented as an optional requestBody and checked by its handler, not the router', async () => {
+      const doc = (await send({ method: 'GET', url: `${API}/openapi.json` })).json() as { paths: Record<string, Record<string, { requestBody?: { required?: boolean; content: Record<string, { schema: { properties: Record<string, { anyOf: { enum: string[] }[] }> } }> } }>> }
+      const artifact = `${API}/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}`
+      const scan = doc.paths[`${artifact}/scan`]?.post
+      assert.equal(scan?.requestBody?.required, false)
+      assert.deepEqual(scan?.requestBody?.content['application/json']?.schema.properties.scan_type?.anyOf.flatMap((a) => a.enum), ['vulnerability', 'sbom'])
+      assert.equal(doc.paths[`${artifact}/scan/stop`]?.post?.requestBody?.required, true, 'a declared body stays required')
+      assert.doesNotMatch(JSON.stringify(doc), /x-optional-body/)
+      const scanOf = (payload?: object) => send({ method: 'POST', url: `${API}/projects/library/repositories/x/artifacts/latest/scan`, headers: { authorization: ADMIN_AUTH, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(payload !== undefined ? { payload } : {}) })
+      // No body, or an empty one, passes the router: the missing artifact (or scanner) is what answers.
+      assertError(await scanOf(), 404, 'NOT_FOUND')
+      assertError(await scanOf({}), 404, 'NOT_FOUND')
+      const bad = await scanOf({ scan_type: 'malware' })
+      assertError(bad, 400, 'BAD_REQUEST')
+      assert.match(bad.json().errors[0].message, /scan_type must be vulnerability or sbom/)
+      const unknown = await scanOf({ scan_type: 'sbom', extra: 1 })
+      assertError(unknown, 400, 'BAD_REQUEST')
+      assert.match(unknown.json().errors[0].message, /unknown field "extra"/)
+    })
+
     it('console login bodies are bounded too', async () => {
       const res = await send({ method: 'POST', url: '/c/login', headers: { 'content-type': 'application/json' }, payload: padded({ principal: 'admin', password: 'x' }, 32 << 10) })
       assertError(res, 413, 'BAD_REQUEST', 'a 32 KiB login')

@@ -46,6 +46,11 @@ export interface RouteSpec {
   params?: TSchema
   querystring?: TSchema
   body?: TSchema
+  /**
+   * A body clients may leave out, which the handler checks itself (the router does not validate
+   * it): the OpenAPI document shows it as an optional requestBody.
+   */
+  optionalBody?: TSchema
   /** Success responses by status; an empty object schema documents a response without body. */
   response: Record<number, TSchema>
 }
@@ -55,6 +60,30 @@ export type ApiHandler = (req: FastifyRequest, reply: FastifyReply, caller: Call
 
 /** No body: the response carries only headers. */
 export const Empty = Type.Null({ description: 'no body' })
+
+/** Where a route's optional body waits for the OpenAPI document; Fastify ignores the key, and @fastify/swagger copies `x-` keys into the operation. */
+const OPTIONAL_BODY = 'x-optional-body'
+
+type DocumentSchema = Record<string, unknown> | undefined
+
+/** For @fastify/swagger's `transform`: a route's optional body is documented as its body. */
+export function documentedSchema(schema: DocumentSchema): DocumentSchema {
+  const optional = schema?.[OPTIONAL_BODY]
+  return optional === undefined ? schema : { ...schema, body: optional }
+}
+
+/** For @fastify/swagger's `transformObject`: the requestBody of a route with an optional body is not required. */
+export function optionalBodiesDocumented<T extends { paths?: object }>(doc: T): T {
+  for (const operations of Object.values(doc.paths ?? {}) as (object | undefined)[]) {
+    for (const op of Object.values(operations ?? {}) as unknown[]) {
+      if (op === null || typeof op !== 'object' || !(OPTIONAL_BODY in op)) continue
+      const o = op as Record<string, unknown> & { requestBody?: { required?: boolean } }
+      delete o[OPTIONAL_BODY]
+      if (o.requestBody !== undefined) o.requestBody.required = false
+    }
+  }
+  return doc
+}
 
 /** Declares API routes on `app` with the caller resolved for each request. */
 export function apiRouter(app: FastifyInstance, sec: Security) {
@@ -71,6 +100,7 @@ export function apiRouter(app: FastifyInstance, sec: Security) {
         ...(spec.params !== undefined ? { params: spec.params } : {}),
         ...(spec.querystring !== undefined ? { querystring: spec.querystring } : {}),
         ...(spec.body !== undefined ? { body: spec.body } : {}),
+        ...(spec.optionalBody !== undefined ? { [OPTIONAL_BODY]: spec.optionalBody } : {}),
         response,
       },
       // Runs before fastify reads the body: bad path and query input, wrong credentials, and no

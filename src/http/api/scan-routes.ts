@@ -72,7 +72,10 @@ const ProjectParams = Type.Object({ project_name_or_id: Type.String({ minLength:
 const Name = Type.String({ minLength: 1, maxLength: 255 })
 const ArtifactParams = Type.Object({ project_name: Name, repository_name: Type.String({ minLength: 1, maxLength: 1024 }), reference: Type.String({ minLength: 1, maxLength: 256 }) })
 const ReportParams = Type.Object({ ...ArtifactParams.properties, report_id: Type.String({ minLength: 1, maxLength: 64 }) })
-const ScanTypeBody = Type.Object({ scan_type: Type.Union([Type.Literal('vulnerability'), Type.Literal('sbom')]) }, { additionalProperties: false })
+const ScanTypeName = Type.Union([Type.Literal('vulnerability'), Type.Literal('sbom')])
+const ScanTypeBody = Type.Object({ scan_type: ScanTypeName }, { additionalProperties: false })
+/** The scan's optional body (Harbor's ScanType): absent, `{}` or without scan_type is a vulnerability scan. */
+const OptionalScanTypeBody = Type.Object({ scan_type: Type.Optional(ScanTypeName) }, { additionalProperties: false })
 
 function scannerJson(s: Scanner): Static<typeof ScannerJson> {
   return {
@@ -208,8 +211,8 @@ export async function scanRoutes(app: FastifyInstance, deps: ScanDeps): Promise<
   })
 
   const base = '/projects/:project_name/repositories/:repository_name/artifacts/:reference'
-  // The body is optional (Harbor's scan without one is a vulnerability scan): checked here, not by the schema.
-  route('POST', `${base}/scan`, { summary: 'Scan an artifact (body optional: {"scan_type":"vulnerability"}, the default, or "sbom")', tag: 'scan', params: ArtifactParams, response: { 202: Empty } }, async (req, reply, caller) => {
+  // The body is optional (Harbor's scan without one is a vulnerability scan): checked by scanTypeOf.
+  route('POST', `${base}/scan`, { summary: 'Scan an artifact (body optional: {"scan_type":"vulnerability"}, the default, or "sbom")', tag: 'scan', params: ArtifactParams, optionalBody: OptionalScanTypeBody, response: { 202: Empty } }, async (req, reply, caller) => {
     const { project, repository, reference } = at(req)
     await scans.scan(caller, project, repository, reference, scanTypeOf(req.body))
     return reply.code(202).send()

@@ -118,6 +118,7 @@ function Sidebar() {
         <Nav aria-label={t('app.nav.label')}>
           <NavList>
             {link('/projects', t('app.nav.projects'))}
+            {link('/cve-exports', t('app.nav.cveExports'))}
             {user.sysadmin_flag && (
               <NavExpandable title={t('app.nav.administration')} isExpanded isActive={location.pathname.startsWith('/admin')}>
                 {ADMIN_PAGES.map(([path, key]) => link(`/admin/${path}`, t(key)))}

@@ -18,6 +18,7 @@ export const PROJECT_TABS = [
   ['labels', 'projects.tab.labels'],
   ['policy', 'projects.tab.policy'],
   ['scanner', 'projects.tab.scanner'],
+  ['trusted-keys', 'projects.tab.trustedKeys'],
   ['webhooks', 'projects.tab.webhooks'],
   ['logs', 'projects.tab.logs'],
   ['configuration', 'projects.tab.configuration'],

@@ -17,6 +17,8 @@ import { useFormat } from '../../lib/format'
 import type { Project } from './project-context'
 import { CreateProjectModal } from './CreateProjectModal'
 import { ProxyCacheLabel } from './ProxyCache'
+import { ExportCvesModal } from '../security/ExportCvesModal'
+import { mayExportCves } from '../security/cve-export'
 
 const LIST = ['projects', 'list'] as const
 
@@ -40,6 +42,7 @@ export default function ProjectList() {
   const system = usePermissions('/')
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState<Project | null>(null)
+  const [exporting, setExporting] = useState<Project | null>(null)
   const refresh = () => client.invalidateQueries({ queryKey: LIST })
 
   const setPublic = async (p: Project, isPublic: boolean) => {
@@ -87,13 +90,19 @@ export default function ProjectList() {
               </Button>
             ) : undefined
           }
-          rowActions={(p) =>
-            user.sysadmin_flag || p.current_user_role_id === 1 ? (
+          rowActions={(p) => {
+            const items = [
+              ...(user.sysadmin_flag || p.current_user_role_id === 1
+                ? [
+                    { title: p.metadata?.public === 'true' ? t('projects.makePrivate') : t('projects.makePublic'), onClick: () => void setPublic(p, p.metadata?.public !== 'true') },
+                    { title: t('common.delete'), onClick: () => setDeleting(p) },
+                  ]
+                : []),
+              ...(user.sysadmin_flag || mayExportCves(p.current_user_role_id) ? [{ title: t('security.export.open'), onClick: () => setExporting(p) }] : []),
+            ]
+            return items.length > 0 ? (
               <ActionsColumn
-                items={[
-                  { title: p.metadata?.public === 'true' ? t('projects.makePrivate') : t('projects.makePublic'), onClick: () => void setPublic(p, p.metadata?.public !== 'true') },
-                  { title: t('common.delete'), onClick: () => setDeleting(p) },
-                ]}
+                items={items}
                 actionsToggle={({ toggleRef, onToggle, isOpen }) => (
                   <Button ref={toggleRef} variant="plain" onClick={onToggle} aria-expanded={isOpen} aria-label={t('projects.actionsFor', { name: p.name })}>
                     ⋮
@@ -101,7 +110,7 @@ export default function ProjectList() {
                 )}
               />
             ) : null
-          }
+          }}
         />
       </PageSection>
       {creating && (
@@ -113,6 +122,7 @@ export default function ProjectList() {
           }}
         />
       )}
+      {exporting !== null && <ExportCvesModal project={exporting} onClose={() => setExporting(null)} onStarted={() => toast('success', t('security.export.started'))} />}
       {deleting !== null && (
         <ConfirmDialog
           title={t('projects.delete.title')}

@@ -39,8 +39,7 @@ export function useScanActions(projectName: string, repo: string, can: (resource
         const path = { ...repoParams(projectName, repo), reference }
         const scanType: ScanType = verb === 'sbom' ? 'sbom' : 'vulnerability'
         if (verb === 'stop') ok(await api.POST('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan/stop', { params: { path }, body: { scan_type: scanType } }))
-        // The body is optional (a vulnerability scan without one), so the API document leaves it out.
-        else ok(await api.POST('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan', { params: { path }, ...(scanType === 'sbom' ? { body: { scan_type: scanType } as never } : {}) }))
+        else ok(await api.POST('/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan', { params: { path }, body: { scan_type: scanType } }))
         started++
       }
       done()

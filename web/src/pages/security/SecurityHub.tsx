@@ -33,6 +33,7 @@ import { useFormat } from '../../lib/format'
 import { Loading } from '../../app/App'
 import { repoInProject, repoUrl, shortDigest } from '../repositories/artifacts'
 import { CveLink } from './CveLink'
+import { downloadable, exportsQuery } from './cve-export'
 import { SeverityLabel } from './ScanCells'
 import { NO_FILTER, SEVERITIES, SEVERITY_KEYS, cvssValid, severityOf, vulQuery, type Severity, type VulFilter } from './severity'
 import './security.css'
@@ -45,6 +46,27 @@ async function loadVul(q: string, p: Parameters<typeof pagingQuery>[0]) {
 /** The console's link to an artifact the hub names by its full repository name and digest. */
 export function artifactLink(projectId: number, repository: string, digest: string): string {
   return repoUrl(projectId, repoInProject(repository, repository.split('/')[0] ?? ''), digest)
+}
+
+/** The caller's CVE exports: how many, how many wait to be downloaded, and the page that lists them. */
+function ExportsCard() {
+  const { t } = useTranslation()
+  const q = useQuery(exportsQuery)
+  const items = q.data ?? []
+  return (
+    <Card>
+      <CardTitle component="h2">{t('security.exports.title')}</CardTitle>
+      <CardBody>
+        {q.error !== null && <ErrorAlert error={q.error} />}
+        <Content component="p" data-testid="hub-exports">
+          {t('security.exports.summary', { count: items.length, ready: items.filter(downloadable).length })}
+        </Content>
+        <Content component="p">
+          <Link to="/cve-exports">{t('security.exports.open')}</Link>
+        </Content>
+      </CardBody>
+    </Card>
+  )
 }
 
 function Summary() {
@@ -100,6 +122,7 @@ function Summary() {
             </Table>
           </CardBody>
         </Card>
+        <ExportsCard />
       </Gallery>
       <Grid hasGutter md={6} className="pf-v6-u-mt-md">
         <GridItem>

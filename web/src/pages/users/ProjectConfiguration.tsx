@@ -32,6 +32,8 @@ import { SEVERITIES, configFormOf, projectUpdateOf, type Flag, type ProjectConfi
 import { ALERT_LABEL } from '../../components/alert-label'
 import { useAction } from '../../components/use-action'
 import { CveAllowlistFields } from './CveAllowlistFields'
+import { TrustHint } from '../security/TrustHint'
+import type { KeyKind } from '../security/trusted-keys'
 
 const SEVERITY_KEYS: Record<Severity, string> = {
   none: 'users.config.severity.none',
@@ -48,6 +50,9 @@ const POLICY_FLAGS: [Flag, string, string][] = [
   ['auto_scan', 'users.config.autoScan', 'users.config.autoScanHelp'],
   ['auto_sbom_generation', 'users.config.autoSbom', 'users.config.autoSbomHelp'],
 ]
+
+/** The content-trust flags and the kind of trusted key each verifies against. */
+const TRUST_KINDS: Partial<Record<Flag, KeyKind>> = { enable_content_trust: 'notation', enable_content_trust_cosign: 'cosign' }
 
 export default function ProjectConfiguration() {
   const { t } = useTranslation()
@@ -113,6 +118,7 @@ export default function ProjectConfiguration() {
                   {POLICY_FLAGS.map(([key, label, help]) => (
                     <StackItem key={key}>
                       <Checkbox id={`config-${key}`} label={t(label)} description={t(help)} isChecked={form.flags[key]} isDisabled={!editable} onChange={(_e, v) => setFlag(key, v)} />
+                      {form.flags[key] && TRUST_KINDS[key] !== undefined && <TrustHint projectId={project.project_id} kind={TRUST_KINDS[key]} />}
                     </StackItem>
                   ))}
                   <StackItem>
