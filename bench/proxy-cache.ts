@@ -12,21 +12,24 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { Value } from '@sinclair/typebox/value'
-import { ConfigSchema, type Config } from '../src/app/config.js'
-import { createBerth } from '../src/app/server.js'
-import { silentLogger } from '../src/lib/logger.js'
+import { readFileSync } from 'node:fs'
 import { OutboundGuard } from '../src/remote/outbound-guard.js'
 import { RemoteRegistry } from '../src/remote/remote-registry.js'
 import { startDistributionRegistry } from '../test/support/distribution-registry.js'
 import { startCountingProxy } from '../test/support/counting-proxy.js'
+import { startBerth, E2E_ADMIN_PASSWORD } from '../test/support/berth-process.js'
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { mib: { type: 'string', default: '256' }, clients: { type: 'string', default: '8' }, json: { type: 'boolean', default: false } } })
 const MiB = 1024 * 1024
 const size = Number(values.mib) * MiB
 const clients = Number(values.clients)
-const PASSWORD = 'Bench-Proxy-Passw0rd'
-const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`
+const AUTH = `Basic ${Buffer.from(`admin:${E2E_ADMIN_PASSWORD}`).toString('base64')}`
+
+/** The resident memory of process `pid`, in bytes (Linux). */
+function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Number(kb ?? 0) * 1024
+}
 
 /** A file of random bytes and its digest, written a MiB at a time. */
 async function randomFile(dir: string, name: string, bytes: number): Promise<{ path: string; digest: string }> {
@@ -58,12 +61,10 @@ async function pull(url: string, authorization?: string): Promise<number> {
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-proxy-'))
 const registry = await startDistributionRegistry()
 const upstream = await startCountingProxy(registry.url)
-const base = Value.Default(ConfigSchema, {}) as Config
-const config: Config = { ...base, data_dir: join(work, 'berth'), log: { ...base.log, level: 'silent' }, admin: { ...base.admin, password: PASSWORD }, jobs: { ...base.jobs, workers: 0 } }
-const berth = await createBerth(config, { log: silentLogger(), showOnce: () => {} })
+// Berth in a process of its own, as distribution runs: the client here does not share its CPU.
+const berth = await startBerth({ env: { BERTH_LOG_LEVEL: 'warn' } })
 try {
-  await berth.app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `http://127.0.0.1:${(berth.app.server.address() as { port: number }).port}`
+  const url = berth.url
   const api = async (path: string, body: unknown) => {
     const res = await fetch(`${url}/api/v2.0${path}`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) })
     if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`)
@@ -80,8 +81,8 @@ try {
   rmSync(join(work, 'crowd'))
 
   let peak = 0
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
-  const rssBefore = process.memoryUsage().rss
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(berth.pid))), 50)
+  const rssBefore = rssOf(berth.pid)
   const direct = await pull(`${registry.url}/v2/bench/big/blobs/${solo.digest}`)
   const first = await pull(`${url}/v2/hub/bench/big/blobs/${solo.digest}`, AUTH)
   const cached = await pull(`${url}/v2/hub/bench/big/blobs/${solo.digest}`, AUTH)
@@ -106,7 +107,7 @@ try {
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(34)} ${v}\n`)
 } finally {
-  await berth.close()
+  await berth.stop()
   await upstream.close()
   await registry.destroy()
   rmSync(work, { recursive: true, force: true })
