@@ -1,7 +1,7 @@
 // The security hub (/admin/security-hub, Harbor's "Security Hub"): counts of scanned artifacts
 // and of vulnerabilities by severity, the most dangerous CVEs and artifacts, the search over
 // every finding (Harbor's filters, paged by the server), and Berth's CVE lookup.
-import { useState, type FormEvent } from 'react'
+import { useState, type FormEvent, type ReactNode } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { useTranslation } from 'react-i18next'
 import { useQuery } from '@tanstack/react-query'
@@ -126,75 +126,71 @@ function Summary() {
       </Gallery>
       <Grid hasGutter md={6} className="pf-v6-u-mt-md">
         <GridItem>
-          <Card>
-            <CardTitle component="h2">{t('security.hub.dangerousCves')}</CardTitle>
-            <CardBody>
-              {(s.dangerous_cves ?? []).length === 0 ? (
-                <Content component="p">{t('security.hub.none')}</Content>
-              ) : (
-                <Table aria-label={t('security.hub.dangerousCves')} variant="compact">
-                  <Thead>
-                    <Tr>
-                      <Th>{t('security.col.cve')}</Th>
-                      <Th>{t('security.col.severity')}</Th>
-                      <Th>{t('security.col.cvss')}</Th>
-                      <Th>{t('security.col.package')}</Th>
-                    </Tr>
-                  </Thead>
-                  <Tbody>
-                    {(s.dangerous_cves ?? []).map((c) => (
-                      <Tr key={`${c.cve_id} ${c.package}`}>
-                        <Td>
-                          <CveLink id={c.cve_id} />
-                        </Td>
-                        <Td>
-                          <SeverityLabel severity={severityOf(c.severity)} />
-                        </Td>
-                        <Td>{c.cvss_score_v3 !== undefined ? f.number(c.cvss_score_v3) : '—'}</Td>
-                        <Td>{t('security.packageVersion', { package: c.package, version: c.version })}</Td>
-                      </Tr>
-                    ))}
-                  </Tbody>
-                </Table>
-              )}
-            </CardBody>
-          </Card>
+          <TopList
+            title={t('security.hub.dangerousCves')}
+            columns={[t('security.col.cve'), t('security.col.severity'), t('security.col.cvss'), t('security.col.package')]}
+            rows={(s.dangerous_cves ?? []).map((c) => ({
+              key: `${c.cve_id} ${c.package}`,
+              cells: [
+                <CveLink key="cve" id={c.cve_id} />,
+                <SeverityLabel key="severity" severity={severityOf(c.severity)} />,
+                c.cvss_score_v3 !== undefined ? f.number(c.cvss_score_v3) : '—',
+                t('security.packageVersion', { package: c.package, version: c.version }),
+              ],
+            }))}
+          />
         </GridItem>
         <GridItem>
-          <Card>
-            <CardTitle component="h2">{t('security.hub.dangerousArtifacts')}</CardTitle>
-            <CardBody>
-              {(s.dangerous_artifacts ?? []).length === 0 ? (
-                <Content component="p">{t('security.hub.none')}</Content>
-              ) : (
-                <Table aria-label={t('security.hub.dangerousArtifacts')} variant="compact">
-                  <Thead>
-                    <Tr>
-                      <Th>{t('security.col.artifact')}</Th>
-                      <Th>{t('security.severity.critical')}</Th>
-                      <Th>{t('security.severity.high')}</Th>
-                      <Th>{t('security.severity.medium')}</Th>
-                    </Tr>
-                  </Thead>
-                  <Tbody>
-                    {(s.dangerous_artifacts ?? []).map((a) => (
-                      <Tr key={`${a.repository_name}@${a.digest}`}>
-                        <Td>
-                          <Link to={artifactLink(a.project_id, a.repository_name, a.digest)}>{`${a.repository_name}@${shortDigest(a.digest)}`}</Link>
-                        </Td>
-                        <Td>{f.number(a.critical_cnt)}</Td>
-                        <Td>{f.number(a.high_cnt)}</Td>
-                        <Td>{f.number(a.medium_cnt)}</Td>
-                      </Tr>
-                    ))}
-                  </Tbody>
-                </Table>
-              )}
-            </CardBody>
-          </Card>
+          <TopList
+            title={t('security.hub.dangerousArtifacts')}
+            columns={[t('security.col.artifact'), t('security.severity.critical'), t('security.severity.high'), t('security.severity.medium')]}
+            rows={(s.dangerous_artifacts ?? []).map((a) => ({
+              key: `${a.repository_name}@${a.digest}`,
+              cells: [
+                <Link key="artifact" to={artifactLink(a.project_id, a.repository_name, a.digest)}>{`${a.repository_name}@${shortDigest(a.digest)}`}</Link>,
+                f.number(a.critical_cnt),
+                f.number(a.high_cnt),
+                f.number(a.medium_cnt),
+              ],
+            }))}
+          />
         </GridItem>
       </Grid>
     </>
+  )
+}
+
+/** One of the hub's top-five cards: a compact table, or a line saying there is nothing. */
+function TopList({ title, columns, rows }: { title: string; columns: string[]; rows: { key: string; cells: ReactNode[] }[] }) {
+  const { t } = useTranslation()
+  return (
+    <Card>
+      <CardTitle component="h2">{title}</CardTitle>
+      <CardBody>
+        {rows.length === 0 ? (
+          <Content component="p">{t('security.hub.none')}</Content>
+        ) : (
+          <Table aria-label={title} variant="compact">
+            <Thead>
+              <Tr>
+                {columns.map((c) => (
+                  <Th key={c}>{c}</Th>
+                ))}
+              </Tr>
+            </Thead>
+            <Tbody>
+              {rows.map((r) => (
+                <Tr key={r.key}>
+                  {r.cells.map((cell, i) => (
+                    <Td key={i}>{cell}</Td>
+                  ))}
+                </Tr>
+              ))}
+            </Tbody>
+          </Table>
+        )}
+      </CardBody>
+    </Card>
   )
 }
 
