@@ -4,49 +4,33 @@
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
 import { useQuery } from '@tanstack/react-query'
-import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core'
+import { Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core'
 import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import type { Registry } from './api-types'
 import { createBody, pingBody, registryFormOf, registryUrlValid, updateBody, type RegistryForm } from './registry-form'
 import { REGISTRY_TYPE } from './status'
 import { ModalClose } from '../../components/ModalClose'
-import { ALERT_LABEL } from '../../components/alert-label'
 import { useAction } from '../../components/use-action'
+import { SealedSecretField, TestResult, useConnectionTest } from '../../components/connection-test'
 
 /** The address a type suggests when the URL field is still empty. */
 const DEFAULT_URL: Record<string, string> = { 'docker-hub': 'https://hub.docker.com' }
-
-type PingResult = { ok: true } | { ok: false; error: unknown } | null
 
 export function RegistryModal({ registry, onClose, onSaved }: { registry?: Registry; onClose(): void; onSaved(name: string): Promise<unknown> | void }) {
   const { t } = useTranslation()
   const editing = registry !== undefined
   const adapters = useQuery({ queryKey: ['replication', 'adapters'], queryFn: async () => ok(await api.GET('/api/v2.0/replication/adapters')), staleTime: 300_000 })
   const [form, setForm] = useState<RegistryForm>(() => registryFormOf(registry))
-  const [testing, setTesting] = useState(false)
   const { busy, error, run } = useAction()
-  const [ping, setPing] = useState<PingResult>(null)
+  const { testing, outcome, test, reset } = useConnectionTest(async () => ok(await api.POST('/api/v2.0/registries/ping', { body: pingBody(form, registry?.id) })))
   const hasStoredSecret = registry?.credential.access_secret === '*****'
   const urlInvalid = form.url !== '' && !registryUrlValid(form.url)
   const incomplete = form.name.trim() === '' || form.url === '' || urlInvalid
   // A changed connection field makes an earlier test's outcome stale.
   const set = <K extends keyof RegistryForm>(k: K, v: RegistryForm[K]) => {
     setForm((prev) => ({ ...prev, [k]: v }))
-    if (k !== 'name' && k !== 'description') setPing(null)
-  }
-
-  const test = async () => {
-    setTesting(true)
-    setPing(null)
-    try {
-      ok(await api.POST('/api/v2.0/registries/ping', { body: pingBody(form, registry?.id) }))
-      setPing({ ok: true })
-    } catch (e) {
-      setPing({ ok: false, error: e })
-    } finally {
-      setTesting(false)
-    }
+    if (k !== 'name' && k !== 'description') reset()
   }
 
   const submit = async (e: FormEvent) => {
@@ -98,30 +82,19 @@ export function RegistryModal({ registry, onClose, onSaved }: { registry?: Regis
           <FormGroup label={t('replication.registry.accessKey')} fieldId="registry-access-key">
             <TextInput id="registry-access-key" value={form.accessKey} autoComplete="off" onChange={(_e, v) => set('accessKey', v)} />
           </FormGroup>
-          <FormGroup label={t('replication.registry.accessSecret')} fieldId="registry-access-secret">
-            <TextInput
-              id="registry-access-secret"
-              type="password"
-              autoComplete="new-password"
-              value={form.secret}
-              onChange={(_e, v) => set('secret', v)}
-              placeholder={hasStoredSecret ? t('replication.registry.secretKept') : ''}
-            />
-            {hasStoredSecret && (
-              <FormHelperText>
-                <HelperText>
-                  <HelperTextItem>{t('replication.registry.secretHelp')}</HelperTextItem>
-                </HelperText>
-              </FormHelperText>
-            )}
-          </FormGroup>
+          <SealedSecretField
+            id="registry-access-secret"
+            label={t('replication.registry.accessSecret')}
+            value={form.secret}
+            onChange={(v) => set('secret', v)}
+            kept={hasStoredSecret}
+            keptPlaceholder={t('replication.registry.secretKept')}
+            keptHelp={t('replication.registry.secretHelp')}
+          />
           <FormGroup fieldId="registry-insecure">
             <Checkbox id="registry-insecure" label={t('replication.registry.insecure')} description={t('replication.registry.insecureHelp')} isChecked={form.insecure} onChange={(_e, v) => set('insecure', v)} />
           </FormGroup>
-          <div aria-live="polite">
-            {ping?.ok === true && <Alert variantLabel={t(ALERT_LABEL.success)} variant="success" isInline title={t('replication.registry.pingOk')} />}
-            {ping?.ok === false && <ErrorAlert error={ping.error} title={t('replication.registry.pingFailed')} />}
-          </div>
+          <TestResult outcome={outcome} okTitle={t('replication.registry.pingOk')} failedTitle={t('replication.registry.pingFailed')} />
         </Form>
       </ModalBody>
       <ModalFooter>

@@ -3,12 +3,12 @@
 // which reads the adapter's metadata) whose outcome shows in place.
 import { useState, type FormEvent } from 'react'
 import { useTranslation } from 'react-i18next'
-import { Alert, Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core'
+import { Button, Checkbox, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput } from '@patternfly/react-core'
 import { api, ok } from '../../api/client'
 import { ErrorAlert } from '../../components/ErrorAlert'
 import { ModalClose } from '../../components/ModalClose'
-import { ALERT_LABEL } from '../../components/alert-label'
 import { useAction } from '../../components/use-action'
+import { SealedSecretField, TestResult, useConnectionTest } from '../../components/connection-test'
 import { EMPTY_SCANNER, SCANNER_AUTHS, scannerBody, scannerFormOf, scannerProblems, type ScannerAuth, type ScannerForm } from './scanner-form'
 import type { Scanner } from './api-types'
 
@@ -20,34 +20,18 @@ const AUTH_KEYS: Record<ScannerAuth, string> = {
 }
 const SECRET_KEYS: Record<ScannerAuth, string> = { '': '', Basic: 'security.scanner.password', Bearer: 'security.scanner.token', 'X-ScannerAdapter-API-Key': 'security.scanner.apiKey' }
 
-type PingResult = { ok: true } | { ok: false; error: unknown } | null
-
 export function ScannerModal({ scanner, onClose, onSaved }: { scanner?: Scanner; onClose(): void; onSaved(name: string): Promise<unknown> | void }) {
   const { t } = useTranslation()
   const editing = scanner !== undefined
   const saved = scanner !== undefined ? scannerFormOf(scanner).auth : null
   const [form, setForm] = useState<ScannerForm>(() => (scanner !== undefined ? scannerFormOf(scanner) : EMPTY_SCANNER))
-  const [testing, setTesting] = useState(false)
-  const [ping, setPing] = useState<PingResult>(null)
   const { busy, error, run } = useAction()
+  const { testing, outcome, test, reset } = useConnectionTest(async () => ok(await api.POST('/api/v2.0/scanners/ping', { body: scannerBody(form) })))
   const problems = scannerProblems(form, saved)
   const keepsSecret = saved !== null && saved !== '' && saved === form.auth
   const set = <K extends keyof ScannerForm>(k: K, v: ScannerForm[K]) => {
     setForm((prev) => ({ ...prev, [k]: v }))
-    if (k !== 'name' && k !== 'description') setPing(null)
-  }
-
-  const test = async () => {
-    setTesting(true)
-    setPing(null)
-    try {
-      ok(await api.POST('/api/v2.0/scanners/ping', { body: scannerBody(form) }))
-      setPing({ ok: true })
-    } catch (e) {
-      setPing({ ok: false, error: e })
-    } finally {
-      setTesting(false)
-    }
+    if (k !== 'name' && k !== 'description') reset()
   }
 
   const submit = async (e: FormEvent) => {
@@ -96,24 +80,21 @@ export function ScannerModal({ scanner, onClose, onSaved }: { scanner?: Scanner;
             </FormGroup>
           )}
           {form.auth !== '' && (
-            <FormGroup label={t(SECRET_KEYS[form.auth])} isRequired={!keepsSecret} fieldId="scanner-secret">
-              <TextInput id="scanner-secret" type="password" autoComplete="new-password" value={form.secret} onChange={(_e, v) => set('secret', v)} placeholder={keepsSecret ? t('security.scanner.secretKept') : ''} />
-              {keepsSecret && (
-                <FormHelperText>
-                  <HelperText>
-                    <HelperTextItem>{t('security.scanner.secretHelp')}</HelperTextItem>
-                  </HelperText>
-                </FormHelperText>
-              )}
-            </FormGroup>
+            <SealedSecretField
+              id="scanner-secret"
+              label={t(SECRET_KEYS[form.auth])}
+              isRequired={!keepsSecret}
+              value={form.secret}
+              onChange={(v) => set('secret', v)}
+              kept={keepsSecret}
+              keptPlaceholder={t('security.scanner.secretKept')}
+              keptHelp={t('security.scanner.secretHelp')}
+            />
           )}
           <FormGroup fieldId="scanner-skip-verify">
             <Checkbox id="scanner-skip-verify" label={t('security.scanner.skipVerify')} description={t('security.scanner.skipVerifyHelp')} isChecked={form.skipCertVerify} onChange={(_e, v) => set('skipCertVerify', v)} />
           </FormGroup>
-          <div aria-live="polite">
-            {ping?.ok === true && <Alert variantLabel={t(ALERT_LABEL.success)} variant="success" isInline title={t('security.scanner.pingOk')} />}
-            {ping?.ok === false && <ErrorAlert error={ping.error} title={t('security.scanner.pingFailed')} />}
-          </div>
+          <TestResult outcome={outcome} okTitle={t('security.scanner.pingOk')} failedTitle={t('security.scanner.pingFailed')} />
         </Form>
       </ModalBody>
       <ModalFooter>
