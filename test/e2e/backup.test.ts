@@ -201,6 +201,19 @@ describe('backup and restore', { skip, timeout: 300_000 }, () => {
     assert.match(interrupted.stderr, /not a complete Berth backup/)
     assert.equal(existsSync(join(target, 'berth.db')), false)
 
+    // A blob whose bytes no longer hash to its name: refused before any row is written.
+    const flipped = join(work, 'flipped-blob')
+    await runCommand('cp', ['-r', folder, flipped])
+    const layer = images[0]!.blobs[1]!.digest.slice('sha256:'.length)
+    const blobFile = join(flipped, 'blobs', 'sha256', layer.slice(0, 2), layer)
+    const bytes = readFileSync(blobFile)
+    bytes[0] = bytes[0]! ^ 1
+    writeFileSync(blobFile, bytes)
+    const badBlob = await berth(['restore', flipped], { BERTH_DATA_DIR: join(work, 'refused-blob') })
+    assert.equal(badBlob.code, 1, badBlob.stderr)
+    assert.match(badBlob.stderr, /digest does not match/)
+    assert.equal(badBlob.stdout, '', 'nothing was restored')
+
     const usage = await berth(['restore'], { BERTH_DATA_DIR: target })
     assert.equal(usage.code, 2)
   })

@@ -12,7 +12,7 @@
 //
 // Bytes stream from storage to the folder and back, hashed on the way; memory holds one page of
 // rows and one chunk of a blob, whatever the registry's size.
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
@@ -26,6 +26,7 @@ import type { Db } from '../../metadata/schema.js'
 import { exportTables, importTables, type Row } from '../../metadata/snapshot.js'
 import { digestAlgorithm, isDigest, type Digest } from '../../oci/digest.js'
 import type { StorageDriver } from '../../storage/driver.js'
+import { BlobStore } from '../../storage/blob-store.js'
 import { blobPath } from '../../storage/layout.js'
 
 export const BACKUP_FORMAT = 'berth-backup/1'
@@ -181,21 +182,21 @@ export interface RestoreOptions {
 export async function restore(o: RestoreOptions): Promise<{ rows: number; blobs: number }> {
   const log = o.log ?? (() => {})
   await verifyBackup(o.dir, o.manifest)
+  // Written as uploads are: BlobStore checks the digest before a blob becomes visible.
+  const store = new BlobStore(o.driver)
   let blobs = 0
   for await (const file of walk(join(o.dir, 'blobs'))) {
     const digest = digestOfBackupPath(o.dir, file)
-    if (digest === null) continue
-    const path = blobPath(digest)
-    if ((await o.driver.stat(path)) !== null) continue
-    const w = await o.driver.write(`${path}.restore`)
+    if (digest === null || (await store.stat(digest)) !== null) continue
+    const upload = `restore-${randomUUID()}`
+    await store.createUpload(upload)
     try {
-      await pipeline(createReadStream(file), verifier(digest), w.stream)
-      await w.commit()
+      const size = await store.append(upload, createReadStream(file), { size: 0, algorithm: digestAlgorithm(digest) })
+      await store.commit(upload, digest, { size })
     } catch (err) {
-      await w.cancel().catch(() => {})
+      await store.cancel(upload).catch(() => {})
       throw err
     }
-    await o.driver.move(`${path}.restore`, path)
     blobs++
   }
   log(`blobs written: ${blobs}`)
