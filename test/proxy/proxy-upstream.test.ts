@@ -220,6 +220,22 @@ for (const dialect of DIALECTS) {
       assert.equal(upstream.count(/other\/app/), before)
     })
 
+    it('takes a regex filter in Go\'s syntax, found anywhere in the name; a pattern that does not compile fetches nothing', async () => {
+      const img = image(10)
+      upstream.serve('team-a/app', 'v1', img)
+      upstream.serve('team-b/app', 'v1', img)
+      await proxyProject(berth, 'rfiltered', { proxy_cache_filter_kind: 'regex', proxy_cache_filter_pattern: 'a/(app|web)$' })
+      assert.equal((await v2(berth, 'rfiltered/team-a/app/manifests/v1')).statusCode, 200)
+      const before = upstream.count(/team-b\/app/)
+      assert.equal((await v2(berth, 'rfiltered/team-b/app/manifests/v1')).statusCode, 404)
+      assert.equal(upstream.count(/team-b\/app/), before, 'not asked for a name outside the filter')
+      // Backreferences are not RE2: the pattern does not compile, and nothing is fetched.
+      await proxyProject(berth, 'rbroken', { proxy_cache_filter_kind: 'regex', proxy_cache_filter_pattern: '(team)-\\1' })
+      const count = upstream.count(/./)
+      assert.equal((await v2(berth, 'rbroken/team-a/app/manifests/v1')).statusCode, 404)
+      assert.equal(upstream.count(/./), count)
+    })
+
     it('answers 429 past the project\'s max_upstream_conn', async () => {
       const img = image(256 * 1024)
       let release!: () => void
@@ -322,7 +338,7 @@ for (const dialect of DIALECTS) {
     })
 
     for (const shared of ['database', 'redis'] as const) {
-      it(`fetches a blob two nodes sharing a database and storage pull at once only once (lock in ${shared})`, { skip: shared === 'redis' ? redisSkipped : false }, async () => {
+      it(`fetches a blob two nodes sharing a database and storage pull at once only once, and counts max_upstream_conn across them (locks in ${shared})`, { skip: shared === 'redis' ? redisSkipped : false }, async () => {
         const database: TestDatabase = await createTestDatabase(dialect)
         const storage = await mkdtemp(join(tmpdir(), 'berth-proxy-storage-'))
         const nodes: (Berth & { dir: string })[] = []
@@ -342,13 +358,16 @@ for (const dialect of DIALECTS) {
           })
           upstream.serve(`${shared}/app`, 'v1', img)
           const reg = await api(a, 'POST', '/registries', { name: 'fake', type: 'docker-registry', url: upstream.url })
-          await proxyProject(a, 'both', {}, Number(/\/(\d+)$/.exec(reg.location!)![1]))
+          await proxyProject(a, 'both', { max_upstream_conn: '1' }, Number(/\/(\d+)$/.exec(reg.location!)![1]))
           assert.equal((await v2(a, `both/${shared}/app/manifests/v1`)).statusCode, 200)
           const pulls = [fetchThrough(a, `both/${shared}/app/blobs/${layer}`), fetchThrough(b, `both/${shared}/app/blobs/${layer}`)]
           await until(async () => upstream.count(new RegExp(`GET /v2/${shared}/app/blobs/${layer}`)) === 1)
+          // max_upstream_conn counts across the nodes: both nodes are refused a second transfer.
+          for (const node of [a, b]) assert.equal((await v2(node, `both/${shared}/app/blobs/${sha256(img.config)}`)).statusCode, 429)
           release()
           for (const body of await Promise.all(pulls)) assert.equal(sha256(body), layer)
           assert.equal(upstream.count(new RegExp(`GET /v2/${shared}/app/blobs/${layer}`)), 1)
+          assert.equal((await v2(b, `both/${shared}/app/blobs/${sha256(img.config)}`)).statusCode, 200, 'the connection is free again')
         } finally {
           for (const n of nodes) {
             await n.close()

@@ -6,6 +6,8 @@
 // (one HEAD): the cache serves while the digest matches, and when the upstream cannot be reached.
 // A fetch of one manifest or blob happens once across the nodes (a lock in Redis or the database);
 // who waits for it serves the cached copy after. Pushes and deletes through /v2/ are refused.
+import { randomInt } from 'node:crypto'
+import { RE2JS } from 're2js'
 import { once } from 'node:events'
 import { PassThrough, type Readable } from 'node:stream'
 import { BerthError, isBerthError } from '../../lib/errors.js'
@@ -81,8 +83,6 @@ export class ProxyCache implements ProxyProjects {
   private readonly settings = new Map<string, { proxy: ProxySettings | null; at: number }>()
   /** Clients by registry, its last change and the speed: their tokens are reused across pulls. */
   private readonly clients = new Map<string, RemoteRegistry>()
-  /** Upstream transfers in progress per project on this node (max_upstream_conn). */
-  private readonly inFlight = new Map<number, number>()
 
   constructor(private readonly o: ProxyCacheOptions) {}
 
@@ -150,10 +150,12 @@ export class ProxyCache implements ProxyProjects {
     }
     const pattern = metadata.proxy_cache_filter_pattern ?? ''
     let proxies: (repository: string) => boolean = () => true
-    if (pattern !== '' && (metadata.proxy_cache_filter_kind ?? 'doublestar') === 'doublestar') {
+    if (pattern !== '') {
+      const kind = metadata.proxy_cache_filter_kind ?? 'doublestar'
       try {
-        proxies = compileGlob(pattern, 'proxy_cache_filter_pattern')
-      } catch {
+        proxies = kind === 'regex' ? searchRegex(pattern) : compileGlob(pattern, 'proxy_cache_filter_pattern')
+      } catch (err) {
+        this.o.log.warn({ project: project.name, pattern, kind, err: (err as Error).message }, 'proxy cache: the filter pattern does not compile; nothing is fetched from the upstream')
         proxies = () => false
       }
     }
@@ -280,7 +282,7 @@ export class ProxyCache implements ProxyProjects {
    * side (backpressure from both). A client that leaves does not stop the caching.
    */
   private async streamThrough(p: ProxySettings, repository: RepoName, upstream: string, digest: Digest, lease: HeldLock): Promise<ProxiedBlob> {
-    const release = this.slot(p)
+    const release = await this.slot(p)
     let opened: { stream: Readable; size: number }
     try {
       // No deadline on the transfer itself (a large blob takes long): the client's body timeout ends a stalled one.
@@ -352,26 +354,30 @@ export class ProxyCache implements ProxyProjects {
 
   // --- limits and locks ---------------------------------------------------------------------
 
-  /** Takes one of the project's upstream connections on this node (max_upstream_conn); TOOMANYREQUESTS when none is free. */
-  private slot(p: ProxySettings): () => void {
+  /**
+   * Takes one of the project's max_upstream_conn upstream connections, counted across the nodes:
+   * connection i is the short lock `proxy-conn:<project>:<i>` (in Redis, else the database),
+   * tried from a random one so that pulls spread over them, and kept alive while the transfer
+   * runs; a node that dies frees its connections when their locks lapse. TOOMANYREQUESTS when
+   * every one is held.
+   */
+  private async slot(p: ProxySettings): Promise<() => void> {
     const max = p.maxUpstreamConn
     if (max <= 0) return () => {}
-    const used = this.inFlight.get(p.project.id) ?? 0
-    if (used >= max) throw new BerthError('TOOMANYREQUESTS', `project ${p.project.name} has ${max} upstream connections in use (max_upstream_conn)`, { retryAfterSeconds: 1 })
-    this.inFlight.set(p.project.id, used + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const n = (this.inFlight.get(p.project.id) ?? 1) - 1
-      if (n <= 0) this.inFlight.delete(p.project.id)
-      else this.inFlight.set(p.project.id, n)
+    const first = randomInt(max)
+    for (let i = 0; i < max; i++) {
+      const lease = await this.o.locks.acquire(`proxy-conn:${p.project.id}:${(first + i) % max}`, LOCK_TTL_MS)
+      if (lease !== null) {
+        const held = keptAlive(lease)
+        return () => void held.release()
+      }
     }
+    throw new BerthError('TOOMANYREQUESTS', `project ${p.project.name} has ${max} upstream connections in use (max_upstream_conn)`, { retryAfterSeconds: 1 })
   }
 
   /** A call to the upstream within the timeout, holding one of the project's connections. */
   private async upstreamCall<T>(p: ProxySettings, call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    const release = this.slot(p)
+    const release = await this.slot(p)
     const timeout = AbortSignal.timeout(this.o.upstreamTimeoutMs)
     try {
       return await call(signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
@@ -400,17 +406,33 @@ export class ProxyCache implements ProxyProjects {
       await new Promise((r) => setTimeout(r, LOCK_POLL_MS))
       lease = await this.o.locks.acquire(key, LOCK_TTL_MS)
     }
-    const held = lease
-    const keepAlive = setInterval(() => void held.extend(LOCK_TTL_MS).catch(() => false), LOCK_TTL_MS / 3)
-    keepAlive.unref()
-    let done = false
-    const release = async () => {
+    const held = keptAlive(lease)
+    return { lease: held, release: held.release }
+  }
+}
+
+/**
+ * A regular expression in Go's syntax (RE2, as Harbor's patterns are), found anywhere in the
+ * name as Go's MatchString does. RE2 runs in time linear in the name whatever the pattern, so a
+ * project admin's pattern cannot stall a pull (JavaScript's own engine backtracks).
+ */
+function searchRegex(pattern: string): (name: string) => boolean {
+  const re = RE2JS.compile(pattern)
+  return (name) => re.test(name)
+}
+
+/** Keeps `lease` alive until it is released (once; a failed release is left to lapse). */
+function keptAlive(lease: Lease): HeldLock {
+  const keepAlive = setInterval(() => void lease.extend(LOCK_TTL_MS).catch(() => false), LOCK_TTL_MS / 3)
+  keepAlive.unref()
+  let done = false
+  return {
+    release: async () => {
       if (done) return
       done = true
       clearInterval(keepAlive)
-      await held.release().catch(() => {})
-    }
-    return { lease: { release }, release }
+      await lease.release().catch(() => {})
+    },
   }
 }
 
