@@ -295,7 +295,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   async function sendManifest(req: FastifyRequest, reply: FastifyReply, name: RepoName, reference: string, withBody: boolean): Promise<{ reply: FastifyReply; digest: string; tag?: string }> {
     const ref = existingReference(reference)
     const accepted = acceptedTypes(req.headers.accept)
-    await o.proxy?.manifest(name, ref, signalOf(req))
+    await o.proxy?.manifest(name, ref, () => signalOf(req))
     const m = withBody ? await manifests.get(name, ref) : await manifests.stat(name, ref)
     if (!isAcceptable(m.mediaType, accepted)) {
       throw new BerthError('MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not allow`, { mediaType: m.mediaType })
@@ -312,7 +312,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
 
   async function sendBlob(req: FastifyRequest, reply: FastifyReply, name: RepoName, digest: Digest, withBody: boolean) {
     // A blob of a proxy project not cached yet streams from the upstream, whole (a Range is not honoured then).
-    const through = withBody ? await o.proxy?.blob(name, digest, signalOf(req)) : null
+    const through = withBody ? await o.proxy?.blob(name, digest, () => signalOf(req)) : null
     if (through != null) {
       reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).type('application/octet-stream').header('content-length', String(through.size))
       return reply.send(through.stream)

@@ -23,12 +23,19 @@ type Pending = AuditEntry & { projectName?: string; repository?: string }
  * records the name it was tried with, and PostgreSQL refuses NUL (a whole batch would be lost).
  */
 function clean<T extends object>(e: T): T {
-  const out = { ...e } as Record<string, unknown>
-  for (const [k, v] of Object.entries(out)) {
-    if (typeof v === 'string') out[k] = v.replace(/[\x00-\x1f\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  let out: Record<string, unknown> | undefined
+  for (const k in e) {
+    const v = e[k]
+    // Tested first: nearly every entry has no control character, and is kept as it is (every pull makes one).
+    if (typeof v === 'string' && CONTROL.test(v)) {
+      out ??= { ...e } as Record<string, unknown>
+      out[k] = v.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    }
   }
-  return out as T
+  return (out ?? e) as T
 }
+const CONTROL = /[\x00-\x1f\x7f]/
+const CONTROLS = /[\x00-\x1f\x7f]/g
 
 const FLUSH_MS = 200
 const MAX_BUFFER = 10_000

@@ -173,12 +173,14 @@ export class ProxyCache implements ProxyProjects {
   /**
    * Makes sure a manifest pull finds what the upstream has: by digest, fetched when not cached;
    * by tag, fetched when not cached or when the upstream's tag moved. A repository outside a
-   * proxy project, or outside its filter, is left alone.
+   * proxy project, or outside its filter, is left alone. `cancelled` gives the client's
+   * cancellation, asked for only when the upstream is (a pull elsewhere does not pay for it).
    */
-  async manifest(repository: RepoName, ref: Reference, signal?: AbortSignal): Promise<void> {
+  async manifest(repository: RepoName, ref: Reference, cancelled?: () => AbortSignal): Promise<void> {
     const p = await this.proxyOf(repository)
     const upstream = p === null ? null : upstreamName(p, repository)
     if (p === null || upstream === null || !p.proxies(upstream)) return
+    const signal = cancelled?.()
     const artifacts = this.o.ctx.stores.artifacts
     if (ref.kind === 'digest') {
       if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
@@ -238,10 +240,11 @@ export class ProxyCache implements ProxyProjects {
    * stored for another repository is linked after the upstream confirmed it has it (knowing a
    * digest must not open another project's blob).
    */
-  async blob(repository: RepoName, digest: Digest, signal?: AbortSignal): Promise<ProxiedBlob | null> {
+  async blob(repository: RepoName, digest: Digest, cancelled?: () => AbortSignal): Promise<ProxiedBlob | null> {
     const p = await this.proxyOf(repository)
     const upstream = p === null ? null : upstreamName(p, repository)
     if (p === null || upstream === null || !p.proxies(upstream)) return null
+    const signal = cancelled?.()
     if (await this.cached(repository, digest)) return null
     const lease = await this.acquire(`proxy-blob:${digest}`, signal)
     let handedOver = false

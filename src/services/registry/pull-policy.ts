@@ -3,7 +3,8 @@
 // Harbor's content-trust and vulnerability middlewares do. Blobs are never checked: without the
 // manifest a client has no digests to ask for. The signature gate is here; the vulnerability
 // gate (prevent_vul) is in vulnerability-gate.ts. One indexed query reads every gate's metadata.
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { PreparedQuery } from '../../metadata/prepared.js'
 import { BerthError } from '../../lib/errors.js'
 import { LruCache } from '../../cache/lru-cache.js'
 import type { Database } from '../../metadata/schema.js'
@@ -55,22 +56,28 @@ export interface PullPolicyOptions {
 export class PullPolicy {
   private readonly keys: string[]
 
+  /** The gates' metadata of a project by name: compiled once (it runs on every manifest pull). */
+  private readonly metadataOf: PreparedQuery<{ id: number; name: string; value: string }, [project: string, ...keys: string[]]>
+
   constructor(private readonly o: PullPolicyOptions) {
     this.keys = [...new Set(o.gates.flatMap((g) => [...g.keys, ...(g.reads ?? [])]))]
+    const keys = this.keys
+    this.metadataOf = new PreparedQuery((db: Kysely<Database>) =>
+      db
+        .selectFrom('project_metadata as m')
+        .innerJoin('projects as p', 'p.id', 'm.project_id')
+        .select(['p.id', 'm.name', 'm.value'])
+        .where('p.name', '=', '')
+        .where(sql<boolean>`p.deleted = 0`)
+        .where('m.name', 'in', keys),
+    )
   }
 
   /** Lets the pull through or throws PRECONDITION with the first gate's reason. */
   async check(pull: PulledManifest, context: PullContext): Promise<void> {
     if (this.keys.length === 0) return
     // One indexed read per pull; a project without any of the keys costs nothing more.
-    const rows = await this.o.db
-      .selectFrom('project_metadata as m')
-      .innerJoin('projects as p', 'p.id', 'm.project_id')
-      .select(['p.id', 'm.name', 'm.value'])
-      .where('p.name', '=', projectOf(pull.repository))
-      .where('p.deleted', '=', 0)
-      .where('m.name', 'in', this.keys)
-      .execute()
+    const rows = await this.metadataOf.all(this.o.db, projectOf(pull.repository), ...this.keys)
     if (rows.length === 0) return
     const metadata: Record<string, string> = Object.fromEntries(rows.map((r) => [r.name, r.value]))
     const on = (key: string) => metadata[key] !== undefined && metadata[key] !== 'false' && metadata[key] !== ''
