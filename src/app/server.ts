@@ -10,6 +10,7 @@ import { RegistryGate } from '../http/oci/registry-gate.js'
 import { tokenRoutes } from '../http/token-routes.js'
 import { apiRoutes } from '../http/api/routes.js'
 import { consoleRoutes } from '../http/console.js'
+import { readOnlyGuard } from '../http/read-only.js'
 import { API, DEFAULT_BODY_LIMIT, documentedSchema, optionalBodiesDocumented } from '../http/api/router.js'
 import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
@@ -70,6 +71,9 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
+  // Harbor's read_only setting: writes are refused here, before authentication, on every node
+  // within the settings cache's life (at once on those the settings-changed message reaches).
+  readOnlyGuard(app, () => services.settings.readOnly())
   // A client that asks before sending its body (Expect: 100-continue, as curl does for large
   // ones) is told to go on only once the request got past onRequest, where /api/v2.0 resolves
   // the caller: a refused client never sends the body at all. Node would otherwise answer

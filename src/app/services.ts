@@ -25,7 +25,7 @@ import { TrustedKeyService } from '../services/registry/trusted-key-service.js'
 import { TrustedKeyStore } from '../metadata/trusted-key-store.js'
 import { readCapped } from '../lib/streams.js'
 import { parseReference } from '../oci/names.js'
-import { SettingsService } from '../services/system/settings-service.js'
+import { SettingsService, type RuntimeSettings } from '../services/system/settings-service.js'
 import { SystemService, VERSION } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
@@ -154,7 +154,7 @@ export interface Services {
   /** Scan-all, now or on a schedule. */
   scanAll: ScanAllService
   directory?: Directory
-  /** Flushes the audit log and closes the database. */
+  /** Flushes the audit log (and closes its forwarding) and closes the database. */
   close(): Promise<void>
 }
 
@@ -212,10 +212,14 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     await db.close()
     throw err
   }
-  const audit = new AuditLog(db, log)
+  // Read at each batch of entries; `settings` exists by the time the first batch is written.
+  const audit: AuditLog = new AuditLog(db, log, async () => {
+    const s: RuntimeSettings = await settings.current()
+    return { endpoint: s.audit_log_forward_endpoint, skipDatabase: s.skip_audit_log_database }
+  })
   const shared: SharedState =
     config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log })
-  const settings = new SettingsService({ stores, auth: config.auth, audit, bus: shared.bus })
+  const settings: SettingsService = new SettingsService({ stores, auth: config.auth, audit, bus: shared.bus })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
     const { LdapDirectory } = await import('../auth/ldap-directory.js')
@@ -247,7 +251,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     externalUrl: config.external_url,
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
-  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000 })
+  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000, readOnly: () => settings.readOnly() })
   const executions = new Executions({ db, jobs })
   const purgeAudit = new SystemJobs(auditPurge({ audit: stores.audit, flush: () => audit.flush() }), { executions, jobs, audit })
   const events = new EventDispatcher(jobs)
@@ -331,6 +335,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     taskAttempts: config.replication.task_attempts,
     chunkBytes: config.replication.chunk_mib << 20,
     listLimits: { maxPages: config.replication.remote_max_pages, maxItems: config.replication.remote_max_items, maxBytes: config.replication.remote_max_list_bytes },
+    readOnly: () => settings.readOnly(),
   })
   const webhooks = new WebhookService({
     stores,
@@ -384,6 +389,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     serveCachedWhenDown: config.proxy_cache.serve_cached_when_down,
     upstreamTimeoutMs: config.proxy_cache.upstream_timeout_seconds * 1000,
     fetchWaitMs: config.proxy_cache.fetch_wait_seconds * 1000,
+    readOnly: () => settings.readOnly(),
   })
   return {
     config,
@@ -426,7 +432,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     close: async () => {
       await pulls.close()
       await jobs.close()
-      await audit.flush()
+      await audit.close()
       await shared.close()
       await db.close()
     },

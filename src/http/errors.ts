@@ -24,6 +24,8 @@ const RENDER: Record<ErrorCode, Rendering> = {
   SIZE_INVALID: { status: 400 },
   UNAUTHORIZED: { status: 401 },
   DENIED: { status: 403, harbor: 'FORBIDDEN' },
+  /** Harbor's readonly middleware answers DENIED on its API as on /v2/. */
+  READ_ONLY: { status: 403, oci: 'DENIED', harbor: 'DENIED' },
   UNSUPPORTED: { status: 400 },
   /** A deletion the registry refuses (the content is still in use): 405, the status the spec gives for it. */
   DELETE_REFUSED: { status: 405, oci: 'UNSUPPORTED' },

@@ -24,6 +24,8 @@ export interface TaskType<P> {
   jobType: string
   maxAttempts: number
   run(payload: P, ctx: TaskContext): Promise<void>
+  /** Its tasks change the registry's content: they wait while the registry is read-only (JobType.heldWhileReadOnly). */
+  heldWhileReadOnly?: boolean
 }
 
 interface TaskPayload {
@@ -62,6 +64,7 @@ export class Executions {
     this.o.jobs.register({
       type: t.jobType,
       maxAttempts: t.maxAttempts,
+      ...(t.heldWhileReadOnly === true ? { heldWhileReadOnly: true } : {}),
       run: async (raw, ctx) => {
         const p = raw as TaskPayload
         await this.tasks.set(p.taskId, 'Running')

@@ -30,6 +30,8 @@ export interface JobType {
   run(payload: unknown, ctx: JobContext): Promise<void>
   /** Called once a job of this type has ended for good (success, error or stopped), on the node that ran it last. */
   ended?(job: Job, state: 'success' | 'error' | 'stopped'): Promise<void>
+  /** Jobs of this type change the registry's content (GC, retention...): none is claimed while the registry is read-only; they wait, pending. */
+  heldWhileReadOnly?: boolean
 }
 
 /** Work that runs on a schedule, once per slot across all nodes (see JobService.periodic). */
@@ -57,6 +59,8 @@ export interface JobServiceOptions {
   maxBackoffMs?: number
   /** How often schedules are checked. */
   tickMs?: number
+  /** Whether the registry is read-only now: job types `heldWhileReadOnly` are not claimed meanwhile. */
+  readOnly?: () => Promise<boolean>
 }
 
 /** A thrown error of this kind fails the job at once, without retries. */
@@ -132,6 +136,13 @@ export class JobService {
 
   get registeredTypes(): string[] {
     return [...this.types.keys()].sort()
+  }
+
+  /** The types a worker may claim now: all of them, less those held while the registry is read-only. */
+  private async claimableTypes(): Promise<string[]> {
+    const all = this.registeredTypes
+    if (this.o.readOnly === undefined || !(await this.o.readOnly().catch(() => false))) return all
+    return all.filter((t) => this.types.get(t)?.heldWhileReadOnly !== true)
   }
 
   /**
@@ -226,7 +237,7 @@ export class JobService {
     while (!this.stopping) {
       let job: Job | null = null
       try {
-        job = await this.jobs.claim(this.registeredTypes, slot, this.o.leaseMs)
+        job = await this.jobs.claim(await this.claimableTypes(), slot, this.o.leaseMs)
       } catch (err) {
         this.o.log.warn({ err }, 'claiming a job failed')
       }

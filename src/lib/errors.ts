@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'SIZE_INVALID'
   | 'UNAUTHORIZED'
   | 'DENIED'
+  /** The registry is in read-only mode: Harbor's DENIED with its own message. */
+  | 'READ_ONLY'
   | 'UNSUPPORTED'
   | 'DELETE_REFUSED'
   | 'TOOMANYREQUESTS'
@@ -46,4 +48,12 @@ export class BerthError extends Error {
 
 export function isBerthError(err: unknown, code?: ErrorCode): err is BerthError {
   return err instanceof BerthError && (code === undefined || err.code === code)
+}
+
+/** Harbor's words for a write refused in read-only mode. */
+export const READ_ONLY_MESSAGE = 'The system is in read only mode. Any modification is prohibited.'
+
+/** The error of a write refused while the registry is read-only (403 DENIED on /v2/ and the API alike). */
+export function readOnlyError(): BerthError {
+  return new BerthError('READ_ONLY', READ_ONLY_MESSAGE)
 }

@@ -84,6 +84,31 @@ describe('nodes sharing Redis', { skip: skip ?? false, timeout: 60_000 }, () => 
     assert.equal(status, 201)
   })
 
+  it('read-only switched on one node refuses writes on the other at once (well within the settings cache life), and off again', async () => {
+    const project = (name: string) => b.app.inject({ method: 'POST', url: '/api/v2.0/projects', headers: { authorization: ADMIN }, payload: { project_name: name, metadata: { public: 'false' } } })
+    // b read the settings just now (its cache is fresh): only the message can make it read them again.
+    assert.equal((await project('before-ro')).statusCode, 201)
+    assert.equal((await a.app.inject({ method: 'PUT', url: '/api/v2.0/configurations', headers: { authorization: ADMIN }, payload: { read_only: true } })).statusCode, 200)
+    const settle = async (want: number, name: string) => {
+      // Less than the 5 s a node keeps its settings: the bus message, not the cache's end, did it.
+      const until = Date.now() + 2000
+      let res = await project(name)
+      while (res.statusCode !== want && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50))
+        res = await project(name)
+      }
+      return res
+    }
+    const refused = await settle(403, 'during-ro')
+    assert.equal(refused.statusCode, 403)
+    assert.deepEqual(refused.json(), { errors: [{ code: 'DENIED', message: 'The system is in read only mode. Any modification is prohibited.' }] })
+    const push = await b.app.inject({ method: 'POST', url: '/v2/library/ro/blobs/uploads/', headers: { authorization: ADMIN, 'content-length': '0' } })
+    assert.equal(push.statusCode, 403)
+    assert.equal((await b.app.inject({ method: 'GET', url: '/api/v2.0/systeminfo', headers: { authorization: ADMIN } })).json().read_only, true)
+    assert.equal((await a.app.inject({ method: 'PUT', url: '/api/v2.0/configurations', headers: { authorization: ADMIN }, payload: { read_only: false } })).statusCode, 200)
+    assert.equal((await settle(201, 'after-ro')).statusCode, 201)
+  })
+
   it("a password changed on one node is refused on the other at once, despite its credential cache", async () => {
     const old = basicAuth('selfie', 'Selfie-Passw0rd')
     const me = await b.app.inject({ method: 'GET', url: '/api/v2.0/users/current', headers: { authorization: old } })

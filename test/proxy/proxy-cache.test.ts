@@ -177,6 +177,36 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('while read-only: serves what is cached without asking the upstream, fetches nothing new (404 saying why); off again, fetches', async () => {
+      const cachedImg = randomImage('team/frozen', 'v1', [6 * KiB])
+      await pushUpstream(registry.url, cachedImg)
+      assert.equal((await v2('hub/team/frozen/manifests/v1')).status, 200)
+      for (const b of cachedImg.blobs) assert.equal((await v2(`hub/team/frozen/blobs/${b.digest}`)).status, 200)
+      const fresh = randomImage('team/frozen', 'v2', [7 * KiB])
+      await pushUpstream(registry.url, fresh)
+      assert.equal((await api('PUT', '/configurations', { read_only: true })).status, 200)
+      try {
+        upstream.reset()
+        const cached = await v2('hub/team/frozen/manifests/v1')
+        assert.equal(cached.status, 200)
+        assert.equal(cached.headers.get('docker-content-digest'), cachedImg.manifestDigest)
+        for (const b of cachedImg.blobs) assert.equal((await v2(`hub/team/frozen/blobs/${b.digest}`)).status, 200)
+        const notCached = await v2('hub/team/frozen/manifests/v2')
+        assert.equal(notCached.status, 404)
+        const body = (await notCached.json()) as any
+        assert.equal(body.errors[0].code, 'MANIFEST_UNKNOWN')
+        assert.match(body.errors[0].message, /read-only/)
+        assert.equal((await v2(`hub/team/frozen/manifests/${fresh.manifestDigest}`)).status, 404)
+        assert.equal((await v2(`hub/team/frozen/blobs/${fresh.blobs[1]!.digest}`)).status, 404)
+        assert.equal(upstream.count(/./), 0, 'the upstream is not asked while read-only')
+      } finally {
+        assert.equal((await api('PUT', '/configurations', { read_only: false })).status, 200)
+      }
+      const now = await v2('hub/team/frozen/manifests/v2')
+      assert.equal(now.status, 200)
+      assert.equal(now.headers.get('docker-content-digest'), fresh.manifestDigest)
+    })
+
     it('refuses pushes and deletes through /v2/ with Harbor\'s DENIED', async () => {
       const post = await v2('hub/team/app/blobs/uploads/', { method: 'POST' })
       assert.equal(post.status, 403)

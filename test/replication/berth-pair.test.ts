@@ -240,6 +240,24 @@ describe('replication between two Berth instances', { timeout: 120_000 }, () => 
     assert.match((await api(onA, 'GET', `/replication/executions/${e.id}/tasks/${task.id}/log`)).body, /override is off: left as it is/)
   })
 
+  it('while this registry is read-only a scheduled pull policy does not copy into it; once off, it does', async () => {
+    const policy = idFrom(await api(onA, 'POST', '/replication/policies', { name: 'pull-ro', src_registry: { id: registryOfB }, dest_registry: null, trigger: { type: 'scheduled', trigger_settings: { cron: '* * * * * *' } }, filters: [{ type: 'name', value: 'library/ro-pull' }] }))
+    assert.equal((await api(onA, 'PUT', '/configurations', { read_only: true })).statusCode, 200)
+    try {
+      // Pushed to b after a went read-only: whatever copies it, copies it while a is read-only.
+      const img = await pushImage(onB, 'library/ro-pull', 'v1', 'ro-pull')
+      await sleep(3_000)
+      assert.equal(await served(onA, 'library/ro-pull', 'v1'), null, 'nothing copied into a read-only registry')
+      assert.equal((await api(onA, 'PUT', '/configurations', { read_only: false })).statusCode, 200)
+      await until('copied once a is writable again', async () => (await served(onA, 'library/ro-pull', 'v1')) === img.digest)
+    } finally {
+      await api(onA, 'PUT', '/configurations', { read_only: false })
+      // Manual from now on, then gone once its last run ended (a policy in use cannot be deleted).
+      await api(onA, 'PUT', `/replication/policies/${policy}`, { name: 'pull-ro', src_registry: { id: registryOfB }, dest_registry: null, trigger: { type: 'manual' }, filters: [{ type: 'name', value: 'library/ro-pull' }] })
+      await until('the pull-ro policy deleted', async () => (await api(onA, 'DELETE', `/replication/policies/${policy}`)).statusCode === 200)
+    }
+  })
+
   it('policies: validation, 409 for a taken name, 412 for a registry in use', async () => {
     const bad = [
       { name: 'x', src_registry: null, dest_registry: null, trigger: { type: 'manual' } },

@@ -140,7 +140,7 @@ export async function systemRoutes(app: FastifyInstance, deps: SystemDeps): Prom
   )
 
   route('GET', '/configurations', { summary: 'System settings with whether each can change here (administrators)', tag: 'configure', response: { 200: Type.Record(Type.String(), ConfigItem) } }, async (_req, _reply, caller) => settings.list(caller))
-  route('PUT', '/configurations', { summary: 'Change run-time settings (self_registration, project_creation_restriction, token_expiration, banner_message, storage_per_project)', tag: 'configure', body: Type.Record(Type.String(), Type.Unknown()), response: { 200: Empty } }, async (req, reply, caller) => {
+  route('PUT', '/configurations', { summary: 'Change run-time settings (self_registration, project_creation_restriction, token_expiration, banner_message, storage_per_project, read_only, audit_log_forward_endpoint, skip_audit_log_database)', tag: 'configure', body: Type.Record(Type.String(), Type.Unknown()), response: { 200: Empty } }, async (req, reply, caller) => {
     await settings.update(caller, req.body as Record<string, unknown>)
     return reply.send()
   })

@@ -60,6 +60,8 @@ export interface ProxyCacheOptions {
   upstreamTimeoutMs: number
   /** Longest wait for another pull's fetch of the same content before giving up. */
   fetchWaitMs: number
+  /** Whether the registry is read-only now: then what is cached serves (tags as cached, unchecked) and nothing is fetched. */
+  readOnly?: () => Promise<boolean>
 }
 
 /** What a pull through a proxy project needs to know, looked up once every SETTINGS_TTL_MS. */
@@ -162,6 +164,10 @@ export class ProxyCache implements ProxyProjects {
     return { project, registry, client, proxies, localOnNotFound: metadata.proxy_cache_local_on_not_found === 'true', maxUpstreamConn: Number(metadata.max_upstream_conn ?? -1) }
   }
 
+  private async readOnly(): Promise<boolean> {
+    return this.o.readOnly !== undefined && (await this.o.readOnly())
+  }
+
   /** DENIED for a push or delete through /v2/ into a proxy project, with Harbor's message. */
   async refuseWrite(repository: RepoName): Promise<void> {
     const p = await this.proxyOf(repository)
@@ -182,8 +188,10 @@ export class ProxyCache implements ProxyProjects {
     if (p === null || upstream === null || !p.proxies(upstream)) return
     const signal = cancelled?.()
     const artifacts = this.o.ctx.stores.artifacts
+    const readOnly = await this.readOnly()
     if (ref.kind === 'digest') {
       if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
+      if (readOnly) throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}@${ref.digest} is not cached, and the registry is read-only`, { digest: ref.digest })
       await this.once(`proxy-manifest:${repository}@${ref.digest}`, signal, async () => {
         if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
         await this.fetchManifest(p, repository, upstream, ref.digest, ref, signal)
@@ -191,6 +199,10 @@ export class ProxyCache implements ProxyProjects {
       return
     }
     const local = await artifacts.getByTag(repository, ref.tag)
+    if (readOnly) {
+      if (local !== null) return
+      throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${ref.tag} is not cached, and the registry is read-only`, { tag: ref.tag })
+    }
     let current: string | null
     try {
       current = await this.upstreamCall(p, (s) => p.client.manifestDigest(upstream, ref.tag, s), signal)
@@ -246,6 +258,7 @@ export class ProxyCache implements ProxyProjects {
     if (p === null || upstream === null || !p.proxies(upstream)) return null
     const signal = cancelled?.()
     if (await this.cached(repository, digest)) return null
+    if (await this.readOnly()) throw new BerthError('BLOB_UNKNOWN', `blob unknown: ${digest} is not cached in ${repository}, and the registry is read-only`, { digest })
     const lease = await this.acquire(`proxy-blob:${digest}`, signal)
     let handedOver = false
     try {

@@ -5,7 +5,7 @@
 // itself. Loops are cut by the replication path: every copy carries the Berth instances it went
 // through, and no instance sends content to one already on its path; a copy that changes
 // nothing at the target raises no event there.
-import { BerthError } from '../../lib/errors.js'
+import { BerthError, READ_ONLY_MESSAGE } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import type { Caller } from '../../auth/identity.js'
 import type { SecretBox } from '../../auth/secret-box.js'
@@ -69,6 +69,11 @@ export interface ReplicationOptions {
   chunkBytes?: number
   /** Bounds of one listing of a remote registry (pages, items, bytes). */
   listLimits?: Partial<ListLimits>
+  /**
+   * Whether this registry is read-only now. Meanwhile pull policies (into this registry) do not
+   * fire and their tasks fail, as they would against a read-only Harbor; push policies go on.
+   */
+  readOnly?: () => Promise<boolean>
 }
 
 interface TaskPayload {
@@ -493,6 +498,7 @@ export class ReplicationService {
       // A cron firing: an execution of its own, unless one is in progress, planned by a job of
       // its own (the one a stop of the execution stops).
       if (!p.enabled) return
+      if (await this.pullsWhileReadOnly(p)) return void (await ctx.log(`policy ${p.name} pulls into this registry, which is read-only: this firing is skipped`))
       const started = await this.o.stores.replicationExecutions.start(p.id, j.trigger ?? 'scheduled')
       if (started === null) return void (await ctx.log(`policy ${p.name} has an execution in progress: this firing is skipped`))
       await this.o.jobs.enqueue({ type: EXECUTION_JOB, payload: { executionId: started, policyId: p.id }, dedupeKey: plannerKey(started) })
@@ -545,6 +551,7 @@ export class ReplicationService {
   private async runTask(t: TaskPayload, ctx: JobContext): Promise<void> {
     const p = await this.o.stores.policies.get(t.policyId)
     if (p === null) throw new PermanentJobError(`policy ${t.policyId} no longer exists`)
+    if (await this.pullsWhileReadOnly(p)) throw new PermanentJobError(READ_ONLY_MESSAGE)
     await this.o.stores.replicationTasks.set(t.taskId, 'InProgress')
     const { src, dst } = await this.ends(p)
     const copier = new Copier(src, dst)
@@ -610,11 +617,16 @@ export class ReplicationService {
   }
 
   /** Re-runs event and cron policies that are idle (a target that was down catches up); stops executions past their timeout. */
+  /** Whether the policy copies into this registry while it is read-only. */
+  private async pullsWhileReadOnly(p: Policy): Promise<boolean> {
+    return p.srcRegistryId !== null && this.o.readOnly !== undefined && (await this.o.readOnly())
+  }
+
   private async reconcile(): Promise<void> {
     const cutoff = new Date(Date.now() - this.o.executionTimeoutMinutes * 60_000).toISOString()
     for (const id of await this.o.stores.replicationExecutions.startedBefore(cutoff)) await this.halt(id, `timed out after ${this.o.executionTimeoutMinutes} minutes`)
     for (const p of await this.o.stores.policies.list()) {
-      if (!p.enabled || p.trigger === 'manual') continue
+      if (!p.enabled || p.trigger === 'manual' || (await this.pullsWhileReadOnly(p))) continue
       await this.launch(p, 'reconcile')
     }
   }

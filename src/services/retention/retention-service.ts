@@ -84,7 +84,8 @@ export class RetentionService {
 
   constructor(private readonly o: RetentionServiceOptions) {
     this.now = o.now ?? Date.now
-    o.executions.registerTask<TaskPayload>({ jobType: RETENTION, maxAttempts: 3, run: (p, ctx) => this.runTask(p, ctx) })
+    // Retention deletes artifacts: its tasks wait while the registry is read-only.
+    o.executions.registerTask<TaskPayload>({ jobType: RETENTION, maxAttempts: 3, heldWhileReadOnly: true, run: (p, ctx) => this.runTask(p, ctx) })
     o.executions.onEnded(RETENTION, (trx, e, status) => this.ended(trx, e, status))
     // A slot of a policy's schedule fires once across nodes; a run still going is left alone.
     o.jobs.register({

@@ -139,7 +139,8 @@ export class ScanService {
 
   constructor(private readonly o: ScanServiceOptions) {
     this.reports = new ScanReportStore(o.db.kysely)
-    o.executions.registerTask<ScanTask>({ jobType: SCAN_JOB, maxAttempts: 1, run: (p, ctx) => this.runTask(p, ctx) })
+    // A scan writes its report: scans wait while the registry is read-only.
+    o.executions.registerTask<ScanTask>({ jobType: SCAN_JOB, maxAttempts: 1, heldWhileReadOnly: true, run: (p, ctx) => this.runTask(p, ctx) })
     for (const vendor of [IMAGE_SCAN, SBOM_SCAN, SCAN_ALL]) o.executions.onEnded(vendor, (trx, e, status) => this.ended(trx, e, status))
     o.events.subscribe({ name: 'scan-on-push', types: ['PUSH_ARTIFACT'], maxAttempts: 3, handle: (e) => this.onPush(e) })
   }

@@ -65,7 +65,10 @@ export class SystemJobs<P extends Record<string, unknown>> implements SystemJobA
     private readonly o: { executions: Executions; jobs: JobService; audit: AuditLog },
   ) {
     this.scheduleJobType = `${kind.jobType}_SCHEDULE`
-    o.executions.registerTask<P>({ jobType: kind.jobType, maxAttempts: kind.maxAttempts, run: (p, ctx) => kind.run(p, ctx) })
+    // Every system job changes what is stored (GC deletes, the purge deletes entries, scan-all
+    // writes reports): its runs wait while the registry is read-only, and a schedule's slots
+    // meanwhile are skipped as slots during any run are.
+    o.executions.registerTask<P>({ jobType: kind.jobType, maxAttempts: kind.maxAttempts, heldWhileReadOnly: true, run: (p, ctx) => kind.run(p, ctx) })
     // A slot of the schedule fires once across nodes; a run still going when it fires is left alone.
     o.jobs.register({
       type: this.scheduleJobType,

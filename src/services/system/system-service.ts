@@ -121,7 +121,7 @@ export class SystemService {
       project_creation_restriction: s.project_creation_restriction,
       has_ca_root: false,
       registry_storage_provider_name: this.o.storageDriver,
-      read_only: false,
+      read_only: s.read_only,
       notification_enable: false,
       with_notary: false,
     }

@@ -165,7 +165,7 @@ export function AppShell() {
   )
   return (
     <Page masthead={masthead} sidebar={<Sidebar />} isManagedSidebar mainContainerId={MAIN} skipToContent={<SkipToContent href={`#${MAIN}`}>{t('app.skipToContent')}</SkipToContent>}>
-      <SystemBanner raw={info.data?.banner_message} className="berth-banner" />
+      <SystemBanner raw={info.data?.banner_message} readOnly={info.data?.read_only === true} className="berth-banner" />
       <Suspense fallback={<Loading />}>
         <Outlet />
       </Suspense>

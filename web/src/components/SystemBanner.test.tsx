@@ -26,6 +26,18 @@ describe('SystemBanner', () => {
     expect(screen.getByText('Upgrade at noon')).toBeTruthy()
   })
 
+  it('says the registry is read-only, above the configured banner, with no close button', () => {
+    render(<SystemBanner raw={banner({ message: 'Upgrade at noon', type: 'info', closable: false })} readOnly />)
+    const alerts = screen.getAllByText(/Read-only mode|Upgrade at noon/)
+    expect(alerts.map((a) => a.textContent)).toEqual([expect.stringMatching(/^Warning:Read-only mode: pushes, deletions/), 'Information:Upgrade at noon'])
+    expect(screen.queryByRole('button')).toBeNull()
+  })
+
+  it('shows the read-only warning without a configured banner too', () => {
+    render(<SystemBanner raw="" readOnly />)
+    expect(screen.getByText(/^Read-only mode/)).toBeTruthy()
+  })
+
   it('shows nothing without a banner', () => {
     const { container } = render(<SystemBanner raw="" />)
     expect(container.textContent).toBe('')
