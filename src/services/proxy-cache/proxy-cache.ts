@@ -58,6 +58,8 @@ export interface ProxyCacheOptions {
   upstreamTimeoutMs: number
   /** Longest wait for another pull's fetch of the same content before giving up. */
   fetchWaitMs: number
+  /** Told of each pull through a proxy project: served from what is cached (hit) or fetched from the upstream (miss). */
+  counted?: (kind: 'manifest' | 'blob', result: 'hit' | 'miss') => void
 }
 
 /** What a pull through a proxy project needs to know, looked up once every SETTINGS_TTL_MS. */
@@ -178,8 +180,10 @@ export class ProxyCache implements ProxyProjects {
     const upstream = p === null ? null : upstreamName(p, repository)
     if (p === null || upstream === null || !p.proxies(upstream)) return
     const artifacts = this.o.ctx.stores.artifacts
+    const counted = (result: 'hit' | 'miss') => this.o.counted?.('manifest', result)
     if (ref.kind === 'digest') {
-      if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
+      if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return counted('hit')
+      counted('miss')
       await this.once(`proxy-manifest:${repository}@${ref.digest}`, signal, async () => {
         if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
         await this.fetchManifest(p, repository, upstream, ref.digest, ref, signal)
@@ -193,15 +197,16 @@ export class ProxyCache implements ProxyProjects {
     } catch (err) {
       if (local !== null && this.o.serveCachedWhenDown) {
         this.o.log.warn({ repository, tag: ref.tag, registry: p.registry.name, err: (err as Error).message }, 'proxy cache: upstream unreachable, serving the cached tag')
-        return
+        return counted('hit')
       }
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${ref.tag} is not cached and the upstream failed: ${(err as Error).message}`, { tag: ref.tag })
     }
     if (current === null) {
-      if (local !== null && p.localOnNotFound) return
+      if (local !== null && p.localOnNotFound) return counted('hit')
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: the upstream has no ${upstream}:${ref.tag}`, { tag: ref.tag })
     }
-    if (local?.digest === current) return
+    if (local?.digest === current) return counted('hit')
+    counted('miss')
     try {
       await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
         if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
@@ -240,7 +245,11 @@ export class ProxyCache implements ProxyProjects {
     const p = await this.proxyOf(repository)
     const upstream = p === null ? null : upstreamName(p, repository)
     if (p === null || upstream === null || !p.proxies(upstream)) return null
-    if (await this.cached(repository, digest)) return null
+    if (await this.cached(repository, digest)) {
+      this.o.counted?.('blob', 'hit')
+      return null
+    }
+    this.o.counted?.('blob', 'miss')
     const lease = await this.acquire(`proxy-blob:${digest}`, signal)
     let handedOver = false
     try {
