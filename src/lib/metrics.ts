@@ -114,6 +114,7 @@ export class Metrics {
   private nodeRead: { at: number; done: Promise<void> } | null = null
   private clusterRead: { at: number; done: Promise<void> } | null = null
   private snapshotAt: number | null = null
+  private appliedAt: number | null = null
   private all: Registry | null = null
 
   /** `worker`: this process's worker id under `serve --workers N` (a label on the per-process metrics). */
@@ -210,7 +211,9 @@ export class Metrics {
         this.snapshotAge.set(Math.max(0, (Date.now() - at) / 1000))
       }
     }
-    if (s === undefined || s === null) return
+    // The same result as last time (read from the shared cache again): the gauges hold it already.
+    if (s === undefined || s === null || s.at === this.appliedAt) return
+    this.appliedAt = s.at
     for (const g of [this.projectTotal, this.projectRepos, this.projectMembers, this.quotaUsage, this.quota, this.pulled, this.queueSize, this.queueLatency, this.replicationTasks] as Gauge<string>[]) g.reset()
     const publics = { true: 0, false: 0 }
     for (const p of s.projects) {
