@@ -24,7 +24,8 @@ COPY package.json berth.example.yml ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-EXPOSE 5000
+# 9090: Prometheus metrics, when BERTH_METRICS_ENABLED=true.
+EXPOSE 5000 9090
 # Liveness is /livez (answers while migrations run); readiness /readyz (orchestrators probe it).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.BERTH_HTTP_PORT||5000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/src/app/cli.js"]

@@ -84,6 +84,24 @@ describe('config', () => {
     assert.equal(maskedConfig(c).auth.ldap.search_password, '********')
   })
 
+  it('metrics settings: off by default, BERTH_METRICS_* overrides, bad ports and paths named', () => {
+    const d = loadConfig({})
+    assert.deepEqual(d.metrics, { enabled: false, port: 9090, path: '/metrics', cache_seconds: 30 })
+    const c = loadConfig({ BERTH_METRICS_ENABLED: 'true', BERTH_METRICS_PORT: '9191', BERTH_METRICS_PATH: '/prom/metrics' })
+    assert.equal(c.metrics.enabled, true)
+    assert.equal(c.metrics.port, 9191)
+    assert.equal(c.metrics.path, '/prom/metrics')
+    assert.throws(() => loadConfig({ BERTH_METRICS_PORT: '70000' }), badKey('metrics.port', /<= 65535/))
+    assert.throws(() => loadConfig({ BERTH_METRICS_PORT: '-1' }), badKey('metrics.port', />= 0/))
+    assert.throws(() => loadConfig({ BERTH_METRICS_PATH: 'metrics' }), badKey('metrics.path', /starting with \//))
+    assert.throws(() => loadConfig({ BERTH_METRICS_PATH: '/metrics?x=1' }), badKey('metrics.path'))
+    assert.throws(() => loadConfig({ BERTH_METRICS_ENABLED: 'yes' }), badKey('metrics.enabled', /true or false/))
+    assert.throws(() => loadConfig({ BERTH_METRICS_CACHE_SECONDS: '0' }), badKey('metrics.cache_seconds'))
+    assert.throws(() => loadConfig({ BERTH_METRICS_ENABLED: 'true', BERTH_METRICS_PORT: '5000' }), badKey('metrics.port', /must differ from http\.port/))
+    // Off, the port is not checked against http.port (nothing listens on it).
+    assert.equal(loadConfig({ BERTH_METRICS_PORT: '5000' }).metrics.port, 5000)
+  })
+
   it('the annotated example config is valid and documents every setting', async () => {
     const example = join(process.cwd(), 'berth.example.yml')
     const c = loadConfig({}, example)

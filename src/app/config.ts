@@ -194,6 +194,20 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    metrics: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'serve Prometheus metrics on a listener of their own (http.host:metrics.port), outside the registry\'s authentication' }),
+        port: Type.Integer({ default: 9090, minimum: 0, maximum: 65535, description: 'port of the metrics listener (0: any free port); must differ from http.port' }),
+        path: Type.String({ default: '/metrics', pattern: '^/[A-Za-z0-9._~/-]{0,255}$', expected: 'a URL path starting with / (letters, digits, . _ ~ - /), e.g. /metrics' }),
+        cache_seconds: Type.Integer({
+          default: 30,
+          minimum: 1,
+          maximum: 3600,
+          description: 'the cluster-wide gauges (projects, repositories, members, quotas, pulls, job queues) are computed from the database at most once per this many seconds across all nodes',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'log level' }),
@@ -309,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
       throw configError('jobs.housekeeping_cron', (err as Error).message)
     }
   }
+  if (config.metrics.enabled && config.metrics.port !== 0 && config.metrics.port === config.http.port) throw configError('metrics.port', `must differ from http.port (${config.http.port})`)
   if (config.external_url.endsWith('/')) config.external_url = config.external_url.replace(/\/+$/, '')
   if (config.scanning.registry_url.endsWith('/')) config.scanning.registry_url = config.scanning.registry_url.replace(/\/+$/, '')
   if (config.scanning.refresh_min_seconds > config.scanning.refresh_max_seconds) throw configError('scanning.refresh_min_seconds', 'must not be larger than scanning.refresh_max_seconds')

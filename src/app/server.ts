@@ -16,6 +16,8 @@ import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/system/job-admin-service.js'
+import { instrumentRequests, type MetricsListener } from '../http/metrics.js'
+import { openMetricsListener } from './metrics-listener.js'
 
 export interface Berth extends Services {
   app: FastifyInstance
@@ -23,12 +25,19 @@ export interface Berth extends Services {
   routes: { method: string; url: string }[]
   /** From now on /readyz answers 503, so that load balancers stop sending requests here. */
   drain(): void
+  /** The metrics listener (metrics.enabled, unless the caller serves the metrics itself). */
+  metricsListener?: MetricsListener
+}
+
+export interface BerthOptions extends ServicesOptions {
+  /** false: do not open the metrics listener (a worker of `serve --workers N`: the primary serves them). */
+  metricsListener?: boolean
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds a ready-to-listen Berth: the services (database migrated, `library` present) behind HTTP. */
-export async function createBerth(config: Config, o: ServicesOptions = {}): Promise<Berth> {
+export async function createBerth(config: Config, o: BerthOptions = {}): Promise<Berth> {
   const services = await openServices(config, o)
   const { log, security, audit, blobService, manifestService } = services
   const app = Fastify({
@@ -64,6 +73,8 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   bodies.addKeyword(ignoredKeyword)
   const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
+  // First of all hooks, so that every request is counted, refused ones included.
+  if (services.metrics !== undefined) instrumentRequests(app, services.metrics)
   const routes: Berth['routes'] = []
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url })
@@ -141,6 +152,17 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     return { status: 'ok' }
   })
 
+  let metricsListener: MetricsListener | undefined
+  if (services.metrics !== undefined && o.metricsListener !== false) {
+    try {
+      metricsListener = await openMetricsListener(config, services.metrics.render.bind(services.metrics), (err) => log.error({ err }, 'rendering metrics failed'))
+    } catch (err) {
+      await app.close().catch(() => {})
+      await services.close()
+      throw err
+    }
+  }
+
   // Periodic work (the purges of abandoned uploads and expired sessions...) runs as scheduled
   // jobs: each slot once across all nodes.
   await services.jobs.schedulePeriodic()
@@ -151,12 +173,15 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     ...services,
     app,
     routes,
+    ...(metricsListener !== undefined ? { metricsListener } : {}),
     drain: () => {
       draining = true
     },
     close: async () => {
+      await metricsListener?.close()
       await app.close()
       await services.close()
     },
   }
 }
+

@@ -8,6 +8,10 @@ import type { Db } from '../metadata/schema.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
 import { FilesystemDriver } from '../storage/drivers/filesystem.js'
 import type { StorageDriver } from '../storage/driver.js'
+import { TimedDriver } from '../storage/timed-driver.js'
+import type { Metrics } from '../lib/metrics.js'
+import { StatsStore } from '../metadata/stats-store.js'
+import { ClusterStats } from '../services/system/cluster-stats.js'
 import { BlobStore } from '../storage/blob-store.js'
 import { RegistryContext } from '../services/registry/registry-context.js'
 import { BlobService } from '../services/registry/blob-service.js'
@@ -26,7 +30,7 @@ import { TrustedKeyStore } from '../metadata/trusted-key-store.js'
 import { readCapped } from '../lib/streams.js'
 import { parseReference } from '../oci/names.js'
 import { SettingsService, type RuntimeSettings } from '../services/system/settings-service.js'
-import { SystemService, VERSION } from '../services/system/system-service.js'
+import { HARBOR_API_LEVEL, SystemService, VERSION } from '../services/system/system-service.js'
 import { QuotaService } from '../services/quota/quota-service.js'
 import { MemoryState, type SharedState } from '../cache/shared-state.js'
 import { JobService } from '../jobs/job-service.js'
@@ -70,6 +74,9 @@ import { ScannerRegistry } from '../services/scan/scanner-registry.js'
 import { ScanService } from '../services/scan/scan-service.js'
 import { ScanAllService } from '../services/scan/scan-all.js'
 import { SbomAccessories } from '../services/scan/sbom-accessory.js'
+
+/** Harbor's job service words for how a job attempt ended (pending: it will be retried). */
+const JOB_STATUS: Record<string, string> = { success: 'Success', error: 'Error', stopped: 'Stopped', pending: 'Retry' }
 
 /** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root: string) => Promise<StorageDriver>> = {
@@ -154,6 +161,8 @@ export interface Services {
   /** Scan-all, now or on a schedule. */
   scanAll: ScanAllService
   directory?: Directory
+  /** The Prometheus metrics, when metrics.enabled. */
+  metrics?: Metrics
   /** Flushes the audit log (and closes its forwarding) and closes the database. */
   close(): Promise<void>
 }
@@ -166,6 +175,8 @@ export interface ServicesOptions {
   gcHooks?: GcHooks
   /** Where the web console's built files are (tests only; by default dist/web). */
   consoleDir?: string
+  /** The metrics to record into when metrics.enabled (a worker's, labelled); by default new ones. */
+  metrics?: Metrics
 }
 
 /** Where clients pull from, as resource URLs show it: external_url's host, else the listening address. */
@@ -182,6 +193,8 @@ function showOnce(password: string): void {
 export async function openServices(config: Config, o: ServicesOptions = {}): Promise<Services> {
   const log = o.log ?? createLogger(config.log.level)
   const paths = resolvedPaths(config)
+  // prom-client is loaded only when metrics are on.
+  const metrics = config.metrics.enabled ? (o.metrics ?? new (await import('../lib/metrics.js')).Metrics({ onError: (err, what) => log.warn({ err, what }, 'reading metrics failed') })) : undefined
   const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
   const stores = storesOver(db.kysely)
   let tokens: TokenService
@@ -231,7 +244,12 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     stores,
     mode: config.auth.mode,
     ...(directory !== undefined ? { directory } : {}),
-    guard: new LoginGuard({ counters: shared.counters, maxFailures: config.auth.max_failed_logins, lockoutMs: config.auth.lockout_minutes * 60_000 }),
+    guard: new LoginGuard({
+      counters: shared.counters,
+      maxFailures: config.auth.max_failed_logins,
+      lockoutMs: config.auth.lockout_minutes * 60_000,
+      ...(metrics !== undefined ? { refused: (reason) => metrics.loginRefused.inc({ reason }), lockedOut: (scope) => metrics.loginLockouts.inc({ scope }) } : {}),
+    }),
     robotSecrets,
     onLogin: (e) => audit.record({ username: e.username, operation: 'login', resourceType: e.kind, resource: e.username, result: e.ok ? 'success' : 'failure', clientIp: e.address }),
   })
@@ -251,7 +269,23 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     externalUrl: config.external_url,
     tokenTtlSeconds: async () => (await settings.current()).token_expiration * 60,
   }
-  const jobs = new JobService({ db, log, bus: shared.bus, concurrency: config.jobs.workers, leaseMs: config.jobs.lease_seconds * 1000, readOnly: () => settings.readOnly() })
+  const jobs = new JobService({
+    db,
+    log,
+    bus: shared.bus,
+    concurrency: config.jobs.workers,
+    leaseMs: config.jobs.lease_seconds * 1000,
+    readOnly: () => settings.readOnly(),
+    ...(metrics !== undefined
+      ? {
+          observe: (type: string, state: string, seconds: number) => {
+            const status = JOB_STATUS[state] ?? state
+            metrics.jobsDone.inc({ type, status })
+            metrics.jobTime.observe({ type, status }, seconds)
+          },
+        }
+      : {}),
+  })
   const executions = new Executions({ db, jobs })
   const purgeAudit = new SystemJobs(auditPurge({ audit: stores.audit, flush: () => audit.flush() }), { executions, jobs, audit })
   const events = new EventDispatcher(jobs)
@@ -279,7 +313,10 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     proxyCache: { check: (id) => proxyCache.check(id), created: (caller, project) => proxyCache.created(caller, project) },
   })
   const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
+  let driver = await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)
+  // Every storage call is timed in this one place (registry_storage_action_seconds).
+  if (metrics !== undefined) driver = new TimedDriver(driver, (name, action, seconds) => metrics.storageAction.observe({ driver: name, action }, seconds))
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(driver), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
   const signatures = () => {
@@ -314,6 +351,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
       timeWindowMinutes: config.gc.time_window_minutes,
       uploadTtlHours: config.registry.upload_ttl_hours,
       ...(o.gcHooks !== undefined ? { hooks: o.gcHooks } : {}),
+      ...(metrics !== undefined ? { freed: (bytes: number) => metrics.gcFreed.inc(bytes) } : {}),
     }),
     { executions, jobs, audit },
   )
@@ -390,7 +428,27 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     upstreamTimeoutMs: config.proxy_cache.upstream_timeout_seconds * 1000,
     fetchWaitMs: config.proxy_cache.fetch_wait_seconds * 1000,
     readOnly: () => settings.readOnly(),
+    ...(metrics !== undefined ? { counted: (kind: 'manifest' | 'blob', result: 'hit' | 'miss') => metrics.proxyCache.inc({ kind, result }) } : {}),
   })
+  const system = new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId })
+  if (metrics !== undefined) {
+    const cluster = new ClusterStats({
+      stats: new StatsStore(db.kysely),
+      cache: shared.cache,
+      locks: shared.locks,
+      intervalMs: config.metrics.cache_seconds * 1000,
+      log,
+      computed: () => metrics.snapshotComputations.inc(),
+    })
+    metrics.setSources({
+      snapshot: () => cluster.get(),
+      health: () => system.health(),
+      systemInfo: async () => ({ authMode: config.auth.mode, version: `${HARBOR_API_LEVEL}-berth`, selfRegistration: (await settings.current()).self_registration }),
+      redisFallback: () => config.redis.url !== '' && shared.status() !== 'up',
+      runningJobs: () => ({ pool: jobs.poolId, byType: jobs.runningByType() }),
+      jobTypes: () => jobs.registeredTypes,
+    })
+  }
   return {
     config,
     db,
@@ -420,7 +478,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     labels: new LabelService({ stores, projects, audit }),
     settings,
     quotas,
-    system: new SystemService({ db, stores, blobs: ctx.deps.blobs, access, projects, settings, authMode: config.auth.mode, storageDriver: config.storage.driver, log, shared: config.redis.url === '' ? undefined : shared, instanceId }),
+    system,
+    ...(metrics !== undefined ? { metrics } : {}),
     shared,
     jobs,
     executions,

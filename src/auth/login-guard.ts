@@ -15,6 +15,10 @@ export interface LoginGuardOptions {
   lockoutMs: number
   /** An address may fail this many times more often than one user name (a NAT hides many users). */
   addressFactor?: number
+  /** Told of each login refused before its password check: the name or address is locked out, or too many checks are in flight. */
+  refused?: (reason: 'locked_out' | 'in_flight') => void
+  /** Told of each lockout that starts, of a user name or of a client address. */
+  lockedOut?: (scope: 'user' | 'address') => void
 }
 
 /** One reserved password check; exactly one of its methods is called when the check is done. */
@@ -53,7 +57,10 @@ export class LoginGuard {
   /** Refuses (TOOMANYREQUESTS) a name or address that is locked out. Counts nothing. */
   async check(username: string, address: string): Promise<void> {
     const wait = await this.retryAfterMs(username, address)
-    if (wait > 0) throw tooManyLogins(wait / 1000)
+    if (wait > 0) {
+      this.o.refused?.('locked_out')
+      throw tooManyLogins(wait / 1000)
+    }
   }
 
   /**
@@ -70,6 +77,7 @@ export class LoginGuard {
       await Promise.all([user!, addr!].map((k) => this.o.counters.undo(k.key)))
       // Failures that filled the window lock the name or address; what is left is in flight.
       await this.check(username, address)
+      this.o.refused?.('in_flight')
       throw tooManyLogins(IN_FLIGHT_RETRY_SECONDS, 'too many login attempts in progress; try again later')
     }
     let settled = false
@@ -81,7 +89,11 @@ export class LoginGuard {
     return {
       failed: () =>
         once(async () => {
-          for (const [i, k] of [user!, addr!].entries()) if (counts[i]! >= k.limit) await this.o.counters.block(k.key, this.o.lockoutMs)
+          for (const [i, k] of [user!, addr!].entries()) {
+            if (counts[i]! < k.limit) continue
+            await this.o.counters.block(k.key, this.o.lockoutMs)
+            this.o.lockedOut?.(i === 0 ? 'user' : 'address')
+          }
         }),
       succeeded: () => once(async () => void (await Promise.all([this.o.counters.reset(user!.key), this.o.counters.undo(addr!.key)]))),
       abandoned: () => once(async () => void (await Promise.all([user!, addr!].map((k) => this.o.counters.undo(k.key))))),

@@ -61,6 +61,8 @@ export interface JobServiceOptions {
   tickMs?: number
   /** Whether the registry is read-only now: job types `heldWhileReadOnly` are not claimed meanwhile. */
   readOnly?: () => Promise<boolean>
+  /** Told of every attempt this node ran: its type, how it ended (pending: to be retried) and how long it took. */
+  observe?: (type: string, state: Outcome['state'], seconds: number) => void
 }
 
 /** A thrown error of this kind fails the job at once, without retries. */
@@ -132,6 +134,13 @@ export class JobService {
   /** Writes the schedules of the periodic jobs (every node does at start; the same schedule again keeps its next run). */
   async schedulePeriodic(): Promise<void> {
     for (const p of this.periodics) await this.schedule(p.type, 0, p.cron, p.type, null)
+  }
+
+  /** Jobs running on this node now, by type. */
+  runningByType(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const r of this.running.values()) out.set(r.type, (out.get(r.type) ?? 0) + 1)
+    return out
   }
 
   get registeredTypes(): string[] {
@@ -267,6 +276,7 @@ export class JobService {
     }, Math.max(100, Math.floor(this.o.leaseMs / 3)))
     const ctx: JobContext = { job, signal: controller.signal, log: (line) => this.logs.append(job.id, line).catch(() => {}) }
     let outcome: Outcome
+    const began = process.hrtime.bigint()
     try {
       if (job.attempts > job.maxAttempts) throw new PermanentJobError(`gave up after ${job.maxAttempts} attempts (its workers stopped without finishing it)`)
       await ctx.log(`attempt ${job.attempts} of ${job.maxAttempts} on ${slot}`)
@@ -288,6 +298,7 @@ export class JobService {
       clearInterval(heartbeat)
       this.running.delete(job.id)
     }
+    this.o.observe?.(job.type, outcome.state, Number(process.hrtime.bigint() - began) / 1e9)
     if (lost || (this.stopping && controller.signal.aborted)) return // another worker owns it now, or close() hands it back
     const ended = await this.jobs.finish(job.id, slot, outcome).catch((err) => {
       this.o.log.warn({ err, job: job.id }, 'recording a job result failed')

@@ -171,7 +171,7 @@ export interface Task {
 }
 
 /** Replication's words for the model's statuses (Harbor's replication API speaks these). */
-const TO_REPLICATION: Record<RunStatus, TaskStatus> = { Pending: 'Pending', Running: 'InProgress', Success: 'Succeed', Error: 'Failed', Stopped: 'Stopped' }
+export const TO_REPLICATION: Record<RunStatus, TaskStatus> = { Pending: 'Pending', Running: 'InProgress', Success: 'Succeed', Error: 'Failed', Stopped: 'Stopped' }
 const FROM_REPLICATION: Record<TaskStatus, RunStatus> = { Pending: 'Pending', InProgress: 'Running', Succeed: 'Success', Failed: 'Error', Stopped: 'Stopped' }
 
 /** A status filter in replication's words, as the model's; unknown words match nothing. */

@@ -23,13 +23,20 @@ export async function startupProbes(config: Config): Promise<import('node:http')
 
 async function serve(config: Config, workers: number): Promise<void> {
   const cluster = (await import('node:cluster')).default
-  if (workers > 1 && cluster.isPrimary) return supervise(workers)
+  if (workers > 1 && cluster.isPrimary) return supervise(workers, config)
   const [{ createLogger }, { createBerth }, { resolvedPaths }] = await Promise.all([import('../../lib/logger.js'), import('../server.js'), import('../config.js')])
   const log = createLogger(config.log.level)
+  // A worker's metrics go to the primary, which alone listens on metrics.port and labels them by worker.
+  let metrics
+  if (config.metrics.enabled && cluster.isWorker) {
+    const { Metrics } = await import('../../lib/metrics.js')
+    metrics = new Metrics({ worker: String(cluster.worker!.id), onError: (err, what) => log.warn({ err, what }, 'reading metrics failed') })
+    metrics.answerPrimary()
+  }
   const probes = await startupProbes(config)
   let berth
   try {
-    berth = await createBerth(config, { log })
+    berth = await createBerth(config, { log, ...(metrics !== undefined ? { metrics, metricsListener: false } : {}) })
   } finally {
     // close() alone would wait for every open connection (a client's keep-alive) to end.
     const closed = new Promise((r) => probes.close(r))
@@ -37,7 +44,7 @@ async function serve(config: Config, workers: number): Promise<void> {
     await closed
   }
   const address = await berth.app.listen({ host: config.http.host, port: config.http.port })
-  log.info({ address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'listening')
+  log.info({ address, metrics: berth.metricsListener?.address, dataDir: resolvedPaths(config).dataDir, database: berth.db.dialect, worker: cluster.isWorker ? cluster.worker?.id : undefined }, 'listening')
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -63,14 +70,24 @@ async function serve(config: Config, workers: number): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'))
 }
 
-/** The primary of --workers N: forks the workers (they share the port), replaces any that dies, and passes SIGTERM on. */
-async function supervise(workers: number): Promise<void> {
+/**
+ * The primary of --workers N: forks the workers (they share the port), replaces any that dies, and
+ * passes SIGTERM on. With metrics on it alone listens on metrics.port and answers with the metrics
+ * of every worker (prom-client's cluster aggregation over IPC).
+ */
+async function supervise(workers: number, config: Config): Promise<void> {
   const cluster = (await import('node:cluster')).default
+  let closeMetrics = async () => {}
+  if (config.metrics.enabled) {
+    const [{ workersMetrics }, { openMetricsListener }] = await Promise.all([import('../../lib/metrics.js'), import('../metrics-listener.js')])
+    const listener = await openMetricsListener(config, workersMetrics(), (err) => process.stderr.write(`berth: collecting the workers' metrics failed: ${(err as Error).message}\n`))
+    closeMetrics = () => listener.close()
+  }
   let stopping = false
   for (let i = 0; i < workers; i++) cluster.fork()
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (Object.keys(cluster.workers ?? {}).length === 0) void closeMetrics().finally(() => process.exit(0))
       return
     }
     process.stderr.write(`berth: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`)

@@ -16,6 +16,7 @@ import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
 import { checkHost } from '../security.js'
 import { RegistryGate, type Grant, type Need } from './registry-gate.js'
+import type { RegistryHandler } from '../../lib/metrics.js'
 import { acceptedTypes, isAcceptable, parseContentLength, parseContentRange, parseRange } from './headers.js'
 
 export interface OciRoutesOptions {
@@ -56,6 +57,8 @@ interface Method {
 }
 
 interface Route {
+  /** distribution's name of the handler (the `handler` label of the registry's metrics). */
+  handler: RegistryHandler
   pattern: RegExp
   methods: Partial<Record<string, Method>>
 }
@@ -101,6 +104,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
 
   const routes: Route[] = [
     {
+      handler: 'catalog',
       pattern: /^_catalog$/,
       methods: {
         GET: {
@@ -117,6 +121,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'tags',
       pattern: /^(.+)\/tags\/list$/,
       methods: {
         GET: {
@@ -134,6 +139,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'manifest',
       pattern: /^(.+)\/manifests\/([^/]+)$/,
       methods: {
         GET: {
@@ -178,6 +184,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'blob_upload',
       pattern: /^(.+)\/blobs\/uploads\/?$/,
       methods: {
         POST: {
@@ -210,6 +217,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'blob_upload_chunk',
       pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
       methods: {
         GET: {
@@ -256,6 +264,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'blob',
       pattern: /^(.+)\/blobs\/([^/]+)$/,
       methods: {
         GET: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true) },
@@ -271,6 +280,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       },
     },
     {
+      handler: 'referrers',
       pattern: /^(.+)\/referrers\/([^/]+)$/,
       methods: {
         GET: {
@@ -345,6 +355,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     try {
       checkHost(req)
       if (path === '') {
+        req.registryHandler = 'base'
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
         await o.gate.authorize(req, reply, { kind: 'base' })
         return reply.type('application/json').send('{}')
@@ -352,6 +363,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       for (const route of routes) {
         const m = route.pattern.exec(path)
         if (m === null) continue
+        req.registryHandler = route.handler
         const method = route.methods[req.method]
         if (method === undefined) {
           reply.header('allow', Object.keys(route.methods).join(', '))

@@ -47,6 +47,8 @@ export interface GcOptions {
   /** Upload sessions idle this long are purged. */
   uploadTtlHours: number
   hooks?: GcHooks
+  /** Told of the bytes a run (not a dry run) removed from storage, when it ends. */
+  freed?: (bytes: number) => void
 }
 
 /** Blobs decided, deleted and dropped per batch (S3 takes 1000 keys per DeleteObjects). */
@@ -151,6 +153,7 @@ class Collection {
     const uploads = p.dry_run ? await this.o.uploads.countIdle(idleSince) : await this.purgeUploads(idleSince)
     const results: GcResults = { freed_space: this.blobs.bytes, purged_blobs: this.blobs.count, purged_manifests: manifests, purged_uploads: uploads }
     await ctx.setExecutionAttrs(results)
+    if (!p.dry_run) this.o.freed?.(this.blobs.bytes)
     const verb = p.dry_run ? 'would be' : 'were'
     await ctx.log(`${this.blobs.describe(`blobs ${verb} removed`)}`)
     await ctx.log(`${manifests} untagged artifacts ${verb} deleted; ${uploads} idle upload sessions ${verb} purged`)

@@ -62,6 +62,8 @@ export interface ProxyCacheOptions {
   fetchWaitMs: number
   /** Whether the registry is read-only now: then what is cached serves (tags as cached, unchecked) and nothing is fetched. */
   readOnly?: () => Promise<boolean>
+  /** Told of each pull through a proxy project: served from what is cached (hit) or fetched from the upstream (miss). */
+  counted?: (kind: 'manifest' | 'blob', result: 'hit' | 'miss') => void
 }
 
 /** What a pull through a proxy project needs to know, looked up once every SETTINGS_TTL_MS. */
@@ -189,9 +191,11 @@ export class ProxyCache implements ProxyProjects {
     const signal = cancelled?.()
     const artifacts = this.o.ctx.stores.artifacts
     const readOnly = await this.readOnly()
+    const counted = (result: 'hit' | 'miss') => this.o.counted?.('manifest', result)
     if (ref.kind === 'digest') {
-      if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
+      if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return counted('hit')
       if (readOnly) throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}@${ref.digest} is not cached, and the registry is read-only`, { digest: ref.digest })
+      counted('miss')
       await this.once(`proxy-manifest:${repository}@${ref.digest}`, signal, async () => {
         if ((await artifacts.getByDigest(repository, ref.digest)) !== null) return
         await this.fetchManifest(p, repository, upstream, ref.digest, ref, signal)
@@ -200,7 +204,7 @@ export class ProxyCache implements ProxyProjects {
     }
     const local = await artifacts.getByTag(repository, ref.tag)
     if (readOnly) {
-      if (local !== null) return
+      if (local !== null) return counted('hit')
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${ref.tag} is not cached, and the registry is read-only`, { tag: ref.tag })
     }
     let current: string | null
@@ -209,15 +213,16 @@ export class ProxyCache implements ProxyProjects {
     } catch (err) {
       if (local !== null && this.o.serveCachedWhenDown) {
         this.o.log.warn({ repository, tag: ref.tag, registry: p.registry.name, err: (err as Error).message }, 'proxy cache: upstream unreachable, serving the cached tag')
-        return
+        return counted('hit')
       }
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: ${repository}:${ref.tag} is not cached and the upstream failed: ${(err as Error).message}`, { tag: ref.tag })
     }
     if (current === null) {
-      if (local !== null && p.localOnNotFound) return
+      if (local !== null && p.localOnNotFound) return counted('hit')
       throw new BerthError('MANIFEST_UNKNOWN', `manifest unknown: the upstream has no ${upstream}:${ref.tag}`, { tag: ref.tag })
     }
-    if (local?.digest === current) return
+    if (local?.digest === current) return counted('hit')
+    counted('miss')
     try {
       await this.once(`proxy-manifest:${repository}:${ref.tag}`, signal, async () => {
         if ((await artifacts.getByTag(repository, ref.tag))?.digest === current) return
@@ -257,8 +262,12 @@ export class ProxyCache implements ProxyProjects {
     const upstream = p === null ? null : upstreamName(p, repository)
     if (p === null || upstream === null || !p.proxies(upstream)) return null
     const signal = cancelled?.()
-    if (await this.cached(repository, digest)) return null
+    if (await this.cached(repository, digest)) {
+      this.o.counted?.('blob', 'hit')
+      return null
+    }
     if (await this.readOnly()) throw new BerthError('BLOB_UNKNOWN', `blob unknown: ${digest} is not cached in ${repository}, and the registry is read-only`, { digest })
+    this.o.counted?.('blob', 'miss')
     const lease = await this.acquire(`proxy-blob:${digest}`, signal)
     let handedOver = false
     try {
