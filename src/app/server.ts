@@ -15,6 +15,10 @@ import { ignoredKeyword } from '../http/api/shapes.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/system/job-admin-service.js'
+import { VERSION } from '../services/system/system-service.js'
+import { createLogger } from '../lib/logger.js'
+import { traceRequests } from '../http/request-tracing.js'
+import { startTracing, type Tracing } from './tracing.js'
 
 export interface Berth extends Services {
   app: FastifyInstance
@@ -22,13 +26,24 @@ export interface Berth extends Services {
   routes: { method: string; url: string }[]
   /** From now on /readyz answers 503, so that load balancers stop sending requests here. */
   drain(): void
+  /** OpenTelemetry tracing (tracing.enabled): its flush, and its shutdown when the server closes. */
+  tracing: Tracing
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds a ready-to-listen Berth: the services (database migrated, `library` present) behind HTTP. */
 export async function createBerth(config: Config, o: ServicesOptions = {}): Promise<Berth> {
-  const services = await openServices(config, o)
+  // Tracing first: the provider must be in place before the first query is made.
+  const logger = o.log ?? createLogger(config.log.level)
+  const tracing = await startTracing(config.tracing, { log: logger, serviceVersion: VERSION })
+  let services: Services
+  try {
+    services = await openServices(config, { ...o, log: logger })
+  } catch (err) {
+    await tracing.shutdown()
+    throw err
+  }
   const { log, security, audit, blobService, manifestService } = services
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -63,6 +78,8 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
   bodies.addKeyword(ignoredKeyword)
   const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
+  // Before every other hook, so that they run inside the request's span.
+  if (tracing.enabled) traceRequests(app)
   const routes: Berth['routes'] = []
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url })
@@ -150,9 +167,12 @@ export async function createBerth(config: Config, o: ServicesOptions = {}): Prom
     drain: () => {
       draining = true
     },
+    tracing,
     close: async () => {
       await app.close()
       await services.close()
+      // Last, so that the spans of the shutdown itself leave too.
+      await tracing.shutdown()
     },
   }
 }

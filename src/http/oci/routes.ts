@@ -14,6 +14,7 @@ import type { ProxyCache } from '../../services/proxy-cache/proxy-cache.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
+import { nameRequestSpan } from '../../lib/tracing.js'
 import { checkHost } from '../security.js'
 import { RegistryGate, type Grant, type Need } from './registry-gate.js'
 import { acceptedTypes, isAcceptable, parseContentLength, parseContentRange, parseRange } from './headers.js'
@@ -57,6 +58,8 @@ interface Method {
 
 interface Route {
   pattern: RegExp
+  /** The spec's path, for the request's span (`/v2/:name/manifests/:reference`). */
+  template: string
   methods: Partial<Record<string, Method>>
 }
 
@@ -102,6 +105,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
   const routes: Route[] = [
     {
       pattern: /^_catalog$/,
+      template: '/v2/_catalog',
       methods: {
         GET: {
           needs: 'catalog',
@@ -118,6 +122,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/tags\/list$/,
+      template: '/v2/:name/tags/list',
       methods: {
         GET: {
           needs: 'pull',
@@ -135,6 +140,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/manifests\/([^/]+)$/,
+      template: '/v2/:name/manifests/:reference',
       methods: {
         GET: {
           needs: 'pull',
@@ -179,6 +185,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/blobs\/uploads\/?$/,
+      template: '/v2/:name/blobs/uploads/',
       methods: {
         POST: {
           needs: 'push',
@@ -211,6 +218,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
+      template: '/v2/:name/blobs/uploads/:reference',
       methods: {
         GET: {
           needs: 'push',
@@ -257,6 +265,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/blobs\/([^/]+)$/,
+      template: '/v2/:name/blobs/:digest',
       methods: {
         GET: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true) },
         HEAD: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), false) },
@@ -272,6 +281,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     },
     {
       pattern: /^(.+)\/referrers\/([^/]+)$/,
+      template: '/v2/:name/referrers/:digest',
       methods: {
         GET: {
           needs: 'pull',
@@ -345,6 +355,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     try {
       checkHost(req)
       if (path === '') {
+        nameRequestSpan(req.method, '/v2/')
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
         await o.gate.authorize(req, reply, { kind: 'base' })
         return reply.type('application/json').send('{}')
@@ -352,6 +363,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       for (const route of routes) {
         const m = route.pattern.exec(path)
         if (m === null) continue
+        nameRequestSpan(req.method, route.template)
         const method = route.methods[req.method]
         if (method === undefined) {
           reply.header('allow', Object.keys(route.methods).join(', '))
