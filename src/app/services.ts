@@ -8,6 +8,7 @@ import type { Db } from '../metadata/schema.js'
 import { storesOver, type Stores } from '../metadata/stores.js'
 import { FilesystemDriver } from '../storage/drivers/filesystem.js'
 import type { StorageDriver } from '../storage/driver.js'
+import { TracedDriver } from '../storage/traced-driver.js'
 import { BlobStore } from '../storage/blob-store.js'
 import { RegistryContext } from '../services/registry/registry-context.js'
 import { BlobService } from '../services/registry/blob-service.js'
@@ -182,7 +183,7 @@ function showOnce(password: string): void {
 export async function openServices(config: Config, o: ServicesOptions = {}): Promise<Services> {
   const log = o.log ?? createLogger(config.log.level)
   const paths = resolvedPaths(config)
-  const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
+  const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size, trace: config.tracing.enabled })
   const stores = storesOver(db.kysely)
   let tokens: TokenService
   let csrfKey: Buffer
@@ -214,7 +215,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   }
   const audit = new AuditLog(db, log)
   const shared: SharedState =
-    config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log })
+    config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log, trace: config.tracing.enabled })
   const settings = new SettingsService({ stores, auth: config.auth, audit, bus: shared.bus })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
@@ -275,7 +276,8 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     proxyCache: { check: (id) => proxyCache.check(id), created: (caller, project) => proxyCache.created(caller, project) },
   })
   const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
-  const ctx = new RegistryContext({ db, blobs: new BlobStore(await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)), log, shared, outbox, quota: quotas, immutability })
+  const driver = await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)
+  const ctx = new RegistryContext({ db, blobs: new BlobStore(config.tracing.enabled ? new TracedDriver(driver) : driver), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })
   const signatures = () => {
