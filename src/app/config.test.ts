@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { loadConfig, maskedConfig, resolvedPaths } from './config.js'
+import { parseHeaders } from './tracing.js'
 import { isBerthError } from '../lib/errors.js'
 
 describe('config', () => {
@@ -100,6 +101,23 @@ describe('config', () => {
     assert.throws(() => loadConfig({ BERTH_METRICS_ENABLED: 'true', BERTH_METRICS_PORT: '5000' }), badKey('metrics.port', /must differ from http\.port/))
     // Off, the port is not checked against http.port (nothing listens on it).
     assert.equal(loadConfig({ BERTH_METRICS_PORT: '5000' }).metrics.port, 5000)
+  })
+
+  it('tracing: off by default; bad endpoints, rates and headers are refused by name; the headers are masked', () => {
+    const d = loadConfig({})
+    assert.deepEqual([d.tracing.enabled, d.tracing.endpoint, d.tracing.sample_rate, d.tracing.service_name], [false, 'http://127.0.0.1:4318/v1/traces', 1, 'berth'])
+    assert.throws(() => loadConfig({ BERTH_TRACING_ENABLED: 'yes' }), badKey('tracing.enabled', /true or false/))
+    assert.throws(() => loadConfig({ BERTH_TRACING_ENDPOINT: 'collector:4318' }), badKey('tracing.endpoint', /OTLP\/HTTP/))
+    assert.throws(() => loadConfig({ BERTH_TRACING_ENDPOINT: '' }), badKey('tracing.endpoint'))
+    assert.throws(() => loadConfig({ BERTH_TRACING_SAMPLE_RATE: '1.5' }), badKey('tracing.sample_rate', /<= 1/))
+    assert.throws(() => loadConfig({ BERTH_TRACING_SAMPLE_RATE: '-0.1' }), badKey('tracing.sample_rate'))
+    assert.throws(() => loadConfig({ BERTH_TRACING_SERVICE_NAME: '' }), badKey('tracing.service_name'))
+    assert.throws(() => loadConfig({ BERTH_TRACING_HEADERS: 'authorization' }), badKey('tracing.headers', /name=value/))
+    assert.throws(() => loadConfig({ BERTH_TRACING_HEADERS: 'a=b\r\nx-injected=1' }), badKey('tracing.headers'))
+    const c = loadConfig({ BERTH_TRACING_ENABLED: 'true', BERTH_TRACING_ENDPOINT: 'https://otel.example.com/v1/traces', BERTH_TRACING_SAMPLE_RATE: '0.25', BERTH_TRACING_HEADERS: 'authorization=Bearer abc, x-tenant=reg' })
+    assert.deepEqual([c.tracing.enabled, c.tracing.sample_rate], [true, 0.25])
+    assert.deepEqual(parseHeaders(c.tracing.headers), { authorization: 'Bearer abc', 'x-tenant': 'reg' })
+    assert.equal(maskedConfig(c).tracing.headers, '********')
   })
 
   it('the annotated example config is valid and documents every setting', async () => {

@@ -214,13 +214,33 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    // Tracing (OpenTelemetry, OTLP over HTTP). Off: the SDK is never loaded and nothing is exported.
+    tracing: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'export OpenTelemetry traces of requests, queries, storage, Redis, remote registries and jobs' }),
+        endpoint: Type.String({
+          default: 'http://127.0.0.1:4318/v1/traces',
+          pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+          expected: 'the http(s) URL of an OTLP/HTTP traces receiver, such as http://127.0.0.1:4318/v1/traces',
+        }),
+        sample_rate: Type.Number({ default: 1, minimum: 0, maximum: 1, description: 'share of new traces recorded, 0 to 1 (a request that comes with a traceparent follows its sampled flag)' }),
+        service_name: Type.String({ default: 'berth', minLength: 1, maxLength: 128, description: 'the service.name traces are exported under' }),
+        headers: Type.String({
+          default: '',
+          maxLength: 8192,
+          pattern: '^([ ]*[A-Za-z0-9!#$%&\'*+.^_`|~-]+[ ]*=[^,\\r\\n]*(,[ ]*[A-Za-z0-9!#$%&\'*+.^_`|~-]+[ ]*=[^,\\r\\n]*)*)?$',
+          expected: 'comma-separated name=value pairs sent with every export (e.g. authorization=Bearer abc), or empty',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 )
 
 export type Config = Static<typeof ConfigSchema>
 
-const SECRET_KEYS = new Set(['admin.password', 'secret_key', 'auth.ldap.search_password', 's3.secret_key'])
+const SECRET_KEYS = new Set(['admin.password', 'secret_key', 'auth.ldap.search_password', 's3.secret_key', 'tracing.headers'])
 
 function configError(key: string, message: string): BerthError {
   return new BerthError('CONFIG_INVALID', `config key ${key}: ${message}`, { key })

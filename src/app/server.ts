@@ -18,6 +18,10 @@ import { openServices, type Services, type ServicesOptions } from './services.js
 import { JobAdminService } from '../services/system/job-admin-service.js'
 import { instrumentRequests, type MetricsListener } from '../http/metrics.js'
 import { openMetricsListener } from './metrics-listener.js'
+import { VERSION } from '../services/system/system-service.js'
+import { createLogger } from '../lib/logger.js'
+import { traceRequests } from '../http/request-tracing.js'
+import { startTracing, type Tracing } from './tracing.js'
 
 export interface Berth extends Services {
   app: FastifyInstance
@@ -27,6 +31,8 @@ export interface Berth extends Services {
   drain(): void
   /** The metrics listener (metrics.enabled, unless the caller serves the metrics itself). */
   metricsListener?: MetricsListener
+  /** OpenTelemetry tracing (tracing.enabled): its flush, and its shutdown when the server closes. */
+  tracing: Tracing
 }
 
 export interface BerthOptions extends ServicesOptions {
@@ -38,7 +44,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds a ready-to-listen Berth: the services (database migrated, `library` present) behind HTTP. */
 export async function createBerth(config: Config, o: BerthOptions = {}): Promise<Berth> {
-  const services = await openServices(config, o)
+  // Tracing first: the provider must be in place before the first query is made.
+  const logger = o.log ?? createLogger(config.log.level)
+  const tracing = await startTracing(config.tracing, { log: logger, serviceVersion: VERSION })
+  let services: Services
+  try {
+    services = await openServices(config, { ...o, log: logger })
+  } catch (err) {
+    await tracing.shutdown()
+    throw err
+  }
   const { log, security, audit, blobService, manifestService } = services
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -73,7 +88,9 @@ export async function createBerth(config: Config, o: BerthOptions = {}): Promise
   bodies.addKeyword(ignoredKeyword)
   const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
-  // First of all hooks, so that every request is counted, refused ones included.
+  // Before every other hook, so that they run inside the request's span.
+  if (tracing.enabled) traceRequests(app)
+  // Then, before the rest, so that every request is counted, refused ones included.
   if (services.metrics !== undefined) instrumentRequests(app, services.metrics)
   const routes: Berth['routes'] = []
   app.addHook('onRoute', (r) => {
@@ -177,10 +194,13 @@ export async function createBerth(config: Config, o: BerthOptions = {}): Promise
     drain: () => {
       draining = true
     },
+    tracing,
     close: async () => {
       await metricsListener?.close()
       await app.close()
       await services.close()
+      // Last, so that the spans of the shutdown itself leave too.
+      await tracing.shutdown()
     },
   }
 }

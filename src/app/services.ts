@@ -12,6 +12,7 @@ import { TimedDriver } from '../storage/timed-driver.js'
 import type { Metrics } from '../lib/metrics.js'
 import { StatsStore } from '../metadata/stats-store.js'
 import { ClusterStats } from '../services/system/cluster-stats.js'
+import { TracedDriver } from '../storage/traced-driver.js'
 import { BlobStore } from '../storage/blob-store.js'
 import { RegistryContext } from '../services/registry/registry-context.js'
 import { BlobService } from '../services/registry/blob-service.js'
@@ -195,7 +196,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   const paths = resolvedPaths(config)
   // prom-client is loaded only when metrics are on.
   const metrics = config.metrics.enabled ? (o.metrics ?? new (await import('../lib/metrics.js')).Metrics({ onError: (err, what) => log.warn({ err, what }, 'reading metrics failed') })) : undefined
-  const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size })
+  const db = await openDb(paths.databaseUrl, { poolSize: config.database.pool_size, trace: config.tracing.enabled })
   const stores = storesOver(db.kysely)
   let tokens: TokenService
   let csrfKey: Buffer
@@ -231,7 +232,7 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
     return { endpoint: s.audit_log_forward_endpoint, skipDatabase: s.skip_audit_log_database }
   })
   const shared: SharedState =
-    config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log })
+    config.redis.url === '' ? new MemoryState() : new (await import('../cache/redis-state.js')).RedisState({ url: config.redis.url, prefix: config.redis.prefix, log, trace: config.tracing.enabled })
   const settings: SettingsService = new SettingsService({ stores, auth: config.auth, audit, bus: shared.bus })
   let directory: Directory | undefined
   if (config.auth.mode === 'ldap_auth') {
@@ -314,8 +315,9 @@ export async function openServices(config: Config, o: ServicesOptions = {}): Pro
   })
   const immutability = new ImmutabilityService({ stores, projects, audit, bus: shared.bus, log })
   let driver = await STORAGE_DRIVERS[config.storage.driver](config, paths.storageRoot)
-  // Every storage call is timed in this one place (registry_storage_action_seconds).
+  // Every storage call is timed (registry_storage_action_seconds) and traced in this one place.
   if (metrics !== undefined) driver = new TimedDriver(driver, (name, action, seconds) => metrics.storageAction.observe({ driver: name, action }, seconds))
+  if (config.tracing.enabled) driver = new TracedDriver(driver)
   const ctx = new RegistryContext({ db, blobs: new BlobStore(driver), log, shared, outbox, quota: quotas, immutability })
   const manifestService = new ManifestService(ctx)
   const blobService = new BlobService(ctx, { maxOpenUploads: config.registry.max_open_uploads })

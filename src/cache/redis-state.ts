@@ -4,6 +4,7 @@
 // back to Redis by itself when it answers again.
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import type { Logger } from '../lib/logger.js'
+import { ATTR, SpanKind, failSpan, inTrace, startSpan } from '../lib/tracing.js'
 import { MemoryState, newVersion, type Bus, type Counters, type GroupRead, type Lease, type Locks, type SharedCache, type SharedState } from './shared-state.js'
 
 export interface RedisStateOptions {
@@ -11,6 +12,8 @@ export interface RedisStateOptions {
   /** Key prefix, so that several registries (or test runs) can share one Redis. */
   prefix?: string
   log: Logger
+  /** A span per command sent inside a trace (tracing.enabled). */
+  trace?: boolean
 }
 
 /**
@@ -39,6 +42,30 @@ function connect(url: string, queueWhileOffline = false): Redis | Cluster {
   if (u.protocol.includes('sentinel')) return new Redis({ ...common, sentinels: hosts, name: u.pathname.replace(/^\//, '') || 'mymaster' })
   if (u.protocol.includes('cluster')) return new Cluster(hosts, { redisOptions: common, enableOfflineQueue: queueWhileOffline })
   return new Redis({ ...common, host: hosts[0]!.host, port: hosts[0]!.port, db: Number(u.pathname.replace(/^\//, '') || 0) })
+}
+
+/**
+ * Makes a client span of every command `client` sends inside a trace: `redis <COMMAND>`, with the
+ * command and its key; the other arguments (values, scripts' arguments) show as `?`.
+ */
+function traceCommands(client: Redis | Cluster): void {
+  type Command = { name: string; args: unknown[]; promise: Promise<unknown> }
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown
+  ;(client as unknown as { sendCommand: typeof send }).sendCommand = (command, ...rest) => {
+    if (!inTrace()) return send(command, ...rest)
+    const name = command.name.toUpperCase()
+    const key = command.args[0]
+    const statement = [name, ...(typeof key === 'string' ? [key] : key === undefined ? [] : ['?']), ...command.args.slice(1).map(() => '?')].join(' ')
+    const span = startSpan(`redis ${name}`, { kind: SpanKind.CLIENT, attributes: { [ATTR.DB_SYSTEM_NAME]: 'redis', [ATTR.DB_OPERATION_NAME]: name, [ATTR.DB_QUERY_TEXT]: statement } })
+    command.promise.then(
+      () => span.end(),
+      (err: unknown) => {
+        failSpan(span, err)
+        span.end()
+      },
+    )
+    return send(command, ...rest)
+  }
 }
 
 // Lua, so that each check-and-change is one atomic step on the server.
@@ -82,6 +109,7 @@ export class RedisState implements SharedState {
   constructor(private readonly o: RedisStateOptions) {
     this.prefix = o.prefix ?? 'berth:'
     this.client = connect(o.url)
+    if (o.trace === true) traceCommands(this.client)
     for (const [name, lua] of Object.entries(SCRIPTS)) this.client.defineCommand(name, { numberOfKeys: 1, lua })
     this.subscriber = connect(o.url, true)
     this.client.on('ready', () => {

@@ -12,6 +12,7 @@ import { BerthError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import type { Database, Db } from '../metadata/schema.js'
 import type { Bus } from '../cache/shared-state.js'
+import { ATTR, SpanKind, SpanStatusCode, contextOfTraceParent, startSpan, untraced, withSpan } from '../lib/tracing.js'
 import { JobStore, type Job, type NewJob, type Outcome } from './job-store.js'
 import { JobLogStore, QueueStore, ScheduleStore, WorkerPoolStore } from './job-records.js'
 
@@ -258,12 +259,30 @@ export class JobService {
     }
   }
 
-  private async run(job: Job, slot: string): Promise<void> {
+  /**
+   * Runs a claimed job in a span of its own, a child of the span that enqueued it (when that was
+   * traced): a push's replication, a webhook delivery, continue the push's trace.
+   */
+  private run(job: Job, slot: string): Promise<void> {
+    const span = startSpan(`job ${job.type}`, {
+      kind: SpanKind.CONSUMER,
+      parent: contextOfTraceParent(job.traceParent),
+      attributes: { [ATTR.JOB_ID]: job.id, [ATTR.JOB_TYPE]: job.type, [ATTR.JOB_ATTEMPT]: job.attempts },
+    })
+    return withSpan(span, async () => {
+      const outcome = await this.attempt(job, slot)
+      if (outcome !== null && outcome.state !== 'success') span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.state}: ${outcome.error ?? ''}` })
+    })
+  }
+
+  /** One attempt at a claimed job: how it ended, or null when it was handed to another worker. */
+  private async attempt(job: Job, slot: string): Promise<Outcome | null> {
     const t = this.types.get(job.type)!
     const controller = new AbortController()
     this.running.set(job.id, { controller, slot, type: job.type, startedAt: new Date().toISOString() })
     let lost = false
-    const heartbeat = setInterval(() => {
+    // Lease renewals stay out of the job's trace.
+    const heartbeat = untraced(() => setInterval(() => {
       void this.jobs
         .heartbeat(job.id, slot, this.o.leaseMs)
         .then((h) => {
@@ -273,7 +292,7 @@ export class JobService {
           } else if (h.stop) controller.abort(new Error('stopped'))
         })
         .catch((err) => this.o.log.warn({ err, job: job.id }, 'job heartbeat failed'))
-    }, Math.max(100, Math.floor(this.o.leaseMs / 3)))
+    }, Math.max(100, Math.floor(this.o.leaseMs / 3))))
     const ctx: JobContext = { job, signal: controller.signal, log: (line) => this.logs.append(job.id, line).catch(() => {}) }
     let outcome: Outcome
     const began = process.hrtime.bigint()
@@ -299,14 +318,15 @@ export class JobService {
       this.running.delete(job.id)
     }
     this.o.observe?.(job.type, outcome.state, Number(process.hrtime.bigint() - began) / 1e9)
-    if (lost || (this.stopping && controller.signal.aborted)) return // another worker owns it now, or close() hands it back
+    if (lost || (this.stopping && controller.signal.aborted)) return null // another worker owns it now, or close() hands it back
     const ended = await this.jobs.finish(job.id, slot, outcome).catch((err) => {
       this.o.log.warn({ err, job: job.id }, 'recording a job result failed')
       return false
     })
-    if (!ended) return
+    if (!ended) return outcome
     if (outcome.state === 'pending') setTimeout(() => this.wakeUp(), Math.max(0, outcome.runAt.getTime() - Date.now())).unref()
     else await t.ended?.(job, outcome.state).catch((err) => this.o.log.warn({ err, job: job.id }, 'job end handler failed'))
+    return outcome
   }
 
   /** Fires due schedules: each slot once across all nodes. */

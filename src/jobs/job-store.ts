@@ -4,6 +4,7 @@
 // lease is still its own: a worker that lost its lease cannot overwrite the next one's result.
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely'
 import type { Database, Dialect, JobTable } from '../metadata/schema.js'
+import { currentTraceParent } from '../lib/tracing.js'
 
 export type JobState = JobTable['state']
 
@@ -23,6 +24,8 @@ export interface Job {
   updatedAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** The trace its run continues (the span that enqueued it), or null. */
+  traceParent: string | null
 }
 
 export interface NewJob {
@@ -54,6 +57,7 @@ function jobOf(r: Selectable<JobTable>): Job {
     updatedAt: r.updated_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    traceParent: r.trace_parent ?? null,
   }
 }
 
@@ -74,7 +78,7 @@ export class JobStore {
     private readonly dialect: Dialect,
   ) {}
 
-  /** Adds a job; a dedupe key already used returns the existing job's id instead. */
+  /** Adds a job, in the trace of the current span if any; a dedupe key already used returns the existing job's id instead. */
   async enqueue(j: NewJob, now = new Date()): Promise<number> {
     const at = now.toISOString()
     const inserted = await this.db
@@ -86,6 +90,8 @@ export class JobStore {
         max_attempts: j.maxAttempts,
         run_at: (j.runAt ?? now).toISOString(),
         dedupe_key: j.dedupeKey ?? null,
+        // The enqueuing request's or job's trace, which the run continues.
+        trace_parent: currentTraceParent(),
         created_at: at,
         updated_at: at,
       })

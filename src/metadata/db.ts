@@ -4,6 +4,7 @@ import { dirname } from 'node:path'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase } from 'kysely'
 import { BerthError } from '../lib/errors.js'
 import type { Database, Db, Dialect } from './schema.js'
+import { queryTracer } from './query-tracing.js'
 import * as m001 from './migrations/001-registry.js'
 import * as m002 from './migrations/002-users-secrets.js'
 import * as m003 from './migrations/003-identity.js'
@@ -25,10 +26,13 @@ import * as m018 from './migrations/018-listing-order.js'
 import * as m019 from './migrations/019-accessories.js'
 import * as m020 from './migrations/020-proxy-cache.js'
 import * as m021 from './migrations/021-scanning.js'
+import * as m022 from './migrations/022-job-trace.js'
 
 export interface DbOptions {
   /** Maximum PostgreSQL connections of this process. */
   poolSize?: number
+  /** A span per query made inside a trace (tracing.enabled); off, queries are not watched at all. */
+  trace?: boolean
 }
 
 export function dialectOf(url: string): Dialect {
@@ -53,7 +57,7 @@ export async function openDb(url: string, o: DbOptions = {}): Promise<Db> {
     // the client's own 'error' event must not become an uncaught exception. The job workers
     // keep clients busy, so a PostgreSQL restart almost always catches one in use.
     pool.on('connect', (client) => client.on('error', () => {}))
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(o.trace === true ? { log: queryTracer(dialect) } : {}) })
     return { kysely, dialect, close: () => kysely.destroy() }
   }
   const Sqlite = (await import('better-sqlite3')).default
@@ -64,7 +68,7 @@ export async function openDb(url: string, o: DbOptions = {}): Promise<Db> {
   database.pragma('synchronous = FULL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), ...(o.trace === true ? { log: queryTracer(dialect) } : {}) })
   return { kysely, dialect, close: () => kysely.destroy() }
 }
 
@@ -117,6 +121,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '019-accessories': { up: (db) => m019.up(db, dialect) },
     '020-proxy-cache': { up: (db) => m020.up(db, dialect) },
     '021-scanning': { up: (db) => m021.up(db, dialect) },
+    '022-job-trace': { up: (db) => m022.up(db) },
   }
 }
 

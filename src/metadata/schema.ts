@@ -264,6 +264,8 @@ export interface JobTable {
   updated_at: string
   started_at: string | null
   finished_at: string | null
+  /** The W3C traceparent of the span that enqueued the job (migration 022); null when untraced. */
+  trace_parent: string | null
 }
 
 export interface JobLogTable {

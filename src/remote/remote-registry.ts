@@ -9,6 +9,7 @@ import { pipeline, Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request, type Dispatcher } from 'undici'
 import { BerthError, isBerthError, type ErrorCode } from '../lib/errors.js'
+import { ATTR, SpanKind, SpanStatusCode, contextWith, failSpan, injectContext, startSpan } from '../lib/tracing.js'
 import { readCapped } from '../lib/streams.js'
 import { digestOf, isDigest } from '../oci/digest.js'
 import { listedDescriptors, parseManifest, type Descriptor } from '../oci/manifest.js'
@@ -636,7 +637,7 @@ export class RemoteRegistry implements RegistryEndpoint {
   /** One HTTP exchange; with `follow`, redirects too, without credentials once they leave the origin. */
   private async exchange(method: Method, url: URL, headers: Record<string, string>, body: Readable | Buffer | undefined, signal: AbortSignal | undefined, follow: boolean): Promise<Answer> {
     for (let hops = 0; ; hops++) {
-      const res = await request(url, { method, headers, body, signal, dispatcher: this.dispatcher })
+      const res = await this.request(method, url, headers, body, signal)
       const location = header(res, 'location')
       if (!follow || location === undefined || ![301, 302, 303, 307, 308].includes(res.statusCode) || hops >= MAX_REDIRECTS) return res
       await this.discard(res, null)
@@ -647,6 +648,39 @@ export class RemoteRegistry implements RegistryEndpoint {
         headers = rest
       }
       url = next
+    }
+  }
+
+  /**
+   * One HTTP request in a client span of its own (ended when the answer's headers arrive), with
+   * the span's W3C trace context in its headers, so that a Berth peer continues the trace.
+   */
+  private async request(method: Method, url: URL, headers: Record<string, string>, body: Readable | Buffer | undefined, signal: AbortSignal | undefined): Promise<Answer> {
+    const span = startSpan(method, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR.HTTP_REQUEST_METHOD]: method,
+        // Without the query: upload locations may carry a registry's signed state there.
+        [ATTR.URL_FULL]: `${url.origin}${url.pathname}`,
+        [ATTR.SERVER_ADDRESS]: url.hostname,
+        [ATTR.SERVER_PORT]: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      },
+    })
+    const sent = { ...headers }
+    injectContext(sent, contextWith(span))
+    try {
+      const res = await request(url, { method, headers: sent, body, signal, dispatcher: this.dispatcher })
+      span.setAttribute(ATTR.HTTP_RESPONSE_STATUS_CODE, res.statusCode)
+      if (res.statusCode >= 400) {
+        span.setAttribute(ATTR.ERROR_TYPE, String(res.statusCode))
+        span.setStatus({ code: SpanStatusCode.ERROR })
+      }
+      return res
+    } catch (err) {
+      failSpan(span, err)
+      throw err
+    } finally {
+      span.end()
     }
   }
 

@@ -14,6 +14,7 @@ import type { ProxyCache } from '../../services/proxy-cache/proxy-cache.js'
 import type { RegistryAction } from '../../auth/permissions.js'
 import type { AuditInput } from '../../services/audit/audit-log.js'
 import { sendOciError } from '../errors.js'
+import { nameRequestSpan } from '../../lib/tracing.js'
 import { checkHost } from '../security.js'
 import { RegistryGate, type Grant, type Need } from './registry-gate.js'
 import type { RegistryHandler } from '../../lib/metrics.js'
@@ -60,6 +61,8 @@ interface Route {
   /** distribution's name of the handler (the `handler` label of the registry's metrics). */
   handler: RegistryHandler
   pattern: RegExp
+  /** The spec's path, for the request's span (`/v2/:name/manifests/:reference`). */
+  template: string
   methods: Partial<Record<string, Method>>
 }
 
@@ -106,6 +109,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'catalog',
       pattern: /^_catalog$/,
+      template: '/v2/_catalog',
       methods: {
         GET: {
           needs: 'catalog',
@@ -123,6 +127,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'tags',
       pattern: /^(.+)\/tags\/list$/,
+      template: '/v2/:name/tags/list',
       methods: {
         GET: {
           needs: 'pull',
@@ -141,6 +146,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'manifest',
       pattern: /^(.+)\/manifests\/([^/]+)$/,
+      template: '/v2/:name/manifests/:reference',
       methods: {
         GET: {
           needs: 'pull',
@@ -186,6 +192,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'blob_upload',
       pattern: /^(.+)\/blobs\/uploads\/?$/,
+      template: '/v2/:name/blobs/uploads/',
       methods: {
         POST: {
           needs: 'push',
@@ -219,6 +226,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'blob_upload_chunk',
       pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/,
+      template: '/v2/:name/blobs/uploads/:reference',
       methods: {
         GET: {
           needs: 'push',
@@ -266,6 +274,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'blob',
       pattern: /^(.+)\/blobs\/([^/]+)$/,
+      template: '/v2/:name/blobs/:digest',
       methods: {
         GET: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), true) },
         HEAD: { needs: 'pull', handle: async (req, reply, m) => sendBlob(req, reply, repo(m[1]!), parseDigest(m[2]!), false) },
@@ -282,6 +291,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     {
       handler: 'referrers',
       pattern: /^(.+)\/referrers\/([^/]+)$/,
+      template: '/v2/:name/referrers/:digest',
       methods: {
         GET: {
           needs: 'pull',
@@ -356,6 +366,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
       checkHost(req)
       if (path === '') {
         req.registryHandler = 'base'
+        nameRequestSpan(req.method, '/v2/')
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new BerthError('METHOD_NOT_ALLOWED', 'method not allowed')
         await o.gate.authorize(req, reply, { kind: 'base' })
         return reply.type('application/json').send('{}')
@@ -364,6 +375,7 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
         const m = route.pattern.exec(path)
         if (m === null) continue
         req.registryHandler = route.handler
+        nameRequestSpan(req.method, route.template)
         const method = route.methods[req.method]
         if (method === undefined) {
           reply.header('allow', Object.keys(route.methods).join(', '))

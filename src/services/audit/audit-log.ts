@@ -8,6 +8,7 @@ import { FACILITY_USER, formatRfc5424, parseSyslogEndpoint, Severity, SyslogSend
 import type { Db } from '../../metadata/schema.js'
 import { storesOver, type Stores } from '../../metadata/stores.js'
 import { nowIso } from '../../lib/clock.js'
+import { untraced } from '../../lib/tracing.js'
 import type { AuditEntry, AuditRecord } from '../../metadata/audit-store.js'
 import type { ListQuery, Listed } from '../../metadata/list-query.js'
 
@@ -133,7 +134,8 @@ export class AuditLog {
       ...(projectName !== undefined ? { projectName } : {}),
       ...(repository !== undefined ? { repository } : {}),
     })
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS)
+    // The batch is many requests' work: its write belongs to no one request's trace.
+    this.timer ??= untraced(() => setTimeout(() => void this.flush(), FLUSH_MS))
   }
 
   /** Writes what is buffered; resolves when it is in the database. */

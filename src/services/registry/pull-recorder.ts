@@ -3,6 +3,7 @@
 // pulled and one PULL_ARTIFACT event per distinct (repository, digest, tag, operator), the
 // latter only when someone subscribes to them. A crash loses at most one flush window.
 import type { Logger } from '../../lib/logger.js'
+import { untraced } from '../../lib/tracing.js'
 import type { Db } from '../../metadata/schema.js'
 import { inTransaction } from '../../metadata/stores.js'
 import type { EventType, Outbox } from '../../events/outbox.js'
@@ -41,9 +42,10 @@ export class PullRecorder {
   record(p: Pull): void {
     if (this.closed) return
     this.pending.set(JSON.stringify([p.repository, p.digest, p.tag ?? null, p.operator]), { ...p, at: new Date().toISOString() })
-    if (++this.pulls >= (this.o.maxBatch ?? 500)) void this.flush()
+    // A batch is many pulls: its writes and the jobs of its events belong to no one request's trace.
+    if (++this.pulls >= (this.o.maxBatch ?? 500)) void untraced(() => this.flush())
     else if (this.timer === undefined) {
-      this.timer = setTimeout(() => void this.flush(), this.o.flushMs)
+      this.timer = untraced(() => setTimeout(() => void this.flush(), this.o.flushMs))
       this.timer.unref()
     }
   }
