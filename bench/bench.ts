@@ -657,6 +657,10 @@ async function main(): Promise<void> {
     await import('./metrics-scrape.js')
     return
   }
+  if (process.argv[2] === 'accel') {
+    await import('./accel.js')
+    return
+  }
   if (process.argv[2] === 'login-flood') {
     await import('./login-flood.js')
     return

@@ -67,6 +67,13 @@ describe('config', () => {
     assert.throws(() => loadConfig({ BERTH_JOBS_HOUSEKEEPING_CRON: 'every hour' }), badKey('jobs.housekeeping_cron', /invalid cron expression/))
     assert.throws(() => loadConfig({ BERTH_EVENTS_PULL_FLUSH_SECONDS: '0' }), badKey('events.pull_flush_seconds'))
     assert.equal(loadConfig({ BERTH_JOBS_HOUSEKEEPING_CRON: '' }).jobs.housekeeping_cron, '')
+    assert.throws(() => loadConfig({ BERTH_STORAGE_ACCEL_REDIRECT_PREFIX: '_berth_blobs/' }), badKey('storage.accel_redirect_prefix', /internal location/))
+    assert.throws(() => loadConfig({ BERTH_STORAGE_ACCEL_REDIRECT_PREFIX: '/a/../' }), badKey('storage.accel_redirect_prefix'))
+    assert.throws(
+      () => loadConfig({ BERTH_STORAGE_DRIVER: 's3', BERTH_S3_BUCKET: 'b', BERTH_STORAGE_ACCEL_REDIRECT_PREFIX: '/_berth_blobs/' }),
+      badKey('storage.accel_redirect_prefix', /filesystem only/),
+    )
+    assert.equal(loadConfig({ BERTH_STORAGE_ACCEL_REDIRECT_PREFIX: '/_berth_blobs/' }).storage.accel_redirect_prefix, '/_berth_blobs/')
     const f5 = await file('http: [1, 2\n')
     assert.throws(() => loadConfig({}, f5), (e) => isBerthError(e, 'CONFIG_INVALID') && /not valid YAML/.test(e.message))
     assert.throws(() => loadConfig({}, join(dir, 'missing.yml')), (e) => isBerthError(e, 'CONFIG_INVALID') && /cannot read/.test(e.message))

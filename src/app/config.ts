@@ -44,6 +44,11 @@ export const ConfigSchema = Type.Object(
       {
         driver: Type.Union([Type.Literal('filesystem'), Type.Literal('s3')], { default: 'filesystem', description: 'storage driver' }),
         root: Type.String({ default: '', description: 'filesystem driver root; empty: <data_dir>/storage' }),
+        accel_redirect_prefix: Type.String({
+          default: '',
+          pattern: '^(/([A-Za-z0-9_][A-Za-z0-9._~-]*/)+)?$',
+          expected: 'an nginx internal location such as /_berth_blobs/ (starting and ending with /), or empty to stream blobs from Berth',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -331,6 +336,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
   }
   const config = withDefaults as Config
   if (config.storage.driver === 's3' && config.s3.bucket === '') throw configError('s3.bucket', 'must be set when storage.driver is s3')
+  if (config.storage.driver !== 'filesystem' && config.storage.accel_redirect_prefix !== '') {
+    throw configError('storage.accel_redirect_prefix', 'works with storage.driver filesystem only (nginx reads the files); with s3, s3.redirect hands blob GETs to the bucket')
+  }
   if (config.auth.mode === 'ldap_auth') {
     for (const key of ['url', 'base_dn'] as const) {
       if (config.auth.ldap[key] === '') throw configError(`auth.ldap.${key}`, 'must be set when auth.mode is ldap_auth')

@@ -81,7 +81,7 @@ const JOB_STATUS: Record<string, string> = { success: 'Success', error: 'Error',
 
 /** Storage drivers by name; config picks one. Heavy SDKs load only when chosen. */
 const STORAGE_DRIVERS: Record<Config['storage']['driver'], (config: Config, root: string) => Promise<StorageDriver>> = {
-  filesystem: async (_config, root) => new FilesystemDriver(root),
+  filesystem: async (config, root) => new FilesystemDriver(root, { accelRedirectPrefix: config.storage.accel_redirect_prefix }),
   s3: async (config) => {
     const { S3Driver } = await import('../storage/drivers/s3.js')
     const s3 = config.s3

@@ -59,6 +59,11 @@ export class BlobStore {
     return (await this.driver.redirectUrl?.(blobPath(digest), 'GET')) ?? null
   }
 
+  /** The URI at which a front proxy (nginx) sends the blob itself, or null to serve it here. */
+  internalRedirect(digest: Digest): string | null {
+    return this.driver.internalRedirect?.(blobPath(digest)) ?? null
+  }
+
   open(digest: Digest, o?: IoOptions & { offset?: number; length?: number }): Promise<Readable> {
     return this.driver.read(blobPath(digest), o)
   }

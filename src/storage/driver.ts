@@ -43,6 +43,11 @@ export interface StorageDriver {
    */
   deleteMany?(paths: readonly string[], o?: IoOptions): Promise<void>
   redirectUrl?(path: string, method: 'GET' | 'HEAD'): Promise<string | null>
+  /**
+   * The URI at which a front proxy sends this file itself (nginx's X-Accel-Redirect to an internal
+   * location aliased to the root), or null when that hand-off is off.
+   */
+  internalRedirect?(path: string): string | null
 }
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/

@@ -15,6 +15,11 @@ storageDriverConformance('filesystem, timed', async () => {
 })
 
 describe('TimedDriver', () => {
+  it('hands the X-Accel-Redirect path of the driver through', () => {
+    assert.equal(new TimedDriver(new FilesystemDriver('/srv/none', { accelRedirectPrefix: '/_blobs/' }), () => {}).internalRedirect?.('a/b'), '/_blobs/a/b')
+    assert.equal(new TimedDriver(new FilesystemDriver('/srv/none'), () => {}).internalRedirect?.('a/b'), null)
+  })
+
   it('reports every action with the driver name, and keeps optional capabilities absent', async () => {
     const root = await mkdtemp(join(tmpdir(), 'berth-timed-'))
     const seen: string[] = []

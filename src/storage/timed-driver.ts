@@ -12,6 +12,7 @@ export class TimedDriver implements StorageDriver {
   readonly name: string
   readonly deleteMany?: (paths: readonly string[], o?: IoOptions) => Promise<void>
   readonly redirectUrl?: (path: string, method: 'GET' | 'HEAD') => Promise<string | null>
+  readonly internalRedirect?: StorageDriver['internalRedirect']
 
   constructor(
     private readonly inner: StorageDriver,
@@ -21,6 +22,8 @@ export class TimedDriver implements StorageDriver {
     // Optional capabilities stay absent when the driver lacks them (callers test for them).
     if (inner.deleteMany !== undefined) this.deleteMany = (paths, o) => this.timed('DeleteMany', () => inner.deleteMany!(paths, o))
     if (inner.redirectUrl !== undefined) this.redirectUrl = (path, method) => this.timed('RedirectURL', () => inner.redirectUrl!(path, method))
+    // Only a path computed in memory: nothing to time.
+    if (inner.internalRedirect !== undefined) this.internalRedirect = (path) => inner.internalRedirect!(path)
   }
 
   private async timed<T>(action: string, fn: () => Promise<T>): Promise<T> {

@@ -69,6 +69,11 @@ describe('traced driver spans', () => {
     assert.ok(spans.some((s) => s.status.code === 2), 'a failed action (a read of a missing file) is marked failed')
   })
 
+  it('hands the X-Accel-Redirect path of the driver through', () => {
+    assert.equal(new TracedDriver(new FilesystemDriver('/srv/none', { accelRedirectPrefix: '/_blobs/' })).internalRedirect?.('a/b'), '/_blobs/a/b')
+    assert.equal(new TracedDriver(new FilesystemDriver('/srv/none')).internalRedirect?.('a/b'), null)
+  })
+
   it('outside a trace, no span is made', async () => {
     const before = exporter.getFinishedSpans().length
     const root = await mkdtemp(join(tmpdir(), 'berth-traced-'))

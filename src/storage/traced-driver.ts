@@ -10,12 +10,15 @@ import type { FileInfo, FileWriter, IoOptions, StorageDriver } from './driver.js
 export class TracedDriver implements StorageDriver {
   readonly deleteMany?: StorageDriver['deleteMany']
   readonly redirectUrl?: StorageDriver['redirectUrl']
+  readonly internalRedirect?: StorageDriver['internalRedirect']
 
   constructor(private readonly inner: StorageDriver) {
     // Optional capabilities stay optional: callers look for them.
-    const { deleteMany, redirectUrl } = inner
+    const { deleteMany, redirectUrl, internalRedirect } = inner
     if (deleteMany !== undefined) this.deleteMany = (paths, o) => this.action('deleteMany', paths[0] ?? '', () => deleteMany.call(inner, paths, o), { [ATTR.STORAGE_COUNT]: paths.length })
     if (redirectUrl !== undefined) this.redirectUrl = (path, method) => this.action('redirectUrl', path, () => redirectUrl.call(inner, path, method))
+    // Only a path computed in memory: no span.
+    if (internalRedirect !== undefined) this.internalRedirect = (path) => internalRedirect.call(inner, path)
   }
 
   get name(): string {

@@ -342,6 +342,12 @@ export async function ociRoutes(app: FastifyInstance, o: OciRoutesOptions): Prom
     if (withBody) {
       const location = await blobs.redirectUrl(digest)
       if (location !== null) return reply.code(307).header('location', location).header('docker-content-digest', digest).header('content-length', '0').send()
+      // With storage.accel_redirect_prefix, nginx in front sends the bytes from the file (sendfile,
+      // Range included) and copies these headers (deploy/nginx/berth.conf); this answer has no body.
+      const internal = await blobs.internalRedirect(name, digest)
+      if (internal !== null) {
+        return reply.header('x-accel-redirect', internal).header('docker-content-digest', digest).header('etag', `"${digest}"`).type('application/octet-stream').header('content-length', '0').send()
+      }
     }
     reply.header('docker-content-digest', digest).header('etag', `"${digest}"`).header('accept-ranges', 'bytes').type('application/octet-stream')
     let range: { offset: number; length: number } | undefined

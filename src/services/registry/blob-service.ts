@@ -107,6 +107,21 @@ export class BlobService {
     return this.blobs.redirectUrl(digest)
   }
 
+  /**
+   * The URI at which nginx in front sends a blob itself (X-Accel-Redirect), when the hand-off is
+   * on; null otherwise. Bytes missing from storage are BLOB_UNKNOWN here, as when they are opened,
+   * rather than nginx's own 404 page.
+   */
+  async internalRedirect(repository: RepoName, digest: Digest, o?: IoOptions): Promise<string | null> {
+    const uri = this.blobs.internalRedirect(digest)
+    if (uri === null) return null
+    if ((await this.blobs.stat(digest, o)) === null) {
+      this.ctx.deps.log.error({ repository, digest }, 'blob linked in metadata is missing from storage')
+      throw blobUnknown(digest)
+    }
+    return uri
+  }
+
   /** Opens a blob's bytes, whole or one range (already validated against its size). */
   async open(repository: RepoName, digest: Digest, range?: { offset: number; length: number }, o?: IoOptions): Promise<Readable> {
     try {

@@ -1,5 +1,7 @@
 // The filesystem storage driver: a local folder or a shared mount (NFS, CephFS).
 // Durability: commit() fsyncs the file; move() renames and then fsyncs the target directory.
+// With `accelRedirectPrefix`, internalRedirect() names a file as nginx finds it under an internal
+// location aliased to the root: the prefix, then the validated path (no segment can climb out).
 import { constants } from 'node:fs'
 import { mkdir, open, opendir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -16,9 +18,27 @@ const CHUNK = 1 << 20
  */
 const WRITE_BUFFER = 8 << 20
 
+export interface FilesystemDriverOptions {
+  /** The internal location of an nginx in front (e.g. /_berth_blobs/), aliased to the root; '' for none. */
+  accelRedirectPrefix?: string
+}
+
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem'
-  constructor(private readonly root: string) {}
+  private readonly accelRedirectPrefix: string
+
+  constructor(
+    private readonly root: string,
+    o: FilesystemDriverOptions = {},
+  ) {
+    this.accelRedirectPrefix = o.accelRedirectPrefix ?? ''
+  }
+
+  internalRedirect(path: string): string | null {
+    if (this.accelRedirectPrefix === '') return null
+    assertStoragePath(path)
+    return `${this.accelRedirectPrefix}${path}`
+  }
 
   private full(path: string): string {
     assertStoragePath(path)
