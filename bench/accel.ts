@@ -8,10 +8,10 @@
 // Everything listens on 127.0.0.1 and is stopped by PID at the end.
 //
 //   npm run bench -- accel [--mib N] [--runs R] [--json]
-import { createHash, randomFillSync } from 'node:crypto'
+import { randomFile } from './random-file.js'
+import { createHash } from 'node:crypto'
 import { spawn } from 'node:child_process'
-import { chmodSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { once } from 'node:events'
+import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -47,21 +47,6 @@ type Way = {
   nginx_cpu_s_per_gib: number
   /** CPU the rest of the machine used meanwhile, in percent of one core (curl included). */
   other_cpu_pct: number | null
-}
-
-/** A file of random bytes and its digest, written a MiB at a time. */
-async function randomFile(path: string, bytes: number): Promise<string> {
-  const out = createWriteStream(path)
-  const hash = createHash('sha256')
-  const chunk = Buffer.alloc(MiB)
-  for (let left = bytes; left > 0; left -= MiB) {
-    const piece = randomFillSync(chunk).subarray(0, Math.min(MiB, left))
-    hash.update(piece)
-    if (!out.write(Buffer.from(piece))) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-  return `sha256:${hash.digest('hex')}`
 }
 
 /** nginx's master and its workers (the master's children). */

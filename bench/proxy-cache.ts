@@ -5,8 +5,8 @@
 // Reports MiB/s of each and Berth's peak RSS during the pulls.
 //
 //   npm run bench -- proxy-cache [--mib N] [--clients C] [--json]
-import { createHash, randomFillSync } from 'node:crypto'
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { randomFile } from './random-file.js'
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
@@ -31,20 +31,10 @@ function rssOf(pid: number): number {
   return Number(kb ?? 0) * 1024
 }
 
-/** A file of random bytes and its digest, written a MiB at a time. */
-async function randomFile(dir: string, name: string, bytes: number): Promise<{ path: string; digest: string }> {
+/** A file of random bytes under `dir`, and its digest. */
+async function randomFileIn(dir: string, name: string, bytes: number): Promise<{ path: string; digest: string }> {
   const path = join(dir, name)
-  const out = createWriteStream(path)
-  const hash = createHash('sha256')
-  const chunk = Buffer.alloc(MiB)
-  for (let left = bytes; left > 0; left -= MiB) {
-    const piece = randomFillSync(chunk).subarray(0, Math.min(MiB, left))
-    hash.update(piece)
-    if (!out.write(Buffer.from(piece))) await once(out, 'drain')
-  }
-  out.end()
-  await once(out, 'finish')
-  return { path, digest: `sha256:${hash.digest('hex')}` }
+  return { path, digest: await randomFile(path, bytes) }
 }
 
 /** GETs a URL and discards the body; seconds taken. */
@@ -75,7 +65,7 @@ try {
 
   // Two blobs at the upstream: one pulled alone three ways, one pulled by many at once.
   const client = new RemoteRegistry({ url: registry.url, guard: new OutboundGuard({ allow: [], deny: [] }), chunkBytes: 64 * MiB })
-  const [solo, crowd] = [await randomFile(work, 'solo', size), await randomFile(work, 'crowd', size)]
+  const [solo, crowd] = [await randomFileIn(work, 'solo', size), await randomFileIn(work, 'crowd', size)]
   for (const b of [solo, crowd]) await client.pushBlob('bench/big', b.digest, size, async (offset) => createReadStream(b.path, { start: offset }))
   rmSync(join(work, 'solo'))
   rmSync(join(work, 'crowd'))

@@ -42,6 +42,11 @@ export type RegistryHandler = 'base' | 'catalog' | 'tags' | 'manifest' | 'blob' 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60]
 /** Harbor's summary objectives. */
 const PERCENTILES = [0.5, 0.9, 0.99]
+
+/** A summary as Harbor's: the median, 90th and 99th percentiles over the last 10 minutes. */
+function harborSummary<L extends string>(name: string, help: string, labelNames: readonly L[], registry: Registry): Summary<L> {
+  return new Summary({ name, help, labelNames, percentiles: PERCENTILES, maxAgeSeconds: 600, ageBuckets: 5, registers: [registry] })
+}
 /** A scrape's reads of the sources are shared by every gauge of that scrape. */
 const SCRAPE_REUSE_MS = 1_000
 
@@ -51,15 +56,7 @@ export class Metrics {
 
   // --- core (Harbor's harbor_core_*): every HTTP request -----------------------------------
   readonly coreRequests = new Counter({ name: 'harbor_core_http_request_total', help: 'The total number of requests', labelNames: ['method', 'code', 'operation'], registers: [this.perProcess] })
-  readonly coreDuration = new Summary({
-    name: 'harbor_core_http_request_duration_seconds',
-    help: 'The time duration of the requests',
-    labelNames: ['method', 'operation'],
-    percentiles: PERCENTILES,
-    maxAgeSeconds: 600,
-    ageBuckets: 5,
-    registers: [this.perProcess],
-  })
+  readonly coreDuration = harborSummary('harbor_core_http_request_duration_seconds', 'The time duration of the requests', ['method', 'operation'], this.perProcess)
   readonly coreInflight = new Gauge({ name: 'harbor_core_http_inflight_requests', help: 'The total number of requests in flight', registers: [this.perProcess] })
 
   // --- registry (distribution's registry_*): /v2/ -------------------------------------------
@@ -75,15 +72,7 @@ export class Metrics {
 
   // --- job service (Harbor's harbor_jobservice_* and the exporter's harbor_task_*) ---------
   readonly jobsDone = new Counter({ name: 'harbor_jobservice_task_total', help: 'The number of processed tasks', labelNames: ['type', 'status'], registers: [this.perProcess] })
-  readonly jobTime = new Summary({
-    name: 'harbor_jobservice_task_process_time_seconds',
-    help: 'The time duration of the task processing time',
-    labelNames: ['type', 'status'],
-    percentiles: PERCENTILES,
-    maxAgeSeconds: 600,
-    ageBuckets: 5,
-    registers: [this.perProcess],
-  })
+  readonly jobTime = harborSummary('harbor_jobservice_task_process_time_seconds', 'The time duration of the task processing time', ['type', 'status'], this.perProcess)
   readonly taskConcurrency: Gauge<'type' | 'pool'>
 
   // --- Berth's own ---------------------------------------------------------------------------
