@@ -92,6 +92,47 @@ describe('users and settings in Chromium', { skip: missingBrowser() ?? false }, 
     await frank.context.close()
   })
 
+  it('switches read-only mode and audit log forwarding from the settings page', async (t) => {
+    const admin = await signedInPage(browser, server.url)
+    const page = admin.page
+    const save = page.getByRole('button', { name: 'Save', exact: true })
+    // Whatever happens here, the suite's later tests need a writable registry.
+    const thaw = () => server.berth.app.inject({ method: 'PUT', url: '/api/v2.0/configurations', headers: { authorization: ADMIN_AUTH }, payload: { read_only: false, skip_audit_log_database: false, audit_log_forward_endpoint: '' } })
+    t.after(thaw)
+    await page.goto(`${server.url}/admin/settings`)
+    // Entries kept out of the database need an endpoint: the form says so before the server does.
+    await page.getByLabel('Do not write audit entries to the database, only forward them').check()
+    await page.getByText('Set a syslog endpoint first').waitFor()
+    assert.equal(await save.isDisabled(), true)
+    await page.locator('#audit-endpoint').fill('udp://127.0.0.1:5514')
+    await page.getByLabel('Refuse every change (read-only mode)').check()
+    await save.click()
+    await page.getByText('Settings saved').waitFor()
+    const stored = await server.berth.stores.settings.all()
+    assert.deepEqual([stored.read_only, stored.audit_log_forward_endpoint, stored.skip_audit_log_database], [true, 'udp://127.0.0.1:5514', true])
+    await page.locator('.berth-banner, [role="alert"], .pf-v6-c-alert').getByText('Read-only mode: pushes', { exact: false }).first().waitFor()
+    const refused = await fetch(`${server.url}/api/v2.0/projects`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ project_name: 'frozen' }) })
+    assert.equal(refused.status, 403)
+
+    // The same page switches it off again (PUT /configurations stays open while read-only).
+    await page.getByLabel('Refuse every change (read-only mode)').uncheck()
+    await page.getByLabel('Do not write audit entries to the database, only forward them').uncheck()
+    await page.locator('#audit-endpoint').fill('')
+    await save.click()
+    // Saved when the store says so (the first save's toast may still be shown beside the second's).
+    for (let i = 0; (await server.berth.stores.settings.all()).read_only !== false; i++) {
+      assert.ok(i < 200, 'read_only was not switched off')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const after = await server.berth.stores.settings.all()
+    assert.deepEqual([after.read_only, after.audit_log_forward_endpoint, after.skip_audit_log_database], [false, '', false])
+    await waitUntil(page, `!document.body.innerText.includes('Read-only mode:')`)
+    const created = await fetch(`${server.url}/api/v2.0/projects`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ project_name: 'thawed' }) })
+    assert.equal(created.status, 201)
+    assert.deepEqual(admin.problems, [])
+    await admin.context.close()
+  })
+
   for (const theme of ['light', 'dark'] as const) {
     it(`the pages of this area pass axe-core (${theme})`, async () => {
       const created = await fetch(`${server.url}/api/v2.0/projects`, { method: 'POST', headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ project_name: `axe-${theme}`, storage_limit: 1024 ** 3 }) })

@@ -192,6 +192,22 @@ function SystemSettings({ config }: { config: Configurations }) {
             {helper(t('users.settings.storageHelp'), problems.includes('storageLimit'))}
           </FormGroup>
 
+          <FormGroup fieldId="read-only" label={t('users.settings.readOnly')}>
+            <Checkbox id="read-only" label={t('users.settings.readOnlyOn')} description={t('users.settings.readOnlyHelp')} isChecked={form.readOnly} isDisabled={fixed('read_only')} onChange={(_e, v) => set({ readOnly: v })} />
+          </FormGroup>
+
+          <Title headingLevel="h3" size="md">
+            {t('users.settings.audit.title')}
+          </Title>
+          <FormGroup label={t('users.settings.audit.endpoint')} fieldId="audit-endpoint">
+            <TextInput id="audit-endpoint" value={form.auditEndpoint} isDisabled={fixed('audit_log_forward_endpoint')} onChange={(_e, v) => set({ auditEndpoint: v })} />
+            {helper(t('users.settings.audit.endpointHelp'), false)}
+          </FormGroup>
+          <FormGroup fieldId="skip-audit-db" label={t('users.settings.audit.database')}>
+            <Checkbox id="skip-audit-db" label={t('users.settings.audit.skip')} isChecked={form.skipAuditDb} isDisabled={fixed('skip_audit_log_database')} onChange={(_e, v) => set({ skipAuditDb: v })} />
+            {problems.includes('skipAuditDb') && helper(t('users.settings.audit.skipNeedsEndpoint'), true)}
+          </FormGroup>
+
           <Title headingLevel="h3" size="md">
             {t('users.settings.banner.title')}
           </Title>

@@ -67,3 +67,25 @@ describe('settingsProblems', () => {
     expect(settingsProblems({ ...ok, banner: { ...ok.banner, message: 'x', from: '2030-02-02', to: '2030-02-01' } })).toEqual(['bannerDates'])
   })
 })
+
+describe('read-only mode and audit log forwarding', () => {
+  it('loads them from the configurations and sends only the one that changed', () => {
+    const initial = formOf(config({ read_only: false, audit_log_forward_endpoint: 'syslog.example.com:514', skip_audit_log_database: false }))
+    expect([initial.readOnly, initial.auditEndpoint, initial.skipAuditDb]).toEqual([false, 'syslog.example.com:514', false])
+    expect(changedSettings(initial, { ...initial, readOnly: true })).toEqual({ read_only: true })
+    expect(changedSettings(initial, { ...initial, auditEndpoint: ' udp://10.0.0.5:514 ' })).toEqual({ audit_log_forward_endpoint: 'udp://10.0.0.5:514' })
+  })
+
+  it('reads a server without the keys as off and empty', () => {
+    const form = formOf(config())
+    expect([form.readOnly, form.auditEndpoint, form.skipAuditDb]).toEqual([false, '', false])
+    expect(settingsOf(form)).toMatchObject({ read_only: false, audit_log_forward_endpoint: '', skip_audit_log_database: false })
+  })
+
+  it('refuses keeping entries out of the database with nowhere to send them, as the server does', () => {
+    const form = formOf(config())
+    expect(settingsProblems({ ...form, skipAuditDb: true })).toEqual(['skipAuditDb'])
+    expect(settingsProblems({ ...form, skipAuditDb: true, auditEndpoint: '  ' })).toEqual(['skipAuditDb'])
+    expect(settingsProblems({ ...form, skipAuditDb: true, auditEndpoint: 'syslog:514' })).toEqual([])
+  })
+})

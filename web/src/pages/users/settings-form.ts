@@ -22,6 +22,12 @@ export interface SettingsForm {
   storageLimit: string
   storageUnit: StorageUnit
   banner: BannerForm
+  /** Harbor's read_only: every change refused while reads go on. */
+  readOnly: boolean
+  /** Where audit entries also go (host:port, tcp://host:port or udp://host:port); empty: nowhere. */
+  auditEndpoint: string
+  /** Audit entries only forwarded, not written to the database (needs an endpoint). */
+  skipAuditDb: boolean
 }
 
 /** The run-time settings PUT /configurations accepts. */
@@ -31,9 +37,12 @@ export interface RuntimeSettings {
   token_expiration: number
   banner_message: string
   storage_per_project: number
+  read_only: boolean
+  audit_log_forward_endpoint: string
+  skip_audit_log_database: boolean
 }
 
-export type SettingsProblem = 'tokenExpiration' | 'storageLimit' | 'bannerDates'
+export type SettingsProblem = 'tokenExpiration' | 'storageLimit' | 'bannerDates' | 'skipAuditDb'
 
 const factorOf = (unit: StorageUnit) => STORAGE_UNITS.find(([u]) => u === unit)![1]
 
@@ -54,6 +63,9 @@ export function formOf(config: Configurations): SettingsForm {
     tokenExpiration: String(value('token_expiration') ?? ''),
     ...storageOf(Number.isFinite(bytes) ? bytes : -1),
     banner: parseBannerJson(String(value('banner_message') ?? '')),
+    readOnly: value('read_only') === true,
+    auditEndpoint: String(value('audit_log_forward_endpoint') ?? ''),
+    skipAuditDb: value('skip_audit_log_database') === true,
   }
 }
 
@@ -65,6 +77,8 @@ export function settingsProblems(form: SettingsForm): SettingsProblem[] {
   const limit = Number(form.storageLimit)
   if (form.storageLimit.trim() !== '' && !(Number.isFinite(limit) && limit > 0 && Math.round(limit * factorOf(form.storageUnit)) >= 1)) problems.push('storageLimit')
   if (form.banner.from !== '' && form.banner.to !== '' && form.banner.from > form.banner.to) problems.push('bannerDates')
+  // The server's rule (Harbor's): entries kept out of the database must go somewhere.
+  if (form.skipAuditDb && form.auditEndpoint.trim() === '') problems.push('skipAuditDb')
   return problems
 }
 
@@ -75,6 +89,9 @@ export function settingsOf(form: SettingsForm): RuntimeSettings {
     token_expiration: Number(form.tokenExpiration),
     banner_message: bannerJson(form.banner),
     storage_per_project: form.storageLimit.trim() === '' ? -1 : Math.round(Number(form.storageLimit) * factorOf(form.storageUnit)),
+    read_only: form.readOnly,
+    audit_log_forward_endpoint: form.auditEndpoint.trim(),
+    skip_audit_log_database: form.skipAuditDb,
   }
 }
 
