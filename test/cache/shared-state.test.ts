@@ -89,14 +89,16 @@ function conformance(name: string, open: () => Promise<SharedState[]>) {
       const key = `hold-${Math.random()}`
       const order: string[] = []
       const busy = () => new BerthError('BLOB_UPLOAD_INVALID', 'busy')
-      const slow = holding(states[0]!.locks, key, { ttlMs: 150, waitMs: 2_000, busy }, async () => {
+      // The TTL leaves room for a loaded machine's stalls (the keep-alive runs every TTL/3); the
+      // holder runs well past it, so without the keep-alive the lock would lapse mid-way.
+      const slow = holding(states[0]!.locks, key, { ttlMs: 600, waitMs: 5_000, busy }, async () => {
         order.push('a-start')
-        await new Promise((r) => setTimeout(r, 400)) // longer than the TTL: the keep-alive must extend it
+        await new Promise((r) => setTimeout(r, 1_500))
         order.push('a-end')
       })
       await new Promise((r) => setTimeout(r, 20))
-      await assert.rejects(holding(other().locks, key, { ttlMs: 150, waitMs: 100, busy }, async () => order.push('never')), /busy/)
-      await holding(other().locks, key, { ttlMs: 150, waitMs: 2_000, busy }, async () => order.push('b'))
+      await assert.rejects(holding(other().locks, key, { ttlMs: 600, waitMs: 100, busy }, async () => order.push('never')), /busy/)
+      await holding(other().locks, key, { ttlMs: 600, waitMs: 5_000, busy }, async () => order.push('b'))
       await slow
       assert.deepEqual(order, ['a-start', 'a-end', 'b'])
     })
