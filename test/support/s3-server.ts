@@ -6,18 +6,25 @@
 // - EntityTooSmall (s3rver completes uploads with parts below 5 MiB): enforced on completion;
 // - PUT and UploadPart answer before the bytes are on disk (s3rver resolves on its hashing stream's
 //   'finish', not the file's), and a PUT overwrites in place: made durable and atomic (temp + rename);
+// - an object's metadata and MD5 files are rewritten in place, and CopyObject deletes the target's
+//   files before copying, so a HEAD, GET or copy racing a PUT or copy of the same key found a file
+//   missing or half-written and answered 500 (seen with the cluster suite's nine pushes of one blob):
+//   each file is replaced atomically (temp + rename), as S3 never shows a half-written object;
+// - DeleteObject removed the folders it left empty, racing writes that had just created them and
+//   listings walking them (500s): empty folders are left (a listing shows files only), and a
+//   listing skips a file or folder deleted while it walks;
 // - ranged GET of `bytes=0-0` returns the whole object, and a range on an empty object answers 206 with
 //   a wrong length: ranges fixed (an unsatisfiable range answers 416, like S3).
 // Not emulated: SigV4 signatures are not verified (any secret passes; the access key must exist, and a
 // presigned URL's expiry is checked), conditional writes, versioning, ListMultipartUploads.
 import { spawn } from 'node:child_process'
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
+import { createReadStream, createWriteStream, readdirSync, statSync } from 'node:fs'
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
@@ -46,9 +53,34 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const require = createRequire(import.meta.url)
+type Walk = (dir: string, recurseFilter?: (dir: string) => boolean) => Generator<string>
+// Before s3rver loads: its store takes `walk` from utils when it is first required.
+const s3rverUtils = require('s3rver/lib/utils') as { walk: Walk }
+s3rverUtils.walk = function* walk(dir: string, recurseFilter?: (dir: string) => boolean): Generator<string> {
+  const vanished = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch (err) {
+    if (vanished(err)) return
+    throw err
+  }
+  for (const name of names) {
+    const path = posix.join(dir, name)
+    let isDirectory: boolean
+    try {
+      isDirectory = statSync(path).isDirectory()
+    } catch (err) {
+      if (vanished(err)) continue
+      throw err
+    }
+    if (!isDirectory) yield path
+    else if (recurseFilter === undefined || recurseFilter(path)) yield* walk(path, recurseFilter)
+  }
+}
 const S3rver = require('s3rver') as new (o: Record<string, unknown>) => any
 const S3Error = require('s3rver/lib/models/error') as new (code: string, message?: string, detail?: Record<string, unknown>) => Error
-const S3Object = require('s3rver/lib/models/object') as new (bucket: string, key: string, content: unknown, metadata: Record<string, unknown>) => any
+const S3Object = require('s3rver/lib/models/object') as (new (bucket: string, key: string, content: unknown, metadata: Record<string, unknown>) => any) & { ALLOWED_METADATA: string[] }
 
 const MIN_PART = 5 * 1024 * 1024
 
@@ -84,6 +116,43 @@ export async function startS3(o: StartS3Options = {}): Promise<FakeS3> {
     await this.putMetadata(object.bucket, object.key, object.metadata, md5)
     await rename(tmp, path)
     return { size, md5 }
+  }
+
+  const replaceFile = async (path: string, text: string) => {
+    const tmp = `${path}.${randomUUID()}.tmp`
+    await writeFile(tmp, text)
+    await rename(tmp, path)
+  }
+  store.putMetadata = async function (b: string, key: string, metadata: Record<string, unknown>, md5?: string) {
+    const kept = Object.entries(metadata ?? {}).filter(([k]) => S3Object.ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-'))
+    if (md5) await replaceFile(this.getResourcePath(b, key, 'object.md5'), md5)
+    await replaceFile(this.getResourcePath(b, key, 'metadata.json'), JSON.stringify(Object.fromEntries(kept), null, 2))
+  }
+
+  const copyFileAtomically = async (from: string, to: string) => {
+    const tmp = `${to}.${randomUUID()}.tmp`
+    await copyFile(from, tmp)
+    await rename(tmp, to)
+  }
+  store.copyObject = async function (srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata?: Record<string, unknown>) {
+    const src = (part: string) => this.getResourcePath(srcBucket, srcKey, part) as string
+    const dest = (part: string) => this.getResourcePath(destBucket, destKey, part) as string
+    const elsewhere = src('object') !== dest('object')
+    if (elsewhere) {
+      await mkdir(dirname(dest('object')), { recursive: true })
+      await copyFileAtomically(src('object'), dest('object'))
+    }
+    if (replacementMetadata) {
+      await this.putMetadata(destBucket, destKey, replacementMetadata)
+    } else if (elsewhere) {
+      await copyFileAtomically(src('metadata.json'), dest('metadata.json'))
+      await copyFileAtomically(src('object.md5'), dest('object.md5'))
+    }
+    return this.getMetadata(destBucket, destKey)
+  }
+
+  store.deleteObject = async function (b: string, key: string) {
+    for (const part of ['object', 'object.md5', 'metadata.json']) await rm(this.getResourcePath(b, key, part), { force: true })
   }
 
   store.putPart = async function (b: string, uploadId: string, partNumber: string | number, content: Readable) {
@@ -165,6 +234,15 @@ export async function startS3(o: StartS3Options = {}): Promise<FakeS3> {
   }
   const middleware = server.middleware as unknown[]
   middleware.splice(middleware.length - 1, 0, emulate)
+  // What made it answer 500 (InternalError), on stderr: a fault of the fake, not of the client.
+  middleware.splice(1, 0, async (ctx: any, next: () => Promise<void>) => {
+    try {
+      await next()
+    } catch (err) {
+      if (!(err instanceof S3Error)) process.stderr.write(`fake S3: ${ctx.method} ${ctx.url} failed: ${(err as Error).stack ?? String(err)}\n`)
+      throw err
+    }
+  })
 
   const address = (await server.run()) as AddressInfo
   let stopped = false
