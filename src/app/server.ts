@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie'
 import { Ajv } from 'ajv'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
 import { newId } from '../lib/ids.js'
 import { ociRoutes } from '../http/oci/routes.js'
 import { RegistryGate } from '../http/oci/registry-gate.js'
@@ -13,6 +14,7 @@ import { consoleRoutes } from '../http/console.js'
 import { readOnlyGuard } from '../http/read-only.js'
 import { API, DEFAULT_BODY_LIMIT, documentedSchema, optionalBodiesDocumented } from '../http/api/router.js'
 import { ignoredKeyword } from '../http/api/shapes.js'
+import { LazySchemas } from '../http/lazy-schemas.js'
 import type { Config } from './config.js'
 import { openServices, type Services, type ServicesOptions } from './services.js'
 import { JobAdminService } from '../services/system/job-admin-service.js'
@@ -27,6 +29,8 @@ export interface Berth extends Services {
   app: FastifyInstance
   /** Every route registered, as method and URL template (for the API documentation test). */
   routes: { method: string; url: string }[]
+  /** Route schemas not compiled yet (they compile on a route's first request); compileAll() for tests. */
+  schemas: LazySchemas
   /** From now on /readyz answers 503, so that load balancers stop sending requests here. */
   drain(): void
   /** The metrics listener (metrics.enabled, unless the caller serves the metrics itself). */
@@ -55,7 +59,10 @@ export async function createBerth(config: Config, o: BerthOptions = {}): Promise
     throw err
   }
   const { log, security, audit, blobService, manifestService } = services
+  const schemas = new LazySchemas()
   const app = Fastify({
+    // Response serializers compile on a route's first answer (see lazy-schemas.ts).
+    schemaController: { compilersFactory: { buildSerializer: schemas.serializers(SerializerSelector()) } },
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
@@ -87,7 +94,7 @@ export async function createBerth(config: Config, o: BerthOptions = {}): Promise
   const bodies = new Ajv({ removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, strict: false })
   bodies.addKeyword(ignoredKeyword)
   const urls = new Ajv({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, strict: false })
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema))
+  app.setValidatorCompiler(schemas.validators(({ schema, httpPart }) => (httpPart === 'body' ? bodies : urls).compile(schema as object)))
   // Before every other hook, so that they run inside the request's span.
   if (tracing.enabled) traceRequests(app)
   // Then, before the rest, so that every request is counted, refused ones included.
@@ -190,6 +197,7 @@ export async function createBerth(config: Config, o: BerthOptions = {}): Promise
     ...services,
     app,
     routes,
+    schemas,
     ...(metricsListener !== undefined ? { metricsListener } : {}),
     drain: () => {
       draining = true

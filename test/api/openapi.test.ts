@@ -68,4 +68,29 @@ describe('OpenAPI document', () => {
     assert.match(String(res.headers['content-type']), /text\/html/)
     assert.match(res.body, /swagger/i)
   })
+
+  it("compiles a route's schemas on its first request, and every schema of every route compiles", async () => {
+    // A fresh server: the one above has served requests.
+    const fresh = await createTestBerth('sqlite')
+    try {
+      await fresh.app.ready()
+      const before = fresh.schemas.pendingCount
+      assert.ok(before > 100, `only ${before} schemas waiting at start: are they compiled eagerly again?`)
+      // A validated body: a bad one is refused with the field named, so its validator compiled and ran.
+      const bad = await fresh.app.inject({
+        method: 'POST',
+        url: '/api/v2.0/projects',
+        headers: { authorization: `Basic ${Buffer.from(`admin:${fresh.config.admin.password}`).toString('base64')}`, 'content-type': 'application/json' },
+        payload: { project_name: 'lazy', surprise: 1 },
+      })
+      assert.equal(bad.statusCode, 400, bad.body)
+      assert.match(bad.json().errors[0].message, /unknown field "surprise"/)
+      assert.ok(fresh.schemas.pendingCount < before, 'the request compiled nothing')
+      // What no request has needed yet still compiles: a broken schema fails here, not in production.
+      fresh.schemas.compileAll()
+      assert.equal(fresh.schemas.pendingCount, 0)
+    } finally {
+      await fresh.destroy()
+    }
+  })
 })
